@@ -1,0 +1,1 @@
+"""Features computed from downloaded media: frames and FBANK."""

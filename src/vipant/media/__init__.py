@@ -1,0 +1,1 @@
+"""Media helpers shared by the stages that touch audio and video files."""

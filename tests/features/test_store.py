@@ -1,0 +1,76 @@
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from vipant.features.fbank import INDEX_COLUMNS
+from vipant.features.store import FbankStats, FbankStore, compute_stats, merge_indexes
+
+
+def _write_shard(folder, name, ids, frames=20, fill=None):
+    rng = np.random.default_rng(len(name))
+    array = rng.standard_normal((len(ids), frames, 128)).astype(np.float16)
+    if fill is not None:
+        array[:] = fill
+    np.save(folder / f"{name}.npy", array)
+    rows = [{"clip_id": c, "shard": f"{name}.npy", "row": i, "n_frames": frames - 2, "status": "ok",
+             "reason": "", "detail": ""} for i, c in enumerate(ids)]
+    pd.DataFrame(rows, columns=INDEX_COLUMNS).to_csv(folder / f"{name}.csv", index=False)
+    return array
+
+
+@pytest.fixture
+def store_dir(tmp_path):
+    a = _write_shard(tmp_path, "shard-0", ["x0", "x1", "x2"])
+    b = _write_shard(tmp_path, "shard-1", ["y0", "y1"])
+    merge_indexes([tmp_path / "shard-0.csv", tmp_path / "shard-1.csv"], tmp_path / "index.csv")
+    return tmp_path, a, b
+
+
+def test_get_and_batch_agree_and_normalise(store_dir):
+    folder, a, b = store_dir
+    stats = FbankStats(mean=1.5, std=2.0)
+    store = FbankStore(folder / "index.csv", stats)
+    assert len(store) == 5 and "y1" in store and store.stored_length == 20
+    one = store.get("y1")
+    assert torch.allclose(one, (torch.from_numpy(b[1].astype(np.float32)) - 1.5) / 2.0)
+    batch = store.batch(["y1", "x0", "x2", "y1"])
+    assert batch.shape == (4, 20, 128)
+    assert torch.equal(batch[0], one) and torch.equal(batch[3], one)
+    assert torch.equal(batch[1], store.get("x0"))
+
+
+def test_length_pads_or_truncates(store_dir):
+    folder, a, _ = store_dir
+    store = FbankStore(folder / "index.csv", None, length=30)
+    x = store.get("x0")
+    assert x.shape == (30, 128) and x[20:].abs().sum() == 0
+    assert store.batch(["x0"], length=10).shape == (1, 10, 128)
+    assert torch.equal(store.batch(["x0"])[0], x)
+
+
+def test_stats_over_valid_frames_only(tmp_path):
+    _write_shard(tmp_path, "s", ["a", "b"], frames=10, fill=3.0)
+    merge_indexes([tmp_path / "s.csv"], tmp_path / "index.csv")
+    store = FbankStore(tmp_path / "index.csv")
+    stats = compute_stats(store, ["a", "b", "not-there"])
+    assert stats.mean == pytest.approx(3.0) and stats.n_clips == 2
+    stats.save(tmp_path / "stats.json")
+    assert FbankStats.load(tmp_path / "stats.json") == stats
+
+
+def test_failed_rows_are_not_served(tmp_path):
+    _write_shard(tmp_path, "s", ["a", "b"])
+    index = pd.read_csv(tmp_path / "s.csv", keep_default_na=False)
+    index.loc[1, ["status", "reason", "row"]] = ["failed", "decode_error", -1]
+    index.to_csv(tmp_path / "s.csv", index=False)
+    merge_indexes([tmp_path / "s.csv"], tmp_path / "index.csv")
+    store = FbankStore(tmp_path / "index.csv")
+    assert "b" not in store and len(store) == 1
+
+
+def test_duplicate_clip_across_shards_is_an_error(tmp_path):
+    _write_shard(tmp_path, "s0", ["a"])
+    _write_shard(tmp_path, "s1", ["a"])
+    with pytest.raises(ValueError, match="more than one shard"):
+        merge_indexes([tmp_path / "s0.csv", tmp_path / "s1.csv"], tmp_path / "index.csv")
