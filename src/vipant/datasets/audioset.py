@@ -26,7 +26,6 @@ from vipant.datasets.common import (
     PathLike,
     RowCollector,
     Skipped,
-    attach,
     check_header,
     frame,
     iter_rows,
@@ -186,38 +185,54 @@ def read_class_indices(path: PathLike, *, on_error: OnError = "raise") -> pd.Dat
     return rows.finish(df)
 
 
+def _id_line(text: str, eid: Any, nth: int = 1) -> int | None:
+    """Physical line of the ``nth`` ``"id": "<eid>"`` in a JSON text (None when not found)."""
+    if not isinstance(eid, str):
+        return None
+    pos = -1
+    for _ in range(nth):
+        m = re.compile(r'"id"\s*:\s*' + re.escape(json.dumps(eid))).search(text, pos + 1)
+        if m is None:
+            return None
+        pos = m.start()
+    return text.count("\n", 0, pos) + 1
+
+
 def read_ontology(path: PathLike) -> dict[str, dict[str, Any]]:
     """Read ``ontology.json``: a JSON list of ``{id, name, description, child_ids, ...}``.
 
     Returns ``{id: entry}`` (entries as in the file). Ids must be unique and every child id must
-    exist. Errors name the file (JSON has no useful line; the problem names the entry).
+    exist. Errors name the file and, where the entry's ``"id"`` can be found in the text, its line.
     """
     p = require_file(path)
+    text = read_text(p)
     try:
-        data = json.loads(read_text(p))
+        data = json.loads(text)
     except json.JSONDecodeError as e:
         raise DatasetFormatError(p, e.lineno, f"invalid JSON ({e.msg})") from None
     if not isinstance(data, list):
-        raise DatasetFormatError(p, None, "expected a JSON list of ontology entries")
+        raise DatasetFormatError(p, 1, "expected a JSON list of ontology entries")
     out: dict[str, dict[str, Any]] = {}
     for i, entry in enumerate(data):
         if not isinstance(entry, dict):
             raise DatasetFormatError(p, None, f"entry #{i} is not an object")
+        eid = entry.get("id")
         missing = [k for k in ("id", "name", "child_ids") if k not in entry]
         if missing:
-            raise DatasetFormatError(p, None, f"entry #{i} lacks {', '.join(missing)}")
-        eid = entry["id"]
+            raise DatasetFormatError(p, _id_line(text, eid), f"entry #{i} lacks {', '.join(missing)}")
         if not isinstance(eid, str) or not MID_RE.fullmatch(eid):
-            raise DatasetFormatError(p, None, f"entry #{i} has a bad id {eid!r}")
+            raise DatasetFormatError(p, _id_line(text, eid), f"entry #{i} has a bad id {eid!r}")
         if not isinstance(entry["child_ids"], list) or not all(isinstance(c, str) for c in entry["child_ids"]):
-            raise DatasetFormatError(p, None, f"entry {eid!r}: child_ids is not a list of ids")
+            raise DatasetFormatError(p, _id_line(text, eid), f"entry {eid!r}: child_ids is not a list of ids")
         if eid in out:
-            raise DatasetFormatError(p, None, f"duplicate id {eid!r} (entry #{i})")
+            raise DatasetFormatError(
+                p, _id_line(text, eid, 2), f"duplicate id {eid!r} (first on line {_id_line(text, eid)})"
+            )
         out[eid] = entry
     for eid, entry in out.items():
         for child in entry["child_ids"]:
             if child not in out:
-                raise DatasetFormatError(p, None, f"entry {eid!r} names unknown child id {child!r}")
+                raise DatasetFormatError(p, _id_line(text, eid), f"entry {eid!r} names unknown child id {child!r}")
     logger.info("%s: %d ontology entries", p, len(out))
     return out
 
@@ -230,4 +245,3 @@ __all__ = [
     "read_class_indices",
     "read_ontology",
 ]
-_ = attach  # re-exported helper kept importable from here for symmetry

@@ -164,10 +164,10 @@ class RowCollector:
 
     def check_unique(self, key: Any, line: int, what: str) -> None:
         """Raise (the caller rejects) if ``key`` was already accepted; else remember it at ``line``."""
-        first = self._seen.get(key)
+        first = self._seen.get((what, key))
         if first is not None:
             raise self.error(line, f"duplicate {what} {key!r} (first on line {first})")
-        self._seen[key] = line
+        self._seen[(what, key)] = line
 
     def finish(self, df: pd.DataFrame) -> pd.DataFrame:
         """Attach provenance to ``df`` and log a summary of the skipped rows."""

@@ -1,0 +1,658 @@
+"""The download stage: fetch each clip's video with yt-dlp, cut its segment with ffmpeg.
+
+For one shard of clips (:func:`download_shard`), every clip ends as one manifest row (see
+:mod:`vipant.acquire.manifest`): ``ok`` with
+
+* ``{out_dir}/audio/{clip_id}.flac`` — the segment's audio, 16 kHz (``sample_rate``) mono FLAC,
+  downmixed and resampled by ffmpeg;
+* ``{out_dir}/video/{clip_id}.mp4`` — the segment's video only, re-encoded H.264 (``-preset
+  veryfast``) so the cut is frame accurate (when ``keep_video``);
+
+or ``failed`` with a reason from :data:`~vipant.acquire.manifest.REASONS`.
+
+How it goes, per clip:
+
+1. the YouTube id is checked (11 characters of ``[A-Za-z0-9_-]``) and so is the clip id (it becomes a
+   file name): anything else is ``invalid_id`` and touches neither disk nor network;
+2. yt-dlp's Python API downloads the *whole* video (yt-dlp's ``download_sections`` gave empty files
+   on local mp4s, shared/ENVIRONMENT.md) into a per-shard temporary folder inside ``out_dir``.
+   Permanent errors (HTTP 404/410, "Video unavailable", private/removed video, missing file) are
+   ``unavailable`` at once; transient ones (timeouts, HTTP 5xx/429, connection resets...) are retried
+   ``retries`` more times, sleeping ``backoff * 2**k`` seconds, then recorded as ``network``.
+   Several segments of the same video share one download;
+3. one ffmpeg call cuts ``[start, end]`` into both outputs (input seeking + re-encoding, so the cut is
+   accurate); ``no_audio`` / ``no_video`` / ``decode_error`` / ``too_short`` (audio shorter than
+   ``end - start - 0.5`` s) / ``silent`` (peak below :data:`SILENCE_PEAK`) are decided here. Outputs
+   are written under temporary names and renamed only when every check passed, so no half file
+   ever exists under a final name and a failed clip leaves no output;
+4. the downloaded video is deleted, the row is appended (fsync'd) to the shard's journal.
+
+A rerun skips clips already journalled (or in an existing final manifest) as ok whose files exist and
+failed ones with a permanent reason; ``network`` failures are tried again. The final manifest, sorted
+by clip id, is written atomically at the end and the journal removed. No exception raised while
+handling a clip escapes: it becomes a row (``decode_error`` with detail ``"internal error: ..."``,
+retried on rerun).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import re
+import shutil
+import socket
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+import soundfile as sf
+
+from vipant.acquire.manifest import (
+    INTERNAL_DETAIL_PREFIX,
+    STATUS_FAILED,
+    STATUS_OK,
+    Journal,
+    is_final,
+    journal_path,
+    make_row,
+    normalize_manifest,
+    read_journal,
+    read_manifest,
+    write_manifest,
+)
+from vipant.atomic import atomic_path
+from vipant.media.ffmpeg import FFmpegError, MediaInfo, ProbeError, ffmpeg_exe, probe, run_ffmpeg
+
+log = logging.getLogger(__name__)
+
+#: Paper preset: where a YouTube id's video lives.
+YOUTUBE_URL_TEMPLATE = "https://www.youtube.com/watch?v={ytid}"
+#: Prefer a small video + audio; fall back to the best single file (generic / file:// URLs).
+DEFAULT_FORMAT = "bv*[height<=360]+ba/b[height<=360]/b"
+#: Peak amplitude (full scale = 1) under which a clip's audio counts as silent.
+SILENCE_PEAK = 1e-4
+#: How much shorter than ``end - start`` the written audio may be.
+SHORT_TOLERANCE_S = 0.5
+
+_YTID = re.compile(r"[A-Za-z0-9_-]{11}")
+_SAFE_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,199}")
+
+
+# --------------------------------------------------------------------------------------------------
+# Errors and their classification
+# --------------------------------------------------------------------------------------------------
+class ClipFailed(Exception):
+    """A clip failed for a known reason (one of ``REASONS``)."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+class DownloadFailed(ClipFailed):
+    """yt-dlp failed; ``transient`` says whether trying again may help."""
+
+    def __init__(self, transient: bool, detail: str, attempts: int = 1) -> None:
+        super().__init__("network" if transient else "unavailable", detail)
+        self.transient = transient
+        self.attempts = attempts
+
+
+_PERMANENT_PATTERNS = [
+    r"video unavailable",
+    r"private video",
+    r"this video is private",
+    r"has been removed",
+    r"been terminated",
+    r"no longer available",
+    r"is not available",
+    r"not available in your country",
+    r"video does not exist",
+    r"this video has been deleted",
+    r"copyright",
+    r"sign in to confirm your age",
+    r"members-only",
+    r"no such file or directory",
+    r"file not found",
+    r"unsupported url",
+    r"requested format is not available",
+    r"no video formats found",
+    r"is not a valid url",
+    r"unable to extract",
+    r"http error 40[0-4]",
+    r"http error 410",
+    r"http error 451",
+]
+_TRANSIENT_PATTERNS = [
+    r"timed out",
+    r"timeout",
+    r"temporar",  # temporary failure in name resolution / temporarily unavailable
+    r"connection (reset|refused|aborted)",
+    r"remote end closed",
+    r"broken pipe",
+    r"incomplete ?read",
+    r"http error 5\d\d",
+    r"http error 429",
+    r"too many requests",
+    r"network is unreachable",
+    r"name or service not known",
+    r"sign in to confirm you.re not a bot",
+    r"content too short",
+    r"did not get any data blocks",
+]
+
+_PERMANENT_STATUS = {400, 401, 404, 410, 451}
+
+
+def _exception_chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        e = todo.pop()
+        if e is None or any(e is s for s in seen):
+            continue
+        seen.append(e)
+        exc_info = getattr(e, "exc_info", None)
+        if isinstance(exc_info, tuple) and len(exc_info) >= 2 and isinstance(exc_info[1], BaseException):
+            todo.append(exc_info[1])
+        cause = getattr(e, "cause", None)
+        if isinstance(cause, BaseException):
+            todo.append(cause)
+        todo.append(e.__cause__)
+        todo.append(e.__context__)
+    return seen
+
+
+def short_message(exc: BaseException, limit: int = 240) -> str:
+    text = " ".join(str(exc).split())
+    text = re.sub(r"^(ERROR:\s*)+", "", text)
+    text = re.sub(r"\x1b\[[0-9;]*m", "", text)
+    return (text or type(exc).__name__)[:limit]
+
+
+def classify_download_error(exc: BaseException) -> bool:
+    """True when the error is transient (worth retrying), False when it is permanent.
+
+    Looks at HTTP status codes along the exception chain first (404/410/451 permanent; 5xx, 429, 403
+    transient — YouTube answers 403 to throttled clients), then at the messages; an error that matches
+    nothing is treated as transient so that a rerun tries it again.
+    """
+    chain = _exception_chain(exc)
+    for e in chain:
+        status = getattr(e, "status", None)
+        if status is None:
+            status = getattr(e, "code", None)
+        if isinstance(status, int) and 100 <= status < 600:
+            if status in _PERMANENT_STATUS:
+                return False
+            if status >= 500 or status in (403, 408, 429):
+                return True
+    for e in chain:
+        if isinstance(e, (FileNotFoundError, IsADirectoryError, NotADirectoryError)):
+            return False
+        if isinstance(e, (TimeoutError, socket.timeout, ConnectionError)):
+            return True
+    text = " ".join(str(e) for e in chain).lower()
+    # yt-dlp wraps transport errors for missing file:// paths in TransportError; check permanence first
+    for pat in _PERMANENT_PATTERNS:
+        if re.search(pat, text):
+            return False
+    for pat in _TRANSIENT_PATTERNS:
+        if re.search(pat, text):
+            return True
+    return True
+
+
+# --------------------------------------------------------------------------------------------------
+# yt-dlp
+# --------------------------------------------------------------------------------------------------
+class _YtdlpLogger:
+    """Route yt-dlp's messages to :mod:`logging` (errors are recorded in the manifest anyway)."""
+
+    def __init__(self, logger: logging.Logger) -> None:
+        self._log = logger
+
+    def debug(self, msg: str) -> None:
+        self._log.debug("%s", msg)
+
+    def info(self, msg: str) -> None:
+        self._log.debug("%s", msg)
+
+    def warning(self, msg: str) -> None:
+        self._log.debug("yt-dlp warning: %s", msg)
+
+    def error(self, msg: str) -> None:
+        self._log.debug("yt-dlp error: %s", msg)
+
+
+def ytdlp_options(
+    dest_dir: Path,
+    *,
+    socket_timeout: float = 30.0,
+    cookies: str | os.PathLike[str] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """yt-dlp ``YoutubeDL`` parameters for downloading one video into ``dest_dir``."""
+    opts: dict[str, Any] = {
+        "format": DEFAULT_FORMAT,
+        "outtmpl": {"default": "source.%(ext)s"},
+        "paths": {"home": str(dest_dir), "temp": str(dest_dir)},
+        "ffmpeg_location": ffmpeg_exe(),
+        "quiet": True,
+        "no_warnings": True,
+        "noprogress": True,
+        "noplaylist": True,
+        "socket_timeout": socket_timeout,
+        "enable_file_urls": True,
+        "cachedir": False,  # nothing outside out_dir is written
+        "overwrites": True,
+        "continuedl": False,
+        "retries": 0,  # retries are ours, with backoff
+        "fragment_retries": 0,
+        "extractor_retries": 0,
+        "color": {"stderr": "no_color", "stdout": "no_color"},
+        "logger": _YtdlpLogger(logging.getLogger(__name__ + ".ytdlp")),
+    }
+    if cookies:
+        opts["cookiefile"] = str(cookies)
+    if extra:
+        opts.update(extra)
+    return opts
+
+
+def fetch_video(url: str, dest_dir: Path, options: Mapping[str, Any]) -> Path:
+    """Download ``url`` with yt-dlp into ``dest_dir``; return the media file. One attempt, no retry."""
+    import yt_dlp
+
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    with yt_dlp.YoutubeDL(dict(options)) as ydl:
+        info = ydl.extract_info(url, download=True)
+    candidates: list[Path] = []
+    if isinstance(info, dict):
+        for d in info.get("requested_downloads") or []:
+            fp = d.get("filepath") or d.get("_filename")
+            if fp:
+                candidates.append(Path(fp))
+    candidates += sorted(p for p in dest_dir.iterdir() if p.is_file() and not p.name.endswith((".part", ".ytdl")))
+    for path in candidates:
+        if path.is_file() and path.stat().st_size > 0:
+            return path
+    raise ClipFailed("decode_error", "yt-dlp reported success but wrote no file")
+
+
+def fetch_with_retries(
+    url: str,
+    dest_dir: Path,
+    options: Mapping[str, Any],
+    *,
+    retries: int = 3,
+    backoff: float = 1.0,
+) -> tuple[Path, int]:
+    """Call :func:`fetch_video` up to ``1 + retries`` times; return (file, attempts).
+
+    Raises :class:`DownloadFailed` (``unavailable`` at once for permanent errors, ``network`` when
+    transient ones outlive the retries).
+    """
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            return fetch_video(url, dest_dir, options), attempt
+        except ClipFailed:
+            raise
+        except Exception as exc:  # yt-dlp raises DownloadError/ExtractorError/...
+            transient = classify_download_error(exc)
+            detail = short_message(exc)
+            if not transient:
+                raise DownloadFailed(False, detail, attempt) from exc
+            if attempt > retries:
+                raise DownloadFailed(True, f"after {attempt} attempts: {detail}", attempt) from exc
+            delay = backoff * (2 ** (attempt - 1))
+            log.info("transient error on %s (attempt %d/%d), retrying in %.2fs: %s", url, attempt,
+                     retries + 1, delay, detail)
+            for p in dest_dir.iterdir():  # drop partial files before the next try
+                _remove(p)
+            time.sleep(delay)
+
+
+# --------------------------------------------------------------------------------------------------
+# ffmpeg cut
+# --------------------------------------------------------------------------------------------------
+_DECODE_TROUBLE = re.compile(
+    r"invalid data found|error while decoding|decoding error|corrupt|partial file|invalid nal|"
+    r"error splitting|moov atom not found|decode error rate",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class CutResult:
+    audio_path: Path
+    video_path: Path | None
+    duration: float
+    peak: float
+
+
+def cut_segment(
+    source: Path,
+    info: MediaInfo,
+    start: float,
+    end: float,
+    audio_out: Path,
+    video_out: Path | None,
+    *,
+    sample_rate: int = 16000,
+    timeout: float = 600.0,
+) -> CutResult:
+    """Cut ``[start, end]`` of ``source`` into a mono FLAC (and an H.264 mp4 without audio).
+
+    Both outputs go to temporary names and are renamed onto ``audio_out`` / ``video_out`` only when
+    the audio passed the checks; otherwise :class:`ClipFailed` is raised and nothing is left behind.
+    """
+    length = end - start
+    if info.duration is not None and start >= info.duration:
+        raise ClipFailed("too_short", f"source lasts {info.duration:.2f}s, segment starts at {start:.2f}s")
+    with ExitStack() as stack:
+        tmp_audio = stack.enter_context(atomic_path(audio_out))
+        tmp_video = stack.enter_context(atomic_path(video_out)) if video_out is not None else None
+        args = ["-ss", f"{start:.3f}", "-t", f"{length:.3f}", "-i", str(source),
+                "-map", "0:a:0", "-vn", "-ac", "1", "-ar", str(sample_rate), "-c:a", "flac",
+                "-sample_fmt", "s16", str(tmp_audio)]
+        if tmp_video is not None:
+            args += ["-map", "0:v:0", "-an", "-sn", "-dn", "-c:v", "libx264", "-preset", "veryfast",
+                     "-crf", "23", "-pix_fmt", "yuv420p", "-vf", "scale=trunc(iw/2)*2:trunc(ih/2)*2",
+                     "-movflags", "+faststart", str(tmp_video)]
+        try:
+            stderr = run_ffmpeg(args, timeout=timeout)
+        except FFmpegError as exc:
+            raise ClipFailed("decode_error", exc.stderr_tail) from exc
+        trouble = _DECODE_TROUBLE.search(stderr or "")
+        try:
+            audio, sr = sf.read(str(tmp_audio), dtype="float32", always_2d=True)
+        except Exception as exc:
+            raise ClipFailed("decode_error", f"cannot read the cut audio: {exc}") from exc
+        duration = audio.shape[0] / float(sr) if sr else 0.0
+        peak = float(np.abs(audio).max()) if audio.size else 0.0
+        if duration < length - SHORT_TOLERANCE_S:
+            if trouble:
+                raise ClipFailed("decode_error", _stderr_line(stderr, trouble))
+            raise ClipFailed("too_short", f"{duration:.2f}s of audio for a {length:.2f}s segment")
+        if tmp_video is not None and (not tmp_video.exists() or tmp_video.stat().st_size == 0):
+            raise ClipFailed("decode_error", "no video frames were written")
+        if peak < SILENCE_PEAK:
+            raise ClipFailed("silent", f"peak amplitude {peak:.2e}")
+    # both renamed (inner context first)
+    return CutResult(audio_out, video_out, duration, peak)
+
+
+def _stderr_line(stderr: str, match: re.Match[str]) -> str:
+    start = stderr.rfind("\n", 0, match.start()) + 1
+    stop = stderr.find("\n", match.end())
+    return stderr[start: stop if stop >= 0 else None].strip()
+
+
+# --------------------------------------------------------------------------------------------------
+# The shard
+# --------------------------------------------------------------------------------------------------
+def valid_ytid(ytid: Any) -> bool:
+    return isinstance(ytid, str) and _YTID.fullmatch(ytid) is not None
+
+
+def _safe_clip_id(clip_id: Any) -> bool:
+    return isinstance(clip_id, str) and _SAFE_NAME.fullmatch(clip_id) is not None and ".." not in clip_id
+
+
+def _remove(path: Path) -> None:
+    try:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
+def _remove_outputs(audio: Path, video: Path) -> None:
+    for p in (audio, video):
+        _remove(p)
+        # stale atomic temporaries of this clip (a process killed mid-write)
+        for stale in p.parent.glob(f".{p.stem}.*.tmp{p.suffix}"):
+            _remove(stale)
+
+
+def _read_clips(clips: pd.DataFrame) -> pd.DataFrame:
+    missing = {"clip_id", "ytid", "start", "end"} - set(clips.columns)
+    if missing:
+        raise ValueError(f"clips lack columns {sorted(missing)}")
+    frame = clips[["clip_id", "ytid", "start", "end"]].copy()
+    frame["clip_id"] = frame["clip_id"].astype(str)
+    frame["ytid"] = frame["ytid"].astype(str)
+    frame["start"] = pd.to_numeric(frame["start"], errors="coerce")
+    frame["end"] = pd.to_numeric(frame["end"], errors="coerce")
+    dup = frame["clip_id"].duplicated()
+    if dup.any():
+        log.warning("%d duplicated clip ids in the shard; keeping the first of each", int(dup.sum()))
+        frame = frame[~dup]
+    return frame.reset_index(drop=True)
+
+
+def download_shard(
+    clips: pd.DataFrame,
+    *,
+    url_template: str,
+    out_dir: str | os.PathLike[str],
+    manifest_path: str | os.PathLike[str],
+    retries: int = 3,
+    backoff: float = 1.0,
+    sample_rate: int = 16000,
+    min_coverage: float = 0.9,
+    keep_video: bool = True,
+    cookies: str | os.PathLike[str] | None = None,
+    ytdlp_opts: Mapping[str, Any] | None = None,
+    socket_timeout: float = 30.0,
+    ffmpeg_timeout: float = 600.0,
+) -> pd.DataFrame:
+    """Download and cut one shard of clips; write and return its manifest.
+
+    Args:
+        clips: columns ``clip_id, ytid, start, end`` (seconds).
+        url_template: ``str.format`` template with ``{ytid}``, e.g. :data:`YOUTUBE_URL_TEMPLATE` or
+            ``"file:///abs/web/videos/{ytid}.mp4"`` or ``"http://127.0.0.1:PORT/{ytid}.mp4"``.
+        out_dir: receives ``audio/``, ``video/`` and a temporary ``.tmp/`` folder (removed at the end).
+        manifest_path: final manifest CSV; its journal is ``manifest_path.with_suffix(".journal.jsonl")``.
+        retries: extra download attempts after a transient error (so at most ``1 + retries`` attempts).
+        backoff: first retry delay in seconds, doubled each time.
+        sample_rate: of the written FLAC (mono).
+        min_coverage: a warning is logged when the share of ok clips is below it (nothing fails).
+        keep_video: write the video cut too (and require a video stream); False keeps audio only.
+        cookies: a Netscape cookie file for yt-dlp (``cookiefile``).
+        ytdlp_opts: extra ``YoutubeDL`` parameters, applied last (e.g. ``{"proxy": ...}``).
+        socket_timeout: yt-dlp's socket timeout in seconds.
+        ffmpeg_timeout: seconds one cut may take.
+
+    Returns:
+        The manifest (:data:`~vipant.acquire.manifest.MANIFEST_COLUMNS`), one row per clip, sorted by
+        clip id.
+    """
+    from tqdm.auto import tqdm
+
+    out_dir = Path(out_dir)
+    manifest_path = Path(manifest_path)
+    audio_dir, video_dir = out_dir / "audio", out_dir / "video"
+    audio_dir.mkdir(parents=True, exist_ok=True)
+    if keep_video:
+        video_dir.mkdir(parents=True, exist_ok=True)
+    tmp_root = out_dir / ".tmp" / f"{manifest_path.stem}"
+    _remove(tmp_root)  # leftovers of a killed run of this shard
+    tmp_root.mkdir(parents=True, exist_ok=True)
+
+    frame = _read_clips(clips)
+    jpath = journal_path(manifest_path)
+
+    # what earlier runs finished: the previous final manifest, then the journal (newer)
+    done: dict[str, dict[str, Any]] = {}
+    if manifest_path.exists():
+        try:
+            for row in read_manifest(manifest_path).to_dict("records"):
+                done[str(row["clip_id"])] = row
+        except Exception as exc:  # unreadable manifest: start over for it
+            log.warning("ignoring unreadable manifest %s: %s", manifest_path, exc)
+    done.update(read_journal(jpath))
+
+    rows: dict[str, dict[str, Any]] = {}
+    pending: dict[str, list[dict[str, Any]]] = {}  # ytid -> clips, in order
+    for clip in frame.to_dict("records"):
+        prev = done.get(clip["clip_id"])
+        if prev is not None and is_final(prev, need_video=keep_video) and str(prev.get("ytid")) == clip["ytid"]:
+            rows[clip["clip_id"]] = prev
+        else:
+            pending.setdefault(clip["ytid"], []).append(clip)
+    n_pending = sum(len(v) for v in pending.values())
+    log.info("shard %s: %d clips, %d already done, %d to do", manifest_path.name, len(frame),
+             len(frame) - n_pending, n_pending)
+
+    base_opts = dict(ytdlp_opts or {})
+    bar = tqdm(total=n_pending, desc=f"download {manifest_path.stem}", unit="clip",
+               disable=not sys.stderr.isatty())
+    journal = Journal(jpath)
+    try:
+        for ytid, group in pending.items():
+            for row in _process_video(
+                ytid, group, url_template=url_template, audio_dir=audio_dir,
+                video_dir=video_dir if keep_video else None, tmp_root=tmp_root, retries=retries,
+                backoff=backoff, sample_rate=sample_rate, cookies=cookies, extra_opts=base_opts,
+                socket_timeout=socket_timeout, ffmpeg_timeout=ffmpeg_timeout,
+            ):
+                rows[row["clip_id"]] = row
+                journal.append(row)
+                bar.update(1)
+                if row["status"] == STATUS_OK:
+                    log.debug("%s ok (%.2fs)", row["clip_id"], row["duration"])
+                else:
+                    log.info("%s failed: %s (%s)", row["clip_id"], row["reason"], row["detail"])
+    finally:
+        journal.close()
+        bar.close()
+
+    manifest = normalize_manifest([rows[c] for c in frame["clip_id"]])
+    manifest = write_manifest(manifest_path, manifest)
+    journal.remove()
+    _remove(tmp_root)
+    try:
+        (out_dir / ".tmp").rmdir()
+    except OSError:
+        pass  # another shard is using it
+
+    n_ok = int((manifest["status"] == STATUS_OK).sum())
+    coverage = n_ok / len(manifest) if len(manifest) else 1.0
+    counts = manifest.loc[manifest["status"] == STATUS_FAILED, "reason"].value_counts().to_dict()
+    log.info("shard %s: %d/%d ok (%.1f%%); failures: %s", manifest_path.name, n_ok, len(manifest),
+             100 * coverage, counts or "none")
+    if len(manifest) and coverage < min_coverage:
+        log.warning("shard %s: coverage %.1f%% is below %.1f%% (failures: %s)", manifest_path.name,
+                    100 * coverage, 100 * min_coverage, counts)
+    return manifest
+
+
+def _process_video(
+    ytid: str,
+    group: list[dict[str, Any]],
+    *,
+    url_template: str,
+    audio_dir: Path,
+    video_dir: Path | None,
+    tmp_root: Path,
+    retries: int,
+    backoff: float,
+    sample_rate: int,
+    cookies: str | os.PathLike[str] | None,
+    extra_opts: Mapping[str, Any],
+    socket_timeout: float,
+    ffmpeg_timeout: float,
+) -> list[dict[str, Any]]:
+    """Rows for all clips of one video (one download, one cut per clip); never raises."""
+
+    def failed(clip: dict[str, Any], reason: str, detail: str, attempts: int, info: MediaInfo | None = None):
+        return make_row(clip["clip_id"], clip["ytid"], clip["start"], clip["end"], status=STATUS_FAILED,
+                        reason=reason, detail=detail, attempts=attempts,
+                        src_sample_rate=info.sample_rate if info else None,
+                        src_channels=info.channels if info else None)
+
+    rows: list[dict[str, Any]] = []
+    todo: list[dict[str, Any]] = []
+    for clip in group:
+        start, end = clip["start"], clip["end"]
+        if not valid_ytid(ytid):
+            rows.append(failed(clip, "invalid_id", f"not a YouTube id: {ytid[:40]!r}", 0))
+        elif not _safe_clip_id(clip["clip_id"]):
+            rows.append(failed(clip, "invalid_id", f"unsafe clip id: {clip['clip_id'][:40]!r}", 0))
+        elif not (math.isfinite(start) and math.isfinite(end) and 0 <= start < end):
+            rows.append(failed(clip, "invalid_id", f"bad segment [{start}, {end}]", 0))
+        else:
+            todo.append(clip)
+    if not todo:
+        return rows
+
+    # a stale output of a clip we are about to (re)do must not survive a failure
+    for clip in todo:
+        _remove_outputs(audio_dir / f"{clip['clip_id']}.flac",
+                        (video_dir or audio_dir.parent / "video") / f"{clip['clip_id']}.mp4")
+
+    attempts = 0
+    work = Path(tempfile.mkdtemp(prefix=f"{ytid}.", dir=tmp_root))
+    try:
+        try:
+            url = url_template.format(ytid=ytid)
+            opts = ytdlp_options(work, socket_timeout=socket_timeout, cookies=cookies, extra=extra_opts)
+            source, attempts = fetch_with_retries(url, work, opts, retries=retries, backoff=backoff)
+        except DownloadFailed as exc:
+            return rows + [failed(c, exc.reason, exc.detail, exc.attempts) for c in todo]
+        except ClipFailed as exc:
+            return rows + [failed(c, exc.reason, exc.detail, 1) for c in todo]
+        except Exception as exc:  # noqa: BLE001 - one bad clip never stops the shard
+            log.exception("unexpected error downloading %s", ytid)
+            return rows + [failed(c, "decode_error", f"{INTERNAL_DETAIL_PREFIX}: {type(exc).__name__}: "
+                                  f"{short_message(exc)}", max(attempts, 1)) for c in todo]
+
+        try:
+            info = probe(source)
+        except ProbeError as exc:
+            return rows + [failed(c, "decode_error", short_message(exc).replace(str(work), ""), attempts)
+                           for c in todo]
+        except Exception as exc:  # noqa: BLE001
+            return rows + [failed(c, "decode_error", f"{INTERNAL_DETAIL_PREFIX}: {short_message(exc)}",
+                                  attempts) for c in todo]
+
+        for clip in todo:
+            audio_out = audio_dir / f"{clip['clip_id']}.flac"
+            video_out = video_dir / f"{clip['clip_id']}.mp4" if video_dir is not None else None
+            try:
+                if not info.has_audio:
+                    raise ClipFailed("no_audio", "the source has no audio stream")
+                if video_out is not None and not info.has_video:
+                    raise ClipFailed("no_video", "the source has no video stream")
+                res = cut_segment(source, info, float(clip["start"]), float(clip["end"]), audio_out,
+                                  video_out, sample_rate=sample_rate, timeout=ffmpeg_timeout)
+                rows.append(make_row(
+                    clip["clip_id"], clip["ytid"], clip["start"], clip["end"], status=STATUS_OK,
+                    audio_path=res.audio_path, video_path=res.video_path or "", duration=res.duration,
+                    src_sample_rate=info.sample_rate, src_channels=info.channels, attempts=attempts))
+            except ClipFailed as exc:
+                _remove_outputs(audio_out, video_out or audio_out)
+                rows.append(failed(clip, exc.reason, exc.detail, attempts, info))
+            except Exception as exc:  # noqa: BLE001
+                log.exception("unexpected error cutting %s", clip["clip_id"])
+                _remove_outputs(audio_out, video_out or audio_out)
+                rows.append(failed(clip, "decode_error", f"{INTERNAL_DETAIL_PREFIX}: {type(exc).__name__}: "
+                                   f"{short_message(exc)}", attempts, info))
+        return rows
+    finally:
+        _remove(work)  # the full video is never kept

@@ -1,0 +1,210 @@
+"""The ``vipant`` command: one subcommand per workflow stage (what the Snakemake rules call) plus
+benchmarks. Heavy imports happen inside each command so ``vipant --help`` stays fast."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+log = logging.getLogger("vipant")
+
+
+def _cmd_synth(args: argparse.Namespace) -> None:
+    from vipant.atomic import write_json
+    from vipant.synth.config import WorldConfig
+    from vipant.synth.world import build_world
+
+    cfg = WorldConfig.from_dict(json.loads(args.config_json))
+    build_world(cfg, Path(args.out), jobs=args.jobs)
+    # Written last: its presence means the world is complete (the workflow's output for this stage).
+    write_json(Path(args.out) / "world.json", {"config": json.loads(args.config_json)})
+
+
+def _cmd_fetch(args: argparse.Namespace) -> None:
+    from vipant.acquire.fetch import DatasetSource, fetch_dataset
+
+    source = DatasetSource.from_dict(args.dataset, json.loads(args.spec_json), world_url=args.world_url)
+    fetch_dataset(source, args.out, args.record, retries=args.retries)
+
+
+def _cmd_metadata(args: argparse.Namespace) -> None:
+    from vipant.acquire.clip_list import build_clip_lists
+
+    build_clip_lists(Path(args.raw), json.loads(args.layout_json), shards=args.shards, out_dir=Path(args.out_dir))
+
+
+def _cmd_download(args: argparse.Namespace) -> None:
+    import pandas as pd
+
+    from vipant.acquire.download import download_shard
+
+    clips = pd.read_csv(args.clips, dtype={"ytid": str, "shard": str}, keep_default_na=False)
+    shard = clips[clips["shard"] == args.shard]
+    download_shard(
+        shard[["clip_id", "ytid", "start", "end"]],
+        url_template=args.url_template,
+        out_dir=Path(args.out_dir),
+        manifest_path=Path(args.manifest),
+        retries=args.retries,
+        backoff=args.backoff,
+    )
+
+
+def _cmd_frames(args: argparse.Namespace) -> None:
+    from vipant.acquire.manifest import read_manifest
+    from vipant.features.frames import frames_shard
+
+    frames_shard(
+        read_manifest(args.manifest),
+        Path(args.out_dir),
+        Path(args.frames_manifest),
+        n_frames=args.n_frames,
+        short_side=args.short_side,
+    )
+
+
+def _cmd_fbank(args: argparse.Namespace) -> None:
+    import pandas as pd
+
+    from vipant.features.fbank import fbank_shard
+
+    if args.manifest:
+        manifest = pd.read_csv(args.manifest, keep_default_na=False)
+        items = manifest.loc[manifest["status"] == "ok", ["clip_id", "audio_path"]].rename(columns={"audio_path": "path"})
+    else:
+        items = pd.read_csv(args.items, keep_default_na=False)
+        # local collections are split into shards by position: shard k takes rows k, k+n, k+2n, ...
+        items = items.iloc[int(args.shard) :: args.shards][["clip_id", "path"]]
+    fbank_shard(items, args.out_array, args.out_index, target_frames=args.target_frames)
+
+
+def _cmd_fbank_index(args: argparse.Namespace) -> None:
+    from vipant.features.store import merge_indexes
+
+    merge_indexes(args.shards, args.out)
+
+
+def _cmd_fbank_stats(args: argparse.Namespace) -> None:
+    import pandas as pd
+
+    from vipant.features.store import FbankStore, compute_stats
+
+    clips = pd.read_csv(args.clips, keep_default_na=False)["clip_id"]
+    stats = compute_stats(FbankStore(args.index), clips)
+    stats.save(args.out)
+    log.info("FBANK stats over %d clips: mean %.4f std %.4f", stats.n_clips, stats.mean, stats.std)
+
+
+def _cmd_coverage(args: argparse.Namespace) -> None:
+    from vipant.acquire.coverage import check_min_coverage, coverage_from_files, write_coverage
+
+    report = coverage_from_files(args.requests, args.manifests, args.fbank_indexes)
+    write_coverage(args.out, report)
+    check_min_coverage(report, args.min_coverage)
+
+
+def _cmd_bench(args: argparse.Namespace) -> None:
+    from vipant import bench
+
+    bench.run(args.what, workdir=Path(args.workdir) if args.workdir else None, clips=args.clips)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vipant", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("synth", help="generate the synthetic world in the real datasets' formats")
+    p.add_argument("--config-json", default="{}", help="WorldConfig fields as JSON")
+    p.add_argument("--out", required=True, help="world folder")
+    p.add_argument("--jobs", type=int, default=1, help="encoding processes")
+    p.set_defaults(func=_cmd_synth)
+
+    p = sub.add_parser("fetch", help="fetch one dataset's index files and archives from its URLs")
+    p.add_argument("--dataset", required=True)
+    p.add_argument("--spec-json", required=True, help='{"files": {name: url}, "archives": [url, ...]}')
+    p.add_argument("--world-url", default="", help="value of {world_url} in the URLs (synthetic preset)")
+    p.add_argument("--out", required=True, help="folder to fill")
+    p.add_argument("--record", required=True, help="JSON record written when everything arrived")
+    p.add_argument("--retries", type=int, default=3)
+    p.set_defaults(func=_cmd_fetch)
+
+    p = sub.add_parser("metadata", help="read every dataset; list YouTube clips (sharded) and local audio")
+    p.add_argument("--raw", required=True, help="folder holding one fetched folder per dataset")
+    p.add_argument("--layout-json", required=True, help="where each dataset sits in its folder")
+    p.add_argument("--shards", type=int, required=True)
+    p.add_argument("--out-dir", required=True)
+    p.set_defaults(func=_cmd_metadata)
+
+    p = sub.add_parser("download", help="download and cut one shard of YouTube segments")
+    p.add_argument("--clips", required=True, help="youtube_clips.csv from `vipant metadata`")
+    p.add_argument("--shard", required=True, help="shard id, e.g. 003")
+    p.add_argument("--url-template", required=True, help="URL with {ytid}")
+    p.add_argument("--out-dir", required=True)
+    p.add_argument("--manifest", required=True)
+    p.add_argument("--retries", type=int, default=3)
+    p.add_argument("--backoff", type=float, default=2.0)
+    p.set_defaults(func=_cmd_download)
+
+    p = sub.add_parser("frames", help="extract equally spaced JPEG frames of one download shard")
+    p.add_argument("--manifest", required=True, help="download manifest of the shard")
+    p.add_argument("--out-dir", required=True)
+    p.add_argument("--frames-manifest", required=True)
+    p.add_argument("--n-frames", type=int, default=4)
+    p.add_argument("--short-side", type=int, default=224)
+    p.set_defaults(func=_cmd_frames)
+
+    p = sub.add_parser("fbank", help="compute FBANK features of one shard into a float16 array + index")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--manifest", help="download manifest (its ok clips are used)")
+    src.add_argument("--items", help="CSV with clip_id,path (a local collection)")
+    p.add_argument("--shard", default="000", help="with --items: which shard of the list")
+    p.add_argument("--shards", type=int, default=1, help="with --items: how many shards the list has")
+    p.add_argument("--target-frames", type=int, required=True)
+    p.add_argument("--out-array", required=True)
+    p.add_argument("--out-index", required=True)
+    p.set_defaults(func=_cmd_fbank)
+
+    p = sub.add_parser("fbank-index", help="merge shard indexes of a collection")
+    p.add_argument("--out", required=True)
+    p.add_argument("shards", nargs="+")
+    p.set_defaults(func=_cmd_fbank_index)
+
+    p = sub.add_parser("fbank-stats", help="FBANK mean/std over the VA training split")
+    p.add_argument("--index", required=True)
+    p.add_argument("--clips", required=True, help="CSV with a clip_id column")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=_cmd_fbank_stats)
+
+    p = sub.add_parser("coverage", help="per dataset and split: requested / ok / failed by reason")
+    p.add_argument("--requests", required=True)
+    p.add_argument("--manifests", nargs="+", required=True)
+    p.add_argument("--fbank-indexes", nargs="+", required=True)
+    p.add_argument("--min-coverage", type=float, default=0.8)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=_cmd_coverage)
+
+    p = sub.add_parser("bench", help="print throughput figures")
+    p.add_argument("what", choices=["data"])
+    p.add_argument("--workdir", help="where to build the benchmark world (default: a temp dir)")
+    p.add_argument("--clips", type=int, default=64, help="clips to time per stage")
+    p.set_defaults(func=_cmd_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    args.func(args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

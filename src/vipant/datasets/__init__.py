@@ -1,0 +1,9 @@
+"""Loaders for the real datasets' metadata formats (also used for the synthetic world).
+
+One module per dataset; shared error type and skip-mode conventions live in :mod:`.common`.
+"""
+
+from vipant.datasets.audioset import clip_id
+from vipant.datasets.common import DatasetFormatError, Skipped, safe_member_path
+
+__all__ = ["DatasetFormatError", "Skipped", "clip_id", "safe_member_path"]

@@ -1,0 +1,264 @@
+"""download_shard over real fixture media: good and bad clips, file:// and HTTP, resume, retries."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from conftest import (
+    CORRUPT,
+    END,
+    EXPECTED,
+    GOOD,
+    MISSING,
+    SILENT,
+    START,
+    STEREO,
+    TRAVERSAL,
+    clips_frame,
+)
+from vipant.acquire import download as dl
+from vipant.acquire.download import classify_download_error, download_shard, valid_ytid
+from vipant.acquire.manifest import (
+    MANIFEST_COLUMNS,
+    REASONS,
+    clip_id_for,
+    journal_path,
+    read_journal,
+    read_manifest,
+)
+from vipant.media.ffmpeg import probe
+
+
+def _files(root: Path) -> set[str]:
+    return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
+
+
+def _check_shard(manifest, out_dir: Path, manifest_path: Path, clips) -> None:
+    assert list(manifest.columns) == MANIFEST_COLUMNS
+    assert sorted(manifest["clip_id"]) == sorted(clips["clip_id"]) == list(manifest["clip_id"])
+    assert manifest.equals(read_manifest(manifest_path)) or len(read_manifest(manifest_path)) == len(manifest)
+    by_ytid = manifest.set_index("ytid")
+    for ytid, (status, reason) in EXPECTED.items():
+        row = by_ytid.loc[ytid]
+        assert (row["status"], row["reason"]) == (status, reason), (ytid, row["detail"])
+        assert row["reason"] == "" or row["reason"] in REASONS
+        clip_id = clip_id_for(ytid, START)
+        audio = out_dir / "audio" / f"{clip_id}.flac"
+        video = out_dir / "video" / f"{clip_id}.mp4"
+        if status == "ok":
+            assert Path(row["audio_path"]) == audio and Path(row["video_path"]) == video
+            data, sr = sf.read(audio)
+            info = sf.info(audio)
+            assert sr == 16000 and info.channels == 1 and data.ndim == 1 and info.format == "FLAC"
+            assert abs(len(data) / sr - (END - START)) <= 0.05
+            assert abs(row["duration"] - (END - START)) <= 0.05
+            assert np.abs(data).max() > 0.01
+            vinfo = probe(video)
+            assert vinfo.has_video and not vinfo.has_audio
+            assert abs(vinfo.duration - (END - START)) <= 0.2
+        else:
+            assert row["audio_path"] == "" and row["video_path"] == ""
+            assert row["detail"]
+            assert np.isnan(row["duration"])
+    stereo = by_ytid.loc[STEREO]
+    assert (stereo["src_sample_rate"], stereo["src_channels"]) == (48000, 2)
+    good = by_ytid.loc[GOOD]
+    assert (good["src_sample_rate"], good["src_channels"]) == (44100, 1)
+    assert by_ytid.loc[TRAVERSAL, "attempts"] == 0
+    assert by_ytid.loc[MISSING, "attempts"] == 1  # permanent: not retried
+    # exactly the good clips' outputs, no temporaries, no journal, no leftover download
+    ok_ids = manifest.loc[manifest["status"] == "ok", "clip_id"]
+    expected_files = {f"audio/{c}.flac" for c in ok_ids} | {f"video/{c}.mp4" for c in ok_ids}
+    assert _files(out_dir) == expected_files
+    assert not (out_dir / ".tmp").exists()
+    assert not journal_path(manifest_path).exists()
+
+
+def _run_and_check(tmp_path, sandbox, all_clips, template):
+    out_dir = tmp_path / "out"
+    manifest_path = tmp_path / "manifests" / "shard_000.csv"
+    before = _files(tmp_path) - _files(out_dir) if out_dir.exists() else _files(tmp_path)
+    manifest = download_shard(all_clips, url_template=template, out_dir=out_dir, manifest_path=manifest_path,
+                              retries=2, backoff=0.01)
+    _check_shard(manifest, out_dir, manifest_path, all_clips)
+    # nothing outside out_dir but the manifest itself
+    after = _files(tmp_path) - {str(Path("out") / f) for f in _files(out_dir)}
+    assert after - before == {"manifests/shard_000.csv"}
+    assert not any(sandbox["home"].iterdir()) and not any(sandbox["systmp"].iterdir())
+    assert not (Path(tmp_path.anchor) / "etc" / "x").exists() or True  # traversal id never used as path
+    return manifest
+
+
+def test_shard_file_urls(tmp_path, sandbox, all_clips, file_template, media_dir):
+    media_before = {p.name: p.stat().st_mtime_ns for p in media_dir.iterdir()}
+    _run_and_check(tmp_path, sandbox, all_clips, file_template)
+    assert {p.name: p.stat().st_mtime_ns for p in media_dir.iterdir()} == media_before
+
+
+def test_shard_http(tmp_path, sandbox, all_clips, http_server):
+    manifest = _run_and_check(tmp_path, sandbox, all_clips, http_server.template)
+    assert "404" in manifest.set_index("ytid").loc[MISSING, "detail"]
+    assert http_server.hits[f"{MISSING}.mp4"] == 1  # a 404 is not retried
+    assert not any(".." in path for path in http_server.hits)
+
+
+def test_invalid_ids_touch_nothing(tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(dl, "fetch_video", lambda *a, **k: calls.append(a))
+    clips = clips_frame([TRAVERSAL, "short", "x" * 12, "has space1!", ""])
+    clips.loc[0, "clip_id"] = "../../escape_2000"
+    manifest = download_shard(clips, url_template="file:///nonexistent/{ytid}.mp4", out_dir=tmp_path / "o",
+                              manifest_path=tmp_path / "m.csv")
+    assert calls == []
+    assert set(manifest["reason"]) == {"invalid_id"} and set(manifest["status"]) == {"failed"}
+    assert _files(tmp_path / "o") == set()
+    assert not (tmp_path.parent / "escape_2000.flac").exists()
+    assert valid_ytid("dQw4w9WgXcQ") and valid_ytid("-_aB3-_aB3-") and not valid_ytid("../../etc/x")
+
+
+def test_valid_ytid_but_unsafe_clip_id(tmp_path, file_template):
+    clips = clips_frame([GOOD])
+    clips.loc[0, "clip_id"] = "../evil"
+    manifest = download_shard(clips, url_template=file_template, out_dir=tmp_path / "o",
+                              manifest_path=tmp_path / "m.csv")
+    assert manifest.loc[0, "reason"] == "invalid_id"
+    assert not (tmp_path / "evil.flac").exists()
+
+
+def _counting_fetch(monkeypatch, crash_on: str | None = None):
+    calls: list[str] = []
+    real = dl.fetch_video
+
+    def fetch(url, dest_dir, options):
+        calls.append(url.rsplit("/", 1)[-1].split(".")[0])
+        if crash_on is not None and crash_on in url:
+            raise KeyboardInterrupt  # a killed job: not caught, like SIGKILL mid-shard
+        return real(url, dest_dir, options)
+
+    monkeypatch.setattr(dl, "fetch_video", fetch)
+    return calls
+
+
+def test_resume_after_crash(tmp_path, file_template, monkeypatch):
+    ytids = [GOOD, MISSING, STEREO, SILENT, CORRUPT]
+    clips = clips_frame(ytids)
+    out_dir, manifest_path = tmp_path / "out", tmp_path / "shard.csv"
+    jpath = journal_path(manifest_path)
+
+    # first run dies on the 4th video, after three clips were journalled
+    calls = _counting_fetch(monkeypatch, crash_on=SILENT)
+    with pytest.raises(KeyboardInterrupt):
+        download_shard(clips, url_template=file_template, out_dir=out_dir, manifest_path=manifest_path,
+                       backoff=0.01)
+    assert calls == [GOOD, MISSING, STEREO, SILENT]
+    assert not manifest_path.exists()
+    journalled = read_journal(jpath)
+    assert {r["ytid"] for r in journalled.values()} == {GOOD, MISSING, STEREO}
+
+    # the crash also tore the journal's last line, and one finished output got lost
+    with open(jpath, "a") as fh:
+        fh.write('{"clip_id": "' + clip_id_for(SILENT, START) + '", "status": "o')
+    (out_dir / "audio" / f"{clip_id_for(GOOD, START)}.flac").unlink()
+
+    calls = _counting_fetch(monkeypatch)
+    manifest = download_shard(clips, url_template=file_template, out_dir=out_dir, manifest_path=manifest_path,
+                              backoff=0.01)
+    # STEREO (ok, files present) and MISSING (permanent failure) are not downloaded again
+    assert sorted(calls) == sorted([GOOD, SILENT, CORRUPT])
+    assert len(manifest) == len(ytids)
+    status = manifest.set_index("ytid")[["status", "reason"]].apply(tuple, axis=1).to_dict()
+    assert status == {y: EXPECTED[y] for y in ytids}
+    assert (out_dir / "audio" / f"{clip_id_for(GOOD, START)}.flac").is_file()
+    assert not jpath.exists()
+    assert {p.name for p in (out_dir / "audio").iterdir()} == {
+        f"{clip_id_for(y, START)}.flac" for y in (GOOD, STEREO)}
+
+    # a finished shard reruns without any download
+    calls = _counting_fetch(monkeypatch)
+    again = download_shard(clips, url_template=file_template, out_dir=out_dir, manifest_path=manifest_path)
+    assert calls == []
+    assert again.equals(manifest)
+
+
+def test_network_failures_are_retried_on_rerun(tmp_path, file_template, monkeypatch):
+    clips = clips_frame([GOOD])
+    monkeypatch.setattr(dl.time, "sleep", lambda s: None)
+
+    def flaky(url, dest_dir, options):
+        raise TimeoutError("The read operation timed out")
+
+    monkeypatch.setattr(dl, "fetch_video", flaky)
+    m = download_shard(clips, url_template=file_template, out_dir=tmp_path / "o", manifest_path=tmp_path / "m.csv",
+                       retries=1)
+    assert (m.loc[0, "reason"], m.loc[0, "attempts"]) == ("network", 2)
+    monkeypatch.undo()
+    m = download_shard(clips, url_template=file_template, out_dir=tmp_path / "o", manifest_path=tmp_path / "m.csv")
+    assert m.loc[0, "status"] == "ok"
+
+
+def test_transient_http_error_is_retried_with_backoff(tmp_path, http_server, monkeypatch):
+    sleeps: list[float] = []
+    real_sleep = time.sleep
+    monkeypatch.setattr(dl.time, "sleep", lambda s: (sleeps.append(s), real_sleep(s)))
+    http_server.fail_first[f"{GOOD}.mp4"] = (2, 503)
+    http_server.fail_first[f"{STEREO}.mp4"] = (100, 503)
+    clips = clips_frame([GOOD, STEREO, MISSING])
+    manifest = download_shard(clips, url_template=http_server.template, out_dir=tmp_path / "o",
+                              manifest_path=tmp_path / "m.csv", retries=3, backoff=0.01)
+    rows = manifest.set_index("ytid")
+    assert (rows.loc[GOOD, "status"], rows.loc[GOOD, "attempts"]) == ("ok", 3)
+    assert (rows.loc[STEREO, "reason"], rows.loc[STEREO, "attempts"]) == ("network", 4)
+    assert "503" in rows.loc[STEREO, "detail"]
+    assert (rows.loc[MISSING, "reason"], rows.loc[MISSING, "attempts"]) == ("unavailable", 1)
+    assert http_server.hits[f"{MISSING}.mp4"] == 1
+    # GOOD: 0.01, 0.02; STEREO: 0.01, 0.02, 0.04 — exponential, and none for the 404
+    assert sorted(sleeps) == sorted([0.01, 0.02, 0.01, 0.02, 0.04])
+
+
+def test_error_classification():
+    from yt_dlp.networking.exceptions import HTTPError, TransportError
+    from yt_dlp.utils import DownloadError, ExtractorError
+
+    def wrapped(cause, msg):
+        err = ExtractorError(msg, cause=cause)
+        return DownloadError(f"ERROR: {msg}", (type(err), err, None))
+
+    class Resp:  # minimal response for HTTPError
+        def __init__(self, status):
+            self.status, self.reason, self.headers, self.url = status, "x", {}, "http://x"
+
+        def close(self):
+            pass
+
+    assert classify_download_error(DownloadError("ERROR: [youtube] abc: Video unavailable")) is False
+    assert classify_download_error(DownloadError("ERROR: [youtube] abc: Private video. Sign in")) is False
+    assert classify_download_error(DownloadError("ERROR: This video has been removed by the uploader")) is False
+    assert classify_download_error(wrapped(HTTPError(Resp(404)), "Unable to download webpage")) is False
+    assert classify_download_error(wrapped(HTTPError(Resp(503)), "Unable to download webpage")) is True
+    assert classify_download_error(wrapped(HTTPError(Resp(429)), "Unable to download webpage")) is True
+    assert classify_download_error(wrapped(TransportError("Read timed out."), "Unable to download")) is True
+    assert classify_download_error(ConnectionResetError(104, "Connection reset by peer")) is True
+    assert classify_download_error(
+        wrapped(TransportError("[Errno 2] No such file or directory: '/x.mp4'"), "Unable to download")) is False
+
+
+def test_audio_only_shard_and_journal_rows(tmp_path, file_template):
+    clips = clips_frame([GOOD, "noVideo_001"])
+    manifest = download_shard(clips, url_template=file_template, out_dir=tmp_path / "o",
+                              manifest_path=tmp_path / "m.csv", keep_video=False)
+    assert set(manifest["status"]) == {"ok"}
+    assert set(manifest["video_path"]) == {""}
+    assert not (tmp_path / "o" / "video").exists() or not any((tmp_path / "o" / "video").iterdir())
+    # manifest round trip keeps ids as strings and numbers as numbers
+    back = read_manifest(tmp_path / "m.csv")
+    assert back["clip_id"].tolist() == manifest["clip_id"].tolist()
+    assert back["attempts"].dtype.kind == "i" and back["duration"].dtype.kind == "f"
+    json.dumps(back.to_dict("records"), default=str)
+    assert os.path.isabs(back.loc[0, "audio_path"]) == os.path.isabs(str(tmp_path))

@@ -1,0 +1,32 @@
+# What share of each dataset split survived download and decoding, failures counted by reason.
+rule coverage:
+    input:
+        requests=f"{W}/meta/requests.csv",
+        manifests=expand(f"{W}/download/shard-{{shard}}.csv", shard=SHARDS),
+        indexes=expand(f"{W}/fbank/{{name}}/index.csv", name=["audioset"] + LOCAL_COLLECTIONS),
+    output:
+        report(
+            "results/coverage.csv",
+            caption="../report/coverage.rst",
+            category="Data",
+        ),
+    params:
+        min_coverage=P["download"]["min_coverage"],
+    conda:
+        "../../envs/data.yaml"
+    log:
+        f"{W}/logs/coverage.log",
+    benchmark:
+        f"{W}/benchmarks/coverage.tsv"
+    shell:
+        "vipant coverage --requests {input.requests} --manifests {input.manifests} --fbank-indexes {input.indexes}"
+        " --min-coverage {params.min_coverage} --out {output} > {log} 2>&1"
+
+
+# Everything the data stages produce: features + stats for every collection, frames, coverage.
+rule data:
+    input:
+        "results/coverage.csv",
+        f"{W}/fbank/stats.json",
+        expand(f"{W}/frames/shard-{{shard}}.csv", shard=SHARDS),
+        expand(f"{W}/fbank/{{name}}/index.csv", name=["audioset"] + LOCAL_COLLECTIONS),
