@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -11,18 +12,17 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from conftest import (
-    CORRUPT,
-    END,
-    EXPECTED,
-    GOOD,
-    MISSING,
-    SILENT,
-    START,
-    STEREO,
-    TRAVERSAL,
-    clips_frame,
-)
+import importlib.util
+
+# the fixture constants live in this folder's conftest.py; load it by path ("import conftest" is
+# ambiguous when several test folders have one)
+_spec = importlib.util.spec_from_file_location("_acquire_conftest", Path(__file__).with_name("conftest.py"))
+_fx = importlib.util.module_from_spec(_spec)
+sys.modules.setdefault(_spec.name, _fx)
+_spec.loader.exec_module(_fx)
+CORRUPT, END, EXPECTED, GOOD, MISSING = _fx.CORRUPT, _fx.END, _fx.EXPECTED, _fx.GOOD, _fx.MISSING
+SILENT, START, STEREO, TRAVERSAL, NO_VIDEO = _fx.SILENT, _fx.START, _fx.STEREO, _fx.TRAVERSAL, _fx.NO_VIDEO
+clips_frame = _fx.clips_frame
 from vipant.acquire import download as dl
 from vipant.acquire.download import classify_download_error, download_shard, valid_ytid
 from vipant.acquire.manifest import (
@@ -132,14 +132,21 @@ def test_valid_ytid_but_unsafe_clip_id(tmp_path, file_template):
     assert not (tmp_path / "evil.flac").exists()
 
 
+_REAL_FETCH = dl.fetch_video
+
+
+class SimulatedCrash(BaseException):
+    """Like a kill mid-shard: not an Exception, so download_shard does not turn it into a row."""
+
+
 def _counting_fetch(monkeypatch, crash_on: str | None = None):
     calls: list[str] = []
-    real = dl.fetch_video
+    real = _REAL_FETCH
 
     def fetch(url, dest_dir, options):
         calls.append(url.rsplit("/", 1)[-1].split(".")[0])
         if crash_on is not None and crash_on in url:
-            raise KeyboardInterrupt  # a killed job: not caught, like SIGKILL mid-shard
+            raise SimulatedCrash
         return real(url, dest_dir, options)
 
     monkeypatch.setattr(dl, "fetch_video", fetch)
@@ -154,7 +161,7 @@ def test_resume_after_crash(tmp_path, file_template, monkeypatch):
 
     # first run dies on the 4th video, after three clips were journalled
     calls = _counting_fetch(monkeypatch, crash_on=SILENT)
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(SimulatedCrash):
         download_shard(clips, url_template=file_template, out_dir=out_dir, manifest_path=manifest_path,
                        backoff=0.01)
     assert calls == [GOOD, MISSING, STEREO, SILENT]
@@ -250,7 +257,7 @@ def test_error_classification():
 
 
 def test_audio_only_shard_and_journal_rows(tmp_path, file_template):
-    clips = clips_frame([GOOD, "noVideo_001"])
+    clips = clips_frame([GOOD, NO_VIDEO])
     manifest = download_shard(clips, url_template=file_template, out_dir=tmp_path / "o",
                               manifest_path=tmp_path / "m.csv", keep_video=False)
     assert set(manifest["status"]) == {"ok"}

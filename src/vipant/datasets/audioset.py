@@ -70,6 +70,7 @@ def read_segments(
     """
     rows = RowCollector(path, on_error)
     p = rows.path
+    known = frozenset(known_mids) if known_mids is not None else None
     text = read_text(p)
     ytids: list[str] = []
     starts: list[float] = []
@@ -104,7 +105,7 @@ def read_segments(
             if not fields[3].strip() or any(not m for m in mids):
                 raise rows.error(line, f"empty label in positive_labels {fields[3]!r}")
             for m in mids:
-                if known_mids is not None and m not in known_mids:
+                if known is not None and m not in known:
                     raise rows.error(line, f"unknown label {m!r}")
             if len(set(mids)) != len(mids):
                 raise rows.error(line, f"repeated label in positive_labels {fields[3]!r}")
