@@ -137,8 +137,13 @@ def http_server(media_dir):
                 return
             super().do_GET()
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(media_dir)))
-    server.daemon_threads = True
+    class Server(http.server.ThreadingHTTPServer):
+        daemon_threads = True
+
+        def handle_error(self, request, client_address):  # clients closing early is normal here
+            pass
+
+    server = Server(("127.0.0.1", 0), functools.partial(Handler, directory=str(media_dir)))
     state.port = server.server_address[1]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

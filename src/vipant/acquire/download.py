@@ -288,6 +288,11 @@ def fetch_video(url: str, dest_dir: Path, options: Mapping[str, Any]) -> Path:
     raise ClipFailed("decode_error", "yt-dlp reported success but wrote no file")
 
 
+def _sleep(seconds: float) -> None:
+    """Backoff pause (a module-level hook so tests can observe the delays)."""
+    time.sleep(seconds)
+
+
 def fetch_with_retries(
     url: str,
     dest_dir: Path,
@@ -320,7 +325,7 @@ def fetch_with_retries(
                      retries + 1, delay, detail)
             for p in dest_dir.iterdir():  # drop partial files before the next try
                 _remove(p)
-            time.sleep(delay)
+            _sleep(delay)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -331,6 +336,21 @@ _DECODE_TROUBLE = re.compile(
     r"error splitting|moov atom not found|decode error rate",
     re.IGNORECASE,
 )
+
+
+_FFMPEG_NOISE = re.compile(r"terminating thread|task finished with error|nothing was written into output|"
+                           r"error number -?\d+ occurred|conversion failed", re.IGNORECASE)
+
+
+def ffmpeg_detail(stderr: str, limit: int = 240) -> str:
+    """A short, stable summary of ffmpeg's complaints: ``[h264 @ 0x55..]`` prefixes and thread
+    bookkeeping lines dropped, the first two meaningful lines kept."""
+    lines = []
+    for line in stderr.splitlines():
+        line = re.sub(r"\[[^\]]*@ 0x[0-9a-f]+\]\s*", "", line).strip()
+        if line and not _FFMPEG_NOISE.search(line) and line not in lines:
+            lines.append(line)
+    return ("; ".join(lines[:2]) or "ffmpeg failed")[:limit]
 
 
 @dataclass
@@ -373,7 +393,7 @@ def cut_segment(
         try:
             stderr = run_ffmpeg(args, timeout=timeout)
         except FFmpegError as exc:
-            raise ClipFailed("decode_error", exc.stderr_tail) from exc
+            raise ClipFailed("decode_error", ffmpeg_detail(exc.stderr)) from exc
         trouble = _DECODE_TROUBLE.search(stderr or "")
         try:
             audio, sr = sf.read(str(tmp_audio), dtype="float32", always_2d=True)
@@ -383,7 +403,7 @@ def cut_segment(
         peak = float(np.abs(audio).max()) if audio.size else 0.0
         if duration < length - SHORT_TOLERANCE_S:
             if trouble:
-                raise ClipFailed("decode_error", _stderr_line(stderr, trouble))
+                raise ClipFailed("decode_error", ffmpeg_detail(stderr))
             raise ClipFailed("too_short", f"{duration:.2f}s of audio for a {length:.2f}s segment")
         if tmp_video is not None and (not tmp_video.exists() or tmp_video.stat().st_size == 0):
             raise ClipFailed("decode_error", "no video frames were written")
@@ -391,12 +411,6 @@ def cut_segment(
             raise ClipFailed("silent", f"peak amplitude {peak:.2e}")
     # both renamed (inner context first)
     return CutResult(audio_out, video_out, duration, peak)
-
-
-def _stderr_line(stderr: str, match: re.Match[str]) -> str:
-    start = stderr.rfind("\n", 0, match.start()) + 1
-    stop = stderr.find("\n", match.end())
-    return stderr[start: stop if stop >= 0 else None].strip()
 
 
 # --------------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ import csv
 import errno
 import io
 import logging
+import math
 import os
 import posixpath
 import re
@@ -208,7 +209,7 @@ def parse_float(text: str, what: str, rows: RowCollector, line: int) -> float:
         value = float(text.strip())
     except ValueError:
         raise rows.error(line, f"{what} {text!r} is not a number") from None
-    if value != value or value in (float("inf"), float("-inf")):
+    if not math.isfinite(value):
         raise rows.error(line, f"{what} {text!r} is not finite")
     return value
 

@@ -30,6 +30,7 @@ import pandas as pd
 from PIL import Image
 
 from vipant.atomic import atomic_path, write_csv
+from vipant.acquire.download import ffmpeg_detail
 from vipant.media.ffmpeg import FFmpegError, run_ffmpeg
 
 log = logging.getLogger(__name__)
@@ -101,7 +102,7 @@ def extract_frames(
         try:
             run_ffmpeg(args, timeout=timeout)
         except FFmpegError as exc:
-            raise FrameError("decode_error", exc.stderr_tail) from exc
+            raise FrameError("decode_error", ffmpeg_detail(exc.stderr)) from exc
         images = []
         for i, png in enumerate(pngs):
             if not png.is_file() or png.stat().st_size == 0:

@@ -1,0 +1,151 @@
+"""The audio encoder g_A: CLIP's vision transformer adapted to FBANK spectrograms (SPEC 3).
+
+Adaptation, as in vip-AnT:
+* the patch embedding takes 1 channel: its weights are CLIP's RGB weights averaged over the 3 input
+  channels (a grey image then embeds exactly as the RGB original did);
+* kernel 32 x 32 over (time, frequency) with stride 16 x 24, so patches overlap: a 1000 x 128 input
+  gives a 61 x 5 grid = 305 patch tokens + CLS;
+* the 7 x 7 positional grid is resized bilinearly to 61 x 5 (the CLS position kept), and resized again
+  on the fly for other input lengths (Clotho's 18 s gives 111 x 5);
+* everything else (transformer, ln_pre/ln_post, projection into the 512-d joint space) is CLIP's.
+``init="random"`` keeps the architecture and re-initialises every weight (the paper's VA-Rand).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+Init = Literal["clip", "random"]
+
+PATCH = 32
+STRIDE = (16, 24)  # (time, frequency)
+
+
+def grid_size(frames: int, mel_bins: int, patch: int = PATCH, stride: tuple[int, int] = STRIDE) -> tuple[int, int]:
+    """Token grid (time, frequency) of a ``frames x mel_bins`` input."""
+    return (frames - patch) // stride[0] + 1, (mel_bins - patch) // stride[1] + 1
+
+
+def resize_pos_embed(pos: torch.Tensor, old_grid: tuple[int, int], new_grid: tuple[int, int]) -> torch.Tensor:
+    """Bilinearly resize ``[1 + h*w, D]`` positional embeddings to a new grid; the CLS row is kept."""
+    if tuple(old_grid) == tuple(new_grid):
+        return pos
+    cls, grid = pos[:1], pos[1:]
+    d = grid.shape[-1]
+    grid = grid.reshape(1, old_grid[0], old_grid[1], d).permute(0, 3, 1, 2)
+    grid = F.interpolate(grid, size=new_grid, mode="bilinear", align_corners=False)
+    grid = grid.permute(0, 2, 3, 1).reshape(new_grid[0] * new_grid[1], d)
+    return torch.cat([cls, grid], dim=0)
+
+
+def average_rgb_patch_weights(conv: nn.Conv2d, stride: tuple[int, int] = STRIDE) -> nn.Conv2d:
+    """A 1-channel copy of CLIP's patch convolution with RGB weights averaged (and the new stride).
+
+    What averaging preserves: for a grey image ``g`` (the same values on R, G and B) CLIP's patch conv
+    computes ``sum_c W_c * g = 3 * mean_c(W_c) * g``, so the adapted conv applied to ``g`` gives exactly
+    one third of CLIP's patch embedding of the grey image: the same direction, the same relative
+    geometry between patches (tests/test_audio_encoder.py checks this equality). SPEC 3 / vip-AnT
+    average rather than sum; FBANK inputs are normalised, so the scale is absorbed in training.
+    """
+    new = nn.Conv2d(1, conv.out_channels, kernel_size=conv.kernel_size, stride=stride, bias=conv.bias is not None)
+    with torch.no_grad():
+        new.weight.copy_(conv.weight.mean(dim=1, keepdim=True))
+        if conv.bias is not None:
+            new.bias.copy_(conv.bias)
+    return new
+
+
+class AudioEncoder(nn.Module):
+    """g_A: ``[B, frames, mel_bins]`` normalised FBANK → ``[B, embed_dim]`` (unnormalised) embeddings."""
+
+    def __init__(self, visual: nn.Module, *, init: Init = "clip", frames: int = 1000, mel_bins: int = 128):
+        super().__init__()
+        if init not in ("clip", "random"):
+            raise ValueError(f"init must be 'clip' or 'random', not {init!r}")
+        visual = copy.deepcopy(visual)
+        if tuple(visual.conv1.kernel_size) != (PATCH, PATCH):
+            raise ValueError(f"the audio encoder needs a CLIP with 32 x 32 patches, got {visual.conv1.kernel_size}")
+        self.conv1 = average_rgb_patch_weights(visual.conv1)
+        self.class_embedding = visual.class_embedding
+        image_grid = tuple(visual.grid_size)
+        self.grid = grid_size(frames, mel_bins)
+        self.mel_bins = mel_bins
+        self.positional_embedding = nn.Parameter(
+            resize_pos_embed(visual.positional_embedding.detach(), image_grid, self.grid).clone()
+        )
+        self.ln_pre = visual.ln_pre
+        self.transformer = visual.transformer
+        self.ln_post = visual.ln_post
+        self.proj = visual.proj
+        self.width = self.class_embedding.shape[0]
+        self.embed_dim = self.proj.shape[1]
+        if init == "random":
+            self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Random initialisation of the same architecture (VA-Rand), following CLIP's init scheme."""
+        scale = self.width**-0.5
+        nn.init.normal_(self.class_embedding, std=scale)
+        nn.init.normal_(self.positional_embedding, std=scale)
+        nn.init.normal_(self.proj, std=scale)
+        self.conv1.reset_parameters()
+        for module in self.modules():
+            if isinstance(module, nn.LayerNorm):
+                module.reset_parameters()
+        blocks = self.transformer.resblocks
+        proj_std = scale * (2 * len(blocks)) ** -0.5
+        for block in blocks:
+            nn.init.normal_(block.attn.in_proj_weight, std=scale)
+            nn.init.zeros_(block.attn.in_proj_bias)
+            nn.init.normal_(block.attn.out_proj.weight, std=proj_std)
+            nn.init.zeros_(block.attn.out_proj.bias)
+            nn.init.normal_(block.mlp.c_fc.weight, std=(2 * self.width) ** -0.5)
+            nn.init.zeros_(block.mlp.c_fc.bias)
+            nn.init.normal_(block.mlp.c_proj.weight, std=proj_std)
+            nn.init.zeros_(block.mlp.c_proj.bias)
+
+    def tokens(self, fbank: torch.Tensor) -> tuple[torch.Tensor, tuple[int, int]]:
+        """Patch tokens + CLS with positions, after ``ln_pre``: ``[B, 1 + h*w, width]`` and the grid."""
+        x = self.conv1(fbank.unsqueeze(1).to(self.conv1.weight.dtype))
+        grid = (x.shape[2], x.shape[3])
+        x = x.flatten(2).transpose(1, 2)
+        cls = self.class_embedding.to(x.dtype).expand(x.shape[0], 1, -1)
+        x = torch.cat([cls, x], dim=1)
+        x = x + resize_pos_embed(self.positional_embedding, self.grid, grid).to(x.dtype)
+        return self.ln_pre(x), grid
+
+    def encode_tokens(self, fbank: torch.Tensor) -> tuple[torch.Tensor, tuple[int, int]]:
+        """Transformer output ``[B, 1 + h*w, width]`` (before ``ln_post``) and the grid."""
+        x, grid = self.tokens(fbank)
+        return self.transformer(x), grid
+
+    def forward(self, fbank: torch.Tensor) -> torch.Tensor:
+        x, _ = self.encode_tokens(fbank)
+        return self.ln_post(x[:, 0]) @ self.proj
+
+    def forward_segments(self, fbank: torch.Tensor, segments: int) -> torch.Tensor:
+        """``[B, segments, embed_dim]``: one embedding per equal time segment, from ONE forward pass.
+
+        Used by Multiframe Match: patch tokens are grouped by their time position into ``segments``
+        contiguous groups, mean-pooled, then passed through ``ln_post`` and the projection.
+        """
+        x, (h, w) = self.encode_tokens(fbank)
+        patches = x[:, 1:].reshape(x.shape[0], h, w, -1)
+        bounds = [round(i * h / segments) for i in range(segments + 1)]
+        pooled = torch.stack([patches[:, a:max(b, a + 1)].mean(dim=(1, 2)) for a, b in zip(bounds[:-1], bounds[1:])], dim=1)
+        return self.ln_post(pooled) @ self.proj
+
+
+def n_tokens(frames: int = 1000, mel_bins: int = 128) -> int:
+    """Number of tokens (patches + CLS) the encoder sees for an input of this size."""
+    h, w = grid_size(frames, mel_bins)
+    return h * w + 1
+
+
+assert n_tokens() == 306 and math.prod(grid_size(1000, 128)) == 305

@@ -1,0 +1,90 @@
+"""The frozen VT model (CLIP): open_clip's ViT-B/32 for the paper preset, a small open_clip model of our
+own configuration for the synthetic preset. Both are frozen the same way after loading.
+
+Loading never falls back silently: a missing or unreadable weights file is an error.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import open_clip
+import torch
+from torch import nn
+
+log = logging.getLogger(__name__)
+
+# The synthetic preset's VT model: CLIP's architecture (32 x 32 patches on 224 x 224 images, quick-GELU,
+# causal text transformer with open_clip's BPE tokenizer), only narrower and shallower.
+SYNTHETIC_VT_CONFIG: dict[str, Any] = {
+    "embed_dim": 256,
+    "quick_gelu": True,
+    "vision_cfg": {"image_size": 224, "layers": 4, "width": 256, "patch_size": 32},
+    "text_cfg": {"context_length": 32, "vocab_size": 49408, "width": 256, "heads": 4, "layers": 4},
+}
+
+
+class VTLoadError(RuntimeError):
+    """The VT weights could not be loaded (the workflow must stop, not train on random features)."""
+
+
+def build_clip(model_cfg: dict[str, Any]) -> open_clip.CLIP:
+    """A randomly initialised open_clip CLIP with this configuration (used before ``pretrain_vt``)."""
+    cfg = dict(model_cfg)
+    return open_clip.CLIP(
+        embed_dim=cfg["embed_dim"],
+        vision_cfg=cfg["vision_cfg"],
+        text_cfg=cfg["text_cfg"],
+        quick_gelu=cfg.get("quick_gelu", False),
+    )
+
+
+def tokenizer_for(model_cfg: dict[str, Any]):
+    """open_clip's BPE tokenizer (works offline) with the model's context length."""
+    return open_clip.tokenizer.SimpleTokenizer(context_length=model_cfg["text_cfg"]["context_length"])
+
+
+def freeze(model: nn.Module) -> nn.Module:
+    """Eval mode, no gradients: the VT model is never trained after loading."""
+    model.eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    return model
+
+
+def load_vt(spec: dict[str, Any], device: str | torch.device = "cpu") -> tuple[open_clip.CLIP, Any, dict[str, Any]]:
+    """Load and freeze the VT model described by ``spec``; return (model, tokenizer, model config).
+
+    ``spec`` is either ``{"name": "ViT-B-32-quickgelu", "pretrained": "openai" | "/path/weights.pt"}``
+    (open_clip's registry; weights from the Hugging Face cache or a local file) or
+    ``{"config": {...}, "checkpoint": "path/to/vt.pt"}`` (a model trained by ``pretrain_vt``).
+    """
+    if "name" in spec:
+        name, pretrained = spec["name"], spec.get("pretrained")
+        if not pretrained:
+            raise VTLoadError(f"VT model {name!r}: no pretrained weights given; refusing random init")
+        if os.sep in str(pretrained) and not Path(pretrained).is_file():
+            raise VTLoadError(f"VT weights file {pretrained} does not exist")
+        try:
+            model = open_clip.create_model(name, pretrained=pretrained, device=device)
+        except Exception as err:  # network, cache or format problems all mean: no real CLIP
+            raise VTLoadError(f"cannot load VT model {name!r} with pretrained={pretrained!r}: {err}") from err
+        model_cfg = open_clip.get_model_config(name)
+        tokenizer = open_clip.get_tokenizer(name)
+    else:
+        from vipant.checkpoint import load_checkpoint
+
+        model_cfg = spec["config"]
+        model = build_clip(model_cfg)
+        state = load_checkpoint(spec["checkpoint"])
+        try:
+            model.load_state_dict(state["model"])
+        except (KeyError, RuntimeError) as err:
+            raise VTLoadError(f"{spec['checkpoint']}: not a VT checkpoint for this config ({err})") from err
+        tokenizer = tokenizer_for(model_cfg)
+        model.to(device)
+    log.info("VT model loaded (%s)", spec.get("name") or spec.get("checkpoint"))
+    return freeze(model), tokenizer, model_cfg

@@ -1,0 +1,1 @@
+"""Training pieces shared by VA pretraining and AT fine-tuning: loss, optimizer, schedule, precision."""

@@ -1,0 +1,24 @@
+"""SpecAugment as vip-AnT uses it in VA pretraining: per example, one time mask of up to 1/5 of the
+frames and one frequency mask of up to 1/4 of the mel bins, filled with 0 (the normalised mean)."""
+
+from __future__ import annotations
+
+import torch
+
+
+def spec_augment(
+    fbank: torch.Tensor, generator: torch.Generator | None = None, *, max_time: float = 0.2, max_freq: float = 0.25
+) -> torch.Tensor:
+    """Masked copy of ``[B, T, F]`` features; masks drawn from ``generator`` (reproducible)."""
+    b, t, f = fbank.shape
+    out = fbank.clone()
+    time_width = torch.randint(0, int(t * max_time) + 1, (b,), generator=generator)
+    freq_width = torch.randint(0, int(f * max_freq) + 1, (b,), generator=generator)
+    time_start = (torch.rand(b, generator=generator) * (t - time_width + 1)).long()
+    freq_start = (torch.rand(b, generator=generator) * (f - freq_width + 1)).long()
+    steps_t = torch.arange(t)[None, :]
+    steps_f = torch.arange(f)[None, :]
+    time_mask = (steps_t >= time_start[:, None]) & (steps_t < (time_start + time_width)[:, None])
+    freq_mask = (steps_f >= freq_start[:, None]) & (steps_f < (freq_start + freq_width)[:, None])
+    mask = time_mask[:, :, None] | freq_mask[:, None, :]
+    return out.masked_fill(mask.to(out.device), 0.0)

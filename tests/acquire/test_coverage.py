@@ -1,0 +1,82 @@
+"""coverage_report / check_min_coverage on hand-made manifests."""
+
+from __future__ import annotations
+
+import logging
+import math
+
+import pandas as pd
+import pytest
+
+from vipant.acquire.coverage import (
+    COVERAGE_COLUMNS,
+    check_min_coverage,
+    concat_coverage,
+    coverage_report,
+    coverage_row,
+    write_coverage,
+)
+from vipant.acquire.manifest import REASONS, make_row, normalize_manifest
+
+
+def _manifest(rows):
+    return normalize_manifest([make_row(c, c[:11], 0, 10, status=s, reason=r) for c, s, r in rows])
+
+
+def test_counts_by_reason_and_missing():
+    requests = pd.DataFrame(
+        [("audioset", "train", f"c{i}") for i in range(10)]
+        + [("audioset", "eval", f"e{i}") for i in range(4)]
+        + [("audiocaps", "test", "c0"), ("audiocaps", "test", "c0")],  # duplicate request counts once
+        columns=["dataset", "split", "clip_id"],
+    )
+    shard_a = _manifest([("c0", "ok", ""), ("c1", "ok", ""), ("c2", "failed", "unavailable"),
+                         ("c3", "failed", "unavailable"), ("c4", "failed", "no_audio")])
+    shard_b = _manifest([("c5", "ok", ""), ("c6", "failed", "too_short"), ("c7", "failed", "network"),
+                         ("e0", "ok", ""), ("e1", "ok", ""), ("e2", "ok", ""), ("e3", "failed", "silent"),
+                         ("c7", "ok", ""),  # retried later in another shard: ok wins
+                         ("zz", "ok", "")])  # not requested: ignored
+    report = coverage_report(requests, pd.concat([shard_a, shard_b]))
+    assert list(report.columns) == COVERAGE_COLUMNS
+    assert all(f"failed_{r}" in report.columns for r in REASONS)
+    rows = report.set_index(["dataset", "split"])
+    train = rows.loc[("audioset", "train")]
+    assert (train["requested"], train["ok"], train["failed"], train["missing"]) == (10, 4, 4, 2)
+    assert train["coverage"] == pytest.approx(0.4)
+    assert (train["failed_unavailable"], train["failed_no_audio"], train["failed_too_short"]) == (2, 1, 1)
+    assert train["failed_network"] == 0 and train["failed_silent"] == 0 and train["failed_invalid_id"] == 0
+    ev = rows.loc[("audioset", "eval")]
+    assert (ev["requested"], ev["ok"], ev["failed_silent"], ev["missing"]) == (4, 3, 1, 0)
+    ac = rows.loc[("audiocaps", "test")]
+    assert (ac["requested"], ac["ok"], ac["coverage"]) == (1, 1, 1.0)
+
+
+def test_local_rows_write_and_warn(tmp_path, caplog):
+    requests = pd.DataFrame([("audioset", "train", "a"), ("audioset", "train", "b")],
+                            columns=["dataset", "split", "clip_id"])
+    report = coverage_report(requests, _manifest([("a", "ok", ""), ("b", "failed", "unavailable")]))
+    local = coverage_row("esc50", "all", 2000, 2000)
+    both = concat_coverage([report, local])
+    assert list(both.columns) == COVERAGE_COLUMNS and len(both) == 2
+    assert both.iloc[1]["coverage"] == 1.0 and both.iloc[1]["failed_decode_error"] == 0
+    with pytest.raises(ValueError):
+        coverage_row("x", "y", 1, 0, {"bogus": 1})
+
+    path = tmp_path / "coverage.csv"
+    write_coverage(path, both)
+    back = pd.read_csv(path)
+    assert list(back.columns) == COVERAGE_COLUMNS and back["requested"].tolist() == [2, 2000]
+    assert [p.name for p in tmp_path.iterdir()] == ["coverage.csv"]
+
+    with caplog.at_level(logging.WARNING, logger="vipant.acquire.coverage"):
+        low = check_min_coverage(both, 0.9)  # warns, never raises
+    assert low == [("audioset", "train", 0.5)]
+    assert len(caplog.records) == 1 and "audioset/train" in caplog.text and "unavailable" in caplog.text
+
+
+def test_empty_inputs():
+    report = coverage_report(pd.DataFrame(columns=["dataset", "split", "clip_id"]), normalize_manifest(None))
+    assert list(report.columns) == COVERAGE_COLUMNS and len(report) == 0
+    row = coverage_row("d", "s", 0, 0)
+    assert math.isnan(row.loc[0, "coverage"])
+    assert check_min_coverage(row, 0.9) == []

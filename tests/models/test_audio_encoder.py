@@ -1,0 +1,86 @@
+import pytest
+import torch
+
+from vipant.models.audio_encoder import AudioEncoder, grid_size, n_tokens, resize_pos_embed
+from vipant.models.vt import build_clip
+
+CFG = {
+    "embed_dim": 32,
+    "quick_gelu": True,
+    "vision_cfg": {"image_size": 224, "layers": 2, "width": 64, "patch_size": 32},
+    "text_cfg": {"context_length": 16, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 1},
+}
+
+
+@pytest.fixture(scope="module")
+def clip():
+    torch.manual_seed(0)
+    return build_clip(CFG)
+
+
+def test_token_count_for_1000x128_is_305_plus_cls(clip):
+    assert grid_size(1000, 128) == (61, 5)
+    assert n_tokens(1000, 128) == 306
+    enc = AudioEncoder(clip.visual)
+    tokens, grid = enc.tokens(torch.randn(2, 1000, 128))
+    assert grid == (61, 5) and tokens.shape == (2, 306, 64)
+    assert enc(torch.randn(2, 1000, 128)).shape == (2, 32)
+
+
+def test_clip_init_copies_every_transformer_weight(clip):
+    enc = AudioEncoder(clip.visual, init="clip")
+    ours = enc.transformer.state_dict()
+    for name, value in clip.visual.transformer.state_dict().items():
+        assert torch.equal(ours[name], value), name
+    assert torch.equal(enc.proj, clip.visual.proj)
+    assert torch.equal(enc.class_embedding, clip.visual.class_embedding)
+    assert torch.equal(enc.ln_post.weight, clip.visual.ln_post.weight)
+    # the encoder owns copies: training it never touches the frozen CLIP
+    assert enc.transformer.resblocks[0].mlp.c_fc.weight.data_ptr() != clip.visual.transformer.resblocks[0].mlp.c_fc.weight.data_ptr()
+
+
+def test_random_init_differs_but_keeps_architecture(clip):
+    enc = AudioEncoder(clip.visual, init="random")
+    w = enc.transformer.resblocks[0].attn.in_proj_weight
+    assert w.shape == clip.visual.transformer.resblocks[0].attn.in_proj_weight.shape
+    assert not torch.equal(w, clip.visual.transformer.resblocks[0].attn.in_proj_weight)
+
+
+def test_averaged_patch_weights_preserve_grey_images(clip):
+    """CLIP's conv on a grey image (replicated to RGB) = 3 x the adapted conv on the 1-channel image."""
+    enc = AudioEncoder(clip.visual)
+    grey = torch.randn(1, 1, 224, 224)
+    original = torch.nn.functional.conv2d(grey.repeat(1, 3, 1, 1), clip.visual.conv1.weight, stride=32)
+    adapted = torch.nn.functional.conv2d(grey, enc.conv1.weight, stride=32)
+    assert torch.allclose(original, 3 * adapted, atol=1e-5)
+    assert enc.conv1.stride == (16, 24) and enc.conv1.kernel_size == (32, 32) and enc.conv1.in_channels == 1
+
+
+def test_positional_grid_resized_keeping_cls(clip):
+    enc = AudioEncoder(clip.visual)
+    pos = clip.visual.positional_embedding
+    assert enc.positional_embedding.shape == (306, 64)
+    assert torch.equal(enc.positional_embedding[0], pos[0])
+    # a constant grid stays constant under bilinear resizing
+    const = torch.cat([torch.zeros(1, 4), torch.ones(49, 4)])
+    assert torch.allclose(resize_pos_embed(const, (7, 7), (61, 5))[1:], torch.ones(305, 4))
+
+
+def test_longer_input_resizes_positions_again(clip):
+    enc = AudioEncoder(clip.visual)
+    tokens, grid = enc.tokens(torch.randn(1, 1800, 128))
+    assert grid == (111, 5) and tokens.shape == (1, 1 + 111 * 5, 64)
+    assert enc(torch.randn(1, 1800, 128)).shape == (1, 32)
+
+
+def test_segments_come_from_one_pass(clip):
+    enc = AudioEncoder(clip.visual).eval()
+    x = torch.randn(3, 1000, 128)
+    seg = enc.forward_segments(x, 4)
+    assert seg.shape == (3, 4, 32)
+    assert not torch.allclose(seg[:, 0], seg[:, 3])
+
+
+def test_unknown_init_rejected(clip):
+    with pytest.raises(ValueError, match="init"):
+        AudioEncoder(clip.visual, init="imagenet")

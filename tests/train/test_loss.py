@@ -1,0 +1,54 @@
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from vipant.train.loss import ClipLoss, LogitScale, clip_loss
+
+
+def test_logit_scale_init_and_clamp():
+    s = LogitScale()
+    assert s().item() == pytest.approx(1 / 0.07, rel=1e-5)
+    with torch.no_grad():
+        s.log_scale.fill_(math.log(1000.0))
+    assert s().item() == pytest.approx(100.0)
+
+
+def test_clip_loss_matches_hand_computation():
+    torch.manual_seed(0)
+    a, b = torch.randn(5, 8), torch.randn(5, 8)
+    scale = torch.tensor(10.0)
+    an, bn = F.normalize(a, dim=-1), F.normalize(b, dim=-1)
+    logits = scale * an @ bn.T
+    expected = 0.5 * (F.cross_entropy(logits, torch.arange(5)) + F.cross_entropy(logits.T, torch.arange(5)))
+    assert torch.allclose(clip_loss(a, b, scale), expected)
+
+
+def test_perfect_alignment_gives_low_loss():
+    x = torch.eye(4)
+    assert clip_loss(x, x, torch.tensor(100.0)).item() < 1e-6
+    assert ClipLoss()(x, x.flip(0)).item() > 1.0
+
+
+def test_ddp_gathered_loss_equals_single_process_loss(tmp_path):
+    """2 gloo ranks under torchrun: mean of the ranks' losses = single-process loss on the global batch,
+    and the DDP-averaged gradients equal the single-process gradients."""
+    script = Path(__file__).with_name("ddp_loss_script.py")
+    subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", str(script), str(tmp_path)],
+        check=True, capture_output=True, timeout=120,
+    )
+    ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in range(2)]
+    torch.manual_seed(1)
+    a, b = torch.randn(8, 6), torch.randn(8, 6)
+    single_a = a.clone().requires_grad_(True)
+    single = clip_loss(single_a, b, torch.tensor(5.0))
+    single.backward()
+    assert sum(r["loss"] for r in ranks) / 2 == pytest.approx(single.item(), rel=1e-5)
+    ddp_grad = torch.tensor(ranks[0]["grad"] + ranks[1]["grad"]) / 2  # DDP averages over ranks
+    assert torch.allclose(ddp_grad, single_a.grad, atol=1e-6)
