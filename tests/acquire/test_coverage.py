@@ -80,3 +80,30 @@ def test_empty_inputs():
     row = coverage_row("d", "s", 0, 0)
     assert math.isnan(row.loc[0, "coverage"])
     assert check_min_coverage(row, 0.9) == []
+
+
+def test_coverage_from_files_combines_downloads_and_fbank(tmp_path):
+    from vipant.acquire.coverage import coverage_from_files
+    from vipant.acquire.manifest import make_row, write_manifest
+
+    pd.DataFrame({
+        "dataset": ["audioset", "audioset", "audioset", "audiocaps", "esc50", "esc50"],
+        "split": ["eval", "eval", "eval", "test", "fold1", "fold1"],
+        "clip_id": ["a_0", "b_0", "c_0", "a_0", "1-1-A-0", "1-2-A-0"],
+    }).to_csv(tmp_path / "requests.csv", index=False)
+    write_manifest(tmp_path / "shard-000.csv", pd.DataFrame([
+        make_row("a_0", "a", 0, 10, status="ok"),
+        make_row("b_0", "b", 0, 10, status="ok"),
+        make_row("c_0", "c", 0, 10, status="failed", reason="unavailable"),
+    ]))
+    (tmp_path / "audioset").mkdir()
+    pd.DataFrame({"clip_id": ["a_0", "b_0"], "status": ["ok", "failed"], "reason": ["", "decode_error"]}).to_csv(
+        tmp_path / "audioset" / "index.csv", index=False)
+    (tmp_path / "esc50").mkdir()
+    pd.DataFrame({"clip_id": ["1-1-A-0", "1-2-A-0"], "status": ["ok", "failed"], "reason": ["", "decode_error"]}).to_csv(
+        tmp_path / "esc50" / "index.csv", index=False)
+    report = coverage_from_files(tmp_path / "requests.csv", [tmp_path / "shard-000.csv"],
+                                 [tmp_path / "audioset" / "index.csv", tmp_path / "esc50" / "index.csv"]).set_index(["dataset", "split"])
+    assert report.loc[("audioset", "eval"), ["requested", "ok", "failed_unavailable", "failed_decode_error"]].tolist() == [3, 1, 1, 1]
+    assert report.loc[("audiocaps", "test"), "ok"] == 1
+    assert report.loc[("esc50", "fold1"), ["requested", "ok", "failed_decode_error"]].tolist() == [2, 1, 1]

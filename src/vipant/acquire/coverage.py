@@ -15,11 +15,12 @@ from __future__ import annotations
 import logging
 import math
 import os
+from pathlib import Path
 from typing import Iterable, Mapping
 
 import pandas as pd
 
-from vipant.acquire.manifest import REASONS, STATUS_FAILED, STATUS_OK, normalize_manifest
+from vipant.acquire.manifest import REASONS, STATUS_FAILED, STATUS_OK, normalize_manifest, read_manifests
 from vipant.atomic import write_csv
 
 log = logging.getLogger(__name__)
@@ -138,3 +139,53 @@ def check_min_coverage(frame: pd.DataFrame, threshold: float) -> list[tuple[str,
             )
             low.append((str(row["dataset"]), str(row["split"]), float(cov)))
     return low
+
+
+# Which dataset each FBANK collection belongs to (the collection folder's name -> dataset in requests).
+COLLECTION_DATASET = {
+    "audioset": None,  # YouTube clips: AudioSet and AudioCaps requests, outcome from the download
+    "clotho_development": "clotho",
+    "clotho_evaluation": "clotho",
+    "esc50": "esc50",
+    "us8k": "us8k",
+    "tut17": "tut17",
+}
+YOUTUBE_DATASETS = ("audioset", "audiocaps")
+
+
+def coverage_from_files(
+    requests_path: str | os.PathLike[str],
+    manifest_paths: Iterable[str | os.PathLike[str]],
+    fbank_index_paths: Iterable[str | os.PathLike[str]],
+) -> pd.DataFrame:
+    """The workflow's coverage report: a clip counts as ok only if it has usable FBANK features.
+
+    YouTube clips take their outcome from the download manifests, overridden by a FBANK failure
+    (``decode_error``); clips of local datasets take it from their collection's FBANK index. Each
+    dataset is matched only against its own outcomes, so equal file names in two datasets never mix.
+    """
+    requests = pd.read_csv(requests_path, dtype=str, keep_default_na=False)
+    downloads = read_manifests(manifest_paths)[["clip_id", "status", "reason"]]
+    local: dict[str, list[pd.DataFrame]] = {}
+    youtube_fbank = pd.DataFrame(columns=["clip_id", "status", "reason"])
+    for path in fbank_index_paths:
+        collection = Path(path).parent.name
+        if collection not in COLLECTION_DATASET:
+            raise ValueError(f"{path}: unknown FBANK collection {collection!r}")
+        index = pd.read_csv(path, dtype=str, keep_default_na=False)[["clip_id", "status", "reason"]]
+        dataset = COLLECTION_DATASET[collection]
+        if dataset is None:
+            youtube_fbank = index
+        else:
+            local.setdefault(dataset, []).append(index)
+
+    fbank_failed = youtube_fbank[youtube_fbank["status"] == STATUS_FAILED].set_index("clip_id")["reason"]
+    outcome = downloads.copy()
+    broken = (outcome["status"] == STATUS_OK) & outcome["clip_id"].isin(fbank_failed.index)
+    outcome.loc[broken, "status"] = STATUS_FAILED
+    outcome.loc[broken, "reason"] = outcome.loc[broken, "clip_id"].map(fbank_failed)
+
+    parts = [coverage_report(requests[requests["dataset"].isin(YOUTUBE_DATASETS)], outcome)]
+    for dataset, indexes in sorted(local.items()):
+        parts.append(coverage_report(requests[requests["dataset"] == dataset], pd.concat(indexes, ignore_index=True)))
+    return concat_coverage(parts)

@@ -220,7 +220,7 @@ def _clicks(r: Clicks, n: int, sr: int, rng: np.random.Generator, pitch: float, 
     decay = r.decay_ms / 1000.0
     res = _unit(_damped(sr, r.resonance * pitch, decay))
     kt = np.arange(len(res)) / sr
-    burst = _unit(rng.standard_normal(len(res)) * np.exp(-kt / (decay * 0.5)))
+    burst = _unit(bandpass_noise(len(res), sr, r.resonance * pitch, 3.0, rng) * np.exp(-kt / (decay * 0.5)))
     kernel = (1 - r.noise) * res + r.noise * burst
     return _fftconvolve(exc, kernel)
 

@@ -1,0 +1,64 @@
+"""Encode a clip as YouTube-like mp4: H.264 video (libx264) + AAC audio, ``+faststart``.
+
+Frames are piped to ffmpeg as raw RGB24; the audio goes through a temporary wav. Encoding is single
+threaded and bit-exact (no encoder/version tags, no creation time), so the same frames and waveform
+give the same bytes on the same ffmpeg build.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from vipant.atomic import atomic_path
+from vipant.media.ffmpeg import run_ffmpeg
+
+log = logging.getLogger(__name__)
+
+
+def write_mp4(
+    path: str | os.PathLike[str],
+    frames: bytes,
+    width: int,
+    height: int,
+    fps: int,
+    audio: np.ndarray | None,
+    sample_rate: int | None = None,
+    *,
+    crf: int = 20,
+) -> None:
+    """Write ``frames`` (raw RGB24, ``width`` x ``height``) and ``audio`` (``(samples, channels)`` float, or
+    None for a video without an audio stream) to ``path`` atomically.
+    """
+    frame_size = width * height * 3
+    if len(frames) % frame_size:
+        raise ValueError(f"{len(frames)} bytes is not a whole number of {width}x{height} RGB frames")
+    if audio is not None and sample_rate is None:
+        raise ValueError("sample_rate is required with audio")
+    with tempfile.TemporaryDirectory(prefix="vipant-synth-") as tmp, atomic_path(path) as out:
+        args = ["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-r", str(fps), "-i", "pipe:0"]
+        if audio is not None:
+            wav = Path(tmp) / "audio.wav"
+            audio2d = audio if audio.ndim == 2 else audio[:, None]
+            sf.write(wav, np.clip(audio2d, -1.0, 1.0), sample_rate, subtype="PCM_16")
+            args += ["-i", str(wav), "-map", "0:v", "-map", "1:a"]
+        args += [
+            "-c:v", "libx264", "-preset", "veryfast", "-crf", str(crf), "-g", str(2 * fps),
+            "-pix_fmt", "yuv420p", "-threads", "1", "-filter_threads", "1",
+        ]
+        if audio is not None:
+            channels = audio2d.shape[1]
+            args += ["-c:a", "aac", "-b:a", "64k" if channels == 1 else "96k", "-ar", str(sample_rate), "-ac", str(channels)]
+        else:
+            args += ["-an"]
+        args += [
+            "-movflags", "+faststart", "-map_metadata", "-1",
+            "-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact",
+            str(out),
+        ]
+        run_ffmpeg(args, input=frames)
