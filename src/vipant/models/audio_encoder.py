@@ -75,6 +75,7 @@ class AudioEncoder(nn.Module):
         self.class_embedding = visual.class_embedding
         image_grid = tuple(visual.grid_size)
         self.grid = grid_size(frames, mel_bins)
+        self.frames = frames
         self.mel_bins = mel_bins
         self.positional_embedding = nn.Parameter(
             resize_pos_embed(visual.positional_embedding.detach(), image_grid, self.grid).clone()
@@ -125,7 +126,10 @@ class AudioEncoder(nn.Module):
         x, grid = self.tokens(fbank)
         return self.transformer(x), grid
 
-    def forward(self, fbank: torch.Tensor) -> torch.Tensor:
+    def forward(self, fbank: torch.Tensor, segments: int | None = None) -> torch.Tensor:
+        """``[B, D]`` from the CLS token, or ``[B, segments, D]`` (see :meth:`forward_segments`)."""
+        if segments:
+            return self.forward_segments(fbank, segments)
         x, _ = self.encode_tokens(fbank)
         return self.ln_post(x[:, 0]) @ self.proj
 
@@ -149,3 +153,28 @@ def n_tokens(frames: int = 1000, mel_bins: int = 128) -> int:
 
 
 assert n_tokens() == 306 and math.prod(grid_size(1000, 128)) == 305
+
+
+def save_audio_model(path, encoder: AudioEncoder, vt_config: dict, **extra) -> None:
+    """Everything needed to rebuild g_A without the VT weights: its state and the CLIP architecture."""
+    from vipant.checkpoint import save_checkpoint
+
+    save_checkpoint(path, {"encoder": encoder.state_dict(), "vt_config": vt_config,
+                           "frames": encoder.frames, "mel_bins": encoder.mel_bins, **extra})
+
+
+def load_audio_model(path, device: str | torch.device = "cpu") -> tuple[AudioEncoder, dict]:
+    """Rebuild g_A from :func:`save_audio_model`'s file; returns the encoder (eval mode) and the file's dict."""
+    from vipant.checkpoint import CheckpointError, load_checkpoint
+    from vipant.models.vt import build_clip
+
+    state = load_checkpoint(path)
+    if "encoder" not in state or "vt_config" not in state:
+        raise CheckpointError(f"{path}: not an audio-encoder checkpoint (keys {sorted(state)[:6]})")
+    visual = build_clip(state["vt_config"]).visual
+    encoder = AudioEncoder(visual, init="clip", frames=int(state["frames"]), mel_bins=int(state["mel_bins"]))
+    try:
+        encoder.load_state_dict(state["encoder"])
+    except RuntimeError as err:
+        raise CheckpointError(f"{path}: weights do not fit the recorded architecture ({err})") from err
+    return encoder.to(device).eval(), state

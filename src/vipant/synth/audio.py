@@ -69,22 +69,28 @@ def _fftconvolve(x: np.ndarray, k: np.ndarray) -> np.ndarray:
     return y[: len(x)]
 
 
+def _noise_spectrum(n: int, sr: int, rng: np.random.Generator) -> tuple[int, np.ndarray, np.ndarray]:
+    """(FFT size >= n with small factors, random white spectrum of that size, bin frequencies)."""
+    size = 1 << max(int(n - 1).bit_length(), 4)  # awkward lengths make pocketfft slow
+    bins = size // 2 + 1
+    spec = rng.standard_normal(bins) + 1j * rng.standard_normal(bins)
+    return size, spec, np.fft.rfftfreq(size, 1.0 / sr)
+
+
 def bandpass_noise(n: int, sr: int, centre: float, octaves: float, rng: np.random.Generator) -> np.ndarray:
     """Unit-RMS noise with a Gaussian pass band in log frequency (``octaves`` = 2 standard deviations)."""
-    spec = np.fft.rfft(rng.standard_normal(n))
-    f = np.fft.rfftfreq(n, 1.0 / sr)
+    size, spec, f = _noise_spectrum(n, sr, rng)
     f[0] = 1e-3
     centre = min(centre, 0.4 * sr)
     gain = np.exp(-0.5 * (np.log2(f / centre) / max(octaves / 2, 0.05)) ** 2)
-    return _unit(np.fft.irfft(spec * gain, n))
+    return _unit(np.fft.irfft(spec * gain, size)[:n])
 
 
 def coloured_noise(n: int, sr: int, colour: str, rng: np.random.Generator) -> np.ndarray:
     """Unit-RMS white, pink (1/f) or brown (1/f^2) noise."""
     alpha = {"white": 0.0, "pink": 1.0, "brown": 2.0}[colour]
-    spec = np.fft.rfft(rng.standard_normal(n))
-    f = np.maximum(np.fft.rfftfreq(n, 1.0 / sr), 20.0)
-    return _unit(np.fft.irfft(spec * f ** (-alpha / 2), n))
+    size, spec, f = _noise_spectrum(n, sr, rng)
+    return _unit(np.fft.irfft(spec * np.maximum(f, 20.0) ** (-alpha / 2), size)[:n])
 
 
 def _pulses(t: np.ndarray, rate: float, duty: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -349,3 +355,30 @@ def wav_bytes(wave: np.ndarray, sample_rate: int, subtype: str = "PCM_16") -> by
     buf = io.BytesIO()
     sf.write(buf, np.clip(wave, -1.0, 1.0), sample_rate, subtype=subtype, format="WAV")
     return buf.getvalue()
+
+
+@dataclass(frozen=True)
+class WavSpec:
+    """Everything needed to render one wav file (a picklable media task)."""
+
+    duration: float  # length (s)
+    sample_rate: int  # sample rate (Hz)
+    channels: int  # 1 or 2
+    events: tuple[EventSound, ...]  # events to mix
+    noise_colour: str  # background noise colour
+    noise_db: float  # background level relative to the events (dB)
+    seed: int  # seed of the renderer
+    out_of_domain: bool = False  # Clotho-like synthesis (OUT_OF_DOMAIN) instead of IN_DOMAIN
+    subtype: str = "PCM_16"  # soundfile subtype of the samples
+    gain_db_range: tuple[float, float] = (-6.0, 0.0)  # random gain of each event (dB)
+
+
+def render_wav(spec: WavSpec) -> bytes:
+    """Render and encode one wav file."""
+    rng = np.random.default_rng(spec.seed)
+    wave = mix_scene(
+        spec.events, spec.duration, spec.sample_rate, spec.channels, rng, noise_colour=spec.noise_colour,
+        noise_db=spec.noise_db, domain=OUT_OF_DOMAIN if spec.out_of_domain else IN_DOMAIN,
+        gain_db_range=spec.gain_db_range,
+    )
+    return wav_bytes(wave if spec.channels > 1 else wave[:, 0], spec.sample_rate, spec.subtype)

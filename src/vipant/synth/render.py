@@ -17,7 +17,7 @@ from typing import Iterable, Sequence
 import numpy as np
 from PIL import Image, ImageDraw
 
-from vipant.synth.sources import SHAPES, Scene, source
+from vipant.synth.sources import SCENE_BY_LABEL, SHAPES, Scene, source
 
 Box = tuple[int, int, int, int]
 
@@ -173,3 +173,20 @@ def jpeg_bytes(img: np.ndarray, quality: int = 90) -> bytes:
     buf = io.BytesIO()
     Image.fromarray(img, "RGB").save(buf, format="JPEG", quality=quality)
     return buf.getvalue()
+
+
+@dataclass(frozen=True)
+class ImageSpec:
+    """Everything needed to render one still image (a picklable media task)."""
+
+    width: int  # image width (px)
+    height: int  # image height (px)
+    scene: str  # scene label (background look)
+    objects: tuple[DrawnObject, ...]  # objects drawn (all visible)
+    seed: int  # seed of the background noise
+
+
+def render_image(spec: ImageSpec) -> bytes:
+    """Render one image as JPEG bytes."""
+    bg = background(spec.width, spec.height, SCENE_BY_LABEL[spec.scene], np.random.default_rng(spec.seed))
+    return jpeg_bytes(draw_objects(bg, spec.objects))

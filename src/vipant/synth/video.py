@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import numpy as np
 import soundfile as sf
 
 from vipant.atomic import atomic_path
-from vipant.media.ffmpeg import run_ffmpeg
+from vipant.media.ffmpeg import FFmpegError, ffmpeg_exe
 
 log = logging.getLogger(__name__)
 
@@ -48,12 +49,13 @@ def write_mp4(
             sf.write(wav, np.clip(audio2d, -1.0, 1.0), sample_rate, subtype="PCM_16")
             args += ["-i", str(wav), "-map", "0:v", "-map", "1:a"]
         args += [
-            "-c:v", "libx264", "-preset", "veryfast", "-crf", str(crf), "-g", str(2 * fps),
+            "-c:v", "libx264", "-preset", "veryfast", "-crf", str(crf), "-g", str(4 * fps),
             "-pix_fmt", "yuv420p", "-threads", "1", "-filter_threads", "1",
         ]
         if audio is not None:
             channels = audio2d.shape[1]
-            args += ["-c:a", "aac", "-b:a", "64k" if channels == 1 else "96k", "-ar", str(sample_rate), "-ac", str(channels)]
+            args += ["-c:a", "aac", "-aac_coder", "fast", "-b:a", "64k" if channels == 1 else "96k",
+                     "-ar", str(sample_rate), "-ac", str(channels)]
         else:
             args += ["-an"]
         args += [
@@ -61,4 +63,23 @@ def write_mp4(
             "-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact",
             str(out),
         ]
-        run_ffmpeg(args, input=frames)
+        _pipe_to_ffmpeg(args, frames)
+
+
+def _pipe_to_ffmpeg(args: list[str], data: bytes, timeout: float = 600) -> None:
+    """Run ffmpeg with ``data`` on its stdin in one write (``subprocess.run(input=...)`` writes 512-byte
+    chunks, which costs more than the encoding here); raise FFmpegError on failure."""
+    cmd = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", *args]
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err)
+        assert proc.stdin is not None
+        try:
+            proc.stdin.write(data)
+        except BrokenPipeError:  # ffmpeg gave up early; its stderr says why
+            pass
+        finally:
+            proc.stdin.close()
+        returncode = proc.wait(timeout=timeout)
+        if returncode != 0:
+            err.seek(0)
+            raise FFmpegError(cmd, returncode, err.read().decode("utf-8", "replace"))

@@ -1,0 +1,66 @@
+"""AT fine-tuning (SPEC 2.8): g_A, initialised from a VA-pretrained checkpoint, learns L_cst(A, T) on a
+curated pair list; the text side is the frozen CLIP text encoder, read from the text-embedding cache."""
+
+from __future__ import annotations
+
+import logging
+from typing import Callable, Sequence
+
+import pandas as pd
+import torch
+import torch.nn.functional as F
+
+from vipant.embed.table import EmbeddingTable
+from vipant.features.store import FbankStore
+from vipant.train.pretrain_va import recall_at
+
+log = logging.getLogger(__name__)
+
+
+class ATFinetuneTask:
+    """Pairs (clip, caption) where the caption is a row of a cached text pool."""
+
+    segments = None
+
+    def __init__(self, store: FbankStore, pairs: pd.DataFrame, texts: EmbeddingTable, *, frames_length: int = 1000,
+                 val: tuple[Sequence[str], EmbeddingTable, Sequence[int]] | None = None, val_batch: int = 64):
+        keep = pairs["clip_id"].isin(set(store.clip_ids))
+        if (~keep).any():
+            log.info("%d of %d pairs have no FBANK features and are left out", int((~keep).sum()), len(pairs))
+        pairs = pairs[keep].reset_index(drop=True)
+        if pairs.empty:
+            raise ValueError("no curated pair has FBANK features")
+        self.clip_ids = pairs["clip_id"].tolist()
+        self.text_rows = torch.as_tensor(pairs["text_row"].to_numpy(), dtype=torch.long)
+        self.texts = texts.tensor()
+        self.store, self.length = store, frames_length
+        self.val = val
+        self.val_batch = val_batch
+
+    def __len__(self) -> int:
+        return len(self.clip_ids)
+
+    def start_epoch(self, epoch: int, generator: torch.Generator) -> None:
+        pass
+
+    def audio(self, index: torch.Tensor) -> torch.Tensor:
+        return self.store.batch([self.clip_ids[i] for i in index.tolist()], length=self.length)
+
+    def targets(self, index: torch.Tensor, audio_emb: torch.Tensor) -> torch.Tensor:
+        return self.texts[self.text_rows[index]]
+
+    def validate(self, embed: Callable[[torch.Tensor], torch.Tensor]) -> dict[str, float]:
+        """T→A R@1/R@10 on validation captions (one query per caption, its clip as gold)."""
+        if self.val is None:
+            return {}
+        clip_ids, table, caption_clip = self.val
+        audio = torch.cat([embed(self.store.batch(list(clip_ids[s:s + self.val_batch]), length=self.length))
+                           for s in range(0, len(clip_ids), self.val_batch)]).cpu()
+        text = table.tensor()
+        sim = F.normalize(text, dim=-1) @ F.normalize(audio, dim=-1).T  # [captions, clips]
+        sim_gold = sim[torch.arange(len(caption_clip)), torch.as_tensor(caption_clip)]
+        rank = (sim > sim_gold[:, None]).sum(dim=1)
+        return {"val_t2a_R@1": float((rank < 1).float().mean() * 100), "val_t2a_R@10": float((rank < 10).float().mean() * 100)}
+
+
+__all__ = ["ATFinetuneTask", "recall_at"]

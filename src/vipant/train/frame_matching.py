@@ -1,0 +1,47 @@
+"""Which frame the audio is paired with during VA pretraining (vip-AnT and the temporal-agreement paper).
+
+* ``random`` — a random one of the clip's frames, redrawn every epoch (vip-AnT);
+* ``nearest@n`` — Nearest Match: random for epochs < n, then the frame whose cached embedding is most
+  similar to the current audio embedding;
+* ``multiframe`` — Multiframe Match: the audio is encoded into L = n_frames segment embeddings aligned
+  with the frames, and the pair's similarity is the cosine of the flattened L x D matrices (targets are
+  all frames, in order).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+
+@dataclass(frozen=True)
+class FrameMatch:
+    kind: str  # "random" | "nearest" | "multiframe"
+    from_epoch: int = 0  # nearest: first epoch that matches instead of sampling
+
+    @classmethod
+    def parse(cls, spec: str) -> "FrameMatch":
+        if spec in ("random", "multiframe"):
+            return cls(spec)
+        m = re.fullmatch(r"nearest@(\d+)", spec)
+        if m:
+            return cls("nearest", int(m.group(1)))
+        raise ValueError(f"unknown frame matching {spec!r}: use random, nearest@N or multiframe")
+
+    def segments(self, n_frames: int) -> int | None:
+        return n_frames if self.kind == "multiframe" else None
+
+
+def choose_targets(match: FrameMatch, epoch: int, frames: torch.Tensor, random_choice: torch.Tensor,
+                   audio_emb: torch.Tensor) -> torch.Tensor:
+    """Targets for a batch: ``frames`` is ``[B, L, D]`` (normalised), ``random_choice`` ``[B]``."""
+    rows = torch.arange(frames.shape[0])
+    if match.kind == "multiframe":
+        return frames
+    if match.kind == "nearest" and epoch >= match.from_epoch:
+        sim = torch.einsum("bd,bld->bl", F.normalize(audio_emb.float().cpu(), dim=-1), frames)
+        return frames[rows, sim.argmax(dim=1)]
+    return frames[rows, random_choice]

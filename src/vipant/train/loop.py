@@ -1,0 +1,219 @@
+"""The contrastive training loop shared by VA pretraining and AT fine-tuning (open_clip's trainer shape).
+
+What differs between the two lives in a :class:`ContrastiveTask`: which examples exist, their FBANK
+features, and the frozen-side targets (cached frame or caption embeddings). The loop owns everything
+else: LARS with SPEC 4's two learning rates, warm-up + cosine per step, SpecAugment, bf16 autocast on
+CUDA, DDP under ``torchrun`` (negatives gathered across ranks), one checkpoint per epoch and resuming.
+
+Determinism: every random choice of an epoch (shuffling, frame sampling, SpecAugment masks) comes from
+generators seeded by ``(seed, epoch)``, so a run killed after epoch k and resumed from its checkpoint
+takes exactly the steps an uninterrupted run takes (on CPU: bit-identical weights).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Protocol, Sequence
+
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from torch import nn
+
+from vipant.checkpoint import load_checkpoint, save_checkpoint
+from vipant.train.lars import LARS, lars_param_groups
+from vipant.train.loss import LogitScale, clip_loss
+from vipant.train.precision import autocast
+from vipant.train.schedule import set_lr, warmup_cosine
+from vipant.train.specaugment import spec_augment
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainConfig:
+    """One training run's recipe (SPEC 4); the synthetic preset scales sizes and epochs down."""
+
+    epochs: int = 25  # passes over the examples
+    batch_size: int = 432  # global batch (split across DDP ranks)
+    lr_weights: float = 0.2  # LR of >=2-D weights per 256 examples (scaled by batch/256)
+    lr_biases: float = 0.0048  # LR of biases, norms, logit scale per 256 examples
+    weight_decay: float = 1e-6  # on >=2-D weights only
+    warmup_epochs: float = 10  # linear warm-up, then cosine to zero
+    momentum: float = 0.9  # LARS momentum
+    trust_coefficient: float = 0.001  # LARS eta
+    spec_augment: bool = True  # one time mask (<=1/5) and one frequency mask (<=1/4) per clip
+    seed: int = 0  # seeds shuffling, frame choice and masks
+    precision: str = "bf16"  # autocast dtype on CUDA; CPU always runs fp32
+    device: str = "auto"  # "auto": CUDA when available
+    crash_after_epoch: int = -1  # testing only: exit hard after saving this epoch's checkpoint
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "TrainConfig":
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(d) - names
+        if unknown:
+            raise ValueError(f"unknown training settings {sorted(unknown)}; known: {sorted(names)}")
+        return cls(**d)
+
+
+class ContrastiveTask(Protocol):
+    """The data side of a run (see VA pretraining and AT fine-tuning)."""
+
+    segments: int | None  # audio embeddings per clip (Multiframe Match: 4), None for one
+
+    def __len__(self) -> int: ...
+
+    def start_epoch(self, epoch: int, generator: torch.Generator) -> None: ...
+
+    def audio(self, index: torch.Tensor) -> torch.Tensor: ...
+
+    def targets(self, index: torch.Tensor, audio_emb: torch.Tensor) -> torch.Tensor: ...
+
+    def validate(self, embed: Callable[[torch.Tensor], torch.Tensor]) -> dict[str, float]: ...
+
+
+class ContrastiveModel(nn.Module):
+    """g_A plus the learnable logit scale, so DDP synchronises both."""
+
+    def __init__(self, encoder: nn.Module):
+        super().__init__()
+        self.encoder = encoder
+        self.logit_scale = LogitScale()
+
+    def forward(self, fbank: torch.Tensor, segments: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.encoder(fbank, segments), self.logit_scale()
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        if torch.cuda.is_available():
+            local = int(os.environ.get("LOCAL_RANK", 0))
+            return torch.device("cuda", local)
+        return torch.device("cpu")
+    return torch.device(name)
+
+
+def init_distributed(device: torch.device) -> tuple[int, int]:
+    """(rank, world size); initialises the process group when launched by torchrun."""
+    world = int(os.environ.get("WORLD_SIZE", 1))
+    if world > 1 and not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+        if device.type == "cuda":
+            torch.cuda.set_device(device)
+    if world > 1:
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def flat_normalise(x: torch.Tensor) -> torch.Tensor:
+    """Multiframe Match: a clip pair's similarity is the cosine of the flattened L x D matrices."""
+    return F.normalize(x.flatten(1).float(), dim=-1)
+
+
+def _epoch_generator(seed: int, epoch: int, stream: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed * 1_000_003 + epoch * 101 + stream)
+
+
+def train(
+    encoder: nn.Module,
+    task: ContrastiveTask,
+    cfg: TrainConfig,
+    out_dir: str | Path,
+    *,
+    on_epoch: Callable[[int, dict[str, float]], None] | None = None,
+) -> list[dict[str, float]]:
+    """Train ``encoder`` on ``task``; checkpoints in ``out_dir/checkpoint.pt``; returns per-epoch history."""
+    out_dir = Path(out_dir)
+    device = resolve_device(cfg.device)
+    rank, world = init_distributed(device)
+    torch.manual_seed(cfg.seed)
+    model = ContrastiveModel(encoder).to(device)
+    scale = cfg.batch_size / 256
+    groups = lars_param_groups([model], lr_weights=cfg.lr_weights * scale, lr_biases=cfg.lr_biases * scale,
+                               weight_decay=cfg.weight_decay)
+    optimizer = LARS(groups, lr=cfg.lr_weights * scale, momentum=cfg.momentum, eta=cfg.trust_coefficient)
+
+    n = len(task)
+    batch = min(cfg.batch_size, n)
+    if batch % world:
+        raise ValueError(f"global batch {batch} is not divisible by {world} ranks")
+    steps_per_epoch = max(n // batch, 1)
+    total_steps = steps_per_epoch * cfg.epochs
+    warmup_steps = int(round(cfg.warmup_epochs * steps_per_epoch))
+
+    ckpt_path = out_dir / "checkpoint.pt"
+    start_epoch, history = 0, []
+    if ckpt_path.exists():
+        state = load_checkpoint(ckpt_path, map_location=device)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        start_epoch, history = int(state["epoch"]) + 1, list(state["history"])
+        log.info("resuming from %s after epoch %d", ckpt_path, start_epoch - 1)
+
+    net: nn.Module = model
+    if world > 1:
+        net = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+
+    local = batch // world
+    for epoch in range(start_epoch, cfg.epochs):
+        shuffle = _epoch_generator(cfg.seed, epoch, 0)
+        order = torch.randperm(n, generator=shuffle)
+        task.start_epoch(epoch, _epoch_generator(cfg.seed, epoch, 1))
+        masks = _epoch_generator(cfg.seed, epoch, 2 + rank)
+        model.train()
+        losses, seen, started = [], 0, time.perf_counter()
+        for step in range(steps_per_epoch):
+            global_step = epoch * steps_per_epoch + step
+            set_lr(optimizer, warmup_cosine(global_step, total_steps, warmup_steps))
+            index = order[step * batch:(step + 1) * batch][rank * local:(rank + 1) * local]
+            fbank = task.audio(index)
+            if cfg.spec_augment:
+                fbank = spec_augment(fbank, masks)
+            with autocast(device, cfg.precision):
+                audio_emb, logit_scale = net(fbank.to(device, non_blocking=True), task.segments)
+            audio_emb = audio_emb.float()
+            target = task.targets(index, audio_emb.detach()).to(device)
+            if task.segments:
+                loss = clip_loss(flat_normalise(audio_emb), flat_normalise(target), logit_scale)
+            else:
+                loss = clip_loss(audio_emb, target, logit_scale)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+            seen += len(index) * world
+        elapsed = time.perf_counter() - started
+        model.eval()
+        with torch.no_grad():
+            metrics = task.validate(lambda x: model.encoder(x.to(device), task.segments).float())
+        record = {"epoch": epoch, "loss": sum(losses) / len(losses), "clips_per_s": seen / elapsed,
+                  "logit_scale": float(model.logit_scale().item()), **metrics}
+        history.append(record)
+        log.info("epoch %d: %s", epoch, ", ".join(f"{k}={v:.4g}" for k, v in record.items() if k != "epoch"))
+        if rank == 0:
+            save_checkpoint(ckpt_path, {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                                        "epoch": epoch, "history": history})
+            if on_epoch is not None:
+                on_epoch(epoch, record)
+        if epoch == cfg.crash_after_epoch:
+            os._exit(17)  # simulated kill (tests): the checkpoint of this epoch is on disk
+    if world > 1:
+        dist.barrier()
+    return history
+
+
+def steps_summary(n: int, cfg: TrainConfig) -> str:
+    batch = min(cfg.batch_size, n)
+    return f"{n} examples, batch {batch}, {max(n // batch, 1)} steps/epoch, {cfg.epochs} epochs"
+
+
+def chance_at_k(n: int, k: int) -> float:
+    """Expected R@k (%) of a random ranking with one gold item among ``n``."""
+    return 100.0 * min(k, n) / n if n else math.nan

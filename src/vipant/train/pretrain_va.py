@@ -1,0 +1,83 @@
+"""VA pretraining (SPEC 2.6): g_A learns to embed a clip's audio next to the frozen CLIP embedding of one
+of its frames. Frame embeddings come from the cache (:mod:`vipant.embed.frames`), never from running the
+image encoder; validation is audio↔image retrieval on held-out clips with their 2nd frame."""
+
+from __future__ import annotations
+
+import logging
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from vipant.embed.table import EmbeddingTable
+from vipant.features.store import FbankStore
+from vipant.train.frame_matching import FrameMatch, choose_targets
+
+log = logging.getLogger(__name__)
+
+EVAL_FRAME = 1  # vip-AnT evaluates with the 2nd of the 4 frames
+
+
+def recall_at(sim: torch.Tensor, k: int) -> float:
+    """R@k (%) of row i's gold being column i; ties count against the query (pessimistic)."""
+    gold = sim.diagonal()[:, None]
+    rank = (sim > gold).sum(dim=1) + ((sim == gold).sum(dim=1) - 1)
+    return float((rank < k).float().mean() * 100)
+
+
+class VAPretrainTask:
+    """AudioSet clips with FBANK features and frame embeddings."""
+
+    def __init__(self, store: FbankStore, frames: EmbeddingTable, clip_ids: Sequence[str], *, match: str = "random",
+                 val_ids: Sequence[str] = (), frames_length: int = 1000, val_batch: int = 64):
+        have = set(frames.keys["clip_id"])
+        self.clip_ids = [c for c in clip_ids if c in store and c in have]
+        dropped = len(clip_ids) - len(self.clip_ids)
+        if dropped:
+            log.info("%d of %d training clips lack features or frames and are left out", dropped, len(clip_ids))
+        if not self.clip_ids:
+            raise ValueError("no training clip has both FBANK features and frame embeddings")
+        self.store, self.frames, self.length = store, frames, frames_length
+        self.rows = frames.rows("clip_id", self.clip_ids)
+        self.n_frames = int(frames.array.shape[1])
+        self.match = FrameMatch.parse(match)
+        self.segments = self.match.segments(self.n_frames)
+        self.val_ids = [c for c in val_ids if c in store and c in have]
+        self.val_batch = val_batch
+        self.epoch = 0
+        self.choice = torch.zeros(len(self.clip_ids), dtype=torch.long)
+
+    def __len__(self) -> int:
+        return len(self.clip_ids)
+
+    def start_epoch(self, epoch: int, generator: torch.Generator) -> None:
+        self.epoch = epoch
+        self.choice = torch.randint(0, self.n_frames, (len(self.clip_ids),), generator=generator)
+
+    def audio(self, index: torch.Tensor) -> torch.Tensor:
+        return self.store.batch([self.clip_ids[i] for i in index.tolist()], length=self.length)
+
+    def targets(self, index: torch.Tensor, audio_emb: torch.Tensor) -> torch.Tensor:
+        rows = self.rows[index.numpy()]
+        order = np.argsort(rows)
+        frames = np.empty((len(rows),) + self.frames.array.shape[1:], dtype=np.float32)
+        frames[order] = self.frames.array[rows[order]]
+        return choose_targets(self.match, self.epoch, torch.from_numpy(frames), self.choice[index], audio_emb)
+
+    def validate(self, embed: Callable[[torch.Tensor], torch.Tensor]) -> dict[str, float]:
+        """A→I and I→A R@1/R@5 on the validation clips (2nd frame), with chance for reference."""
+        if len(self.val_ids) < 2:
+            return {}
+        audio = []
+        for start in range(0, len(self.val_ids), self.val_batch):
+            emb = embed(self.store.batch(self.val_ids[start:start + self.val_batch], length=self.length))
+            audio.append(emb.mean(dim=1) if emb.dim() == 3 else emb)
+        a = F.normalize(torch.cat(audio).cpu(), dim=-1)
+        images = self.frames.tensor(self.frames.rows("clip_id", self.val_ids))[:, EVAL_FRAME]
+        sim = a @ F.normalize(images, dim=-1).T
+        n = len(self.val_ids)
+        return {"val_a2i_R@1": recall_at(sim, 1), "val_a2i_R@5": recall_at(sim, 5),
+                "val_i2a_R@1": recall_at(sim.T, 1), "val_i2a_R@5": recall_at(sim.T, 5),
+                "val_chance_R@1": 100.0 / n, "val_chance_R@5": 100.0 * min(5, n) / n}

@@ -1,0 +1,62 @@
+"""Prompts and the k-fold zero-shot protocol on toy embeddings."""
+
+import numpy as np
+import pytest
+
+from vipant.evaluate.zero_shot import (
+    PROMPT,
+    class_prompts,
+    classification_task_metrics,
+    fold_accuracies,
+    multilabel_task_metrics,
+)
+
+
+def test_class_prompts():
+    assert PROMPT == "the sound of "
+    assert class_prompts(["dog barking", "church_bells"], prompt=True) == [
+        "the sound of dog barking", "the sound of church bells"]
+    assert class_prompts(["dog barking", "church_bells", " air_conditioner "], prompt=False) == [
+        "dog barking", "church bells", "air conditioner"]
+    with pytest.raises(ValueError):
+        class_prompts(["_"], prompt=True)
+
+
+def _toy():
+    classes = np.eye(2)
+    # Clips 0, 2, 3 point at their class; clips 1 and 4 point at the other one.
+    audio = np.array([[1.0, 0.0], [1.0, 0.2], [0.1, 1.0], [0.0, 1.0], [0.0, 1.0]])
+    labels = np.array([0, 1, 1, 1, 0])
+    folds = np.array([1, 1, 2, 2, 2])
+    return audio, classes, labels, folds
+
+
+def test_fold_accuracies_by_hand():
+    audio, classes, labels, folds = _toy()
+    r = fold_accuracies(audio, classes, labels, folds)
+    assert r["fold1"] == pytest.approx(50.0) and r["fold2"] == pytest.approx(200 / 3)
+    assert r["mean"] == pytest.approx((50 + 200 / 3) / 2)
+    assert r["std"] == pytest.approx(abs(50 - 200 / 3) / np.sqrt(2))  # sample std of two folds
+    assert r["pooled"] == pytest.approx(60.0)
+    assert r["n"] == 5 and r["n_folds"] == 2
+
+
+def test_classification_task_metrics_keys():
+    audio, classes, labels, folds = _toy()
+    metrics, chance = classification_task_metrics(audio, classes, classes[::-1], labels, folds)
+    assert metrics["acc_prompt"] == pytest.approx((50 + 200 / 3) / 2)
+    assert metrics["acc_noprompt"] == pytest.approx((50 + 100 / 3) / 2)  # swapped classes: the complement
+    assert {"acc_prompt_fold1", "acc_prompt_fold2", "acc_prompt_std", "acc_prompt_pooled",
+            "acc_noprompt_fold2"} <= set(metrics)
+    assert chance == {"acc": 50.0}
+    pooled, _ = classification_task_metrics(audio, classes, classes, labels)
+    assert pooled == {"acc_prompt": pytest.approx(60.0), "acc_noprompt": pytest.approx(60.0)}
+
+
+def test_multilabel_task_metrics():
+    classes = np.eye(2)
+    audio = np.array([[1.0, 0.0], [0.0, 1.0], [0.5, 0.5]])
+    targets = np.array([[1, 0], [0, 1], [0, 1]])
+    metrics, chance = multilabel_task_metrics(audio, classes, classes, targets)
+    assert metrics["mAP_prompt"] == pytest.approx(100.0) and metrics["n_classes"] == 2
+    assert chance["mAP"] == pytest.approx(100 * (1 / 3 + 2 / 3) / 2)

@@ -1,0 +1,117 @@
+"""Tables from hand-written metrics.json files."""
+
+import json
+import math
+
+import pandas as pd
+import pytest
+
+from vipant.paper_values import TABLE3, TABLE4
+from vipant.tables import MetricsFileError, build_table, read_metrics, write_metrics, write_table
+
+RET_KEYS = ("t2a_R@1", "t2a_R@5", "t2a_R@10", "a2t_R@1", "a2t_R@5", "a2t_R@10")
+
+
+def _retrieval(tmp_path, model, task, base):
+    path = tmp_path / model / task / "metrics.json"
+    metrics = {k: base + i + 0.04 for i, k in enumerate(RET_KEYS)}
+    write_metrics(path, model, task, metrics, {k: 0.1 for k in RET_KEYS}, n=975)
+    return path
+
+
+def _zs(tmp_path, model, task, prompt, noprompt):
+    path = tmp_path / model / task / "metrics.json"
+    key = "mAP" if task == "audioset_zs" else "acc"
+    write_metrics(path, model, task, {f"{key}_prompt": prompt, f"{key}_noprompt": noprompt},
+                  {key: 2.0}, n=40)
+    return path
+
+
+def test_table3_rows_in_paper_order_with_paper_values(tmp_path):
+    paths = [
+        _retrieval(tmp_path, "oracle_av_clip", "audiocaps_retrieval", 30.0),
+        _retrieval(tmp_path, "at_GC", "clotho_retrieval", 20.0),
+        _retrieval(tmp_path, "vipant", "audiocaps_retrieval", 10.0),
+        _retrieval(tmp_path, "vipant", "clotho_retrieval", 5.0),
+        _zs(tmp_path, "vipant", "esc50_zs", 50.0, 40.0),  # other tables' files are ignored
+    ]
+    df = build_table("table3", paths)
+    assert list(df["Model"]) == ["vip-AnT", "+AT w/ GC", "OracleAV-CLIP"]
+    row = df.set_index("Model")
+    assert row.loc["vip-AnT", "AudioCaps T→A R@1"] == 10.0  # 10.04 rounded to one decimal
+    assert row.loc["vip-AnT", "AudioCaps T→A R@10"] == 12.0
+    assert row.loc["vip-AnT", "AudioCaps A→T R@1"] == 13.0
+    assert row.loc["vip-AnT", "Clotho A→T R@10"] == 10.0
+    assert row.loc["vip-AnT", "AudioCaps T→A R@1 (paper)"] == 0.8
+    assert row.loc["vip-AnT", "Clotho A→T R@10 (paper)"] == 25.6
+    assert row.loc["vip-AnT", "AudioCaps T→A R@1 (chance)"] == 0.1
+    assert row.loc["OracleAV-CLIP", "AudioCaps A→T R@10 (paper)"] == 31.2
+    # No Clotho file for the oracle and no Clotho number in the paper: empty, not zero.
+    assert math.isnan(row.loc["OracleAV-CLIP", "Clotho T→A R@1"])
+    assert math.isnan(row.loc["OracleAV-CLIP", "Clotho T→A R@1 (paper)"])
+    # GC has only Clotho: its AudioCaps cells are empty but the paper's value is still shown.
+    assert math.isnan(row.loc["+AT w/ GC", "AudioCaps T→A R@1"])
+    assert row.loc["+AT w/ GC", "AudioCaps T→A R@1 (paper)"] == 27.7
+    assert list(df.columns[:4]) == ["Model", "AudioCaps T→A R@1", "AudioCaps T→A R@1 (paper)",
+                                    "AudioCaps T→A R@1 (chance)"]
+
+    out = tmp_path / "results" / "table3.csv"
+    write_table(out, df)
+    back = pd.read_csv(out)
+    assert list(back["Model"]) == list(df["Model"])
+    line = out.read_text().splitlines()[3]  # OracleAV-CLIP row
+    assert line.startswith("OracleAV-CLIP,30.0,4.8,0.1") and line.endswith(",,,")
+
+
+def test_table4_prompt_and_no_prompt(tmp_path):
+    paths = [
+        _zs(tmp_path, "at_AC", "esc50_zs", 60.26, 55.0),
+        _zs(tmp_path, "va_rand", "us8k_zs", 40.0, 35.0),
+        _zs(tmp_path, "va_rand", "audioset_zs", 1.5, 1.9),
+        _retrieval(tmp_path, "at_AC", "audiocaps_retrieval", 1.0),
+    ]
+    df = build_table("table4", paths)
+    assert list(df["Model"]) == ["VA-Rand", "+AT w/ AC"]
+    row = df.set_index("Model")
+    assert row.loc["+AT w/ AC", "ESC50"] == 60.3
+    assert row.loc["+AT w/ AC", "ESC50 (paper)"] == 62.8
+    assert row.loc["+AT w/ AC", "ESC50 no prompt (paper)"] == 55.7
+    assert row.loc["+AT w/ AC", "ESC50 (chance)"] == 2.0
+    assert row.loc["VA-Rand", "AS no prompt"] == 1.9 and row.loc["VA-Rand", "AS no prompt (paper)"] == 2.0
+    assert row.loc["VA-Rand", "US8K (paper)"] == 41.9
+    assert math.isnan(row.loc["VA-Rand", "ESC50"])
+
+
+def test_missing_file_and_missing_key_name_the_file(tmp_path):
+    missing = tmp_path / "nope" / "metrics.json"
+    with pytest.raises(MetricsFileError, match="nope"):
+        build_table("table3", [missing])
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"model": "vipant", "task": "audiocaps_retrieval", "metrics": {"t2a_R@1": 1.0}}))
+    with pytest.raises(MetricsFileError, match=r"bad\.json.*t2a_R@10"):
+        build_table("table3", [bad])
+    bad.write_text(json.dumps({"model": "vipant", "metrics": {}}))
+    with pytest.raises(MetricsFileError, match=r"bad\.json.*'task'"):
+        read_metrics(bad)
+    bad.write_text(json.dumps({"model": "vipant", "task": "esc50_zs", "metrics": {"acc_prompt": "high"}}))
+    with pytest.raises(MetricsFileError, match="not a number"):
+        read_metrics(bad)
+
+
+def test_duplicates_no_rows_and_unknown_table(tmp_path):
+    p = _zs(tmp_path, "vipant", "esc50_zs", 1.0, 1.0)
+    with pytest.raises(MetricsFileError, match="duplicate"):
+        build_table("table4", [p, p])
+    with pytest.raises(MetricsFileError, match="no metrics file"):
+        build_table("table3", [p])
+    with pytest.raises(ValueError, match="unknown table"):
+        build_table("table9", [p])
+
+
+def test_paper_values_match_the_paper_text():
+    assert TABLE3["at_GC"]["clotho_retrieval"] == {"t2a_R@1": 11.1, "t2a_R@10": 40.5, "a2t_R@1": 11.8, "a2t_R@10": 41.0}
+    assert TABLE3["oracle_av_clip"] == {"audiocaps_retrieval": {"t2a_R@1": 4.8, "t2a_R@10": 27.8,
+                                                                "a2t_R@1": 6.6, "a2t_R@10": 31.2}}
+    assert TABLE4["at_GL"]["audioset_zs"] == {"mAP_prompt": 15.4, "mAP_noprompt": 18.9}
+    assert TABLE4["vipant"]["us8k_zs"] == {"acc_prompt": 44.7, "acc_noprompt": 37.8}
+    assert len(TABLE3) == 9 and len(TABLE4) == 8

@@ -1,0 +1,50 @@
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from vipant.checkpoint import load_checkpoint
+from vipant.models.audio_encoder import load_audio_model
+
+SCRIPT = Path(__file__).with_name("va_train_script.py")
+
+
+def _run(work, epochs, crash=-1, match="random"):
+    return subprocess.run([sys.executable, str(SCRIPT), str(work), str(epochs), str(crash), match],
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_training_runs_and_logs_history(tmp_path):
+    proc = _run(tmp_path, 2)
+    assert proc.returncode == 0, proc.stderr
+    state = load_checkpoint(tmp_path / "checkpoint.pt")
+    assert state["epoch"] == 1 and len(state["history"]) == 2
+    first = state["history"][0]
+    for key in ("loss", "logit_scale", "val_a2i_R@1", "val_i2a_R@5", "val_chance_R@1", "clips_per_s"):
+        assert key in first
+    encoder, _ = load_audio_model(tmp_path / "model.pt")
+    assert encoder(torch.zeros(1, 200, 128)).shape == (1, 16)
+
+
+def test_killed_run_resumes_to_the_same_weights(tmp_path):
+    whole, broken = tmp_path / "whole", tmp_path / "broken"
+    whole.mkdir(), broken.mkdir()
+    assert _run(whole, 3).returncode == 0
+    crashed = _run(broken, 3, crash=0)
+    assert crashed.returncode == 17, crashed.stderr  # died hard right after epoch 0's checkpoint
+    assert load_checkpoint(broken / "checkpoint.pt")["epoch"] == 0 and not (broken / "model.pt").exists()
+    resumed = _run(broken, 3)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resuming" in resumed.stderr
+    a = load_checkpoint(whole / "model.pt")["encoder"]
+    b = load_checkpoint(broken / "model.pt")["encoder"]
+    for name in a:
+        assert torch.equal(a[name], b[name]), name
+
+
+@pytest.mark.parametrize("match", ["nearest@1", "multiframe"])
+def test_frame_matching_variants_train(tmp_path, match):
+    proc = _run(tmp_path, 2, match=match)
+    assert proc.returncode == 0, proc.stderr
