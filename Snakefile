@@ -12,6 +12,7 @@ validate(config, "workflow/schemas/config.schema.yaml")
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/mlflow.smk"
 include: "workflow/rules/synth.smk"
 include: "workflow/rules/fetch.smk"
 include: "workflow/rules/metadata.smk"
@@ -19,9 +20,18 @@ include: "workflow/rules/download.smk"
 include: "workflow/rules/frames.smk"
 include: "workflow/rules/fbank.smk"
 include: "workflow/rules/coverage.smk"
+include: "workflow/rules/vt.smk"
+include: "workflow/rules/embed.smk"
+include: "workflow/rules/pretrain_va.smk"
+include: "workflow/rules/curate.smk"
+include: "workflow/rules/finetune_at.smk"
+include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/tables.smk"
 
 
 rule all:
     default_target: True
     input:
         rules.data.input,
+        "results/table3.csv",
+        "results/table4.csv",

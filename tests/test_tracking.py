@@ -16,7 +16,7 @@ from mlflow.tracking import MlflowClient
 
 from vipant import tracking
 
-N_PROCS = 8
+N_PROCS = 6
 N_STEPS = 20
 N_PARAMS = 50
 
@@ -166,11 +166,15 @@ JOB_SCRIPT = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
+
+    import mlflow.store.tracking.sqlalchemy_store  # the slow imports happen before the start signal
+    from mlflow.tracking import MlflowClient
     from vipant import tracking
 
-    index, go = int(sys.argv[1]), Path(sys.argv[2])
-    while not go.exists():  # start together: all imports done, then every process writes at once
-        time.sleep(0.01)
+    index, ready, go = int(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
+    ready.touch()
+    while not go.exists():  # every process opens its run and writes at the same moment
+        time.sleep(0.005)
     params = {"train": {f"p{i:02d}": i * index for i in range(%(params)d)}}
     with tracking.job_run(rule="train", wildcards={"seed": index}, params=params, preset="synthetic") as run:
         for step in range(%(steps)d):
@@ -187,14 +191,18 @@ def test_parallel_job_processes_lose_nothing(db_uri: str, tmp_path: Path) -> Non
     env = {**os.environ, **tracking.parent_env(db_uri, "vipant", parent, commit="abc123")}
     script, go = tmp_path / "job.py", tmp_path / "go"
     script.write_text(JOB_SCRIPT)
+    ready = [tmp_path / f"ready-{i}" for i in range(N_PROCS)]
     procs = [
         subprocess.Popen(
-            [sys.executable, str(script), str(i), str(go)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            text=True,
+            [sys.executable, str(script), str(i), str(ready[i]), str(go)],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
         for i in range(N_PROCS)
     ]
-    time.sleep(1.0)
+    deadline = time.monotonic() + 90
+    while not all(r.exists() for r in ready) and time.monotonic() < deadline:
+        assert all(p.poll() is None for p in procs), "a job process died before the start signal"
+        time.sleep(0.05)
     go.touch()
     started = time.monotonic()
     results = [p.communicate(timeout=120) for p in procs]
@@ -204,7 +212,8 @@ def test_parallel_job_processes_lose_nothing(db_uri: str, tmp_path: Path) -> Non
     run_ids = {out.strip() for out, _ in results}
     assert len(run_ids) == N_PROCS
     tracking.end_parent_run(db_uri, parent, "FINISHED")
-    print(f"{N_PROCS} processes x {N_STEPS} steps: {elapsed:.1f} s after the start signal")
+    retries = sum(err.count("database locked (try") for _, err in results)
+    print(f"{N_PROCS} processes x {N_STEPS} steps: {elapsed:.1f} s after the start signal, {retries} lock retries")
 
     # What `mlflow ui --backend-store-uri sqlite:///...` shows: the same store, searched by experiment.
     client = MlflowClient(db_uri)

@@ -187,6 +187,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True)
     p.set_defaults(func=_cmd_coverage)
 
+    from vipant.commands import curate, embed, evaluate, finetune_at, pretrain_va, pretrain_vt, tables
+
+    pretrain_vt.add_parser(sub)
+    embed.add_parsers(sub)
+    curate.add_parsers(sub)
+    pretrain_va.add_parser(sub)
+    finetune_at.add_parser(sub)
+    evaluate.add_parser(sub)
+    tables.add_parser(sub)
+
     p = sub.add_parser("bench", help="print throughput figures")
     p.add_argument("what", choices=["data"])
     p.add_argument("--workdir", help="where to build the benchmark world (default: a temp dir)")

@@ -23,6 +23,9 @@ wildcard_constraints:
     dataset="|".join(DATASETS),
     collection="|".join(LOCAL_COLLECTIONS),
     name="|".join(["audioset"] + LOCAL_COLLECTIONS),
+    pool=r"[a-z0-9_]+",
+    curation=r"[A-Z]+(@\d+)?",
+    va=r"[a-z0-9_@]+",
 
 
 # Never run two GPU jobs on one GPU: the `gpu` resource is capped at the number of visible devices
@@ -61,3 +64,74 @@ def fetch_records():
 
 def local_fbank_shards(collection):
     return expand(f"{W}/fbank/{collection}/shard-{{shard}}.csv", shard=LOCAL_SHARDS)
+
+
+# ---- training, curation and evaluation (SPEC 3-7) -------------------------------------------------
+VT_TRAINED = "model" in P["vt"]  # synthetic: a small CLIP trained by pretrain_vt; paper: OpenAI CLIP
+VT_CKPT = f"{W}/models/vt/model.pt"
+VA_MODELS = sorted(P["va"]["models"])
+CURATIONS = list(P["at"]["curations"])
+AT_MODELS = [f"at_{c}" for c in CURATIONS]
+TEXT_POOLS = [
+    "ac", "ac_prompted", "vc", "vc_prompted", "fc", "fc_prompted", "audiocaps_train", "audioset_labels",
+    "audiocaps_val", "audiocaps_test", "clotho_evaluation",
+    *[f"labels_{t}_{p}" for t in ("audioset", "esc50", "us8k", "tut17") for p in ("prompt", "noprompt")],
+]
+# the raw pool each curation's text_row points into (fine-tuning reads its embeddings)
+CURATION_POOL = {"AC": "ac", "FC": "fc", "VC": "vc", "RC": "audiocaps_train", "GC": "audiocaps_train", "GL": "audioset_labels"}
+TABLE3_MODELS = ["va_rand", "vipant", *AT_MODELS]
+ZS_TASKS = ["esc50_zs", "us8k_zs", "audioset_zs"]
+RETRIEVAL_TASKS = ["audiocaps_retrieval", "clotho_retrieval"]
+
+
+def vt_spec_json():
+    spec = {"checkpoint": VT_CKPT} if VT_TRAINED else {"name": P["vt"]["name"], "pretrained": P["vt"]["pretrained"]}
+    return as_json(spec)
+
+
+def vt_input(wildcards):
+    return [VT_CKPT] if VT_TRAINED else []
+
+
+def track(rule_name, **params):
+    """What a job tells MLflow about itself: rule, wildcards, preset and the config that affects it."""
+
+    def fn(wildcards):
+        return as_json({"rule": rule_name, "wildcards": dict(wildcards.items()), "preset": PRESET, "params": params})
+
+    return fn
+
+
+def audio_model(name):
+    """Checkpoint of an audio encoder by row key: VA variants and at_<curation> fine-tunes."""
+    if name.startswith("at_"):
+        return f"{W}/models/at/{name[3:]}/model.pt"
+    return f"{W}/models/va/{name}/model.pt"
+
+
+def eval_inputs(tasks, oracle=False):
+    """Named inputs of an evaluation job (the evaluate command looks them up by these names)."""
+    named = {"fbank_stats": f"{W}/fbank/stats.json"}
+    for task in tasks:
+        if task in RETRIEVAL_TASKS:
+            pool = "audiocaps_test" if task == "audiocaps_retrieval" else "clotho_evaluation"
+            named[f"captions_{task}"] = f"{W}/embed/text/{pool}.csv"
+            named[f"fbank_{'audioset' if pool == 'audiocaps_test' else 'clotho_evaluation'}"] = (
+                f"{W}/fbank/{'audioset' if pool == 'audiocaps_test' else 'clotho_evaluation'}/index.csv"
+            )
+        else:
+            name = task.removesuffix("_zs")
+            named[f"class_prompt_{task}"] = f"{W}/embed/text/labels_{name}_prompt.csv"
+            named[f"class_noprompt_{task}"] = f"{W}/embed/text/labels_{name}_noprompt.csv"
+            if task == "audioset_zs":
+                named["labels_audioset_zs"] = f"{W}/meta/youtube_clips.csv"
+                named["clips_audioset_zs"] = f"{W}/meta/audioset_eval.csv"
+                named["class_mids"] = f"{W}/meta/text/audioset_labels.csv"
+                named["fbank_audioset"] = f"{W}/fbank/audioset/index.csv"
+            else:
+                named[f"labels_{task}"] = f"{W}/meta/audio_{name}.csv"
+                named[f"fbank_{name}"] = f"{W}/fbank/{name}/index.csv"
+    if oracle:
+        named = {k: v for k, v in named.items() if k.startswith("captions_")}
+        named["frames"] = f"{W}/embed/frames.csv"
+    return named

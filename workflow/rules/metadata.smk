@@ -7,6 +7,7 @@ rule metadata:
         clips=f"{W}/meta/youtube_clips.csv",
         requests=f"{W}/meta/requests.csv",
         va_train=f"{W}/meta/va_train.csv",
+        audioset_eval=f"{W}/meta/audioset_eval.csv",
         local=expand(f"{W}/meta/audio_{{collection}}.csv", collection=LOCAL_COLLECTIONS),
     params:
         layout=as_json(P["layout"]),

@@ -5,6 +5,7 @@ consume.
   download shard (a stable hash of the clip id, so adding clips never reshuffles finished shards);
 * ``requests.csv`` — ``dataset, split, clip_id`` for every clip of every split (the coverage report's
   denominator);
+* ``audioset_eval.csv`` — AudioSet's eval segments (VA validation, zero-shot tagging);
 * ``va_train.csv`` — the clips VA pretraining may use: AudioSet's training segments minus any clip that
   AudioCaps evaluates on and minus AudioSet eval (no test audio is ever seen during pretraining);
 * ``audio_<collection>.csv`` — ``clip_id, path`` plus labels for each locally stored collection
@@ -41,8 +42,8 @@ def shard_of(clip_id: str, shards: int) -> str:
     return f"{int.from_bytes(digest[:8], 'big') % shards:03d}"
 
 
-def _youtube(raw: Path, skipped: list[Skipped]) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
-    """(youtube clips, requests, va_train clip ids) from AudioSet and AudioCaps."""
+def _youtube(raw: Path, skipped: list[Skipped]) -> tuple[pd.DataFrame, pd.DataFrame, list[str], list[str]]:
+    """(youtube clips, requests, va_train clip ids, AudioSet eval clip ids) from AudioSet and AudioCaps."""
     known = set(audioset.read_class_indices(raw / "audioset" / "class_labels_indices.csv")["mid"])
     known |= set(audioset.read_ontology(raw / "audioset" / "ontology.json"))
     segments, requests = [], []
@@ -77,7 +78,7 @@ def _youtube(raw: Path, skipped: list[Skipped]) -> tuple[pd.DataFrame, pd.DataFr
     held_out |= set(audioset_ids["eval"])
     train_ids = set(audioset_ids["balanced_train"]) | set(audioset_ids["unbalanced_train"])
     va_train = sorted(train_ids - held_out)
-    return clips, pd.concat(requests, ignore_index=True), va_train
+    return clips, pd.concat(requests, ignore_index=True), va_train, sorted(set(audioset_ids["eval"]))
 
 
 def _local(raw: Path, layout: dict[str, str], skipped: list[Skipped]) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
@@ -116,13 +117,14 @@ def _local(raw: Path, layout: dict[str, str], skipped: list[Skipped]) -> tuple[d
 def build_clip_lists(raw: Path, layout: dict[str, str], *, shards: int, out_dir: Path) -> None:
     """Write every list of this module's docstring into ``out_dir``."""
     skipped: list[Skipped] = []
-    clips, yt_requests, va_train = _youtube(raw, skipped)
+    clips, yt_requests, va_train, audioset_eval = _youtube(raw, skipped)
     clips["shard"] = [shard_of(c, shards) for c in clips["clip_id"]]
     lists, local_requests = _local(raw, layout, skipped)
 
     write_csv(out_dir / "youtube_clips.csv", clips.sort_values("clip_id")[["clip_id", "ytid", "start", "end", "labels", "shard"]])
     write_csv(out_dir / "requests.csv", pd.concat([yt_requests, local_requests], ignore_index=True))
     write_csv(out_dir / "va_train.csv", pd.DataFrame({"clip_id": va_train}))
+    write_csv(out_dir / "audioset_eval.csv", pd.DataFrame({"clip_id": audioset_eval}))
     for name, frame in lists.items():
         write_csv(out_dir / f"audio_{name}.csv", frame)
     write_csv(out_dir / "skipped.csv", pd.DataFrame(

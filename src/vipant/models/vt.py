@@ -60,7 +60,7 @@ def load_vt(spec: dict[str, Any], device: str | torch.device = "cpu") -> tuple[o
 
     ``spec`` is either ``{"name": "ViT-B-32-quickgelu", "pretrained": "openai" | "/path/weights.pt"}``
     (open_clip's registry; weights from the Hugging Face cache or a local file) or
-    ``{"config": {...}, "checkpoint": "path/to/vt.pt"}`` (a model trained by ``pretrain_vt``).
+    ``{"checkpoint": "path/to/vt.pt"}`` (a model trained by ``pretrain_vt``; its config is stored in it).
     """
     if "name" in spec:
         name, pretrained = spec["name"], spec.get("pretrained")
@@ -77,9 +77,11 @@ def load_vt(spec: dict[str, Any], device: str | torch.device = "cpu") -> tuple[o
     else:
         from vipant.checkpoint import load_checkpoint
 
-        model_cfg = spec["config"]
-        model = build_clip(model_cfg)
         state = load_checkpoint(spec["checkpoint"])
+        model_cfg = spec.get("config") or state.get("config")
+        if model_cfg is None:
+            raise VTLoadError(f"{spec['checkpoint']}: no model config given or stored")
+        model = build_clip(model_cfg)
         try:
             model.load_state_dict(state["model"])
         except (KeyError, RuntimeError) as err:

@@ -1,0 +1,31 @@
+"""Pieces every stage command shares: the job's MLflow run and the VT model description."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from pathlib import Path
+from typing import Any, Iterator
+
+from vipant.tracking import RunLogger, job_run
+
+
+@contextlib.contextmanager
+def tracked(track_json: str | None, **extra_params: Any) -> Iterator[RunLogger]:
+    """The job's MLflow run. ``track_json`` (from the rule) holds rule, wildcards, preset and params."""
+    info = json.loads(track_json) if track_json else {"rule": "manual", "wildcards": {}, "preset": "none", "params": {}}
+    params = {**info.get("params", {}), **extra_params}
+    with job_run(rule=info["rule"], wildcards=info.get("wildcards", {}), params=params, preset=info.get("preset", "none"),
+                 job_info=info.get("job")) as run:
+        yield run
+
+
+def vt_spec(spec_json: str) -> dict[str, Any]:
+    """The VT model to load: ``{"name", "pretrained"}`` (open_clip) or ``{"checkpoint"}`` (pretrain_vt)."""
+    return json.loads(spec_json)
+
+
+def write_history(path: str | Path, history: list[dict]) -> None:
+    from vipant.atomic import write_json
+
+    write_json(path, {"history": history})

@@ -1,0 +1,123 @@
+"""``vipant evaluate``: every task of one model in one job, one ``metrics.json`` per (model, task).
+
+The audio side is embedded here with the model's g_A (or, for OracleAV-CLIP, taken from the cached
+2nd-frame embeddings); the text side always comes from the text-embedding cache.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from vipant.commands.common import tracked
+from vipant.embed.table import EmbeddingTable
+
+log = logging.getLogger(__name__)
+
+# task -> (FBANK collection, label column, fold column)
+TASKS = {
+    "audiocaps_retrieval": ("audioset", None, None),
+    "clotho_retrieval": ("clotho_evaluation", None, None),
+    "esc50_zs": ("esc50", "target", "fold"),
+    "us8k_zs": ("us8k", "classID", "fold"),
+    "tut17_zs": ("tut17", "scene", None),
+    "audioset_zs": ("audioset", "labels", None),
+}
+
+
+def _clip_ids(task: str, inputs: dict) -> list[str]:
+    if task.endswith("_retrieval"):
+        return EmbeddingTable.load(inputs[f"captions_{task}"]).keys["clip_id"].drop_duplicates().tolist()
+    if task == "audioset_zs":
+        return pd.read_csv(inputs["clips_audioset_zs"], dtype=str, keep_default_na=False)["clip_id"].tolist()
+    return pd.read_csv(inputs[f"labels_{task}"], dtype=str, keep_default_na=False)["clip_id"].tolist()
+
+
+def _audio(task: str, inputs: dict, model, frames_length: int, device) -> tuple[list[str], torch.Tensor]:
+    from vipant.curation.curate import EVAL_FRAME
+
+    clip_ids = _clip_ids(task, inputs)
+    if model == "frames":  # OracleAV-CLIP: the clip's middle frame stands in for its audio
+        table = EmbeddingTable.load(inputs["frames"])
+        have = [c for c in clip_ids if c in set(table.keys["clip_id"])]
+        return have, table.tensor(table.rows("clip_id", have))[:, EVAL_FRAME]
+    from vipant.embed.audio import embed_clips
+    from vipant.features.store import FbankStats, FbankStore
+
+    collection = TASKS[task][0]
+    store = FbankStore(inputs[f"fbank_{collection}"], FbankStats.load(inputs["fbank_stats"]), length=frames_length)
+    return embed_clips(model, store, clip_ids, device=device)
+
+
+def evaluate_task(task: str, clip_ids: list[str], audio: torch.Tensor, inputs: dict) -> tuple[dict, dict]:
+    from vipant.evaluate import metrics as M
+    from vipant.evaluate.zero_shot import classification_task_metrics, multilabel_task_metrics
+
+    if task.endswith("_retrieval"):
+        captions = EmbeddingTable.load(inputs[f"captions_{task}"])
+        position = {c: i for i, c in enumerate(clip_ids)}
+        keep = captions.keys["clip_id"].isin(position).to_numpy()
+        caption_clip = np.array([position[c] for c in captions.keys["clip_id"][keep]])
+        metrics = M.audio_text_retrieval(audio, captions.tensor(np.flatnonzero(keep)), caption_clip)
+        return metrics, M.audio_text_chance(caption_clip, len(clip_ids))
+    prompt = EmbeddingTable.load(inputs[f"class_prompt_{task}"])
+    noprompt = EmbeddingTable.load(inputs[f"class_noprompt_{task}"])
+    _, label_col, fold_col = TASKS[task]
+    meta = pd.read_csv(inputs[f"labels_{task}"], dtype=str, keep_default_na=False).drop_duplicates("clip_id").set_index("clip_id")
+    if task == "audioset_zs":
+        mids = pd.read_csv(inputs["class_mids"], dtype=str, keep_default_na=False)["mid"].tolist()
+        column = {m: j for j, m in enumerate(mids)}
+        targets = np.zeros((len(clip_ids), len(mids)), dtype=np.int8)
+        for i, labels in enumerate(meta.loc[clip_ids, label_col]):
+            for m in labels.split(","):
+                if m in column:
+                    targets[i, column[m]] = 1
+        return multilabel_task_metrics(audio, prompt.tensor(), noprompt.tensor(), targets)
+    classes = prompt.keys["class"].astype(str).tolist()
+    if label_col == "scene":
+        labels = np.array([classes.index(s) for s in meta.loc[clip_ids, label_col]])
+    else:  # ESC-50 target / US8K classID index the class pools, which are written in that order
+        labels = meta.loc[clip_ids, label_col].astype(int).to_numpy()
+    folds = meta.loc[clip_ids, fold_col].astype(int).to_numpy() if fold_col else None
+    return classification_task_metrics(audio, prompt.tensor(), noprompt.tensor(), labels, folds)
+
+
+def run(args) -> None:
+    from vipant.tables import write_metrics
+
+    inputs = json.loads(args.inputs_json)
+    lengths = json.loads(args.frames_json)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    if args.model == "frames":
+        model = "frames"
+    else:
+        from vipant.models.audio_encoder import load_audio_model
+
+        model, _ = load_audio_model(args.model, device)
+    out_dir = Path(args.out_dir)
+    with tracked(args.track_json, model=args.model_name, tasks=args.tasks) as mlrun:
+        for task in args.tasks.split(","):
+            collection = TASKS[task][0]
+            clip_ids, audio = _audio(task, inputs, model, int(lengths[collection]), device)
+            metrics, chance = evaluate_task(task, clip_ids, audio, inputs)
+            write_metrics(out_dir / task / "metrics.json", args.model_name, task, metrics, chance, len(clip_ids))
+            mlrun.log_metrics({f"{task}.{k}": v for k, v in metrics.items() if isinstance(v, (int, float))})
+            log.info("%s / %s: %s", args.model_name, task,
+                     ", ".join(f"{k}={v:.1f}" for k, v in metrics.items() if isinstance(v, float))[:300])
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("evaluate", help="evaluate one model on a list of tasks (one metrics.json each)")
+    p.add_argument("--model-name", required=True, help="row key, e.g. vipant, at_AC, oracle_av_clip")
+    p.add_argument("--model", required=True, help="audio-encoder checkpoint, or 'frames' (OracleAV-CLIP)")
+    p.add_argument("--tasks", required=True, help="comma-separated: " + ", ".join(TASKS))
+    p.add_argument("--inputs-json", required=True, help="named input files (fbank_<collection>, captions_<task>, ...)")
+    p.add_argument("--frames-json", required=True, help="FBANK frames fed to g_A per collection")
+    p.add_argument("--out-dir", required=True, help="metrics go to <out-dir>/<task>/metrics.json")
+    p.add_argument("--track-json")
+    p.set_defaults(func=run)

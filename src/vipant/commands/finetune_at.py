@@ -1,0 +1,58 @@
+"""``vipant finetune-at``: AT fine-tuning of a VA-pretrained g_A on a curated pair list (SPEC 2.8)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from vipant.commands.common import tracked, write_history
+from vipant.embed.table import EmbeddingTable
+from vipant.features.store import FbankStats, FbankStore
+from vipant.models.audio_encoder import load_audio_model, save_audio_model
+from vipant.train.finetune_at import ATFinetuneTask
+from vipant.train.loop import TrainConfig, steps_summary, train
+
+log = logging.getLogger(__name__)
+
+
+def run(args) -> None:
+    train_cfg = json.loads(args.train_json)
+    cfg = TrainConfig.from_dict(train_cfg)
+    store = FbankStore(args.fbank_index, FbankStats.load(args.fbank_stats), length=args.frames_length)
+    pairs = pd.read_csv(args.pairs, dtype={"clip_id": str}, keep_default_na=False)
+    val = None
+    if args.val_text:
+        table = EmbeddingTable.load(args.val_text)
+        keep = table.keys["clip_id"].isin(set(store.clip_ids)).to_numpy()
+        table = EmbeddingTable(table.keys[keep].reset_index(drop=True), table.array[keep])
+        clip_ids = list(dict.fromkeys(table.keys["clip_id"]))
+        position = {c: i for i, c in enumerate(clip_ids)}
+        val = (clip_ids, table, [position[c] for c in table.keys["clip_id"]])
+    task = ATFinetuneTask(store, pairs, EmbeddingTable.load(args.text), frames_length=args.frames_length, val=val)
+    encoder, state = load_audio_model(args.init_model)
+    log.info("AT fine-tuning on %s: %s", Path(args.pairs).name, steps_summary(len(task), cfg))
+    out = Path(args.out_dir)
+    with tracked(args.track_json, train=train_cfg, pairs=str(args.pairs), n_pairs=len(task)) as mlrun:
+        history = train(encoder, task, cfg, out, on_epoch=lambda e, m: mlrun.log_metrics(m, step=e))
+        mlrun.log_metrics({f"final_{k}": v for k, v in history[-1].items() if k != "epoch"})
+    write_history(out / "history.json", history)
+    save_audio_model(out / "model.pt", encoder, state["vt_config"], init="clip", match=state.get("match", "random"),
+                     finetuned_on=str(args.pairs))
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("finetune-at", help="fine-tune a VA-pretrained audio encoder on curated audio-text pairs")
+    p.add_argument("--init-model", required=True, help="VA-pretrained audio-encoder checkpoint")
+    p.add_argument("--pairs", required=True, help="curated pair list (clip_id, text_row, ...)")
+    p.add_argument("--text", required=True, help="embedding table of the pool text_row points into")
+    p.add_argument("--val-text", help="embedding table of validation captions (with clip_id)")
+    p.add_argument("--fbank-index", required=True)
+    p.add_argument("--fbank-stats", required=True)
+    p.add_argument("--frames-length", type=int, default=1000)
+    p.add_argument("--train-json", default="{}")
+    p.add_argument("--out-dir", required=True)
+    p.add_argument("--track-json")
+    p.set_defaults(func=run)

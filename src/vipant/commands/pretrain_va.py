@@ -1,0 +1,57 @@
+"""``vipant pretrain-va``: VA pretraining of g_A (SPEC 2.6) from cached frame embeddings."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from vipant.commands.common import tracked, vt_spec, write_history
+from vipant.embed.table import EmbeddingTable
+from vipant.features.store import FbankStats, FbankStore
+from vipant.models.audio_encoder import AudioEncoder, save_audio_model
+from vipant.models.vt import load_vt
+from vipant.train.loop import TrainConfig, steps_summary, train
+from vipant.train.pretrain_va import VAPretrainTask
+
+log = logging.getLogger(__name__)
+
+
+def run(args) -> None:
+    train_cfg = json.loads(args.train_json)
+    cfg = TrainConfig.from_dict(train_cfg)
+    store = FbankStore(args.fbank_index, FbankStats.load(args.fbank_stats), length=args.frames_length)
+    clips = pd.read_csv(args.train_clips, dtype=str, keep_default_na=False)["clip_id"].tolist()
+    val = pd.read_csv(args.val_clips, dtype=str, keep_default_na=False)["clip_id"].tolist()[: args.max_val]
+    task = VAPretrainTask(store, EmbeddingTable.load(args.frames), clips, match=args.match, val_ids=val,
+                          frames_length=args.frames_length)
+    vt, _, vt_config = load_vt(vt_spec(args.vt_json))
+    encoder = AudioEncoder(vt.visual, init=args.init, frames=args.frames_length)
+    del vt  # only its image tower's weights were needed, and they are copied
+    log.info("VA pretraining (%s init, %s matching): %s", args.init, args.match, steps_summary(len(task), cfg))
+    out = Path(args.out_dir)
+    with tracked(args.track_json, train=train_cfg, init=args.init, match=args.match, n_train=len(task)) as mlrun:
+        history = train(encoder, task, cfg, out, on_epoch=lambda e, m: mlrun.log_metrics(m, step=e))
+        mlrun.log_metrics({f"final_{k}": v for k, v in history[-1].items() if k != "epoch"})
+    write_history(out / "history.json", history)
+    save_audio_model(out / "model.pt", encoder, vt_config, init=args.init, match=args.match)
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("pretrain-va", help="VA pretraining of the audio encoder against cached frame embeddings")
+    p.add_argument("--vt-json", required=True, help="the VT model (its image tower initialises g_A)")
+    p.add_argument("--fbank-index", required=True)
+    p.add_argument("--fbank-stats", required=True)
+    p.add_argument("--frames", required=True, help="frame embedding table")
+    p.add_argument("--train-clips", required=True, help="CSV with clip_id (va_train.csv)")
+    p.add_argument("--val-clips", required=True, help="CSV with clip_id (held-out AudioSet eval clips)")
+    p.add_argument("--max-val", type=int, default=1000)
+    p.add_argument("--init", choices=["clip", "random"], default="clip")
+    p.add_argument("--match", default="random", help="random | nearest@N | multiframe")
+    p.add_argument("--frames-length", type=int, default=1000)
+    p.add_argument("--train-json", default="{}", help="TrainConfig fields as JSON")
+    p.add_argument("--out-dir", required=True)
+    p.add_argument("--track-json")
+    p.set_defaults(func=run)

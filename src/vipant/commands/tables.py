@@ -1,0 +1,19 @@
+"""``vipant table``: a results table built only from metrics.json files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from vipant.tables import build_table, write_table
+
+
+def run(args) -> None:
+    write_table(args.out, build_table(args.name, [Path(p) for p in args.metrics]))
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("table", help="build a results table (table3, table4, ...) from metrics.json files")
+    p.add_argument("--name", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("metrics", nargs="+")
+    p.set_defaults(func=run)

@@ -1,0 +1,131 @@
+"""``pretrain_vt`` (synthetic preset only): train the small open_clip model on the world's image–caption
+corpus, so that the rest of the pipeline has a frozen VT model to pivot through, exactly as it would with
+OpenAI's CLIP. Its held-out image→text retrieval is reported (with chance) so a broken pivot is visible
+before anything is built on it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from vipant.checkpoint import save_checkpoint
+from vipant.datasets.image_text import read_pairs
+from vipant.embed.frames import OPENAI_MEAN, OPENAI_STD
+from vipant.models.vt import build_clip, tokenizer_for
+from vipant.train.loss import clip_loss
+from vipant.train.schedule import warmup_cosine
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class VTTrainConfig:
+    """Recipe of the small CLIP (AdamW as open_clip trains CLIP)."""
+
+    epochs: int = 12  # passes over the corpus
+    batch_size: int = 128  # image-caption pairs per step
+    lr: float = 1e-3  # peak AdamW learning rate
+    weight_decay: float = 0.1  # on >=2-D weights
+    warmup_epochs: float = 1.0  # linear warm-up, then cosine
+    seed: int = 0  # shuffling
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "VTTrainConfig":
+        unknown = set(d) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            raise ValueError(f"unknown VT training settings {sorted(unknown)}")
+        return cls(**d)
+
+
+def load_images(paths: list[str], size: int) -> torch.Tensor:
+    """uint8 ``[N, 3, size, size]``: resized short side + centre crop, kept small in memory."""
+    out = torch.empty(len(paths), 3, size, size, dtype=torch.uint8)
+    for i, p in enumerate(paths):
+        img = Image.open(p).convert("RGB")
+        w, h = img.size
+        s = size / min(w, h)
+        img = img.resize((max(size, round(w * s)), max(size, round(h * s))), Image.BICUBIC)
+        w, h = img.size
+        left, top = (w - size) // 2, (h - size) // 2
+        img = img.crop((left, top, left + size, top + size))
+        out[i] = torch.from_numpy(np.asarray(img)).permute(2, 0, 1)
+    return out
+
+
+def normalise_images(x: torch.Tensor) -> torch.Tensor:
+    mean = torch.tensor(OPENAI_MEAN).view(1, 3, 1, 1)
+    std = torch.tensor(OPENAI_STD).view(1, 3, 1, 1)
+    return (x.float() / 255 - mean) / std
+
+
+@torch.no_grad()
+def image_text_retrieval(model, images: torch.Tensor, tokens: torch.Tensor, batch: int = 256) -> dict[str, float]:
+    """Held-out image→text R@1/R@5 (each image's own caption is gold), with chance."""
+    img = torch.cat([F.normalize(model.encode_image(normalise_images(images[s:s + batch])), dim=-1)
+                     for s in range(0, len(images), batch)])
+    txt = torch.cat([F.normalize(model.encode_text(tokens[s:s + batch]), dim=-1) for s in range(0, len(tokens), batch)])
+    sim = img @ txt.T
+    gold = sim.diagonal()[:, None]
+    rank = (sim > gold).sum(1) + (sim == gold).sum(1) - 1
+    n = len(images)
+    return {"i2t_R@1": float((rank < 1).float().mean() * 100), "i2t_R@5": float((rank < 5).float().mean() * 100),
+            "chance_R@1": 100 / n, "chance_R@5": 100 * min(5, n) / n}
+
+
+def train_vt(corpus_dir: Path, model_cfg: dict[str, Any], cfg: VTTrainConfig, out: Path,
+             on_epoch: Callable[[int, dict], None] | None = None) -> dict[str, float]:
+    """Train, save ``out`` (weights + config) and return the final held-out metrics."""
+    train = read_pairs(corpus_dir / "train.csv")
+    val = read_pairs(corpus_dir / "val.csv")
+    size = model_cfg["vision_cfg"]["image_size"]
+    tokenizer = tokenizer_for(model_cfg)
+    train_images, val_images = load_images(train["filepath"].tolist(), size), load_images(val["filepath"].tolist(), size)
+    train_tokens, val_tokens = tokenizer(train["title"].tolist()), tokenizer(val["title"].tolist())
+    torch.manual_seed(cfg.seed)
+    model = build_clip(model_cfg)
+    decay = [p for p in model.parameters() if p.ndim >= 2]
+    no_decay = [p for p in model.parameters() if p.ndim < 2]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+                            lr=cfg.lr, betas=(0.9, 0.98), eps=1e-6)
+    n = len(train)
+    batch = min(cfg.batch_size, n)
+    steps = max(n // batch, 1)
+    total, warmup = steps * cfg.epochs, int(cfg.warmup_epochs * steps)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    metrics: dict[str, float] = {}
+    for epoch in range(cfg.epochs):
+        model.train()
+        order = torch.randperm(n, generator=gen)
+        losses, started = [], time.perf_counter()
+        for step in range(steps):
+            for g in opt.param_groups:
+                g["lr"] = cfg.lr * warmup_cosine(epoch * steps + step, total, warmup)
+            idx = order[step * batch:(step + 1) * batch]
+            img = model.encode_image(normalise_images(train_images[idx]))
+            txt = model.encode_text(train_tokens[idx])
+            loss = clip_loss(img, txt, model.logit_scale.exp().clamp(max=100))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+        model.eval()
+        metrics = {"loss": float(np.mean(losses)), "pairs_per_s": steps * batch / (time.perf_counter() - started),
+                   **image_text_retrieval(model, val_images, val_tokens)}
+        log.info("VT epoch %d: %s", epoch, ", ".join(f"{k}={v:.3g}" for k, v in metrics.items()))
+        if on_epoch:
+            on_epoch(epoch, metrics)
+    save_checkpoint(out, {"model": model.state_dict(), "config": model_cfg, "metrics": metrics})
+    if not math.isfinite(metrics.get("loss", math.nan)):
+        raise RuntimeError("VT training diverged (non-finite loss)")
+    return metrics

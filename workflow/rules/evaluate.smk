@@ -1,0 +1,62 @@
+# Evaluation (SPEC 6): one job per model covering its tasks, one metrics.json per (model, task).
+EVAL_TASKS = RETRIEVAL_TASKS + ZS_TASKS
+
+
+def evaluate_inputs(wildcards):
+    return {**eval_inputs(EVAL_TASKS), "model": audio_model(wildcards.model)}
+
+
+def evaluate_named(wildcards, input):
+    return as_json({k: v for k, v in input.items() if k != "model"})
+
+
+rule evaluate:
+    wildcard_constraints:
+        model=r"(?!oracle_av_clip)[A-Za-z0-9_@]+",
+    input:
+        unpack(evaluate_inputs),
+    output:
+        [f"{W}/eval/{{model}}/{task}/metrics.json" for task in EVAL_TASKS],
+    params:
+        tasks=",".join(EVAL_TASKS),
+        inputs=evaluate_named,
+        frames=as_json(P["eval"]["frames"]),
+        out=lambda wc, output: os.path.dirname(os.path.dirname(output[0])),
+        track=track("evaluate"),
+    threads: 2
+    resources:
+        gpu=1,
+        mem_mb=8000,
+        runtime=120,
+    conda:
+        "../../envs/train.yaml"
+    log:
+        f"{W}/logs/evaluate/{{model}}.log",
+    benchmark:
+        f"{W}/benchmarks/evaluate/{{model}}.tsv"
+    shell:
+        "OMP_NUM_THREADS={threads} vipant evaluate --model-name {wildcards.model} --model {input.model}"
+        " --tasks {params.tasks} --inputs-json {params.inputs:q} --frames-json {params.frames:q}"
+        " --out-dir {params.out} --track-json {params.track:q} > {log} 2>&1"
+
+
+rule evaluate_oracle:
+    input:
+        unpack(lambda wc: eval_inputs(["audiocaps_retrieval"], oracle=True)),
+    output:
+        f"{W}/eval/oracle_av_clip/audiocaps_retrieval/metrics.json",
+    params:
+        inputs=lambda wc, input: as_json(dict(input.items())),
+        frames=as_json(P["eval"]["frames"]),
+        out=lambda wc, output: os.path.dirname(os.path.dirname(output[0])),
+        track=track("evaluate_oracle"),
+    conda:
+        "../../envs/train.yaml"
+    log:
+        f"{W}/logs/evaluate/oracle_av_clip.log",
+    benchmark:
+        f"{W}/benchmarks/evaluate/oracle_av_clip.tsv"
+    shell:
+        "vipant evaluate --model-name oracle_av_clip --model frames --tasks audiocaps_retrieval"
+        " --inputs-json {params.inputs:q} --frames-json {params.frames:q} --out-dir {params.out}"
+        " --track-json {params.track:q} > {log} 2>&1"

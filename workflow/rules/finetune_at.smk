@@ -1,0 +1,33 @@
+# AT fine-tuning of vip-AnT on each curated pair list (SPEC 2.8), text encoder frozen (cached).
+rule finetune_at:
+    input:
+        init=audio_model(P["at"]["init"]),
+        pairs=f"{W}/curation/{{curation}}.csv",
+        text=lambda wc: f"{W}/embed/text/{CURATION_POOL[wc.curation]}.csv",
+        val=f"{W}/embed/text/audiocaps_val.csv",
+        fbank=f"{W}/fbank/audioset/index.csv",
+        stats=f"{W}/fbank/stats.json",
+    output:
+        model=f"{W}/models/at/{{curation}}/model.pt",
+        history=f"{W}/models/at/{{curation}}/history.json",
+    params:
+        train=as_json(P["at"]["train"]),
+        frames_length=P["va"]["frames_length"],
+        out=lambda wc, output: os.path.dirname(output.model),
+        track=track("finetune_at", train=P["at"]["train"], init=P["at"]["init"]),
+    threads: 2
+    resources:
+        gpu=1,
+        mem_mb=16000,
+        runtime=24 * 60,
+    conda:
+        "../../envs/train.yaml"
+    log:
+        f"{W}/logs/finetune_at/{{curation}}.log",
+    benchmark:
+        f"{W}/benchmarks/finetune_at/{{curation}}.tsv"
+    shell:
+        "OMP_NUM_THREADS={threads} vipant finetune-at --init-model {input.init} --pairs {input.pairs}"
+        " --text {input.text} --val-text {input.val} --fbank-index {input.fbank} --fbank-stats {input.stats}"
+        " --frames-length {params.frames_length} --train-json {params.train:q} --out-dir {params.out}"
+        " --track-json {params.track:q} > {log} 2>&1"

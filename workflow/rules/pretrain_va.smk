@@ -1,0 +1,43 @@
+# VA pretraining of g_A against cached frame embeddings (SPEC 2.6): one job per variant in config
+# (init clip/random = vip-AnT/VA-Rand, frame matching, seed).
+def va_train_params(wildcards):
+    spec = P["va"]["models"][wildcards.va]
+    return {**P["va"]["train"], "seed": spec.get("seed", 0)}
+
+
+rule pretrain_va:
+    input:
+        vt_input,
+        fbank=f"{W}/fbank/audioset/index.csv",
+        stats=f"{W}/fbank/stats.json",
+        frames=f"{W}/embed/frames.csv",
+        train=f"{W}/meta/va_train.csv",
+        val=f"{W}/meta/audioset_eval.csv",
+    output:
+        model=f"{W}/models/va/{{va}}/model.pt",
+        history=f"{W}/models/va/{{va}}/history.json",
+    params:
+        vt=vt_spec_json(),
+        init=lambda wc: P["va"]["models"][wc.va]["init"],
+        match=lambda wc: P["va"]["models"][wc.va]["match"],
+        train=lambda wc: as_json(va_train_params(wc)),
+        frames_length=P["va"]["frames_length"],
+        max_val=P["va"]["max_val"],
+        out=lambda wc, output: os.path.dirname(output.model),
+        track=lambda wc: track("pretrain_va", va=P["va"]["models"][wc.va], train=va_train_params(wc))(wc),
+    threads: 2
+    resources:
+        gpu=1,
+        mem_mb=16000,
+        runtime=48 * 60,
+    conda:
+        "../../envs/train.yaml"
+    log:
+        f"{W}/logs/pretrain_va/{{va}}.log",
+    benchmark:
+        f"{W}/benchmarks/pretrain_va/{{va}}.tsv"
+    shell:
+        "OMP_NUM_THREADS={threads} vipant pretrain-va --vt-json {params.vt:q} --fbank-index {input.fbank}"
+        " --fbank-stats {input.stats} --frames {input.frames} --train-clips {input.train} --val-clips {input.val}"
+        " --max-val {params.max_val} --init {params.init} --match {params.match:q} --frames-length {params.frames_length}"
+        " --train-json {params.train:q} --out-dir {params.out} --track-json {params.track:q} > {log} 2>&1"
