@@ -135,3 +135,38 @@ def eval_inputs(tasks, oracle=False):
         named = {k: v for k, v in named.items() if k.startswith("captions_")}
         named["frames"] = f"{W}/embed/frames.csv"
     return named
+
+
+def va_train_params(wildcards):
+    spec = P["va"]["models"][wildcards.va]
+    return {**P["va"]["train"], "seed": spec.get("seed", 0)}
+
+
+def curate_inputs(wildcards):
+    name = wildcards.curation
+    pool = CURATION_POOL[name]
+    named = {"raw_pool": f"{W}/meta/text/{pool}.csv"}
+    if name in ("AC", "FC", "VC"):
+        named.update(prompted=f"{W}/embed/text/{pool}_prompted.csv", frames=f"{W}/embed/frames.csv",
+                     train=f"{W}/meta/va_train.csv")
+    else:
+        named.update(audiocaps=f"{W}/raw/audiocaps.json", clips=f"{W}/meta/youtube_clips.csv")
+    return named
+
+
+def curate_args(wildcards, input):
+    if wildcards.curation in ("AC", "FC", "VC"):
+        return f"--prompted {input.prompted} --frames {input.frames} --train-clips {input.train}"
+    audiocaps_train = os.path.join(input.audiocaps.removesuffix(".json"), "train.csv")
+    return f"--audiocaps-train {audiocaps_train} --youtube-clips {input.clips}"
+
+
+EVAL_TASKS = RETRIEVAL_TASKS + ZS_TASKS
+
+
+def evaluate_inputs(wildcards):
+    return {**eval_inputs(EVAL_TASKS), "model": audio_model(wildcards.model)}
+
+
+def evaluate_named(wildcards, input):
+    return as_json({k: v for k, v in input.items() if k != "model"})

@@ -1,14 +1,4 @@
 # Evaluation (SPEC 6): one job per model covering its tasks, one metrics.json per (model, task).
-EVAL_TASKS = RETRIEVAL_TASKS + ZS_TASKS
-
-
-def evaluate_inputs(wildcards):
-    return {**eval_inputs(EVAL_TASKS), "model": audio_model(wildcards.model)}
-
-
-def evaluate_named(wildcards, input):
-    return as_json({k: v for k, v in input.items() if k != "model"})
-
 
 rule evaluate:
     wildcard_constraints:

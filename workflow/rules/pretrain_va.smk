@@ -1,9 +1,5 @@
 # VA pretraining of g_A against cached frame embeddings (SPEC 2.6): one job per variant in config
 # (init clip/random = vip-AnT/VA-Rand, frame matching, seed).
-def va_train_params(wildcards):
-    spec = P["va"]["models"][wildcards.va]
-    return {**P["va"]["train"], "seed": spec.get("seed", 0)}
-
 
 rule pretrain_va:
     input:
