@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -53,10 +54,7 @@ def test_setup_is_idempotent_and_uses_wal(db_uri: str) -> None:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
-def test_setup_creates_a_fresh_database_relative_to_cwd(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, template_db: Path
-) -> None:
-    # The fresh-file path (migrations) already ran in the template fixture; here: default URI resolution.
+def test_uri_resolution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     assert tracking.resolve_tracking_uri() == f"sqlite:///{tmp_path / 'mlflow.db'}"
     monkeypatch.setenv(tracking.ENV_URI, "sqlite:///sub/x.db")
@@ -64,7 +62,10 @@ def test_setup_creates_a_fresh_database_relative_to_cwd(
     assert tracking.resolve_tracking_uri("http://mlflow:5000") == "http://mlflow:5000"
     monkeypatch.setenv(tracking.ENV_URI, "off")
     assert tracking.resolve_tracking_uri("sqlite:///y.db") is None
-    assert template_db.exists()
+    monkeypatch.delenv(tracking.ENV_URI)
+    assert tracking.resolve_experiment() == "vipant"
+    monkeypatch.setenv(tracking.ENV_EXPERIMENT, "ablation")
+    assert tracking.resolve_experiment() == "ablation" and tracking.resolve_experiment("x") == "x"
 
 
 def test_child_run_under_parent(db_uri: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -118,6 +119,22 @@ def test_failing_job_ends_failed_and_reraises(db_uri: str, monkeypatch: pytest.M
     run = MlflowClient(db_uri).get_run(seen[0])
     assert run.info.status == "FAILED"
     assert "mlflow.parentRunId" not in run.data.tags  # no parent in the environment
+
+    parent = tracking.workflow_start("snakemake failing")
+    tracking.workflow_end("FAILED")  # what the Snakefile's onerror does
+    assert MlflowClient(db_uri).get_run(parent).info.status == "FAILED"
+
+
+@pytest.mark.skipif(signal.getsignal(signal.SIGTERM) != signal.SIG_DFL, reason="SIGTERM already handled")
+def test_sigterm_ends_run_killed(db_uri: str) -> None:
+    seen: list[str] = []
+    with pytest.raises(SystemExit):
+        with tracking.job_run(rule="train", wildcards={}, params={}, preset="p", tracking_uri=db_uri) as run:
+            seen.append(run.run_id)
+            os.kill(os.getpid(), signal.SIGTERM)  # Snakemake or scancel stopping the job
+            time.sleep(5)
+    assert MlflowClient(db_uri).get_run(seen[0]).info.status == "KILLED"
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
 
 
 def test_many_params_are_batched_and_long_values_cut(db_uri: str) -> None:

@@ -13,14 +13,11 @@ log = logging.getLogger("vipant")
 
 
 def _cmd_synth(args: argparse.Namespace) -> None:
-    from vipant.atomic import write_json
     from vipant.synth.config import WorldConfig
     from vipant.synth.world import build_world
 
-    cfg = WorldConfig.from_dict(json.loads(args.config_json))
-    build_world(cfg, Path(args.out), jobs=args.jobs)
-    # Written last: its presence means the world is complete (the workflow's output for this stage).
-    write_json(Path(args.out) / "world.json", {"config": json.loads(args.config_json)})
+    # build_world writes world.json last: its presence means the world is complete.
+    build_world(WorldConfig.from_dict(json.loads(args.config_json)), Path(args.out), jobs=args.jobs)
 
 
 def _cmd_fetch(args: argparse.Namespace) -> None:
@@ -109,7 +106,8 @@ def _cmd_coverage(args: argparse.Namespace) -> None:
 def _cmd_bench(args: argparse.Namespace) -> None:
     from vipant import bench
 
-    bench.run(args.what, workdir=Path(args.workdir) if args.workdir else None, clips=args.clips)
+    bench.run(args.what, workdir=Path(args.workdir) if args.workdir else None, clips=args.clips, device=args.device,
+              batch=args.batch, steps=args.steps)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -198,9 +196,12 @@ def build_parser() -> argparse.ArgumentParser:
     tables.add_parser(sub)
 
     p = sub.add_parser("bench", help="print throughput figures")
-    p.add_argument("what", choices=["data"])
-    p.add_argument("--workdir", help="where to build the benchmark world (default: a temp dir)")
-    p.add_argument("--clips", type=int, default=64, help="clips to time per stage")
+    p.add_argument("what", choices=["data", "train"])
+    p.add_argument("--workdir", help="data: where to build the benchmark world (default: a temp dir)")
+    p.add_argument("--clips", type=int, default=64, help="data: clips to time per stage")
+    p.add_argument("--device", default="cpu", help="train: cpu or cuda")
+    p.add_argument("--batch", type=int, default=16, help="train: batch size (432 for the paper's GPU setting)")
+    p.add_argument("--steps", type=int, default=3, help="train: timed steps per configuration")
     p.set_defaults(func=_cmd_bench)
     return parser
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from vipant.atomic import write_csv
 from vipant.commands.common import tracked
-from vipant.curation import curate
-from vipant.embed.table import EmbeddingTable
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +24,10 @@ def _audiocaps_train(path: str) -> pd.DataFrame:
 
 
 def run_curate(args) -> None:
+    import pandas as pd
+    from vipant.atomic import write_csv
+    from vipant.curation import curate
+    from vipant.embed.table import EmbeddingTable
     raw_pool = pd.read_csv(args.raw_pool, keep_default_na=False, dtype=str)
     texts = raw_pool["text"].tolist()
     with tracked(args.track_json, curation=args.name) as mlrun:
@@ -57,6 +60,8 @@ def run_text_pools(args) -> None:
 
 
 def run_free_captions(args) -> None:
+    import pandas as pd
+    from vipant.atomic import write_csv
     from vipant.curation.free_captions import generate_transformers, generate_trigram
     from vipant.curation.text_pools import PHOTO_PROMPT
     from vipant.datasets import coco

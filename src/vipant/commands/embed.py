@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from pathlib import Path
 
-import torch
 
 from vipant.commands.common import tracked, vt_spec
-from vipant.embed.table import merge_tables
 
 log = logging.getLogger(__name__)
 
 
 def _device() -> str:
+    import torch
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
@@ -40,6 +38,7 @@ def embed_text(args) -> None:
 
 
 def embed_merge(args) -> None:
+    from vipant.embed.table import merge_tables
     merge_tables(args.shards, args.out)
 
 

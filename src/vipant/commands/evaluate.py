@@ -9,13 +9,12 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-
-import numpy as np
-import pandas as pd
-import torch
+from typing import TYPE_CHECKING
 
 from vipant.commands.common import tracked
-from vipant.embed.table import EmbeddingTable
+
+if TYPE_CHECKING:
+    import torch
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +30,8 @@ TASKS = {
 
 
 def _clip_ids(task: str, inputs: dict) -> list[str]:
+    import pandas as pd
+    from vipant.embed.table import EmbeddingTable
     if task.endswith("_retrieval"):
         return EmbeddingTable.load(inputs[f"captions_{task}"]).keys["clip_id"].drop_duplicates().tolist()
     if task == "audioset_zs":
@@ -39,6 +40,7 @@ def _clip_ids(task: str, inputs: dict) -> list[str]:
 
 
 def _audio(task: str, inputs: dict, model, frames_length: int, device) -> tuple[list[str], torch.Tensor]:
+    from vipant.embed.table import EmbeddingTable
     from vipant.curation.curate import EVAL_FRAME
 
     clip_ids = _clip_ids(task, inputs)
@@ -55,6 +57,9 @@ def _audio(task: str, inputs: dict, model, frames_length: int, device) -> tuple[
 
 
 def evaluate_task(task: str, clip_ids: list[str], audio: torch.Tensor, inputs: dict) -> tuple[dict, dict]:
+    import numpy as np
+    import pandas as pd
+    from vipant.embed.table import EmbeddingTable
     from vipant.evaluate import metrics as M
     from vipant.evaluate.zero_shot import classification_task_metrics, multilabel_task_metrics
 
@@ -88,6 +93,7 @@ def evaluate_task(task: str, clip_ids: list[str], audio: torch.Tensor, inputs: d
 
 
 def run(args) -> None:
+    import torch
     from vipant.tables import write_metrics
 
     inputs = json.loads(args.inputs_json)

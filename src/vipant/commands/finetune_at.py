@@ -6,19 +6,19 @@ import json
 import logging
 from pathlib import Path
 
-import pandas as pd
 
 from vipant.commands.common import tracked, write_history
-from vipant.embed.table import EmbeddingTable
-from vipant.features.store import FbankStats, FbankStore
-from vipant.models.audio_encoder import load_audio_model, save_audio_model
-from vipant.train.finetune_at import ATFinetuneTask
-from vipant.train.loop import TrainConfig, steps_summary, train
 
 log = logging.getLogger(__name__)
 
 
 def run(args) -> None:
+    import pandas as pd
+    from vipant.embed.table import EmbeddingTable
+    from vipant.features.store import FbankStats, FbankStore
+    from vipant.models.audio_encoder import load_audio_model, save_audio_model
+    from vipant.train.finetune_at import ATFinetuneTask
+    from vipant.train.loop import TrainConfig, steps_summary, train
     train_cfg = json.loads(args.train_json)
     cfg = TrainConfig.from_dict(train_cfg)
     store = FbankStore(args.fbank_index, FbankStats.load(args.fbank_stats), length=args.frames_length)

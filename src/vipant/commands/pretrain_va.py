@@ -6,20 +6,20 @@ import json
 import logging
 from pathlib import Path
 
-import pandas as pd
 
 from vipant.commands.common import tracked, vt_spec, write_history
-from vipant.embed.table import EmbeddingTable
-from vipant.features.store import FbankStats, FbankStore
-from vipant.models.audio_encoder import AudioEncoder, save_audio_model
-from vipant.models.vt import load_vt
-from vipant.train.loop import TrainConfig, steps_summary, train
-from vipant.train.pretrain_va import VAPretrainTask
 
 log = logging.getLogger(__name__)
 
 
 def run(args) -> None:
+    import pandas as pd
+    from vipant.embed.table import EmbeddingTable
+    from vipant.features.store import FbankStats, FbankStore
+    from vipant.models.audio_encoder import AudioEncoder, save_audio_model
+    from vipant.models.vt import load_vt
+    from vipant.train.loop import TrainConfig, steps_summary, train
+    from vipant.train.pretrain_va import VAPretrainTask
     train_cfg = json.loads(args.train_json)
     cfg = TrainConfig.from_dict(train_cfg)
     store = FbankStore(args.fbank_index, FbankStats.load(args.fbank_stats), length=args.frames_length)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from vipant.atomic import write_json
 from vipant.commands.common import tracked
-from vipant.train.pretrain_vt import VTTrainConfig, train_vt
 
 
 def run(corpus: Path, model_cfg: dict, train_cfg: dict, out: Path, metrics_out: Path, track_json: str | None) -> None:
+    from vipant.atomic import write_json
+    from vipant.train.pretrain_vt import VTTrainConfig, train_vt
     cfg = VTTrainConfig.from_dict(train_cfg)
     with tracked(track_json, model=model_cfg, train=train_cfg) as mlrun:
         metrics = train_vt(corpus, model_cfg, cfg, out, on_epoch=lambda e, m: mlrun.log_metrics(m, step=e))

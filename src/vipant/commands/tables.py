@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from vipant.tables import build_table, write_table
 
 
 def run(args) -> None:
+    from vipant.tables import build_table, write_table
     write_table(args.out, build_table(args.name, [Path(p) for p in args.metrics]))
 
 

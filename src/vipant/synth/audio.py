@@ -73,8 +73,10 @@ def _noise_spectrum(n: int, sr: int, rng: np.random.Generator) -> tuple[int, np.
     """(FFT size >= n with small factors, random white spectrum of that size, bin frequencies)."""
     size = 1 << max(int(n - 1).bit_length(), 4)  # awkward lengths make pocketfft slow
     bins = size // 2 + 1
-    spec = rng.standard_normal(bins) + 1j * rng.standard_normal(bins)
-    return size, spec, np.fft.rfftfreq(size, 1.0 / sr)
+    spec = np.empty(bins, dtype=np.complex64)  # single precision: plenty for noise, twice as fast
+    spec.real = rng.standard_normal(bins, dtype=np.float32)
+    spec.imag = rng.standard_normal(bins, dtype=np.float32)
+    return size, spec, np.fft.rfftfreq(size, 1.0 / sr).astype(np.float32)
 
 
 def bandpass_noise(n: int, sr: int, centre: float, octaves: float, rng: np.random.Generator) -> np.ndarray:
@@ -90,7 +92,7 @@ def coloured_noise(n: int, sr: int, colour: str, rng: np.random.Generator) -> np
     """Unit-RMS white, pink (1/f) or brown (1/f^2) noise."""
     alpha = {"white": 0.0, "pink": 1.0, "brown": 2.0}[colour]
     size, spec, f = _noise_spectrum(n, sr, rng)
-    return _unit(np.fft.irfft(spec * np.maximum(f, 20.0) ** (-alpha / 2), size)[:n])
+    return _unit(np.fft.irfft(spec * np.maximum(f, np.float32(20.0)) ** np.float32(-alpha / 2), size)[:n])
 
 
 def _pulses(t: np.ndarray, rate: float, duty: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

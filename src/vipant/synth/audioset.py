@@ -334,7 +334,8 @@ def render_clip(task: tuple[Clip, str]) -> str:
         return c.ytid
     bg = background(c.width, c.height, SCENE_BY_LABEL[c.scene], rng)
     frames = frames_bytes(bg, c.objects, int(round(c.duration * c.fps)), c.fps)
-    write_mp4(path, frames, c.width, c.height, c.fps, clip_audio(c), c.sample_rate)
-    if c.corruption == "truncated":  # header cut inside the moov atom: nothing decodable remains
-        write_bytes(path, path.read_bytes()[:1500])
+    truncated = c.corruption == "truncated"
+    write_mp4(path, frames, c.width, c.height, c.fps, clip_audio(c), c.sample_rate, faststart=not truncated)
+    if truncated:  # an interrupted download: the index (moov atom, at the end here) never arrived
+        write_bytes(path, path.read_bytes()[: path.stat().st_size // 2])
     return c.ytid

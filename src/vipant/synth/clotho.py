@@ -73,9 +73,9 @@ def plan(cfg: WorldConfig) -> tuple[ClothoItem, ...]:
                     break
             while len(captions) < 5:
                 captions.append(captions[len(captions) % len(captions)])
-            noun = next(s.noun for s in SOURCES if s.name == primary)
+            what = next(s.esc50 for s in SOURCES if s.name == primary).replace("_", " ")
             sep = ", " if rng.random() < 0.1 else " "  # a few real names hold commas
-            base = f"{noun.capitalize()}{sep}{_CONTEXTS[int(rng.integers(len(_CONTEXTS)))]}"
+            base = f"{what.capitalize()}{sep}{_CONTEXTS[int(rng.integers(len(_CONTEXTS)))]}"
             number = 1
             while f"{base} {number:02d}.wav" in used:
                 number += 1

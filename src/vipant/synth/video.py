@@ -32,9 +32,11 @@ def write_mp4(
     sample_rate: int | None = None,
     *,
     crf: int = 20,
+    faststart: bool = True,
 ) -> None:
     """Write ``frames`` (raw RGB24, ``width`` x ``height``) and ``audio`` (``(samples, channels)`` float, or
-    None for a video without an audio stream) to ``path`` atomically.
+    None for a video without an audio stream) to ``path`` atomically. ``faststart`` puts the index
+    (moov atom) before the media data, as YouTube serves its files.
     """
     frame_size = width * height * 3
     if len(frames) % frame_size:
@@ -55,12 +57,12 @@ def write_mp4(
         if audio is not None:
             channels = audio2d.shape[1]
             # The pipeline keeps 16 kHz audio and the sources stay below 8 kHz: coding more costs time only.
-            args += ["-c:a", "aac", "-aac_coder", "fast", "-cutoff", "8000", "-b:a", "64k" if channels == 1 else "96k",
+            args += ["-c:a", "aac", "-aac_coder", "fast", "-cutoff", "8000", "-b:a", "48k" if channels == 1 else "64k",
                      "-ar", str(sample_rate), "-ac", str(channels)]
         else:
             args += ["-an"]
         args += [
-            "-movflags", "+faststart", "-map_metadata", "-1",
+            *(["-movflags", "+faststart"] if faststart else []), "-map_metadata", "-1",
             "-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact",
             str(out),
         ]

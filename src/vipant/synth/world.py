@@ -87,8 +87,9 @@ def build_world(cfg: WorldConfig, out_dir: Path, jobs: int = 1) -> None:
     videos.mkdir(parents=True, exist_ok=True)
     with mapper(jobs) as run:
         t = time.monotonic()
-        for _ in run(audioset.render_clip, [(c, str(videos)) for c in plan.clips]):
-            pass
+        for k, _ in enumerate(run(audioset.render_clip, [(c, str(videos)) for c in plan.clips]), 1):
+            if k % 100 == 0:
+                log.info("AudioSet videos: %d / %d", k, len(plan.clips))
         log.info("%d AudioSet videos in %.1f s", sum(c.defect != "missing" for c in plan.clips), time.monotonic() - t)
         for name, step in (
             ("Clotho", lambda: clotho.write(plan.clotho, out_dir, run)),

@@ -1,0 +1,159 @@
+"""``vipant bench``: throughput figures the issues ask for, printed as a small table.
+
+* ``data`` — on a freshly generated synthetic world: download+cut, frames and FBANK clips/s on one core,
+  and the FBANK loader's clips/s reading memory-mapped shards on one core.
+* ``train`` — audio-encoder training clips/s (synthetic and ViT-B/32 architectures; random weights,
+  since only speed is measured) and the step-time ratio of training with cached frame embeddings vs.
+  running the frozen image encoder every step. ``--device cuda`` measures bf16 on a GPU.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+log = logging.getLogger(__name__)
+
+
+def _rate(n: int, seconds: float) -> str:
+    return f"{n / seconds:8.1f} clips/s  ({n} clips in {seconds:.2f} s)"
+
+
+def bench_data(workdir: Path, clips: int) -> dict[str, float]:
+    from vipant.acquire.download import download_shard
+    from vipant.datasets import audioset
+    from vipant.features.fbank import fbank_shard
+    from vipant.features.frames import frames_shard
+    from vipant.features.fbank import INDEX_COLUMNS
+    from vipant.features.store import FbankStore, merge_indexes
+    from vipant.synth.config import WorldConfig
+    from vipant.synth.world import build_world
+
+    torch.set_num_threads(1)
+    tiny = WorldConfig.tiny().to_dict()
+    cfg = WorldConfig.from_dict({**tiny, "audioset_unbalanced_train": clips, "missing_video_rate": 0.0,
+                                 "no_audio_videos": 0, "short_videos": 0, "corrupt_videos": 0, "silent_videos": 0})
+    world = workdir / "world"
+    if not (world / "web").exists():
+        print(f"building a synthetic world with {clips} training clips in {world} ...", flush=True)
+        build_world(cfg, world, jobs=2)
+    segments, _ = audioset.read_segments(world / "audioset" / "unbalanced_train_segments.csv")
+    segments = segments.head(clips)
+    figures: dict[str, float] = {}
+
+    t = time.perf_counter()
+    manifest = download_shard(segments[["clip_id", "ytid", "start", "end"]], url_template=f"{world.resolve().as_uri()}/web/videos/{{ytid}}.mp4",
+                              out_dir=workdir / "download", manifest_path=workdir / "download" / "shard-000.csv", retries=0)
+    dt = time.perf_counter() - t
+    ok = manifest[manifest["status"] == "ok"]
+    figures["download_cut"] = len(ok) / dt
+    print(f"download + cut (1 process):  {_rate(len(ok), dt)}")
+
+    t = time.perf_counter()
+    frames_shard(manifest, workdir / "frames", workdir / "frames" / "shard-000.csv")
+    dt = time.perf_counter() - t
+    figures["frames"] = len(ok) / dt
+    print(f"frames (1 process):          {_rate(len(ok), dt)}")
+
+    items = ok[["clip_id", "audio_path"]].rename(columns={"audio_path": "path"})
+    t = time.perf_counter()
+    fbank_shard(items, workdir / "fbank" / "shard-000.npy", workdir / "fbank" / "shard-000.csv", target_frames=1000)
+    dt = time.perf_counter() - t
+    figures["fbank"] = len(items) / dt
+    print(f"FBANK (1 core, decode+fbank): {_rate(len(items), dt)}")
+
+    # Loader: a realistic shard size (2,048 clips of 1000 x 128 float16 = 512 MiB), read in batches.
+    n_loader = 2048
+    rng = np.random.default_rng(0)
+    array = np.lib.format.open_memmap(workdir / "fbank" / "big.npy", mode="w+", dtype=np.float16, shape=(n_loader, 1000, 128))
+    for start in range(0, n_loader, 256):
+        array[start:start + 256] = rng.standard_normal((min(256, n_loader - start), 1000, 128)).astype(np.float16)
+    array.flush()
+    del array
+    pd.DataFrame([{"clip_id": f"c{i}", "shard": "big.npy", "row": i, "n_frames": 1000, "status": "ok", "reason": "",
+                   "detail": ""} for i in range(n_loader)], columns=INDEX_COLUMNS).to_csv(workdir / "fbank" / "big.csv", index=False)
+    merge_indexes([workdir / "fbank" / "big.csv"], workdir / "fbank" / "index.csv")
+    from vipant.features.store import FbankStats
+
+    store = FbankStore(workdir / "fbank" / "index.csv", FbankStats(-5.0, 4.0))
+    ids = store.clip_ids
+    store.batch(ids[:256])  # open the memory map
+    t, n = time.perf_counter(), 0
+    while time.perf_counter() - t < 3.0:
+        batch = rng.choice(len(ids), size=64, replace=False)
+        store.batch([ids[i] for i in batch])
+        n += 64
+    dt = time.perf_counter() - t
+    figures["loader"] = n / dt
+    print(f"FBANK loader (1 core, mmap, batches of 64, normalised float32): {_rate(n, dt)}")
+    return figures
+
+
+def bench_train(device: str, batch: int, steps: int) -> dict[str, float]:
+    from vipant.models.audio_encoder import AudioEncoder
+    from vipant.models.vt import SYNTHETIC_VT_CONFIG, build_clip
+    from vipant.train.lars import LARS, lars_param_groups
+    from vipant.train.loss import ClipLoss
+    from vipant.train.precision import autocast
+
+    import open_clip
+
+    configs = {"synthetic": SYNTHETIC_VT_CONFIG, "ViT-B/32": open_clip.get_model_config("ViT-B-32-quickgelu")}
+    figures: dict[str, float] = {}
+    dev = torch.device(device)
+    for name, cfg in configs.items():
+        clip = build_clip(cfg).to(dev).eval()
+        encoder = AudioEncoder(clip.visual).to(dev)
+        loss_fn = ClipLoss().to(dev)
+        opt = LARS(lars_param_groups([encoder, loss_fn], lr_weights=0.1, lr_biases=0.001, weight_decay=1e-6), lr=0.1)
+        fbank = torch.randn(batch, 1000, 128, device=dev)
+        cached = torch.randn(batch, cfg["embed_dim"], device=dev)
+        images = torch.randn(batch, 3, 224, 224, device=dev)
+
+        def step(uncached: bool) -> None:
+            with autocast(dev):
+                if uncached:
+                    with torch.no_grad():
+                        target = clip.encode_image(images).float()
+                else:
+                    target = cached
+                loss = loss_fn(encoder(fbank).float(), target)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+
+        timings = {}
+        for uncached in (False, True):
+            step(uncached)  # warm-up
+            if dev.type == "cuda":
+                torch.cuda.synchronize()
+            t = time.perf_counter()
+            for _ in range(steps):
+                step(uncached)
+            if dev.type == "cuda":
+                torch.cuda.synchronize()
+            timings[uncached] = (time.perf_counter() - t) / steps
+        figures[f"{name}_clips_per_s"] = batch / timings[False]
+        figures[f"{name}_cached_over_uncached"] = timings[False] / timings[True]
+        print(f"{name:10s} on {device} (batch {batch}): {batch / timings[False]:8.1f} clips/s with cached frame embeddings;"
+              f" step time cached / with frozen image encoder = {timings[False] / timings[True]:.2f}", flush=True)
+    return figures
+
+
+def run(what: str, *, workdir: Path | None = None, clips: int = 64, device: str = "cpu", batch: int = 16,
+        steps: int = 3) -> dict[str, float]:
+    if what == "data":
+        if workdir is not None:
+            workdir.mkdir(parents=True, exist_ok=True)
+            return bench_data(workdir, clips)
+        with tempfile.TemporaryDirectory(prefix="vipant-bench-") as tmp:
+            return bench_data(Path(tmp), clips)
+    if what == "train":
+        return bench_train(device, batch, steps)
+    raise ValueError(f"unknown benchmark {what!r}")
