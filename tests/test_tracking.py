@@ -245,3 +245,10 @@ def test_parallel_job_processes_lose_nothing(db_uri: str, tmp_path: Path) -> Non
         for key in ("loss", "acc"):
             steps = sorted(m.step for m in client.get_metric_history(run.info.run_id, key))
             assert steps == list(range(N_STEPS)), (seed, key)
+
+
+def test_metric_names_with_at_sign_are_made_valid():
+    from vipant.tracking import metric_key
+
+    assert metric_key("t2a_R@10") == "t2a_R_at_10"
+    assert metric_key("audiocaps_retrieval.a2t_mAP@10") == "audiocaps_retrieval.a2t_mAP_at_10"

@@ -307,6 +307,11 @@ def _safe_key(key: str) -> str:
     return clean
 
 
+def metric_key(key: Any) -> str:
+    """MLflow refuses '@' in metric names: ``a2t_R@10`` is logged as ``a2t_R_at_10``."""
+    return _safe_key(str(key).replace("@", "_at_"))
+
+
 def _text(value: Any) -> str:
     """Readable text for a param or tag: JSON for containers, ``str`` for scalars."""
     if isinstance(value, str):
@@ -442,7 +447,7 @@ class RunLogger:
                 raise TypeError(f"metric {key!r}: {value!r} is not a number") from err
             if math.isnan(number):
                 log.warning("metric %r is NaN at step %s", key, step)
-            entries.append(Metric(key=str(key), value=number, timestamp=timestamp, step=int(step or 0)))
+            entries.append(Metric(key=metric_key(key), value=number, timestamp=timestamp, step=int(step or 0)))
         for chunk in _chunks(entries, METRICS_PER_BATCH):
             _with_retry("log metrics", self._client.log_batch, self.run_id, metrics=chunk)
 

@@ -9,6 +9,7 @@ on the generator passed in.
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 from dataclasses import dataclass
@@ -61,17 +62,33 @@ def _unit(x: np.ndarray) -> np.ndarray:
     return x / _rms(x)
 
 
+@functools.lru_cache(maxsize=4096)
+def _fast_len(n: int) -> int:
+    """Smallest 2^a * 3^b * 5^c >= n (pocketfft is slow on lengths with large prime factors)."""
+    best = 1 << max(int(n - 1).bit_length(), 0)
+    p5 = 1
+    while p5 < best:
+        p35 = p5
+        while p35 < best:
+            m = p35
+            while m < n:
+                m *= 2
+            best = min(best, m)
+            p35 *= 3
+        p5 *= 5
+    return best
+
+
 def _fftconvolve(x: np.ndarray, k: np.ndarray) -> np.ndarray:
-    """Linear convolution of ``x`` with kernel ``k``, truncated to ``len(x)``."""
-    n = len(x) + len(k) - 1
-    size = 1 << (n - 1).bit_length()
-    y = np.fft.irfft(np.fft.rfft(x, size) * np.fft.rfft(k, size), size)
+    """Linear convolution of ``x`` with kernel ``k`` (single precision), truncated to ``len(x)``."""
+    size = _fast_len(len(x) + len(k) - 1)
+    y = np.fft.irfft(np.fft.rfft(x.astype(np.float32), size) * np.fft.rfft(k.astype(np.float32), size), size)
     return y[: len(x)]
 
 
 def _noise_spectrum(n: int, sr: int, rng: np.random.Generator) -> tuple[int, np.ndarray, np.ndarray]:
     """(FFT size >= n with small factors, random white spectrum of that size, bin frequencies)."""
-    size = 1 << max(int(n - 1).bit_length(), 4)  # awkward lengths make pocketfft slow
+    size = _fast_len(max(n, 16))
     bins = size // 2 + 1
     spec = np.empty(bins, dtype=np.complex64)  # single precision: plenty for noise, twice as fast
     spec.real = rng.standard_normal(bins, dtype=np.float32)

@@ -46,7 +46,9 @@ class CocoImage:
     date_captured: str  # "YYYY-MM-DD hh:mm:ss"
 
 
-def random_objects(rng: Any, width: int, height: int, max_objects: int = 3) -> tuple[DrawnObject, ...]:
+def random_objects(
+    rng: np.random.Generator, width: int, height: int, max_objects: int = 3
+) -> tuple[DrawnObject, ...]:
     """1..``max_objects`` distinct sources' objects at random non-overlapping places."""
     p = np.array([0.4, 0.4, 0.2][:max_objects])
     k = int(rng.choice(np.arange(1, len(p) + 1), p=p / p.sum()))

@@ -28,7 +28,7 @@ class WorldConfig:
     audioset_eval: int = 150  # rows of eval_segments.csv
     segment_seconds: float = 10.0  # length of an AudioSet segment
     video_min_seconds: float = 12.0  # shortest whole video (longer than the segment, so cutting matters)
-    video_max_seconds: float = 18.0  # longest whole video
+    video_max_seconds: float = 16.0  # longest whole video
     segment_max_start: float = 8.0  # latest segment start inside its video (also capped by its length)
     events_min: int = 1  # fewest sounding events (sources) in a segment
     events_max: int = 3  # most sounding events in a segment

@@ -72,6 +72,17 @@ def metadata_files(plan: WorldPlan) -> dict[str, str]:
     return files
 
 
+def _remove_stale(folder: Path, keep: set[str]) -> None:
+    """Delete files of an earlier build (another config, or temporaries of a killed run) from ``folder``."""
+    if not folder.is_dir():
+        return
+    stale = [p for p in folder.iterdir() if p.is_file() and p.name not in keep]
+    for p in stale:
+        p.unlink()
+    if stale:
+        log.info("removed %d stale file(s) from %s", len(stale), folder)
+
+
 def build_world(cfg: WorldConfig, out_dir: Path, jobs: int = 1) -> None:
     """Generate the world described by ``cfg`` under ``out_dir`` using ``jobs`` processes."""
     out_dir = Path(out_dir)
@@ -85,6 +96,8 @@ def build_world(cfg: WorldConfig, out_dir: Path, jobs: int = 1) -> None:
     log.info("metadata written (%d files) in %.1f s", sum("!" not in k for k in meta), time.monotonic() - t0)
     videos = out_dir / "web" / "videos"
     videos.mkdir(parents=True, exist_ok=True)
+    _remove_stale(videos, {f"{c.ytid}.mp4" for c in plan.clips if c.defect != "missing"})
+    _remove_stale(out_dir / "vt_corpus" / "images", {Path(p.filepath).name for p in plan.vt})
     with mapper(jobs) as run:
         t = time.monotonic()
         for k, _ in enumerate(run(audioset.render_clip, [(c, str(videos)) for c in plan.clips]), 1):
