@@ -112,7 +112,9 @@ def coloured_noise(n: int, sr: int, colour: str, rng: np.random.Generator) -> np
     return _unit(np.fft.irfft(spec * np.maximum(f, np.float32(20.0)) ** np.float32(-alpha / 2), size)[:n])
 
 
-def _pulses(t: np.ndarray, rate: float, duty: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _pulses(
+    t: np.ndarray, rate: float, duty: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(pulse index, position 0..1 inside the sounding part, on-mask) of a pulse train starting near t=0."""
     x = t * rate + rng.uniform(0.0, 0.15)
     idx = np.floor(x).astype(np.int64)

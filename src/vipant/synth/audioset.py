@@ -289,7 +289,8 @@ def clip_truth(c: Clip) -> dict[str, Any]:
         "events": [ev(e) for e in c.events],
         "outside_events": [ev(e) for e in c.outside],
         "objects": [
-            {"source": o.source, "bbox": list(o.bbox), "visible": [rel(o.start), rel(o.end)], "distractor": o.distractor}
+            {"source": o.source, "bbox": list(o.bbox), "visible": [rel(o.start), rel(o.end)],
+             "distractor": o.distractor}
             for o in c.objects
         ],
     }

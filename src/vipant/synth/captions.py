@@ -20,6 +20,7 @@ from vipant.synth.sources import US8K_CLASSES, Scene, Source, source
 Timed = tuple[str, float, float]  # (source name, onset, offset)
 Seen = tuple[str, Box]  # (source name, bounding box)
 
+_CLOTHO_ADVERBS = ("in the distance", "nearby", "close to the microphone", "for a while", "intermittently")
 _US8K_NAME = {src: cls.replace("_", " ") for cls, src in US8K_CLASSES}
 
 
@@ -39,7 +40,7 @@ def _cap(text: str) -> str:
 def _clause(src: Source, rng: np.random.Generator, style: str) -> str:
     text = _pick(rng, src.clauses)
     if style == "clotho" and rng.random() < 0.35:
-        text += " " + _pick(rng, ("in the distance", "nearby", "close to the microphone", "for a while", "intermittently"))
+        text += " " + _pick(rng, _CLOTHO_ADVERBS)
     return text
 
 

@@ -26,7 +26,8 @@ SPLITS = ("train", "val")
 ANNOTATIONS = "coco/annotations_trainval2017.zip"
 _SIZES = ((320, 240), (240, 320), (320, 214), (320, 320))
 _LICENSES = [
-    {"url": "http://creativecommons.org/licenses/by-nc-sa/2.0/", "id": 1, "name": "Attribution-NonCommercial-ShareAlike License"},
+    {"url": "http://creativecommons.org/licenses/by-nc-sa/2.0/", "id": 1,
+     "name": "Attribution-NonCommercial-ShareAlike License"},
     {"url": "http://creativecommons.org/licenses/by-nc/2.0/", "id": 2, "name": "Attribution-NonCommercial License"},
     {"url": "http://creativecommons.org/licenses/by/2.0/", "id": 4, "name": "Attribution License"},
     {"url": "http://creativecommons.org/licenses/by-sa/2.0/", "id": 5, "name": "Attribution-ShareAlike License"},
@@ -102,7 +103,8 @@ def captions_json(images: tuple[CocoImage, ...], split: str) -> dict[str, Any]:
             {"license": im.license, "file_name": im.file_name,
              "coco_url": f"http://images.cocodataset.org/{split}2017/{im.file_name}",
              "height": im.image.height, "width": im.image.width, "date_captured": im.date_captured,
-             "flickr_url": f"http://farm{im.image_id % 9 + 1}.staticflickr.com/{im.image_id % 9000}/{im.image_id}_z.jpg",
+             "flickr_url": f"http://farm{im.image_id % 9 + 1}.staticflickr.com/{im.image_id % 9000}/"
+                           f"{im.image_id}_z.jpg",
              "id": im.image_id}
             for im in chosen
         ],

@@ -81,8 +81,10 @@ def metadata(segments: tuple[Segment, ...]) -> dict[str, str]:
                                                      delimiter="\t")}
     for k in FOLDS:
         setup = f"{ARCHIVE}!{ROOT}/evaluation_setup/fold{k}"
-        files[f"{setup}_train.txt"] = csv_text(None, [(s.file, s.scene) for s in segments if s.fold != k], delimiter="\t")
-        files[f"{setup}_evaluate.txt"] = csv_text(None, [(s.file, s.scene) for s in segments if s.fold == k], delimiter="\t")
+        train = [(s.file, s.scene) for s in segments if s.fold != k]
+        held_out = [(s.file, s.scene) for s in segments if s.fold == k]
+        files[f"{setup}_train.txt"] = csv_text(None, train, delimiter="\t")
+        files[f"{setup}_evaluate.txt"] = csv_text(None, held_out, delimiter="\t")
         files[f"{setup}_test.txt"] = csv_text(None, [(s.file,) for s in segments if s.fold == k], delimiter="\t")
     return files
 

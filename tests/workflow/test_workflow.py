@@ -1,0 +1,188 @@
+"""Snakemake end to end on a tiny synthetic world: every stage's outputs checked for content.
+
+One module-scoped run builds results/table3.csv, results/table4.csv and the data targets in a temp
+directory (about 5 minutes on 2 cores); the tests below read what it left.
+"""
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import soundfile as sf
+import yaml
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+pytestmark = pytest.mark.workflow
+
+TINY_TRAINING = {
+    "vt": {"model": {"embed_dim": 64, "quick_gelu": True,
+                     "vision_cfg": {"image_size": 224, "layers": 1, "width": 64, "patch_size": 32, "head_width": 32},
+                     "text_cfg": {"context_length": 32, "vocab_size": 49408, "width": 64, "heads": 2, "layers": 1}},
+           "train": {"epochs": 2, "batch_size": 32}},
+    "va": {"frames_length": 1000, "max_val": 16, "train": {"epochs": 2, "batch_size": 8, "warmup_epochs": 1},
+           "models": {"vipant": {"init": "clip", "match": "random", "seed": 0},
+                      "va_rand": {"init": "random", "match": "random", "seed": 0}}},
+    "at": {"init": "vipant", "curations": ["AC", "FC", "VC", "RC", "GL", "GC"],
+           "train": {"epochs": 1, "batch_size": 8, "warmup_epochs": 0, "spec_augment": False}},
+    "fc": {"generator": "trigram", "n": 50, "seed": 0},
+}
+
+
+def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    env.pop("VIPANT_MLFLOW_URI", None)
+    proc = subprocess.run(
+        [str(BIN / "snakemake"), "-s", str(ROOT / "Snakefile"), "--configfile", str(ROOT / "config.yaml"),
+         str(workdir / "test_config.yaml"), "--cores", "2", *args],
+        cwd=workdir, capture_output=True, text=True, env=env, timeout=1500,
+    )
+    if check and proc.returncode != 0:
+        logs = "\n".join(f"--- {p}\n{p.read_text()[-2000:]}" for p in (workdir / "data").rglob("*.log")
+                         if "Error" in p.read_text() or "Traceback" in p.read_text())
+        raise AssertionError(f"snakemake failed ({proc.returncode}):\n{proc.stderr[-4000:]}\n{logs}")
+    return proc
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    from vipant.synth.config import WorldConfig
+
+    work = tmp_path_factory.mktemp("workflow")
+    cfg = {"presets": {"synthetic": {
+        "world": WorldConfig.tiny().to_dict(),
+        "download": {"url_template": "{world_url}/web/videos/{ytid}.mp4", "shards": 2, "retries": 0,
+                     "backoff": 0.1, "min_coverage": 0.5},
+        **TINY_TRAINING,
+    }}}
+    (work / "test_config.yaml").write_text(yaml.safe_dump(cfg))
+    snakemake(work, "data", "results/table3.csv", "results/table4.csv")
+    return work
+
+
+def W(run: Path) -> Path:
+    return run / "data" / "synthetic"
+
+
+def test_every_clip_has_one_manifest_row_and_good_audio(run):
+    clips = pd.read_csv(W(run) / "meta" / "youtube_clips.csv", dtype=str, keep_default_na=False)
+    manifests = pd.concat([pd.read_csv(p, dtype={"clip_id": str}, keep_default_na=False)
+                           for p in sorted((W(run) / "download").glob("shard-*.csv"))])
+    assert sorted(manifests["clip_id"]) == sorted(clips["clip_id"])
+    ok = manifests[manifests["status"] == "ok"]
+    assert len(ok) >= 0.7 * len(clips)
+    for path in ok["audio_path"].head(5):
+        info = sf.info(run / path)
+        assert info.samplerate == 16000 and info.channels == 1 and abs(info.duration - 10.0) < 0.05
+    assert not list((W(run) / "download").rglob("*.tmp*")), "temporary files left behind"
+
+
+def test_coverage_counts_the_worlds_defects(run):
+    truth = [json.loads(line) for line in (W(run) / "world" / "truth" / "clips.jsonl").read_text().splitlines()]
+    defects = pd.Series([t["defect"] for t in truth if t["defect"]]).value_counts()
+    cov = pd.read_csv(run / "results" / "coverage.csv")
+    audioset = cov[cov["dataset"] == "audioset"]
+    assert set(audioset["split"]) == {"balanced_train", "unbalanced_train", "eval"}
+    assert audioset["failed"].sum() >= len([t for t in truth if t["defect"]])
+    for reason, column in [("no_audio", "failed_no_audio"), ("missing", "failed_unavailable"),
+                           ("silent", "failed_silent")]:
+        if reason in defects:
+            assert audioset[column].sum() >= 1, (reason, audioset[column].tolist())
+    assert {"esc50", "us8k", "tut17", "clotho", "audiocaps"} <= set(cov["dataset"])
+    assert ((cov["ok"] + cov["failed"] + cov["missing"]) == cov["requested"]).all()
+
+
+def test_frames_show_the_source_that_sounds(run):
+    truth = {t["ytid"]: t for t in map(json.loads, (W(run) / "world" / "truth" / "clips.jsonl").read_text().splitlines())}
+    from scipy.ndimage import binary_erosion
+
+    from vipant.synth.render import shape_mask
+
+    sources = {s["name"]: s for s in json.loads((W(run) / "world" / "truth" / "sources.json").read_text())}
+    frames = pd.concat([pd.read_csv(p, keep_default_na=False) for p in (W(run) / "frames").glob("shard-*.csv")])
+    checked = passed = 0
+    for row in frames[frames["status"] == "ok"].itertuples():
+        clip = truth[row.clip_id.rsplit("_", 1)[0]]
+        paths = row.frame_paths.split("|")
+        assert len(paths) == 4
+        for i, path in enumerate(paths):
+            t = (i + 0.5) * 2.5  # frame times relative to the segment start
+            image = np.asarray(Image.open(run / path).convert("RGB"), dtype=float)
+            assert min(image.shape[:2]) == 224
+            scale = 224 / min(clip["width"], clip["height"])
+            visible = [o for o in clip["objects"] if o["visible"][0] + 0.15 < t < o["visible"][1] - 0.15]
+            for obj in visible:
+                others = [o for o in visible if o is not obj]
+                x0, y0, x1, y1 = obj["bbox"]
+                if any(not (x1 < a or b < x0 or y1 < c or d < y0) for a, c, b, d in (o["bbox"] for o in others)):
+                    continue  # overlapping objects may hide each other
+                # the object's own pixels (its shape, eroded away from JPEG-blurred edges), in frame coordinates
+                mask = binary_erosion(shape_mask(sources[obj["source"]]["shape"], x1 - x0), iterations=3)
+                ys, xs = np.nonzero(mask)
+                pixels = image[((y0 + ys) * scale).astype(int), ((x0 + xs) * scale).astype(int)]
+                checked += 1
+                passed += np.abs(np.median(pixels, axis=0) - np.array(sources[obj["source"]]["rgb"])).max() < 60
+    assert checked >= 10
+    assert passed / checked >= 0.9, f"{passed}/{checked} frames show the sounding source's colour"
+
+
+def test_fbank_shards_index_and_stats(run):
+    from vipant.features.store import FbankStats, FbankStore
+
+    stats = FbankStats.load(W(run) / "fbank" / "stats.json")
+    assert np.isfinite(stats.mean) and stats.std > 0 and stats.n_clips > 0
+    store = FbankStore(W(run) / "fbank" / "audioset" / "index.csv", stats)
+    array = np.load(next((W(run) / "fbank" / "audioset").glob("shard-*.npy")), mmap_mode="r")
+    assert array.dtype == np.float16 and array.shape[1:] == (1000, 128)
+    x = store.batch(store.clip_ids[:4])
+    assert x.shape == (4, 1000, 128) and x.dtype.is_floating_point
+    assert store.n_frames(store.clip_ids[0]) == 998  # 10 s at 10 ms hops, 25 ms windows
+    for name, frames in [("esc50", 500), ("us8k", 400), ("clotho_evaluation", 3000), ("tut17", 1000)]:
+        local = FbankStore(W(run) / "fbank" / name / "index.csv")
+        assert len(local) > 0 and local.stored_length == frames
+
+
+def test_tables_have_every_row_with_numbers(run):
+    t3 = pd.read_csv(run / "results" / "table3.csv")
+    assert t3["Model"].tolist() == ["VA-Rand", "vip-AnT", "+AT w/ AC", "+AT w/ FC", "+AT w/ VC", "+AT w/ RC",
+                                    "+AT w/ GL", "+AT w/ GC", "OracleAV-CLIP"]
+    assert t3.loc[t3["Model"] != "OracleAV-CLIP", "Clotho A→T R@10"].notna().all()
+    assert t3["AudioCaps T→A R@1"].between(0, 100).all()
+    assert t3["AudioCaps T→A R@1 (paper)"].tolist()[:2] == [1.3, 0.8]
+    t4 = pd.read_csv(run / "results" / "table4.csv")
+    assert len(t4) == 8 and t4[["ESC50", "US8K", "AS"]].notna().all().all()
+
+
+def test_metrics_json_per_model_and_task(run):
+    files = sorted((W(run) / "eval").glob("*/*/metrics.json"))
+    assert len(files) == 8 * 5 + 1
+    record = json.loads((W(run) / "eval" / "vipant" / "esc50_zs" / "metrics.json").read_text())
+    assert record["model"] == "vipant" and "acc_prompt" in record["metrics"] and "acc_noprompt" in record["metrics"]
+
+
+def test_mlflow_has_a_run_per_job_under_a_parent(run):
+    db = sqlite3.connect(run / "mlflow.db")
+    names = [r[0] for r in db.execute("select name from runs")]
+    assert any(n.startswith("pretrain_va[") for n in names)
+    assert sum(n.startswith("finetune_at[") for n in names) == 6
+    assert sum(n.startswith("evaluate[") for n in names) == 8
+    parents = {r[0] for r in db.execute("select value from tags where key = 'mlflow.parentRunId'")}
+    assert len(parents) == 1
+
+
+def test_rerun_has_nothing_to_do(run):
+    proc = snakemake(run, "-n", "data", "results/table3.csv", "results/table4.csv")
+    assert "Nothing to be done" in proc.stdout + proc.stderr
+
+
+def test_lint_is_clean():
+    proc = subprocess.run([str(BIN / "snakemake"), "--lint", "-s", str(ROOT / "Snakefile")], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and "Lints for" not in proc.stdout + proc.stderr, proc.stdout[-3000:]
