@@ -97,14 +97,18 @@ def bench_data(workdir: Path, clips: int) -> dict[str, float]:
 
 def bench_train(device: str, batch: int, steps: int) -> dict[str, float]:
     from vipant.models.audio_encoder import AudioEncoder
-    from vipant.models.vt import SYNTHETIC_VT_CONFIG, build_clip
+    from vipant.models.vt import build_clip
     from vipant.train.lars import LARS, lars_param_groups
     from vipant.train.loss import ClipLoss
     from vipant.train.precision import autocast
 
     import open_clip
 
-    configs = {"synthetic": SYNTHETIC_VT_CONFIG, "ViT-B/32": open_clip.get_model_config("ViT-B-32-quickgelu")}
+    import yaml
+
+    synthetic = yaml.safe_load((Path(__file__).resolve().parents[2] / "config.yaml").read_text())
+    configs = {"synthetic": synthetic["presets"]["synthetic"]["vt"]["model"],
+               "ViT-B/32": open_clip.get_model_config("ViT-B-32-quickgelu")}
     figures: dict[str, float] = {}
     dev = torch.device(device)
     for name, cfg in configs.items():

@@ -13,7 +13,7 @@ rule evaluate:
         frames=as_json(P["eval"]["frames"]),
         out=lambda wc, output: os.path.dirname(os.path.dirname(output[0])),
         track=track("evaluate"),
-    threads: 2
+    threads: 1  # two 1-thread jobs beat one 2-thread job on CPU; profiles raise it for GPUs
     resources:
         gpu=1,
         mem_mb=8000,

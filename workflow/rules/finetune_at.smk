@@ -15,7 +15,7 @@ rule finetune_at:
         frames_length=P["va"]["frames_length"],
         out=lambda wc, output: os.path.dirname(output.model),
         track=track("finetune_at", train=P["at"]["train"], init=P["at"]["init"]),
-    threads: 2
+    threads: 1  # two 1-thread jobs beat one 2-thread job on CPU; profiles raise it for GPUs
     resources:
         gpu=1,
         mem_mb=16000,

@@ -21,7 +21,7 @@ rule pretrain_va:
         max_val=P["va"]["max_val"],
         out=lambda wc, output: os.path.dirname(output.model),
         track=lambda wc: track("pretrain_va", va=P["va"]["models"][wc.va], train=va_train_params(wc))(wc),
-    threads: 2
+    threads: 1  # two 1-thread jobs beat one 2-thread job on CPU; profiles raise it for GPUs
     resources:
         gpu=1,
         mem_mb=16000,

@@ -17,16 +17,6 @@ from torch import nn
 
 log = logging.getLogger(__name__)
 
-# The synthetic preset's VT model: CLIP's architecture (32 x 32 patches on 224 x 224 images, quick-GELU,
-# causal text transformer with open_clip's BPE tokenizer), only narrower and shallower.
-SYNTHETIC_VT_CONFIG: dict[str, Any] = {
-    "embed_dim": 256,
-    "quick_gelu": True,
-    "vision_cfg": {"image_size": 224, "layers": 4, "width": 256, "patch_size": 32},
-    "text_cfg": {"context_length": 32, "vocab_size": 49408, "width": 256, "heads": 4, "layers": 4},
-}
-
-
 class VTLoadError(RuntimeError):
     """The VT weights could not be loaded (the workflow must stop, not train on random features)."""
 

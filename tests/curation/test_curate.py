@@ -1,0 +1,41 @@
+import numpy as np
+import pandas as pd
+
+from vipant.curation.curate import gold_captions, gold_labels, random_captions, retrieval_curation
+from vipant.embed.table import EmbeddingTable, save_table
+
+
+def _table(tmp_path, name, keys, array):
+    save_table(tmp_path / name, keys, np.asarray(array, dtype=np.float32))
+    return EmbeddingTable.load(tmp_path / name)
+
+
+def test_retrieval_pairs_each_clip_with_the_caption_nearest_its_middle_frame(tmp_path):
+    eye = np.eye(4)
+    # 3 clips x 4 frames; only the 2nd frame (index 1) decides
+    frames = np.stack([np.stack([eye[3], eye[i], eye[3], eye[3]]) for i in range(3)])
+    frames_t = _table(tmp_path, "frames", pd.DataFrame({"clip_id": ["c0", "c1", "c2"]}), frames)
+    prompted = _table(tmp_path, "prompted", pd.DataFrame({"text": ["the sound of b", "the sound of a", "the sound of c"]}),
+                      [eye[1], eye[0], eye[2]])
+    pairs = retrieval_curation(frames_t, ["c2", "c0", "missing", "c1"], prompted, ["b", "a", "c"], chunk=2)
+    assert pairs["clip_id"].tolist() == ["c2", "c0", "c1"]  # clips without frames are dropped, order kept
+    assert pairs["text"].tolist() == ["c", "a", "b"]
+    assert pairs["text_row"].tolist() == [2, 1, 0]
+    assert np.allclose(pairs["score"], 1.0, atol=1e-3)
+
+
+def test_random_captions_are_seeded_and_in_range():
+    texts = [f"t{i}" for i in range(10)]
+    a = random_captions(["x", "y", "z"], 10, texts, seed=1)
+    b = random_captions(["x", "y", "z"], 10, texts, seed=1)
+    assert a.equals(b) and a["text_row"].between(0, 9).all()
+    assert (a["text"] == [texts[r] for r in a["text_row"]]).all()
+
+
+def test_gold_captions_and_labels():
+    train = pd.DataFrame({"clip_id": ["a", "a", "b"], "caption": ["dog barks", "a dog", "rain"]})
+    pool = ["rain", "dog barks", "a dog"]
+    gc = gold_captions(train, pool)
+    assert gc["text_row"].tolist() == [1, 2, 0]
+    gl = gold_labels(["a", "b"], {"a": ["/m/dog", "/m/x"], "b": ["/m/rain"]}, {"/m/dog": 0, "/m/rain": 1}, ["Dog", "Rain"])
+    assert list(zip(gl["clip_id"], gl["text"])) == [("a", "Dog"), ("b", "Rain")]
