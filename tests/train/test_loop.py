@@ -11,8 +11,8 @@ from vipant.models.audio_encoder import load_audio_model
 SCRIPT = Path(__file__).with_name("va_train_script.py")
 
 
-def _run(work, epochs, crash=-1, match="random"):
-    return subprocess.run([sys.executable, str(SCRIPT), str(work), str(epochs), str(crash), match],
+def _run(work, epochs, crash=-1, match="random", lr=0.5):
+    return subprocess.run([sys.executable, str(SCRIPT), str(work), str(epochs), str(crash), match, str(lr)],
                           capture_output=True, text=True, timeout=300)
 
 
@@ -42,6 +42,15 @@ def test_killed_run_resumes_to_the_same_weights(tmp_path):
     b = load_checkpoint(broken / "model.pt")["encoder"]
     for name in a:
         assert torch.equal(a[name], b[name]), name
+
+
+def test_checkpoint_of_another_configuration_is_not_resumed(tmp_path):
+    crashed = _run(tmp_path, 3, crash=0)
+    assert crashed.returncode == 17
+    changed = _run(tmp_path, 3, lr=0.25)  # e.g. a config edit made Snakemake rerun the job
+    assert changed.returncode == 0, changed.stderr
+    assert "resuming" not in changed.stderr and "different run" in changed.stderr
+    assert len(load_checkpoint(tmp_path / "checkpoint.pt")["history"]) == 3
 
 
 @pytest.mark.parametrize("match", ["nearest@1", "multiframe"])

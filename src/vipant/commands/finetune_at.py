@@ -36,7 +36,8 @@ def run(args) -> None:
     log.info("AT fine-tuning on %s: %s", Path(args.pairs).name, steps_summary(len(task), cfg))
     out = Path(args.out_dir)
     with tracked(args.track_json, train=train_cfg, pairs=str(args.pairs), n_pairs=len(task)) as mlrun:
-        history = train(encoder, task, cfg, out, on_epoch=lambda e, m: mlrun.log_metrics(m, step=e))
+        identity = {"init_model": args.init_model, "pairs": args.pairs, "text": args.text, "frames_length": args.frames_length}
+        history = train(encoder, task, cfg, out, identity=identity, on_epoch=lambda e, m: mlrun.log_metrics(m, step=e))
         mlrun.log_metrics({f"final_{k}": v for k, v in history[-1].items() if k != "epoch"})
     write_history(out / "history.json", history)
     save_audio_model(out / "model.pt", encoder, state["vt_config"], init="clip", match=state.get("match", "random"),

@@ -33,7 +33,9 @@ def run(args) -> None:
     log.info("VA pretraining (%s init, %s matching): %s", args.init, args.match, steps_summary(len(task), cfg))
     out = Path(args.out_dir)
     with tracked(args.track_json, train=train_cfg, init=args.init, match=args.match, n_train=len(task)) as mlrun:
-        history = train(encoder, task, cfg, out, on_epoch=lambda e, m: mlrun.log_metrics(m, step=e))
+        identity = {"init": args.init, "match": args.match, "vt": args.vt_json, "frames_length": args.frames_length,
+                    "inputs": [args.fbank_index, args.frames, args.train_clips, args.val_clips]}
+        history = train(encoder, task, cfg, out, identity=identity, on_epoch=lambda e, m: mlrun.log_metrics(m, step=e))
         mlrun.log_metrics({f"final_{k}": v for k, v in history[-1].items() if k != "epoch"})
     write_history(out / "history.json", history)
     save_audio_model(out / "model.pt", encoder, vt_config, init=args.init, match=args.match)

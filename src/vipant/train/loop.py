@@ -13,6 +13,7 @@ takes exactly the steps an uninterrupted run takes (on CPU: bit-identical weight
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import math
 import os
@@ -121,15 +122,27 @@ def _epoch_generator(seed: int, epoch: int, stream: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed * 1_000_003 + epoch * 101 + stream)
 
 
+def run_identity(cfg: TrainConfig, task: ContrastiveTask, extra: dict[str, Any] | None) -> dict[str, Any]:
+    """What makes two runs the same run: the recipe (minus test/device knobs), the task and the caller's
+    inputs. A checkpoint is resumed only by a run with the same identity."""
+    recipe = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in ("crash_after_epoch", "device")}
+    return {"recipe": recipe, "examples": len(task), "segments": task.segments, **(extra or {})}
+
+
 def train(
     encoder: nn.Module,
     task: ContrastiveTask,
     cfg: TrainConfig,
     out_dir: str | Path,
     *,
+    identity: dict[str, Any] | None = None,
     on_epoch: Callable[[int, dict[str, float]], None] | None = None,
 ) -> list[dict[str, float]]:
-    """Train ``encoder`` on ``task``; checkpoints in ``out_dir/checkpoint.pt``; returns per-epoch history."""
+    """Train ``encoder`` on ``task``; checkpoints in ``out_dir/checkpoint.pt``; returns per-epoch history.
+
+    ``identity`` (JSON-able) names what else defines the run (initialisation, input files); a checkpoint
+    left by a run with another identity (e.g. before a config change) is ignored, never resumed.
+    """
     out_dir = Path(out_dir)
     device = resolve_device(cfg.device)
     rank, world = init_distributed(device)
@@ -150,12 +163,16 @@ def train(
 
     ckpt_path = out_dir / "checkpoint.pt"
     start_epoch, history = 0, []
+    me = json.loads(json.dumps(run_identity(cfg, task, identity), sort_keys=True, default=str))
     if ckpt_path.exists():
         state = load_checkpoint(ckpt_path, map_location=device)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        start_epoch, history = int(state["epoch"]) + 1, list(state["history"])
-        log.info("resuming from %s after epoch %d", ckpt_path, start_epoch - 1)
+        if state.get("identity") == me:
+            model.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            start_epoch, history = int(state["epoch"]) + 1, list(state["history"])
+            log.info("resuming from %s after epoch %d", ckpt_path, start_epoch - 1)
+        else:
+            log.warning("%s belongs to a different run (config or inputs changed): starting from scratch", ckpt_path)
 
     net: nn.Module = model
     if world > 1:
@@ -199,7 +216,7 @@ def train(
         log.info("epoch %d: %s", epoch, ", ".join(f"{k}={v:.4g}" for k, v in record.items() if k != "epoch"))
         if rank == 0:
             save_checkpoint(ckpt_path, {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                                        "epoch": epoch, "history": history})
+                                        "epoch": epoch, "history": history, "identity": me})
             if on_epoch is not None:
                 on_epoch(epoch, record)
         if epoch == cfg.crash_after_epoch:
