@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import logging
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -43,6 +44,8 @@ def bench_data(workdir: Path, clips: int) -> dict[str, float]:
     if not (world / "web").exists():
         print(f"building a synthetic world with {clips} training clips in {world} ...", flush=True)
         build_world(cfg, world, jobs=2)
+    for stage in ("download", "frames", "fbank"):  # timed from scratch, never resumed
+        shutil.rmtree(workdir / stage, ignore_errors=True)
     segments, _ = audioset.read_segments(world / "audioset" / "unbalanced_train_segments.csv")
     segments = segments.head(clips)
     figures: dict[str, float] = {}
