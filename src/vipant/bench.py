@@ -135,17 +135,21 @@ def bench_train(device: str, batch: int, steps: int) -> dict[str, float]:
             loss.backward()
             opt.step()
 
-        timings = {}
-        for uncached in (False, True):
-            step(uncached)  # warm-up
+        def timed(uncached: bool) -> float:
             if dev.type == "cuda":
                 torch.cuda.synchronize()
             t = time.perf_counter()
-            for _ in range(steps):
-                step(uncached)
+            step(uncached)
             if dev.type == "cuda":
                 torch.cuda.synchronize()
-            timings[uncached] = (time.perf_counter() - t) / steps
+            return time.perf_counter() - t
+
+        step(False), step(True)  # warm-up both paths
+        samples: dict[bool, list[float]] = {False: [], True: []}
+        for _ in range(steps):  # alternate, so drifts in machine load hit both paths alike
+            for uncached in (False, True):
+                samples[uncached].append(timed(uncached))
+        timings = {k: float(np.median(v)) for k, v in samples.items()}
         figures[f"{name}_clips_per_s"] = batch / timings[False]
         figures[f"{name}_cached_over_uncached"] = timings[False] / timings[True]
         print(f"{name:10s} on {device} (batch {batch}): {batch / timings[False]:8.1f} clips/s with cached frame embeddings;"
