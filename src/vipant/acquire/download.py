@@ -68,7 +68,7 @@ from vipant.acquire.manifest import (
     write_manifest,
 )
 from vipant.atomic import atomic_path
-from vipant.media.ffmpeg import FFmpegError, MediaInfo, ProbeError, ffmpeg_exe, probe, run_ffmpeg
+from vipant.media.ffmpeg import FFmpegError, MediaInfo, ProbeError, ffmpeg_detail, ffmpeg_exe, probe, run_ffmpeg
 
 log = logging.getLogger(__name__)
 
@@ -337,20 +337,6 @@ _DECODE_TROUBLE = re.compile(
     re.IGNORECASE,
 )
 
-
-_FFMPEG_NOISE = re.compile(r"terminating thread|task finished with error|nothing was written into output|"
-                           r"error number -?\d+ occurred|conversion failed", re.IGNORECASE)
-
-
-def ffmpeg_detail(stderr: str, limit: int = 240) -> str:
-    """A short, stable summary of ffmpeg's complaints: ``[h264 @ 0x55..]`` prefixes and thread
-    bookkeeping lines dropped, the first two meaningful lines kept."""
-    lines = []
-    for line in stderr.splitlines():
-        line = re.sub(r"\[[^\]]*@ 0x[0-9a-f]+\]\s*", "", line).strip()
-        if line and not _FFMPEG_NOISE.search(line) and line not in lines:
-            lines.append(line)
-    return ("; ".join(lines[:2]) or "ffmpeg failed")[:limit]
 
 
 @dataclass

@@ -82,8 +82,10 @@ _INT_COLUMNS = ["attempts"]
 
 
 def clip_id_for(ytid: str, start: float) -> str:
-    """The clip id convention: ``"{ytid}_{start in ms}"``."""
-    return f"{ytid}_{round(float(start) * 1000)}"
+    """The clip id convention, defined once in :func:`vipant.datasets.audioset.clip_id`."""
+    from vipant.datasets.audioset import clip_id
+
+    return clip_id(ytid, float(start))
 
 
 def make_row(

@@ -30,8 +30,7 @@ import pandas as pd
 from PIL import Image
 
 from vipant.atomic import atomic_path, write_csv
-from vipant.acquire.download import ffmpeg_detail
-from vipant.media.ffmpeg import FFmpegError, run_ffmpeg
+from vipant.media.ffmpeg import FFmpegError, ffmpeg_detail, run_ffmpeg
 
 log = logging.getLogger(__name__)
 

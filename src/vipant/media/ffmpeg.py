@@ -110,3 +110,18 @@ def probe(path: str | os.PathLike[str], *, timeout: float = 60) -> MediaInfo:
         width=int(video.group(1)) if video else None,
         height=int(video.group(2)) if video else None,
     )
+
+
+_FFMPEG_NOISE = re.compile(r"terminating thread|task finished with error|nothing was written into output|"
+                           r"error number -?\d+ occurred|conversion failed", re.IGNORECASE)
+
+
+def ffmpeg_detail(stderr: str, limit: int = 240) -> str:
+    """A short, stable summary of ffmpeg's complaints: ``[h264 @ 0x55..]`` prefixes and thread
+    bookkeeping lines dropped, the first two meaningful lines kept."""
+    lines = []
+    for line in stderr.splitlines():
+        line = re.sub(r"\[[^\]]*@ 0x[0-9a-f]+\]\s*", "", line).strip()
+        if line and not _FFMPEG_NOISE.search(line) and line not in lines:
+            lines.append(line)
+    return ("; ".join(lines[:2]) or "ffmpeg failed")[:limit]
