@@ -1,5 +1,7 @@
 import json
 import math
+import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -39,10 +41,19 @@ def test_ddp_gathered_loss_equals_single_process_loss(tmp_path):
     """2 gloo ranks under torchrun: mean of the ranks' losses = single-process loss on the global batch,
     and the DDP-averaged gradients equal the single-process gradients."""
     script = Path(__file__).with_name("ddp_loss_script.py")
-    subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", str(script), str(tmp_path)],
-        check=True, capture_output=True, timeout=120,
-    )
+    env = {**os.environ, "GLOO_SOCKET_IFNAME": "lo", "OMP_NUM_THREADS": "1"}  # loopback only
+    for attempt in range(2):  # a second try only covers a port taken between choosing and binding it
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        proc = subprocess.run(
+            [sys.executable, "-m", "torch.distributed.run", "--nnodes", "1", "--nproc_per_node", "2",
+             "--master_addr", "127.0.0.1", "--master_port", str(port), str(script), str(tmp_path)],
+            capture_output=True, text=True, timeout=240, env=env,
+        )
+        if proc.returncode == 0:
+            break
+    assert proc.returncode == 0, proc.stderr[-3000:]
     ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in range(2)]
     torch.manual_seed(1)
     a, b = torch.randn(8, 6), torch.randn(8, 6)
