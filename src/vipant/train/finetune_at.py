@@ -12,7 +12,6 @@ import torch.nn.functional as F
 
 from vipant.embed.table import EmbeddingTable
 from vipant.features.store import FbankStore
-from vipant.train.pretrain_va import recall_at
 
 log = logging.getLogger(__name__)
 
@@ -62,5 +61,3 @@ class ATFinetuneTask:
         rank = (sim > sim_gold[:, None]).sum(dim=1)
         return {"val_t2a_R@1": float((rank < 1).float().mean() * 100), "val_t2a_R@10": float((rank < 10).float().mean() * 100)}
 
-
-__all__ = ["ATFinetuneTask", "recall_at"]

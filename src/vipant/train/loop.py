@@ -15,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import math
 import os
 import time
 from dataclasses import dataclass
@@ -229,8 +228,3 @@ def train(
 def steps_summary(n: int, cfg: TrainConfig) -> str:
     batch = min(cfg.batch_size, n)
     return f"{n} examples, batch {batch}, {max(n // batch, 1)} steps/epoch, {cfg.epochs} epochs"
-
-
-def chance_at_k(n: int, k: int) -> float:
-    """Expected R@k (%) of a random ranking with one gold item among ``n``."""
-    return 100.0 * min(k, n) / n if n else math.nan
