@@ -1,11 +1,10 @@
 """Snakemake end to end on a tiny synthetic world: every stage's outputs checked for content.
 
-One module-scoped run builds results/table3.csv, results/table4.csv and the data targets in a temp
+One session-scoped run (``tiny_workflow`` in tests/conftest.py) builds results/table3.csv, results/table4.csv and the data targets in a temp
 directory (about 5 minutes on 2 cores); the tests below read what it left.
 """
 
 import json
-import os
 import sqlite3
 import subprocess
 import sys
@@ -15,56 +14,16 @@ import numpy as np
 import pandas as pd
 import pytest
 import soundfile as sf
-import yaml
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 pytestmark = pytest.mark.workflow
 
-TINY_TRAINING = {
-    "vt": {"model": {"embed_dim": 64, "quick_gelu": True,
-                     "vision_cfg": {"image_size": 224, "layers": 1, "width": 64, "patch_size": 32, "head_width": 32},
-                     "text_cfg": {"context_length": 32, "vocab_size": 49408, "width": 64, "heads": 2, "layers": 1}},
-           "train": {"epochs": 2, "batch_size": 32}},
-    "va": {"frames_length": 1000, "max_val": 16, "train": {"epochs": 2, "batch_size": 8, "warmup_epochs": 1},
-           "models": {"vipant": {"init": "clip", "match": "random", "seed": 0},
-                      "va_rand": {"init": "random", "match": "random", "seed": 0}}},
-    "at": {"init": "vipant", "curations": ["AC", "FC", "VC", "RC", "GL", "GC"],
-           "train": {"epochs": 1, "batch_size": 8, "warmup_epochs": 0, "spec_augment": False}},
-    "fc": {"generator": "trigram", "n": 50, "seed": 0},
-}
-
-
-def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
-    env.pop("VIPANT_MLFLOW_URI", None)
-    proc = subprocess.run(
-        [str(BIN / "snakemake"), "-s", str(ROOT / "Snakefile"), "--configfile", str(ROOT / "config.yaml"),
-         str(workdir / "test_config.yaml"), "--cores", "2", *args],
-        cwd=workdir, capture_output=True, text=True, env=env, timeout=1500,
-    )
-    if check and proc.returncode != 0:
-        logs = "\n".join(f"--- {p}\n{p.read_text()[-2000:]}" for p in (workdir / "data").rglob("*.log")
-                         if "Error" in p.read_text() or "Traceback" in p.read_text())
-        raise AssertionError(f"snakemake failed ({proc.returncode}):\n{proc.stderr[-4000:]}\n{logs}")
-    return proc
-
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    from vipant.synth.config import WorldConfig
-
-    work = tmp_path_factory.mktemp("workflow")
-    cfg = {"presets": {"synthetic": {
-        "world": WorldConfig.tiny().to_dict(),
-        "download": {"url_template": "{world_url}/web/videos/{ytid}.mp4", "shards": 2, "retries": 0,
-                     "backoff": 0.1, "min_coverage": 0.5},
-        **TINY_TRAINING,
-    }}}
-    (work / "test_config.yaml").write_text(yaml.safe_dump(cfg))
-    snakemake(work, "data", "results/table3.csv", "results/table4.csv")
-    return work
+def run(tiny_workflow):
+    return tiny_workflow
 
 
 def W(run: Path) -> Path:
@@ -177,8 +136,8 @@ def test_mlflow_has_a_run_per_job_under_a_parent(run):
     assert len(parents) == 1
 
 
-def test_rerun_has_nothing_to_do(run):
-    proc = snakemake(run, "-n", "data", "results/table3.csv", "results/table4.csv")
+def test_rerun_has_nothing_to_do(run, snakemake, tiny_targets):
+    proc = snakemake(run, "-n", *tiny_targets)
     assert "Nothing to be done" in proc.stdout + proc.stderr
 
 
