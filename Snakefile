@@ -35,3 +35,9 @@ rule all:
         rules.data.input,
         "results/table3.csv",
         "results/table4.csv",
+
+
+# Every table and figure of the three papers (slow: see README, "Everything").
+rule all_results:
+    input:
+        ALL_RESULTS,

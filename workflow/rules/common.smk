@@ -102,8 +102,15 @@ def track(rule_name, **params):
     return fn
 
 
+# Audio models that are neither VA variants nor at_<curation> fine-tunes (students, probes...): the rule
+# file that trains one registers its checkpoint here, and `evaluate` finds it by name.
+MODEL_CHECKPOINTS = {}
+
+
 def audio_model(name):
-    """Checkpoint of an audio encoder by row key: VA variants and at_<curation> fine-tunes."""
+    """Checkpoint of an audio encoder by row key: VA variants, at_<curation> fine-tunes, registered models."""
+    if name in MODEL_CHECKPOINTS:
+        return MODEL_CHECKPOINTS[name]
     if name.startswith("at_"):
         return f"{W}/models/at/{name[3:]}/model.pt"
     return f"{W}/models/va/{name}/model.pt"
@@ -161,7 +168,11 @@ def curate_args(wildcards, input):
     return f"--audiocaps-train {audiocaps_train} --youtube-clips {input.clips}"
 
 
-EVAL_TASKS = RETRIEVAL_TASKS + ZS_TASKS
+# every model is evaluated on every task; TUT17 scene classification is read by the follow-up tables
+EVAL_TASKS = RETRIEVAL_TASKS + ZS_TASKS + ["tut17_zs"]
+
+# `snakemake all_results` builds every table and figure; each rule file appends its outputs.
+ALL_RESULTS = ["results/table3.csv", "results/table4.csv"]
 
 
 def evaluate_inputs(wildcards):
