@@ -17,7 +17,7 @@ def run(args) -> None:
     from vipant.embed.table import EmbeddingTable
     from vipant.features.store import FbankStats, FbankStore
     from vipant.models.audio_encoder import load_audio_model, save_audio_model
-    from vipant.train.finetune_at import ATFinetuneTask
+    from vipant.train.finetune_at import ATFinetuneTask, VATFinetuneTask
     from vipant.train.loop import TrainConfig, steps_summary, train
     train_cfg = json.loads(args.train_json)
     cfg = TrainConfig.from_dict(train_cfg)
@@ -31,17 +31,24 @@ def run(args) -> None:
         clip_ids = list(dict.fromkeys(table.keys["clip_id"]))
         position = {c: i for i, c in enumerate(clip_ids)}
         val = (clip_ids, table, [position[c] for c in table.keys["clip_id"]])
-    task = ATFinetuneTask(store, pairs, EmbeddingTable.load(args.text), frames_length=args.frames_length, val=val)
+    if args.vat_frames:  # VAT fine-tuning (appendix E): + L_cst(V, A) against cached frame embeddings
+        task = VATFinetuneTask(store, pairs, EmbeddingTable.load(args.text), EmbeddingTable.load(args.vat_frames),
+                               frames_length=args.frames_length, val=val)
+    else:
+        task = ATFinetuneTask(store, pairs, EmbeddingTable.load(args.text), frames_length=args.frames_length, val=val)
     encoder, state = load_audio_model(args.init_model)
-    log.info("AT fine-tuning on %s: %s", Path(args.pairs).name, steps_summary(len(task), cfg))
+    objective = "VAT" if args.vat_frames else "AT"
+    log.info("%s fine-tuning on %s: %s", objective, Path(args.pairs).name, steps_summary(len(task), cfg))
     out = Path(args.out_dir)
-    with tracked(args.track_json, train=train_cfg, pairs=str(args.pairs), n_pairs=len(task)) as mlrun:
+    with tracked(args.track_json, train=train_cfg, pairs=str(args.pairs), n_pairs=len(task), objective=objective) as mlrun:
         identity = {"init_model": args.init_model, "pairs": args.pairs, "text": args.text, "frames_length": args.frames_length}
+        if args.vat_frames:
+            identity["vat_frames"] = args.vat_frames
         history = train(encoder, task, cfg, out, identity=identity, on_epoch=lambda e, m: mlrun.log_metrics(m, step=e))
         mlrun.log_metrics({f"final_{k}": v for k, v in history[-1].items() if k != "epoch"})
     write_history(out / "history.json", history)
     save_audio_model(out / "model.pt", encoder, state["vt_config"], init="clip", match=state.get("match", "random"),
-                     finetuned_on=str(args.pairs))
+                     finetuned_on=str(args.pairs), objective=objective)
 
 
 def add_parser(sub) -> None:
@@ -55,5 +62,7 @@ def add_parser(sub) -> None:
     p.add_argument("--frames-length", type=int, default=1000)
     p.add_argument("--train-json", default="{}")
     p.add_argument("--out-dir", required=True)
+    p.add_argument("--vat-frames", help="frame embedding table: VAT fine-tuning, adding L_cst(V, A) with a random "
+                   "cached frame per clip and epoch (vip-AnT appendix E)")
     p.add_argument("--track-json")
     p.set_defaults(func=run)

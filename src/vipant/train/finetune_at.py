@@ -12,6 +12,7 @@ import torch.nn.functional as F
 
 from vipant.embed.table import EmbeddingTable
 from vipant.features.store import FbankStore
+from vipant.train.loss import clip_loss
 
 log = logging.getLogger(__name__)
 
@@ -61,3 +62,37 @@ class ATFinetuneTask:
         rank = (sim > sim_gold[:, None]).sum(dim=1)
         return {"val_t2a_R@1": float((rank < 1).float().mean() * 100), "val_t2a_R@10": float((rank < 10).float().mean() * 100)}
 
+
+
+# ---- VAT fine-tuning (vip-AnT appendix E) ---------------------------------------------------------------
+class VATFinetuneTask(ATFinetuneTask):
+    """VAT instead of AT fine-tuning: L_cst(A, T) + L_cst(V, A) on the same pair list (vip-AnT appendix E).
+
+    This is the tri-modal loss (Equation 2) with g_V and g_T frozen, so its L_cst(V, T) term is a constant
+    and drops out. The image side is the cached CLIP embedding of one of the clip's frames, drawn at random
+    per clip and epoch as in VA pretraining; both terms share the one learnable logit scale. Pairs whose
+    clip has no frame embeddings cannot take the V term and are left out (logged).
+    """
+
+    def __init__(self, store: FbankStore, pairs: pd.DataFrame, texts: EmbeddingTable, frames: EmbeddingTable, **kwargs):
+        keep = pairs["clip_id"].isin(set(frames.keys["clip_id"]))
+        if (~keep).any():
+            log.info("VAT: %d of %d pairs have no frame embeddings and are left out", int((~keep).sum()), len(pairs))
+        super().__init__(store, pairs[keep].reset_index(drop=True), texts, **kwargs)
+        self.frames = frames
+        self.frame_rows = frames.rows("clip_id", self.clip_ids)
+        self.n_frames = int(frames.array.shape[1])
+        self.choice = torch.zeros(len(self.clip_ids), dtype=torch.long)
+
+    def start_epoch(self, epoch: int, generator: torch.Generator) -> None:
+        self.choice = torch.randint(0, self.n_frames, (len(self.clip_ids),), generator=generator)
+
+    def frame_targets(self, index: torch.Tensor) -> torch.Tensor:
+        """``[B, D]``: this epoch's frame embedding of each clip in the batch."""
+        frames = self.frames.tensor(self.frame_rows[index.numpy()])  # [B, n_frames, D]
+        return frames[torch.arange(len(index)), self.choice[index]]
+
+    def loss(self, index: torch.Tensor, audio_emb: torch.Tensor, logit_scale: torch.Tensor) -> torch.Tensor:
+        text = self.targets(index, audio_emb.detach()).to(audio_emb.device)
+        image = self.frame_targets(index).to(audio_emb.device)
+        return clip_loss(audio_emb, text, logit_scale) + clip_loss(audio_emb, image, logit_scale)

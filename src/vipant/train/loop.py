@@ -78,6 +78,9 @@ class ContrastiveTask(Protocol):
 
     def validate(self, embed: Callable[[torch.Tensor], torch.Tensor]) -> dict[str, float]: ...
 
+    # Optional: ``loss(index, audio_emb, logit_scale) -> Tensor`` replaces the default L_cst(audio, targets)
+    # for a task whose objective has more than one term (VAT fine-tuning adds L_cst(V, A), appendix E).
+
 
 class ContrastiveModel(nn.Module):
     """g_A plus the learnable logit scale, so DDP synchronises both."""
@@ -195,11 +198,15 @@ def train(
             with autocast(device, cfg.precision):
                 audio_emb, logit_scale = net(fbank.to(device, non_blocking=True), task.segments)
             audio_emb = audio_emb.float()
-            target = task.targets(index, audio_emb.detach()).to(device)
-            if task.segments:
-                loss = clip_loss(flat_normalise(audio_emb), flat_normalise(target), logit_scale)
+            task_loss = getattr(task, "loss", None)  # optional: a task with more than one loss term (VAT)
+            if task_loss is not None:
+                loss = task_loss(index, audio_emb, logit_scale)
             else:
-                loss = clip_loss(audio_emb, target, logit_scale)
+                target = task.targets(index, audio_emb.detach()).to(device)
+                if task.segments:
+                    loss = clip_loss(flat_normalise(audio_emb), flat_normalise(target), logit_scale)
+                else:
+                    loss = clip_loss(audio_emb, target, logit_scale)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()

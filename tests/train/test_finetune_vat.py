@@ -1,0 +1,94 @@
+"""VAT fine-tuning (vip-AnT appendix E): the task's loss is L_cst(A, T) + L_cst(V, A) with a random cached
+frame per clip and epoch; pairs without frame embeddings are left out; the shared loop trains with it."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from vipant.checkpoint import load_checkpoint
+from vipant.embed.table import EmbeddingTable, save_table
+from vipant.features.fbank import INDEX_COLUMNS
+from vipant.features.store import FbankStats, FbankStore, merge_indexes
+from vipant.models.audio_encoder import AudioEncoder
+from vipant.models.vt import build_clip
+from vipant.train.finetune_at import ATFinetuneTask, VATFinetuneTask
+from vipant.train.loop import TrainConfig, train
+from vipant.train.loss import clip_loss
+
+TINY = {"embed_dim": 16, "quick_gelu": True,
+        "vision_cfg": {"image_size": 224, "layers": 1, "width": 32, "patch_size": 32, "head_width": 16},
+        "text_cfg": {"context_length": 8, "vocab_size": 49408, "width": 16, "heads": 2, "layers": 1}}
+FRAMES = 96  # FBANK frames per clip: small, still a valid token grid
+
+
+def _unit(rng, shape):
+    x = rng.standard_normal(shape).astype(np.float32)
+    return x / np.linalg.norm(x, axis=-1, keepdims=True)
+
+
+@pytest.fixture
+def data(tmp_path):
+    """12 clips with FBANK; frame embeddings for the first 10 only; a pool of 12 captions, one pair per clip."""
+    rng = np.random.default_rng(0)
+    ids = [f"clip{i:02d}" for i in range(12)]
+    np.save(tmp_path / "shard-000.npy", rng.standard_normal((12, FRAMES, 128)).astype(np.float16))
+    pd.DataFrame([{"clip_id": c, "shard": "shard-000.npy", "row": i, "n_frames": FRAMES, "status": "ok", "reason": "",
+                   "detail": ""} for i, c in enumerate(ids)], columns=INDEX_COLUMNS).to_csv(tmp_path / "shard-000.csv",
+                                                                                           index=False)
+    merge_indexes([tmp_path / "shard-000.csv"], tmp_path / "index.csv")
+    save_table(tmp_path / "frames", pd.DataFrame({"clip_id": ids[:10]}), _unit(rng, (10, 4, 16)))
+    save_table(tmp_path / "pool", pd.DataFrame({"text": [f"caption {i}" for i in range(12)]}), _unit(rng, (12, 16)))
+    pairs = pd.DataFrame({"clip_id": ids, "text_row": list(range(12))})
+    store = FbankStore(tmp_path / "index.csv", FbankStats(0.0, 1.0), length=FRAMES)
+    return store, pairs, EmbeddingTable.load(tmp_path / "pool"), EmbeddingTable.load(tmp_path / "frames")
+
+
+def test_pairs_without_frame_embeddings_are_left_out(data):
+    store, pairs, pool, frames = data
+    at = ATFinetuneTask(store, pairs, pool, frames_length=FRAMES)
+    vat = VATFinetuneTask(store, pairs, pool, frames, frames_length=FRAMES)
+    assert len(at) == 12 and len(vat) == 10
+    assert vat.clip_ids == [f"clip{i:02d}" for i in range(10)]
+
+
+def test_vat_loss_is_at_loss_plus_va_loss_on_the_epochs_frame(data):
+    store, pairs, pool, frames = data
+    task = VATFinetuneTask(store, pairs, pool, frames, frames_length=FRAMES)
+    task.start_epoch(0, torch.Generator().manual_seed(3))
+    index = torch.tensor([4, 0, 7, 2])
+    audio = torch.randn(4, 16)
+    scale = torch.tensor(10.0)
+    chosen = task.choice[index]
+    assert ((chosen >= 0) & (chosen < 4)).all()
+    image = torch.from_numpy(np.asarray(frames.array, dtype=np.float32))[index, chosen]  # rows = clip order here
+    text = torch.from_numpy(np.asarray(pool.array, dtype=np.float32))[index]
+    expected = clip_loss(audio, text, scale) + clip_loss(audio, image, scale)
+    assert torch.allclose(task.loss(index, audio, scale), expected)
+    assert task.loss(index, audio, scale) > clip_loss(audio, text, scale)  # the V term is there
+
+
+def test_frame_choice_is_redrawn_each_epoch_and_seeded(data):
+    store, pairs, pool, frames = data
+    task = VATFinetuneTask(store, pairs, pool, frames, frames_length=FRAMES)
+    draws = []
+    for epoch in range(4):
+        task.start_epoch(epoch, torch.Generator().manual_seed(epoch))
+        draws.append(task.choice.clone())
+    task.start_epoch(0, torch.Generator().manual_seed(0))
+    assert torch.equal(task.choice, draws[0])
+    assert any(not torch.equal(draws[0], d) for d in draws[1:])
+
+
+def test_the_shared_loop_trains_with_the_vat_loss(data, tmp_path):
+    store, pairs, pool, frames = data
+    task = VATFinetuneTask(store, pairs, pool, frames, frames_length=FRAMES)
+    torch.manual_seed(0)
+    encoder = AudioEncoder(build_clip(TINY).visual, frames=FRAMES)
+    before = {k: v.clone() for k, v in encoder.state_dict().items()}
+    cfg = TrainConfig(epochs=1, batch_size=5, lr_weights=0.5, lr_biases=0.01, warmup_epochs=0, spec_augment=False)
+    history = train(encoder, task, cfg, tmp_path / "run")
+    # two InfoNCE terms over batches of 5: each starts near log(5), so the sum is far above one term's
+    assert history[0]["loss"] > 1.2 * np.log(5)
+    assert any(not torch.equal(before[k], v) for k, v in encoder.state_dict().items())
+    assert load_checkpoint(tmp_path / "run" / "checkpoint.pt")["epoch"] == 0
