@@ -183,7 +183,8 @@ def train(
     local = batch // world
     for epoch in range(start_epoch, cfg.epochs):
         shuffle = _epoch_generator(cfg.seed, epoch, 0)
-        order = torch.randperm(n, generator=shuffle)
+        # optional: a task may lay out its own batches (follow-up B's replay draws some from another set)
+        order = task.epoch_order(shuffle, batch) if hasattr(task, "epoch_order") else torch.randperm(n, generator=shuffle)
         task.start_epoch(epoch, _epoch_generator(cfg.seed, epoch, 1))
         masks = _epoch_generator(cfg.seed, epoch, 2 + rank)
         model.train()
