@@ -33,9 +33,11 @@ TINY_TRAINING = {
 }
 
 
-def run_snakemake(workdir: Path, *args: str, check: bool = True, extra_config: Path | None = None) -> subprocess.CompletedProcess:
+def run_snakemake(workdir: Path, *args: str, check: bool = True, extra_config: Path | None = None,
+                  env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
     env.pop("VIPANT_MLFLOW_URI", None)
+    env.update(env_extra or {})  # e.g. the cluster test's SLURM_CONF and tracking server
     proc = subprocess.run(
         [str(BIN / "snakemake"), "-s", str(ROOT / "Snakefile"), "--configfile", str(ROOT / "config.yaml"),
          str(extra_config or workdir / "test_config.yaml"), "--cores", "2", *args],
