@@ -31,9 +31,13 @@ def run(args) -> None:
         clip_ids = list(dict.fromkeys(table.keys["clip_id"]))
         position = {c: i for i, c in enumerate(clip_ids)}
         val = (clip_ids, table, [position[c] for c in table.keys["clip_id"]])
+    if args.vat_frames and (args.replay_pairs or args.soft_label_alpha is not None):
+        raise ValueError("--vat-frames cannot be combined with --replay-pairs / --soft-label-alpha")
     if args.vat_frames:  # VAT fine-tuning (appendix E): + L_cst(V, A) against cached frame embeddings
         task = VATFinetuneTask(store, pairs, EmbeddingTable.load(args.text), EmbeddingTable.load(args.vat_frames),
                                frames_length=args.frames_length, val=val)
+    elif args.replay_pairs or args.soft_label_alpha is not None:  # follow-up B's student: replay and/or SL
+        task = _student_task(args, store, pairs, val)
     else:
         task = ATFinetuneTask(store, pairs, EmbeddingTable.load(args.text), frames_length=args.frames_length, val=val)
     encoder, state = load_audio_model(args.init_model)
@@ -44,11 +48,44 @@ def run(args) -> None:
         identity = {"init_model": args.init_model, "pairs": args.pairs, "text": args.text, "frames_length": args.frames_length}
         if args.vat_frames:
             identity["vat_frames"] = args.vat_frames
+        if args.replay_pairs or args.soft_label_alpha is not None:
+            identity.update(replay_pairs=args.replay_pairs, replay_prob=args.replay_prob,
+                            soft_label_alpha=args.soft_label_alpha, teacher_audio=args.teacher_audio)
         history = train(encoder, task, cfg, out, identity=identity, on_epoch=lambda e, m: mlrun.log_metrics(m, step=e))
         mlrun.log_metrics({f"final_{k}": v for k, v in history[-1].items() if k != "epoch"})
     write_history(out / "history.json", history)
+    from vipant.inference.model import describe
     save_audio_model(out / "model.pt", encoder, state["vt_config"], init="clip", match=state.get("match", "random"),
-                     finetuned_on=str(args.pairs), objective=objective)
+                     finetuned_on=str(args.pairs), objective=objective,
+                     **describe(state.get("vt"), args.fbank_stats))  # self-describing (vipant.inference)
+
+
+def _student_task(args, store, pairs, val):
+    """Follow-up B's student task; input problems are reported with the file they come from."""
+    import pandas as pd
+    from vipant.embed.table import EmbeddingTable
+    from vipant.train.finetune_at import StudentTask
+
+    replay = None
+    if args.replay_pairs:
+        replay = pd.read_csv(args.replay_pairs, dtype={"clip_id": str}, keep_default_na=False)
+        missing = {"clip_id", "text_row"} - set(replay.columns)
+        if missing:
+            raise ValueError(f"{args.replay_pairs}: replay pair list lacks columns {sorted(missing)}")
+    teacher = None
+    if args.soft_label_alpha is not None:
+        if not args.teacher_audio:
+            raise ValueError("--soft-label-alpha needs --teacher-audio (the teacher's cached audio embeddings)")
+        teacher = EmbeddingTable.load(args.teacher_audio)
+    try:
+        return StudentTask(store, pairs, EmbeddingTable.load(args.text), replay=replay, replay_prob=args.replay_prob,
+                           soft_label_alpha=args.soft_label_alpha, teacher_audio=teacher,
+                           frames_length=args.frames_length, val=val)
+    except KeyError as err:
+        raise ValueError(f"{args.teacher_audio}: teacher audio embeddings miss clips of {args.pairs} or "
+                         f"{args.replay_pairs}: {err}") from err
+    except ValueError as err:
+        raise ValueError(f"{args.pairs} / {args.replay_pairs} with pool {args.text}: {err}") from err
 
 
 def add_parser(sub) -> None:
@@ -64,5 +101,10 @@ def add_parser(sub) -> None:
     p.add_argument("--out-dir", required=True)
     p.add_argument("--vat-frames", help="frame embedding table: VAT fine-tuning, adding L_cst(V, A) with a random "
                    "cached frame per clip and epoch (vip-AnT appendix E)")
+    p.add_argument("--replay-pairs", help="follow-up B: pair list (same text pool) that replaces a batch with "
+                   "probability --replay-prob (the teacher's training pairs; the DS set for ADS)")
+    p.add_argument("--replay-prob", type=float, default=0.5, help="probability that a batch is a replay batch")
+    p.add_argument("--soft-label-alpha", type=float, help="follow-up B: soft-label loss with this alpha (paper: 0.3)")
+    p.add_argument("--teacher-audio", help="with --soft-label-alpha: the teacher's cached audio embeddings (clip_id)")
     p.add_argument("--track-json")
     p.set_defaults(func=run)

@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from vipant.embed.table import EmbeddingTable
 from vipant.features.store import FbankStore
 from vipant.train.loss import clip_loss
+from vipant.train.soft_label import soft_label_loss
 
 log = logging.getLogger(__name__)
 
@@ -96,3 +97,73 @@ class VATFinetuneTask(ATFinetuneTask):
         text = self.targets(index, audio_emb.detach()).to(audio_emb.device)
         image = self.frame_targets(index).to(audio_emb.device)
         return clip_loss(audio_emb, text, logit_scale) + clip_loss(audio_emb, image, logit_scale)
+
+
+# ---- teacher-student fine-tuning (follow-up B: replay and soft labels) ----------------------------------
+class StudentTask(ATFinetuneTask):
+    """Follow-up B's student: AT fine-tuning on a teacher-curated improvement set, with replay and SL.
+
+    *Replay* (section 3.2, against catastrophic forgetting): each batch is, with probability
+    ``replay_prob``, replaced by a random batch of the replay set (the teacher's training pairs; the DS
+    set for ADS). An epoch keeps its number of steps (``len(self)`` counts improvement pairs only); a
+    replaced batch's improvement pairs simply wait for the next epoch's shuffle. Replay pairs sit after
+    the improvement pairs in ``clip_ids``/``text_rows``, so indices ``>= len(self)`` are replay pairs.
+
+    *Soft labels* (section 2.3): with ``soft_label_alpha`` set, the loss is
+    :func:`vipant.train.soft_label.soft_label_loss`. The teacher's text side is the frozen CLIP text
+    encoder, i.e. the cached caption embeddings the targets already are; its audio side is the teacher
+    g_A's embedding of each clip, computed once before training (``teacher_audio``), never per step.
+    Without ``soft_label_alpha`` the loss is the ordinary ``clip_loss``.
+    """
+
+    def __init__(self, store: FbankStore, pairs: pd.DataFrame, texts: EmbeddingTable, *,
+                 replay: pd.DataFrame | None = None, replay_prob: float = 0.5,
+                 soft_label_alpha: float | None = None, teacher_audio: EmbeddingTable | None = None, **kwargs):
+        super().__init__(store, pairs, texts, **kwargs)
+        if not 0.0 <= replay_prob <= 1.0:
+            raise ValueError(f"replay probability must lie in [0, 1], got {replay_prob}")
+        self.n_improve = len(self.clip_ids)
+        self.n_replay = 0
+        self.replay_prob = replay_prob if replay is not None else 0.0
+        if replay is not None:
+            keep = replay["clip_id"].isin(set(store.clip_ids))
+            if not keep.any():
+                raise ValueError("no replay pair has FBANK features")
+            if (~keep).any():
+                log.info("%d of %d replay pairs have no FBANK features and are left out", int((~keep).sum()), len(replay))
+            replay = replay[keep]
+            self.n_replay = len(replay)
+            self.clip_ids = self.clip_ids + replay["clip_id"].tolist()
+            self.text_rows = torch.cat([self.text_rows, torch.as_tensor(replay["text_row"].to_numpy(), dtype=torch.long)])
+        if int(self.text_rows.max()) >= len(self.texts):
+            raise ValueError(f"pairs point at text row {int(self.text_rows.max())} but the pool has {len(self.texts)} rows")
+        self.alpha = soft_label_alpha
+        self.teacher_audio = None
+        if soft_label_alpha is not None:
+            if teacher_audio is None:
+                raise ValueError("soft labels need the teacher's audio embeddings (teacher_audio)")
+            self.teacher_audio = teacher_audio.tensor(teacher_audio.rows("clip_id", self.clip_ids))
+
+    def __len__(self) -> int:
+        return self.n_improve
+
+    def epoch_order(self, generator: torch.Generator, batch: int) -> torch.Tensor:
+        """The epoch's example order; with replay, whole batches are swapped for replay batches."""
+        order = torch.randperm(self.n_improve, generator=generator)
+        if not self.n_replay or self.replay_prob == 0.0:
+            return order
+        for step in range(max(self.n_improve // batch, 1)):
+            if float(torch.rand(1, generator=generator)) < self.replay_prob:
+                if self.n_replay >= batch:
+                    pick = torch.randperm(self.n_replay, generator=generator)[:batch]
+                else:  # a replay set smaller than a batch: draw with replacement
+                    pick = torch.randint(0, self.n_replay, (batch,), generator=generator)
+                order[step * batch:(step + 1) * batch] = self.n_improve + pick
+        return order
+
+    def loss(self, index: torch.Tensor, audio_emb: torch.Tensor, logit_scale: torch.Tensor) -> torch.Tensor:
+        text = self.targets(index, audio_emb.detach()).to(audio_emb.device)
+        if self.alpha is None:
+            return clip_loss(audio_emb, text, logit_scale)
+        teacher_audio = self.teacher_audio[index].to(audio_emb.device)
+        return soft_label_loss(audio_emb, text, teacher_audio, text, logit_scale, alpha=self.alpha)
