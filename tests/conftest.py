@@ -30,6 +30,8 @@ TINY_TRAINING = {
     "at": {"init": "vipant", "curations": ["AC", "FC", "VC", "RC", "GL", "GC"],
            "train": {"epochs": 1, "batch_size": 8, "warmup_epochs": 0, "spec_augment": False}},
     "fc": {"generator": "trigram", "n": 50, "seed": 0},
+    # few-shot scaling: GC@2, GC@4, GC@8 and the full GC set (11 of the tiny world's 12 pairs have features)
+    "scaling": {"min_log2": 1, "max_log2": 3, "include_full": True, "seed": 0},
 }
 
 
@@ -80,3 +82,83 @@ def tiny_workflow(tmp_path_factory) -> Path:
     run_snakemake(work, *TINY_TARGETS)
     return work
 
+
+
+# ---- inference on researchers' own audio (tests/inference, tests/commands/test_user_cli.py) --------------
+INFERENCE_STATS = {"mean": -6.0, "std": 4.5, "n_clips": 10}
+
+
+@pytest.fixture(scope="session")
+def inference_layout(tmp_path_factory) -> dict:
+    """A workflow folder ``<root>/data/synthetic`` holding a random tiny VT model, FBANK stats, a
+    self-describing AT checkpoint (``models/at/GC``) and one without the description (``models/va/legacy``),
+    all written by the real save functions. Returns the paths by name."""
+    import json
+
+    import torch
+
+    from vipant.checkpoint import save_checkpoint
+    from vipant.inference.model import describe
+    from vipant.models.audio_encoder import AudioEncoder, save_audio_model
+    from vipant.models.vt import build_clip
+
+    root = tmp_path_factory.mktemp("inference")
+    work = root / "data" / "synthetic"
+    cfg = TINY_TRAINING["vt"]["model"]
+    torch.manual_seed(0)
+    vt = build_clip(cfg)
+    vt_path = work / "models" / "vt" / "model.pt"
+    save_checkpoint(vt_path, {"model": vt.state_dict(), "config": cfg})
+    stats = work / "fbank" / "stats.json"
+    stats.parent.mkdir(parents=True)
+    stats.write_text(json.dumps(INFERENCE_STATS))
+    encoder = AudioEncoder(vt.visual, init="clip", frames=1000)
+    at = work / "models" / "at" / "GC" / "model.pt"
+    # recorded relative to the folder Snakemake ran in, as the workflow's vt_spec_json does
+    save_audio_model(at, encoder, cfg, init="clip", **describe({"checkpoint": "data/synthetic/models/vt/model.pt"}, stats))
+    legacy = work / "models" / "va" / "legacy" / "model.pt"
+    save_audio_model(legacy, encoder, cfg, init="clip", match="random")
+    (root / "config.yaml").write_text("preset: synthetic\npresets:\n  synthetic:\n    work_dir: data/synthetic\n")
+    return {"root": root, "work": work, "vt": vt_path, "stats": stats, "at": at, "legacy": legacy,
+            "config": root / "config.yaml"}
+
+
+def _tone(seconds: float, sr: int, freq: float, channels: int = 1, seed: int = 0):
+    import numpy as np
+
+    t = np.arange(int(seconds * sr)) / sr
+    rng = np.random.default_rng(seed)
+    wave = 0.3 * np.sin(2 * np.pi * freq * t) * (0.6 + 0.4 * np.sin(2 * np.pi * 0.7 * t)) + 0.02 * rng.standard_normal(t.size)
+    return np.stack([wave * (0.5 + 0.5 * c) for c in range(channels)], axis=1).astype(np.float32)
+
+
+@pytest.fixture(scope="session")
+def audio_zoo(tmp_path_factory) -> dict:
+    """Inputs as researchers have them: wav, flac, mp3, ogg, 48 kHz stereo, 0.5 s, 70 s — and bad ones:
+    corrupt bytes, an empty file, a text file, a text file named .wav, a missing path. ``good``/``bad``
+    map names to paths; ``dir`` holds them all (with a sub-folder)."""
+    import soundfile as sf
+
+    from vipant.media.ffmpeg import run_ffmpeg
+
+    d = tmp_path_factory.mktemp("zoo")
+    (d / "sub").mkdir()
+    good = {"wav": d / "tone.wav", "flac": d / "sub" / "hum.flac", "mp3": d / "chirp.mp3", "ogg": d / "bell.ogg",
+            "stereo48k": d / "stereo_48k.wav", "short": d / "short.wav", "long": d / "long.flac"}
+    sf.write(good["wav"], _tone(3.0, 16000, 440, seed=1), 16000, subtype="PCM_16")
+    sf.write(good["flac"], _tone(6.0, 22050, 120, seed=2), 22050)
+    sf.write(good["stereo48k"], _tone(4.0, 48000, 1500, channels=2, seed=3), 48000, subtype="PCM_16")
+    sf.write(good["short"], _tone(0.5, 16000, 3000, seed=4), 16000, subtype="PCM_16")
+    sf.write(good["long"], _tone(70.0, 16000, 250, seed=5), 16000)
+    src = d / "src.wav"
+    sf.write(src, _tone(5.0, 44100, 800, channels=2, seed=6), 44100)
+    run_ffmpeg(["-i", str(src), "-c:a", "libmp3lame", "-b:a", "96k", str(good["mp3"])])
+    run_ffmpeg(["-i", str(src), "-c:a", "libvorbis", "-q:a", "3", str(good["ogg"])])
+    src.unlink()
+    bad = {"corrupt": d / "corrupt.mp3", "empty": d / "empty.wav", "text": d / "notes.txt",
+           "text_as_wav": d / "sub" / "fake.wav", "missing": d / "missing.flac"}
+    bad["corrupt"].write_bytes(bytes(range(256)) * 40)
+    bad["empty"].write_bytes(b"")
+    bad["text"].write_text("not audio at all\n")
+    bad["text_as_wav"].write_text("RIFF? no, just text pretending to be a wav file\n")
+    return {"dir": d, "good": good, "bad": bad}
