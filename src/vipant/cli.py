@@ -194,9 +194,6 @@ def build_parser() -> argparse.ArgumentParser:
     finetune_at.add_parser(sub)
     evaluate.add_parser(sub)
     tables.add_parser(sub)
-    from vipant.commands import analysis
-
-    analysis.add_parsers(sub)  # few-shot scaling (figure 7) and figure 5
     from vipant.commands import user; user.add_parsers(sub)  # classify / search / embed on your own audio
 
     p = sub.add_parser("bench", help="print throughput figures")
