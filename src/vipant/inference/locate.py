@@ -76,13 +76,14 @@ def workflow_dir(checkpoint: str | os.PathLike[str]) -> Path | None:
 
 
 def _layout_file(checkpoint: Path, relative: str, what: str, flag: str) -> Path:
+    """``<work_dir>/<relative>`` around the checkpoint; ``what`` says why we are looking there."""
     root = workflow_dir(checkpoint)
     if root is None:
-        raise LocateError(f"{checkpoint}: records no {what} and is not inside a workflow folder "
+        raise LocateError(f"{checkpoint}: {what} and it is not inside a workflow folder "
                           f"(<work_dir>/models/{{va,at}}/<name>/model.pt); pass {flag}")
     path = root / relative
     if not path.is_file():
-        raise LocateError(f"{checkpoint}: records no {what}, and the workflow's {path} does not exist; pass {flag}")
+        raise LocateError(f"{checkpoint}: {what} and the workflow's {path} does not exist; pass {flag}")
     return path
 
 
@@ -119,8 +120,10 @@ def resolve_vt(checkpoint: str | os.PathLike[str], state: dict[str, Any], overri
         for candidate in [base / path for base in bases] + [path]:
             if candidate.is_file():
                 return Located({**recorded, "checkpoint": str(candidate)}, "recorded in the checkpoint")
-        log.debug("recorded VT %s not found; trying the workflow layout", path)
-    path = _layout_file(checkpoint, "models/vt/model.pt", "VT model", "--vt <vt model.pt>")
+        what = f"its recorded VT model {path} is not found from here,"
+    else:
+        what = "it records no VT model,"
+    path = _layout_file(checkpoint, "models/vt/model.pt", what, "--vt <vt model.pt>")
     return Located({"checkpoint": str(path)}, f"workflow layout ({path})")
 
 
@@ -136,7 +139,7 @@ def resolve_stats(checkpoint: str | os.PathLike[str], state: dict[str, Any], ove
         if not stats.std > 0:
             raise LocateError(f"{checkpoint}: recorded FBANK std must be positive, got {stats.std}; pass --stats")
         return Located(stats, "recorded in the checkpoint")
-    path = _layout_file(Path(checkpoint), "fbank/stats.json", "FBANK stats", "--stats <stats.json>")
+    path = _layout_file(Path(checkpoint), "fbank/stats.json", "it records no FBANK stats,", "--stats <stats.json>")
     return Located(_load_stats(path, "workflow layout"), f"workflow layout ({path})")
 
 

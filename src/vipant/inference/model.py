@@ -114,6 +114,7 @@ def load_inference_model(
     provenance = {"checkpoint": str(path), "vt": vt_found.value, "vt_source": vt_found.source,
                   "fbank_stats": {"mean": stats_found.value.mean, "std": stats_found.value.std},
                   "fbank_stats_source": stats_found.source, "frames": encoder.frames, "device": str(torch_device)}
-    log.info("audio model %s (%d frames per window, %d-d); VT from %s; FBANK stats from %s",
-             path, encoder.frames, encoder.embed_dim, vt_found.source, stats_found.source)
+    log.info("audio model %s (%d frames per window, %d-d); VT model %s (%s); FBANK stats (%s)", path,
+             encoder.frames, encoder.embed_dim, vt_found.value.get("checkpoint") or vt_found.value.get("name"),
+             vt_found.source, stats_found.source)
     return InferenceModel(encoder.eval(), text_model, tokenizer, stats_found.value, path, torch_device, provenance)
