@@ -38,7 +38,9 @@ def run(args) -> None:
         history = train(encoder, task, cfg, out, identity=identity, on_epoch=lambda e, m: mlrun.log_metrics(m, step=e))
         mlrun.log_metrics({f"final_{k}": v for k, v in history[-1].items() if k != "epoch"})
     write_history(out / "history.json", history)
-    save_audio_model(out / "model.pt", encoder, vt_config, init=args.init, match=args.match)
+    from vipant.inference.model import describe  # the checkpoint names its VT model and FBANK stats
+    save_audio_model(out / "model.pt", encoder, vt_config, init=args.init, match=args.match,
+                     **describe(vt_spec(args.vt_json), args.fbank_stats))
 
 
 def add_parser(sub) -> None:
