@@ -11,6 +11,10 @@ configfile: "config.yaml"
 validate(config, "workflow/schemas/config.schema.yaml")
 
 
+# Landing page of `snakemake --report results/report.html`: what the run is and where its numbers come from.
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/mlflow.smk"
 include: "workflow/rules/synth.smk"
@@ -25,7 +29,11 @@ include: "workflow/rules/embed.smk"
 include: "workflow/rules/pretrain_va.smk"
 include: "workflow/rules/curate.smk"
 include: "workflow/rules/finetune_at.smk"
+include: "workflow/rules/temporal.smk"
 include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/scaling.smk"
+include: "workflow/rules/teacher.smk"
+include: "workflow/rules/appendix.smk"
 include: "workflow/rules/tables.smk"
 
 

@@ -115,3 +115,42 @@ def test_paper_values_match_the_paper_text():
     assert TABLE4["at_GL"]["audioset_zs"] == {"mAP_prompt": 15.4, "mAP_noprompt": 18.9}
     assert TABLE4["vipant"]["us8k_zs"] == {"acc_prompt": 44.7, "acc_noprompt": 37.8}
     assert len(TABLE3) == 9 and len(TABLE4) == 8
+
+
+# ---- follow-up A: mean ± std over seeds ----
+
+def _seeded(tmp_path, model, task, values):
+    path = tmp_path / model / task / "metrics.json"
+    write_metrics(path, model, task, values, {k: 1.25 for k in values}, n=100)
+    return path
+
+
+def test_temporal_tables_average_seeds_in_paper_order(tmp_path):
+    keys3 = ("a2i_R@1", "a2i_R@5", "i2a_R@1", "i2a_R@5")
+    paths = []
+    for variant, base in (("multiframe", 20.0), ("random", 10.0)):
+        for seed, delta in ((0, -1.0), (1, 0.0), (2, 1.0)):
+            paths.append(_seeded(tmp_path, f"tm_{variant}_s{seed}", "audioset_a2i",
+                                 {k: base + delta + i for i, k in enumerate(keys3)}))
+    # an AT fine-tune and a non-temporal model of the same task are not rows of Table III
+    paths.append(_seeded(tmp_path, "tm_random_s0_at", "audioset_a2i", {k: 99.0 for k in keys3}))
+    paths.append(_seeded(tmp_path, "vipant", "audioset_a2i", {k: 99.0 for k in keys3}))
+    t = build_table("temporal_table3", paths)
+    assert t["Model"].tolist() == ["VIP-ANT (reproduction)", "Multiframe Match"]
+    assert t["seeds"].tolist() == [3, 3]
+    assert t["A→I R@1"].tolist() == [10.0, 20.0] and t["I→A R@5"].tolist() == [13.0, 23.0]
+    assert t["A→I R@1 ±"].tolist() == [1.0, 1.0]  # sample std of (-1, 0, 1)
+    assert t.loc[1, "A→I R@1 (paper)"] == 15.83 and t.loc[1, "A→I R@1 ± (paper)"] == 0.09
+    assert t["A→I R@1 (chance)"].tolist() == [1.2, 1.2]
+
+
+def test_temporal_table4_reads_fine_tuned_models_only(tmp_path):
+    keys4 = ("t2a_R@1", "t2a_R@10", "a2t_R@1", "a2t_R@10")
+    paths = [_seeded(tmp_path, "tm_nearest15_s0_at", "audiocaps_retrieval", {k: 5.0 for k in keys4}),
+             _seeded(tmp_path, "tm_nearest15_s0", "audiocaps_retrieval", {k: 50.0 for k in keys4})]
+    t = build_table("temporal_table4", paths)
+    assert t["Model"].tolist() == ["Nearest Match (n = 15)"] and t["seeds"].tolist() == [1]
+    assert t["T→A R@1"].tolist() == [5.0] and math.isnan(t.loc[0, "T→A R@1 ±"])
+    assert t.loc[0, "A→T R@10 (paper)"] == 78.11
+    with pytest.raises(MetricsFileError, match="tm_<variant>_s<seed>"):
+        build_table("temporal_table4", paths[1:])

@@ -18,6 +18,7 @@ import logging
 import math
 import numbers
 import os
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +27,8 @@ from typing import Any
 import pandas as pd
 
 from vipant.atomic import write_csv, write_json
-from vipant.paper_values import ROW_NAMES, TABLE3, TABLE4, paper_value
+from vipant.paper_values import (ROW_NAMES, TABLE3, TABLE4, TEMPORAL_ROW_NAMES, TEMPORAL_TABLE3, TEMPORAL_TABLE4,
+                                 paper_value)
 
 logger = logging.getLogger(__name__)
 
@@ -132,8 +134,9 @@ def _build(
     rows: tuple[str, ...],
     columns: list[Column],
     paper: dict[str, dict[str, dict[str, float]]],
+    names: Mapping[str, str] = ROW_NAMES,
 ) -> pd.DataFrame:
-    """Rows = models with at least one file for this table's tasks, in the paper's order."""
+    """Rows = models with at least one file for this table's tasks, in the paper's order (``names``: display names)."""
     tasks = {c.task for c in columns}
     relevant = {k: r for k, r in records.items() if r.task in tasks}
     for model, task in sorted(relevant):
@@ -145,7 +148,7 @@ def _build(
         raise MetricsFileError(f"{name}: no metrics file for tasks {sorted(tasks)} among {len(records)} given")
     table: list[dict[str, Any]] = []
     for model in present:
-        row: dict[str, Any] = {"Model": ROW_NAMES[model]}
+        row: dict[str, Any] = {"Model": names[model]}
         for col in columns:
             rec = relevant.get((model, col.task))
             if rec is None:
@@ -194,7 +197,192 @@ def table4(metrics_paths: Iterable[PathLike]) -> pd.DataFrame:
     return _build("table4", load_records(metrics_paths), TABLE4_ROWS, table4_columns(), TABLE4)
 
 
-TABLES = {"table3": table3, "table4": table4}
+# ---- follow-up A (temporal agreement): one row per frame-matching variant, mean ± std over seeds ----------
+# Model keys are ``tm_<variant>_s<seed>`` (VA pretraining) and ``tm_<variant>_s<seed>_at`` (its AT fine-tune).
+SEEDED_MODEL = re.compile(r"^tm_(?P<variant>[a-z0-9]+)_s(?P<seed>\d+)(?P<at>_at)?$")
+
+
+def _seeded(
+    name: str,
+    records: Mapping[tuple[str, str], MetricsRecord],
+    task: str,
+    columns: list[tuple[str, str]],
+    paper: Mapping[str, Mapping[str, tuple[float, float]]],
+    fine_tuned: bool,
+) -> pd.DataFrame:
+    """Mean and sample std (ddof=1) over seeds of each variant; the paper's mean ± std beside ours.
+
+    Two decimals, like the follow-up paper. A variant with fewer seeds than the others is still shown;
+    the ``seeds`` column says how many runs each row averages.
+    """
+    groups: dict[str, dict[int, MetricsRecord]] = {}
+    for (model, t), rec in records.items():
+        m = SEEDED_MODEL.match(model)
+        if t != task or m is None or bool(m["at"]) != fine_tuned:
+            if t == task:
+                logger.warning("%s: model %r (%s) is not a row of this table; ignored", name, model, rec.path)
+            continue
+        groups.setdefault(m["variant"], {})[int(m["seed"])] = rec
+    if not groups:
+        raise MetricsFileError(f"{name}: no metrics file of a tm_<variant>_s<seed> model for task {task!r}")
+    order = [v for v in TEMPORAL_ROW_NAMES if v in groups] + sorted(set(groups) - set(TEMPORAL_ROW_NAMES))
+    table = []
+    for variant in order:
+        runs = [groups[variant][seed] for seed in sorted(groups[variant])]
+        row: dict[str, Any] = {"Model": TEMPORAL_ROW_NAMES.get(variant, variant), "seeds": len(runs)}
+        for key, label in columns:
+            for rec in runs:
+                if key not in rec.metrics:
+                    raise MetricsFileError(f"{rec.path}: metrics lack '{key}' needed for {name}")
+            values = pd.Series([rec.metrics[key] for rec in runs], dtype=float)
+            row[label] = round(float(values.mean()), 2)
+            row[f"{label} ±"] = round(float(values.std(ddof=1)), 2) if len(values) > 1 else math.nan
+            mean_std = paper.get(variant, {}).get(key)
+            row[f"{label} (paper)"] = mean_std[0] if mean_std else math.nan
+            row[f"{label} ± (paper)"] = mean_std[1] if mean_std else math.nan
+            row[f"{label} (chance)"] = _round(runs[0].chance.get(key))
+        table.append(row)
+    return pd.DataFrame(table)
+
+
+def temporal_table3(metrics_paths: Iterable[PathLike]) -> pd.DataFrame:
+    """Follow-up A Table III: audio–image retrieval (A→I, I→A × R@1, R@5) of the VA models per variant."""
+    columns = [(f"{d}_R@{k}", f"{arrow} R@{k}") for d, arrow in (("a2i", "A→I"), ("i2a", "I→A")) for k in (1, 5)]
+    return _seeded("temporal_table3", load_records(metrics_paths), "audioset_a2i", columns, TEMPORAL_TABLE3, False)
+
+
+def temporal_table4(metrics_paths: Iterable[PathLike]) -> pd.DataFrame:
+    """Follow-up A Table IV: AudioCaps audio–text retrieval after AT fine-tuning on gold captions."""
+    columns = [(f"{d}_R@{k}", f"{arrow} R@{k}") for d, arrow in (("t2a", "T→A"), ("a2t", "A→T")) for k in (1, 10)]
+    return _seeded("temporal_table4", load_records(metrics_paths), "audiocaps_retrieval", columns, TEMPORAL_TABLE4, True)
+
+
+TABLES = {"table3": table3, "table4": table4, "temporal_table3": temporal_table3, "temporal_table4": temporal_table4}
+
+
+# ---- vip-AnT Table 8 (appendix D): Clotho retrieval with 10 s and with 18 s of audio -----------------------
+TABLE8_ROWS: tuple[str, ...] = tuple(m for m in ROW_NAMES if m != "oracle_av_clip")
+
+
+def table8_columns() -> list[Column]:
+    """10 s then 18 s × T→A / A→T × R@1 / R@10, in the paper's column order."""
+    cols = []
+    for task, length in (("clotho_10s_retrieval", "10 s"), ("clotho_retrieval", "18 s")):
+        for direction, arrow in (("t2a", "T→A"), ("a2t", "A→T")):
+            for k in ("R@1", "R@10"):
+                key = f"{direction}_{k}"
+                cols.append(Column(f"Clotho {length} {arrow} {k}", task, key, chance_key=key))
+    return cols
+
+
+def table8(metrics_paths: Iterable[PathLike]) -> pd.DataFrame:
+    """vip-AnT Table 8 from metrics.json files of tasks clotho_10s_retrieval and clotho_retrieval."""
+    from vipant.paper_values import TABLE8
+
+    return _build("table8", load_records(metrics_paths), TABLE8_ROWS, table8_columns(), TABLE8)
+
+
+TABLES["table8"] = table8
+
+
+# ---- follow-up B (unsupervised curation, soft labels): zero-shot accuracy of teachers and students --------
+# Row key (paper_values), display name, model key. ``{task}`` stands for the target task (esc50, us8k,
+# tut17): DS/ADS students are trained per target task, so a row takes each column from another model. The
+# model keys are those workflow/rules/teacher.smk registers: student_<teacher>_<set>_<hard|sl>.
+CURATION_TASKS: tuple[tuple[str, str], ...] = (("ESC-50", "esc50_zs"), ("US8K", "us8k_zs"), ("TUT17", "tut17_zs"))
+CURATION_TABLE2_ROWS: tuple[tuple[str, str, str], ...] = (
+    ("teacher", "Teacher (vip-AnT + AT w/ GC)", "at_GC"),
+    ("SL", "SL", "student_full_own_sl"),
+    ("DU", "DU", "student_full_DU_hard"),
+    ("DU+SL", "DU+SL", "student_full_DU_sl"),
+    ("DS", "DS", "student_full_DS_{task}_hard"),
+    ("DS+SL", "DS+SL", "student_full_DS_{task}_sl"),
+    ("ADS", "ADS", "student_full_ADS_{task}_hard"),
+    ("ADS+SL", "ADS+SL", "student_full_ADS_{task}_sl"),
+)
+CURATION_TABLE3_ROWS: tuple[tuple[str, str, str], ...] = (
+    ("teacher_full", "Teacher (full GC)", "at_GC"),
+    ("teacher_sub", "Teacher (10 % of GC)", "teacher_sub"),
+    ("DU+SL", "DU + SL", "student_sub_DU_sl"),
+    ("ADS+SL", "ADS + SL", "student_sub_ADS_{task}_sl"),
+)
+
+
+def _curation(name: str, records: Mapping[tuple[str, str], MetricsRecord], rows: tuple[tuple[str, str, str], ...],
+              paper: Mapping[str, Mapping[str, Mapping[str, float]]]) -> pd.DataFrame:
+    """Zero-shot accuracy with the prompt per (row, task); the paper's mean and std and chance beside ours."""
+    wanted = {(template.format(task=task.removesuffix("_zs")), task) for _, _, template in rows for _, task in CURATION_TASKS}
+    for model, task in sorted(set(records) - wanted):
+        logger.warning("%s: model %r (%s) is not a cell of this table; ignored", name, model, records[model, task].path)
+    table: list[dict[str, Any]] = []
+    for key, label, template in rows:
+        found = {task: records.get((template.format(task=task.removesuffix("_zs")), task)) for _, task in CURATION_TASKS}
+        if not any(found.values()):
+            continue
+        row: dict[str, Any] = {"Model": label}
+        for column, task in CURATION_TASKS:
+            rec = found[task]
+            if rec is not None and "acc_prompt" not in rec.metrics:
+                raise MetricsFileError(f"{rec.path}: metrics lack 'acc_prompt' needed for {name}")
+            row[column] = _round(rec.metrics["acc_prompt"]) if rec else math.nan
+            row[f"{column} (paper)"] = _round(paper_value(paper, key, task, "acc_prompt"))
+            row[f"{column} ± (paper)"] = _round(paper_value(paper, key, task, "acc_prompt_std"))
+            row[f"{column} (chance)"] = _round(rec.chance.get("acc")) if rec else math.nan
+        table.append(row)
+    if not table:
+        raise MetricsFileError(f"{name}: none of the {len(records)} metrics files is a cell of this table")
+    return pd.DataFrame(table)
+
+
+def curation_table2(metrics_paths: Iterable[PathLike]) -> pd.DataFrame:
+    """Follow-up B Table 2: the full teacher and its students (SL, DU, DS, ADS, each ± SL)."""
+    from vipant.paper_values import CURATION_TABLE2
+
+    return _curation("curation_table2", load_records(metrics_paths), CURATION_TABLE2_ROWS, CURATION_TABLE2)
+
+
+def curation_table3(metrics_paths: Iterable[PathLike]) -> pd.DataFrame:
+    """Follow-up B Table 3: a teacher trained on 10 % of the pairs and its DU+SL / ADS+SL students."""
+    from vipant.paper_values import CURATION_TABLE3
+
+    return _curation("curation_table3", load_records(metrics_paths), CURATION_TABLE3_ROWS, CURATION_TABLE3)
+
+
+TABLES["curation_table2"] = curation_table2
+TABLES["curation_table3"] = curation_table3
+
+
+# ---- vip-AnT appendices: Table 7 (supervised linear probe, C) and VAT vs. AT fine-tuning (E) ---------------
+TABLE7_ROWS: tuple[str, ...] = ("init_random", "init_clip", "vipant")
+TABLE_VAT_CURATIONS: tuple[str, ...] = ("AC", "FC", "VC", "RC", "GL", "GC")
+TABLE_VAT_ROWS: tuple[str, ...] = ("vipant", *(f"{kind}_{c}" for c in TABLE_VAT_CURATIONS for kind in ("at", "vat")))
+
+
+def table7_columns() -> list[Column]:
+    """Balanced-AudioSet mAP, then US8K and ESC-50 accuracy (mean over folds) and its std, the paper's order."""
+    return [Column("AS balanced mAP", "audioset_probe", "mAP", chance_key="mAP"),
+            Column("US8K acc", "us8k_probe", "acc", chance_key="acc"), Column("US8K acc std", "us8k_probe", "acc_std"),
+            Column("ESC50 acc", "esc50_probe", "acc", chance_key="acc"), Column("ESC50 acc std", "esc50_probe", "acc_std")]
+
+
+def table7(metrics_paths: Iterable[PathLike]) -> pd.DataFrame:
+    """vip-AnT Table 7: linear-probe classification per initialisation (random / CLIP / vip-AnT)."""
+    from vipant.paper_values import APPENDIX_ROW_NAMES, TABLE7
+
+    return _build("table7", load_records(metrics_paths), TABLE7_ROWS, table7_columns(), TABLE7, APPENDIX_ROW_NAMES)
+
+
+def table_vat(metrics_paths: Iterable[PathLike]) -> pd.DataFrame:
+    """vip-AnT appendix E: AT vs. VAT fine-tuning per curation on zero-shot ESC-50 and AudioCaps T→A R@1."""
+    from vipant.paper_values import APPENDIX_ROW_NAMES, TABLE_VAT
+
+    columns = [Column("ESC50 zero-shot acc", "esc50_zs", "acc_prompt", chance_key="acc"),
+               Column("AudioCaps T→A R@1", "audiocaps_retrieval", "t2a_R@1", chance_key="t2a_R@1")]
+    return _build("table_vat", load_records(metrics_paths), TABLE_VAT_ROWS, columns, TABLE_VAT, APPENDIX_ROW_NAMES)
+
+
+TABLES["table7"] = table7
+TABLES["table_vat"] = table_vat
 
 
 def build_table(name: str, metrics_paths: Iterable[PathLike]) -> pd.DataFrame:

@@ -70,6 +70,9 @@ def local_fbank_shards(collection):
 VT_TRAINED = "model" in P["vt"]  # synthetic: a small CLIP trained by pretrain_vt; paper: OpenAI CLIP
 VT_CKPT = f"{W}/models/vt/model.pt"
 VA_MODELS = sorted(P["va"]["models"])
+# name -> {init, match, seed[, train overrides]} of every VA model pretrain_va can build; temporal.smk adds
+# the follow-up A variants × seeds.
+VA_SPECS = dict(P["va"]["models"])
 CURATIONS = list(P["at"]["curations"])
 AT_MODELS = [f"at_{c}" for c in CURATIONS]
 TEXT_POOLS = [
@@ -77,6 +80,8 @@ TEXT_POOLS = [
     "audiocaps_val", "audiocaps_test", "clotho_evaluation",
     *[f"labels_{t}_{p}" for t in ("audioset", "esc50", "us8k", "tut17") for p in ("prompt", "noprompt")],
 ]
+# follow-up B: the "this is a sound of <label>" prompts that DS curation compares captions with
+TEXT_POOLS += [f"labels_{t}_thisis" for t in ("esc50", "us8k", "tut17")]
 # the raw pool each curation's text_row points into (fine-tuning reads its embeddings)
 CURATION_POOL = {"AC": "ac", "FC": "fc", "VC": "vc", "RC": "audiocaps_train", "GC": "audiocaps_train", "GL": "audioset_labels"}
 TABLE3_MODELS = ["va_rand", "vipant", *AT_MODELS]
@@ -120,7 +125,10 @@ def eval_inputs(tasks, oracle=False):
     """Named inputs of an evaluation job (the evaluate command looks them up by these names)."""
     named = {"fbank_stats": f"{W}/fbank/stats.json"}
     for task in tasks:
-        if task in RETRIEVAL_TASKS:
+        if task == "audioset_a2i":
+            named.update(frames=f"{W}/embed/frames.csv", clips_audioset_a2i=f"{W}/meta/audioset_eval.csv",
+                         fbank_audioset=f"{W}/fbank/audioset/index.csv")
+        elif task in RETRIEVAL_TASKS:
             pool = "audiocaps_test" if task == "audiocaps_retrieval" else "clotho_evaluation"
             named[f"captions_{task}"] = f"{W}/embed/text/{pool}.csv"
             named[f"fbank_{'audioset' if pool == 'audiocaps_test' else 'clotho_evaluation'}"] = (
@@ -145,8 +153,8 @@ def eval_inputs(tasks, oracle=False):
 
 
 def va_train_params(wildcards):
-    spec = P["va"]["models"][wildcards.va]
-    return {**P["va"]["train"], "seed": spec.get("seed", 0)}
+    spec = VA_SPECS[wildcards.va]
+    return {**P["va"]["train"], **spec.get("train", {}), "seed": spec.get("seed", 0)}
 
 
 def curate_inputs(wildcards):
@@ -158,6 +166,8 @@ def curate_inputs(wildcards):
                      train=f"{W}/meta/va_train.csv")
     else:
         named.update(audiocaps=f"{W}/raw/audiocaps.json", clips=f"{W}/meta/youtube_clips.csv")
+    if name.startswith("GC@"):  # few-shot scaling: N gold pairs drawn among the clips with features
+        named["fbank"] = f"{W}/fbank/audioset/index.csv"
     return named
 
 
@@ -165,11 +175,14 @@ def curate_args(wildcards, input):
     if wildcards.curation in ("AC", "FC", "VC"):
         return f"--prompted {input.prompted} --frames {input.frames} --train-clips {input.train}"
     audiocaps_train = os.path.join(input.audiocaps.removesuffix(".json"), "train.csv")
+    if wildcards.curation.startswith("GC@"):
+        return f"--audiocaps-train {audiocaps_train} --fbank-index {input.fbank} --seed {P['scaling']['seed']}"
     return f"--audiocaps-train {audiocaps_train} --youtube-clips {input.clips}"
 
 
-# every model is evaluated on every task; TUT17 scene classification is read by the follow-up tables
-EVAL_TASKS = RETRIEVAL_TASKS + ZS_TASKS + ["tut17_zs"]
+# every model is evaluated on every task; TUT17 scene classification and audio-image retrieval are read
+# by the follow-up papers' tables
+EVAL_TASKS = RETRIEVAL_TASKS + ZS_TASKS + ["tut17_zs", "audioset_a2i"]
 
 # `snakemake all_results` builds every table and figure; each rule file appends its outputs.
 ALL_RESULTS = ["results/table3.csv", "results/table4.csv"]

@@ -9,18 +9,19 @@ rule pretrain_va:
         frames=f"{W}/embed/frames.csv",
         train=f"{W}/meta/va_train.csv",
         val=f"{W}/meta/audioset_eval.csv",
+        labels=f"{W}/meta/youtube_clips.csv",  # label sets of the held-out clips (figure 5)
     output:
         model=f"{W}/models/va/{{va}}/model.pt",
         history=f"{W}/models/va/{{va}}/history.json",
     params:
         vt=vt_spec_json(),
-        init=lambda wc: P["va"]["models"][wc.va]["init"],
-        match=lambda wc: P["va"]["models"][wc.va]["match"],
+        init=lambda wc: VA_SPECS[wc.va]["init"],
+        match=lambda wc: VA_SPECS[wc.va]["match"],
         train=lambda wc: as_json(va_train_params(wc)),
         frames_length=P["va"]["frames_length"],
         max_val=P["va"]["max_val"],
         out=lambda wc, output: os.path.dirname(output.model),
-        track=lambda wc: track("pretrain_va", va=P["va"]["models"][wc.va], train=va_train_params(wc))(wc),
+        track=lambda wc: track("pretrain_va", va=VA_SPECS[wc.va], train=va_train_params(wc))(wc),
     threads: 1  # two 1-thread jobs beat one 2-thread job on CPU; profiles raise it for GPUs
     resources:
         gpu=1,
@@ -35,5 +36,6 @@ rule pretrain_va:
     shell:
         "OMP_NUM_THREADS={threads} vipant pretrain-va --vt-json {params.vt:q} --fbank-index {input.fbank}"
         " --fbank-stats {input.stats} --frames {input.frames} --train-clips {input.train} --val-clips {input.val}"
+        " --val-labels {input.labels}"
         " --max-val {params.max_val} --init {params.init} --match {params.match:q} --frames-length {params.frames_length}"
         " --train-json {params.train:q} --out-dir {params.out} --track-json {params.track:q} > {log} 2>&1"

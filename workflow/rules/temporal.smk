@@ -1,0 +1,86 @@
+# Follow-up A (temporal agreement, SPEC 4 "Frame matching"): VA pretraining with Random / Nearest / Multiframe
+# Match, one model per (variant, seed) via the pretrain_va rule, each then fine-tuned on the gold AudioCaps
+# pairs (GC); Table III reads audio-image retrieval of the VA models, Table IV audio-text retrieval of the
+# fine-tunes, both as mean ± std over seeds.
+TEMPORAL = P.get("temporal")
+TEMPORAL_VA = []
+if TEMPORAL:
+    for _variant, _spec in TEMPORAL["variants"].items():
+        for _seed in TEMPORAL["seeds"]:
+            _name = f"tm_{_variant}_s{_seed}"
+            VA_SPECS[_name] = {"init": "clip", "match": _spec["match"], "seed": _seed,
+                               "train": TEMPORAL.get("va_train", {})}
+            MODEL_CHECKPOINTS[f"{_name}_at"] = f"{W}/models/at_temporal/{_name}/model.pt"
+            TEMPORAL_VA.append(_name)
+    ALL_RESULTS.extend(["results/temporal_table3.csv", "results/temporal_table4.csv"])
+
+
+def temporal_at_train(wildcards):
+    """AT recipe for the gold-caption fine-tune, seeded like the VA model it starts from."""
+    return {**P["at"]["train"], **TEMPORAL.get("at_train", {}), "seed": VA_SPECS[wildcards.tva]["seed"]}
+
+
+rule finetune_at_temporal:
+    wildcard_constraints:
+        tva=r"tm_[a-z0-9]+_s\d+",
+    input:
+        init=f"{W}/models/va/{{tva}}/model.pt",
+        pairs=f"{W}/curation/GC.csv",
+        text=f"{W}/embed/text/{CURATION_POOL['GC']}.csv",
+        val=f"{W}/embed/text/audiocaps_val.csv",
+        fbank=f"{W}/fbank/audioset/index.csv",
+        stats=f"{W}/fbank/stats.json",
+    output:
+        model=f"{W}/models/at_temporal/{{tva}}/model.pt",
+        history=f"{W}/models/at_temporal/{{tva}}/history.json",
+    params:
+        train=lambda wc: as_json(temporal_at_train(wc)),
+        frames_length=P["va"]["frames_length"],
+        out=lambda wc, output: os.path.dirname(output.model),
+        track=lambda wc: track("finetune_at_temporal", train=temporal_at_train(wc), init=wc.tva)(wc),
+    threads: 1
+    resources:
+        gpu=1,
+        mem_mb=16000,
+        runtime=24 * 60,
+    conda:
+        "../../envs/train.yaml"
+    log:
+        f"{W}/logs/finetune_at_temporal/{{tva}}.log",
+    benchmark:
+        f"{W}/benchmarks/finetune_at_temporal/{{tva}}.tsv"
+    shell:
+        "OMP_NUM_THREADS={threads} vipant finetune-at --init-model {input.init} --pairs {input.pairs}"
+        " --text {input.text} --val-text {input.val} --fbank-index {input.fbank} --fbank-stats {input.stats}"
+        " --frames-length {params.frames_length} --train-json {params.train:q} --out-dir {params.out}"
+        " --track-json {params.track:q} > {log} 2>&1"
+
+
+rule temporal_table3:
+    input:
+        [f"{W}/eval/{m}/audioset_a2i/metrics.json" for m in TEMPORAL_VA],
+    output:
+        report("results/temporal_table3.csv", caption="../report/temporal_table3.rst", category="Temporal agreement"),
+    conda:
+        "../../envs/data.yaml"
+    log:
+        f"{W}/logs/tables/temporal_table3.log",
+    benchmark:
+        f"{W}/benchmarks/tables/temporal_table3.tsv"
+    shell:
+        "vipant table --name temporal_table3 --out {output} {input} > {log} 2>&1"
+
+
+rule temporal_table4:
+    input:
+        [f"{W}/eval/{m}_at/audiocaps_retrieval/metrics.json" for m in TEMPORAL_VA],
+    output:
+        report("results/temporal_table4.csv", caption="../report/temporal_table4.rst", category="Temporal agreement"),
+    conda:
+        "../../envs/data.yaml"
+    log:
+        f"{W}/logs/tables/temporal_table4.log",
+    benchmark:
+        f"{W}/benchmarks/tables/temporal_table4.tsv"
+    shell:
+        "vipant table --name temporal_table4 --out {output} {input} > {log} 2>&1"
