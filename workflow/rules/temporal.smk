@@ -5,10 +5,10 @@
 TEMPORAL = P.get("temporal")
 TEMPORAL_VA = []
 if TEMPORAL:
-    for _variant, _spec in TEMPORAL["variants"].items():
+    for _variant in TEMPORAL["variants"]:
         for _seed in TEMPORAL["seeds"]:
-            _name = f"tm_{_variant}_s{_seed}"
-            VA_SPECS[_name] = {"init": "clip", "match": _spec["match"], "seed": _seed,
+            _name = f"tm_{_variant['name']}_s{_seed}"
+            VA_SPECS[_name] = {"init": "clip", "match": _variant["match"], "seed": _seed,
                                "train": TEMPORAL.get("va_train", {})}
             MODEL_CHECKPOINTS[f"{_name}_at"] = f"{W}/models/at_temporal/{_name}/model.pt"
             TEMPORAL_VA.append(_name)
