@@ -194,6 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     finetune_at.add_parser(sub)
     evaluate.add_parser(sub)
     tables.add_parser(sub)
+    from vipant.commands import teacher; teacher.add_parsers(sub)  # follow-up B: teacher-driven curation
     from vipant.commands import user; user.add_parsers(sub)  # classify / search / embed on your own audio
 
     p = sub.add_parser("bench", help="print throughput figures")

@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 
 AUDIO_PROMPT = "the sound of "
 PHOTO_PROMPT = "a photo of "
+THIS_IS_PROMPT = "this is a sound of "  # follow-up B's class prompt (after CLAP)
+THIS_IS_TASKS = ("esc50", "us8k", "tut17")
 
 
 def _unique(texts) -> list[str]:
@@ -35,6 +37,9 @@ def _write_pair(out_dir: Path, name: str, texts: list[str], prompt: str) -> None
 def _labels(out_dir: Path, task: str, names: list[str]) -> None:
     write_csv(out_dir / f"labels_{task}_prompt.csv", pd.DataFrame({"class": names, "text": class_prompts(names, True)}))
     write_csv(out_dir / f"labels_{task}_noprompt.csv", pd.DataFrame({"class": names, "text": class_prompts(names, False)}))
+    if task in THIS_IS_TASKS:  # follow-up B: DS curation keeps captions close to these prompts
+        texts = [THIS_IS_PROMPT + t for t in class_prompts(names, False)]
+        write_csv(out_dir / f"labels_{task}_thisis.csv", pd.DataFrame({"class": names, "text": texts}))
 
 
 def build_text_pools(raw: Path, layout: dict[str, str], out_dir: Path) -> None:

@@ -1,0 +1,106 @@
+"""Teacher-driven curation (follow-up B): DU, DS, ADS pair lists, thresholds, the subset teacher's pairs."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from vipant.curation import teacher
+from vipant.curation.teacher import (augmented_domain_specific, domain_specific, domain_unspecific, in_the_wild,
+                                     resolve_threshold, subset_pairs)
+
+TEXTS = ["a dog barks", "rain falls", "an engine idles", "a bell rings"]
+# caption pool embeddings: one axis per caption
+POOL = torch.eye(4)
+
+
+def _teacher_pairs():
+    return pd.DataFrame({"clip_id": ["t0", "t1", "t2", "t3"], "text_row": [0, 1, 2, 3], "text": TEXTS})
+
+
+def test_threshold_spec_is_a_cosine_or_a_quantile():
+    cos = np.linspace(0, 1, 101)
+    assert resolve_threshold(0.75, cos) == 0.75
+    assert resolve_threshold({"quantile": 0.9}, cos) == pytest.approx(0.9)
+    for bad in ({"q": 0.5}, {"quantile": 1.5}, "0.7", True):
+        with pytest.raises(ValueError):
+            resolve_threshold(bad, cos)
+
+
+def test_du_keeps_every_clip_caption_pair_above_the_threshold():
+    # clip a is the dog and a bit of rain, clip b is the engine, clip c matches nothing well
+    audio = torch.tensor([[0.9, 0.4, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0], [0.3, 0.3, 0.3, 0.3]])
+    out = domain_unspecific(audio, ["a", "b", "c"], _teacher_pairs(), POOL, TEXTS, 0.6)
+    got = sorted(zip(out.pairs["clip_id"], out.pairs["text_row"]))
+    assert got == [("a", 0), ("b", 2)]
+    a_dog = out.pairs[out.pairs["clip_id"] == "a"]["score"].item()
+    assert a_dog == pytest.approx(0.9 / np.hypot(0.9, 0.4), rel=1e-5)  # cosine, audio normalised inside
+    assert list(out.pairs.columns) == ["clip_id", "text_row", "text", "score"]
+    assert out.pairs.loc[out.pairs["clip_id"] == "b", "text"].item() == "an engine idles"
+    assert out.threshold == 0.6 and out.candidates == 12
+    assert out.summary()["pairs"] == 2 and out.summary()["clips"] == 2
+
+
+def test_du_uses_only_the_teachers_training_captions():
+    audio = torch.tensor([[0.0, 0.0, 0.0, 1.0]])  # a bell, but the teacher never saw the bell caption
+    few = _teacher_pairs().iloc[:3]
+    with pytest.raises(ValueError, match="no \\(clip, caption\\) pair reaches the threshold 0.5000"):
+        domain_unspecific(audio, ["x"], few, POOL, TEXTS, 0.5)
+
+
+def test_quantile_threshold_keeps_the_top_share_of_cosines():
+    g = torch.Generator().manual_seed(0)
+    audio = torch.randn(50, 4, generator=g)
+    out = domain_unspecific(audio, [f"c{i}" for i in range(50)], _teacher_pairs(), POOL, TEXTS, {"quantile": 0.9})
+    assert 15 <= len(out.pairs) <= 25  # 10 % of 200 cosines
+    assert (out.pairs["score"] >= out.threshold - 1e-6).all()
+
+
+def test_quantile_of_a_huge_candidate_set_comes_from_a_seeded_row_sample(monkeypatch):
+    monkeypatch.setattr(teacher, "QUANTILE_SAMPLE", 40)  # 10 of 100 clips x 4 captions
+    audio = torch.randn(100, 4, generator=torch.Generator().manual_seed(1))
+    clips = [f"c{i}" for i in range(100)]
+    a = domain_unspecific(audio, clips, _teacher_pairs(), POOL, TEXTS, {"quantile": 0.5}, seed=3)
+    b = domain_unspecific(audio, clips, _teacher_pairs(), POOL, TEXTS, {"quantile": 0.5}, seed=3)
+    assert a.threshold == b.threshold
+    assert 100 <= len(a.pairs) <= 300  # a median estimated from 40 of the 400 cosines
+
+
+def test_ds_keeps_teacher_pairs_whose_caption_is_close_to_a_class_prompt():
+    # prompts: "this is a sound of dog" ~ caption 0, "... of engine" ~ caption 2 (plus a little of 3)
+    labels = torch.tensor([[0.95, 0.1, 0.0, 0.0], [0.0, 0.0, 0.8, 0.6]])
+    out = domain_specific(_teacher_pairs(), POOL, labels, ["dog", "engine"], 0.7, task="esc50")
+    assert out.pairs["clip_id"].tolist() == ["t0", "t2"]
+    assert out.pairs["label"].tolist() == ["dog", "engine"]
+    assert out.pairs["score"].tolist() == pytest.approx([0.95 / np.hypot(0.95, 0.1), 0.8])
+    assert out.candidates == 4
+    with pytest.raises(ValueError, match="DS_us8k: no teacher caption reaches"):
+        domain_specific(_teacher_pairs(), POOL, labels, ["dog", "engine"], 0.999, task="us8k")
+
+
+def test_ads_matches_only_ds_captions_to_in_the_wild_audio():
+    ds = pd.DataFrame({"clip_id": ["t0"], "text_row": [0], "text": [TEXTS[0]], "score": [0.9]})
+    audio = torch.tensor([[1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0], [0.8, 0.0, 0.6, 0.0]])
+    out = augmented_domain_specific(audio, ["w0", "w1", "w2"], ds, POOL, TEXTS, 0.7, task="esc50")
+    assert out.pairs["clip_id"].tolist() == ["w0", "w2"]  # the engine clip is not matched to the engine caption
+    assert set(out.pairs["text_row"]) == {0}
+
+
+def test_subset_is_seeded_and_keeps_at_least_two_pairs():
+    pairs = pd.DataFrame({"clip_id": [f"c{i}" for i in range(40)], "text_row": range(40)})
+    a, b = subset_pairs(pairs, 0.1, seed=0), subset_pairs(pairs, 0.1, seed=0)
+    assert len(a) == 4 and a.equals(b)
+    assert not a.equals(subset_pairs(pairs, 0.1, seed=1))
+    assert set(a["clip_id"]) <= set(pairs["clip_id"])
+    assert len(subset_pairs(pairs.iloc[:5], 0.1)) == 2
+    with pytest.raises(ValueError, match="fraction"):
+        subset_pairs(pairs, 0.0)
+
+
+def test_in_the_wild_leaves_out_the_teachers_clips_once_each():
+    assert in_the_wild(["a", "b", "a", "c", "d"], ["b", "d"]) == ["a", "c"]
+
+
+def test_shape_mismatch_is_an_error():
+    with pytest.raises(ValueError, match="audio rows"):
+        teacher.match_audio_to_captions(torch.ones(2, 4), ["a"], POOL, [0, 1, 2, 3], TEXTS, 0.5, name="DU")

@@ -1,0 +1,283 @@
+# Follow-up B (SPEC 5, 7): a trained AT model (the teacher) curates pairs from unpaired audio and text
+# (DU, DS, ADS); students fine-tuned on them, with replay and optionally the soft-label loss (SL), fill
+# results/curation_table2.csv (teacher = vip-AnT + AT w/ GC, i.e. at_GC) and curation_table3.csv
+# (teacher fine-tuned on 10 % of the GC pairs).
+#
+# Paths (teacher in full|sub; set = DU | DS_<task> | ADS_<task>, task = a target task of DS/ADS):
+#   teacher/sub/pairs.csv                    the subset teacher's training pairs
+#   models/teacher/sub/model.pt              the subset teacher (vip-AnT fine-tuned on them, at.train)
+#   teacher/<teacher>/audio.{npy,csv}        the frozen teacher's audio embeddings, computed once
+#   teacher/<teacher>/<set>.csv              improvement sets (pair lists into the audiocaps_train pool)
+#   models/student/<teacher>/<set|own>/<hard|sl>/model.pt   students, evaluated as
+#                                            student_<teacher>_<set|own>_<hard|sl> (tables.py reads these)
+# DS and ADS exist once per target task: the task is part of the `tset` wildcard, so each student is
+# trained for one downstream task and fills that task's column only.
+TC = P["teacher_curation"]
+TC_TASKS = list(TC["tasks"])
+TEACHER_POOL = CURATION_POOL["GC"]  # the teachers' captions: rows of the AudioCaps training pool
+TEACHERS = {
+    "full": {"model": audio_model("at_GC"), "pairs": f"{W}/curation/GC.csv"},
+    "sub": {"model": f"{W}/models/teacher/sub/model.pt", "pairs": f"{W}/teacher/sub/pairs.csv"},
+}
+MODEL_CHECKPOINTS["teacher_sub"] = TEACHERS["sub"]["model"]
+
+
+def student_key(teacher, tset, loss):
+    return f"student_{teacher}_{tset}_{loss}"
+
+
+def student_model(teacher, tset, loss):
+    return f"{W}/models/student/{teacher}/{tset}/{loss}/model.pt"
+
+
+# the students of each table (follow-up B tables 2 and 3), by (teacher, set, loss)
+CURATION_STUDENTS = {
+    "curation_table2": [("full", "own", "sl"), ("full", "DU", "hard"), ("full", "DU", "sl")]
+    + [("full", f"{kind}_{t}", loss) for kind in ("DS", "ADS") for t in TC_TASKS for loss in ("hard", "sl")],
+    "curation_table3": [("sub", "DU", "sl")] + [("sub", f"ADS_{t}", "sl") for t in TC_TASKS],
+}
+for _students in CURATION_STUDENTS.values():
+    for _s in _students:
+        MODEL_CHECKPOINTS[student_key(*_s)] = student_model(*_s)
+CURATION_TEACHER_ROWS = {"curation_table2": ["at_GC"], "curation_table3": ["at_GC", "teacher_sub"]}
+
+
+wildcard_constraints:
+    teacher="full|sub",
+    tset=r"DU|(DS|ADS)_[a-z0-9]+",
+    sset=r"own|DU|(DS|ADS)_[a-z0-9]+",
+    loss="hard|sl",
+
+
+def improvement_set(wildcards):
+    return f"{W}/teacher/{wildcards.teacher}/{wildcards.tset}.csv"
+
+
+def teacher_curate_inputs(wildcards):
+    t = TEACHERS[wildcards.teacher]
+    kind, _, task = wildcards.tset.partition("_")
+    named = {"teacher_pairs": t["pairs"], "pool": f"{W}/embed/text/{TEACHER_POOL}.csv"}
+    if kind == "DS":
+        named["labels"] = f"{W}/embed/text/labels_{task}_thisis.csv"
+    else:
+        named.update(audio=f"{W}/teacher/{wildcards.teacher}/audio.csv", clips=f"{W}/meta/va_train.csv",
+                     exclude=TEACHERS["full"]["pairs"])
+    if kind == "ADS":
+        named["ds"] = f"{W}/teacher/{wildcards.teacher}/DS_{task}.csv"
+    return named
+
+
+def teacher_curate_args(wildcards, input):
+    kind = wildcards.tset.partition("_")[0]
+    if kind == "DS":
+        return f"--labels {input.labels}"
+    args = f"--teacher-audio {input.audio} --clips {input.clips} --exclude-pairs {input.exclude}"
+    return args + (f" --ds-pairs {input.ds}" if kind == "ADS" else "")
+
+
+def teacher_threshold(wildcards):
+    return as_json(TC["thresholds"][wildcards.tset.partition("_")[0]])
+
+
+def student_inputs(wildcards):
+    """Init = the teacher; pairs = the improvement set (or the teacher's own pairs for SL alone); replay =
+    the teacher's pairs (the DS set of the same task for ADS; none when training on the teacher's pairs)."""
+    t = TEACHERS[wildcards.teacher]
+    kind, _, task = wildcards.sset.partition("_")
+    named = {"init": t["model"], "text": f"{W}/embed/text/{TEACHER_POOL}.csv", "val": f"{W}/embed/text/audiocaps_val.csv",
+             "fbank": f"{W}/fbank/audioset/index.csv", "stats": f"{W}/fbank/stats.json"}
+    named["pairs"] = t["pairs"] if kind == "own" else f"{W}/teacher/{wildcards.teacher}/{wildcards.sset}.csv"
+    if kind in ("DU", "DS"):
+        named["replay"] = t["pairs"]
+    elif kind == "ADS":
+        named["replay"] = f"{W}/teacher/{wildcards.teacher}/DS_{task}.csv"
+    if wildcards.loss == "sl":
+        named["teacher_audio"] = f"{W}/teacher/{wildcards.teacher}/audio.csv"
+    return named
+
+
+def student_args(wildcards, input):
+    args = ""
+    if "replay" in input.keys():
+        args += f" --replay-pairs {input.replay} --replay-prob {TC['replay_prob']}"
+    if wildcards.loss == "sl":
+        args += f" --soft-label-alpha {TC['soft_label_alpha']} --teacher-audio {input.teacher_audio}"
+    return args
+
+
+def curation_table_inputs(name):
+    models = CURATION_TEACHER_ROWS[name] + [student_key(*s) for s in CURATION_STUDENTS[name]]
+    return [f"{W}/eval/{m}/{t}_zs/metrics.json" for m in models for t in ("esc50", "us8k", "tut17")]
+
+
+rule teacher_subset:
+    input:
+        TEACHERS["full"]["pairs"],
+    output:
+        TEACHERS["sub"]["pairs"],
+    params:
+        fraction=TC["subset_fraction"],
+        seed=TC["subset_seed"],
+        track=track("teacher_subset", fraction=TC["subset_fraction"], seed=TC["subset_seed"]),
+    conda:
+        "../../envs/data.yaml"
+    log:
+        f"{W}/logs/teacher/subset.log",
+    benchmark:
+        f"{W}/benchmarks/teacher/subset.tsv"
+    shell:
+        "vipant teacher-subset --pairs {input} --fraction {params.fraction} --seed {params.seed} --out {output}"
+        " --track-json {params.track:q} > {log} 2>&1"
+
+
+# the subset teacher is trained exactly like at_GC (vip-AnT + AT fine-tuning, at.train), on fewer pairs
+rule teacher_sub:
+    input:
+        init=audio_model(P["at"]["init"]),
+        pairs=TEACHERS["sub"]["pairs"],
+        text=f"{W}/embed/text/{TEACHER_POOL}.csv",
+        val=f"{W}/embed/text/audiocaps_val.csv",
+        fbank=f"{W}/fbank/audioset/index.csv",
+        stats=f"{W}/fbank/stats.json",
+    output:
+        model=TEACHERS["sub"]["model"],
+        history=f"{W}/models/teacher/sub/history.json",
+    params:
+        train=as_json(P["at"]["train"]),
+        frames_length=P["va"]["frames_length"],
+        out=lambda wc, output: os.path.dirname(output.model),
+        track=track("teacher_sub", train=P["at"]["train"], init=P["at"]["init"], fraction=TC["subset_fraction"]),
+    threads: 1
+    resources:
+        gpu=1,
+        mem_mb=16000,
+        runtime=24 * 60,
+    conda:
+        "../../envs/train.yaml"
+    log:
+        f"{W}/logs/teacher/sub_model.log",
+    benchmark:
+        f"{W}/benchmarks/teacher/sub_model.tsv"
+    shell:
+        "OMP_NUM_THREADS={threads} vipant finetune-at --init-model {input.init} --pairs {input.pairs}"
+        " --text {input.text} --val-text {input.val} --fbank-index {input.fbank} --fbank-stats {input.stats}"
+        " --frames-length {params.frames_length} --train-json {params.train:q} --out-dir {params.out}"
+        " --track-json {params.track:q} > {log} 2>&1"
+
+
+# the frozen teacher embeds the in-the-wild audio and its own training clips once
+rule teacher_embed:
+    input:
+        model=lambda wc: TEACHERS[wc.teacher]["model"],
+        pairs=lambda wc: TEACHERS[wc.teacher]["pairs"],
+        clips=f"{W}/meta/va_train.csv",
+        fbank=f"{W}/fbank/audioset/index.csv",
+        stats=f"{W}/fbank/stats.json",
+    output:
+        array=f"{W}/teacher/{{teacher}}/audio.npy",
+        index=f"{W}/teacher/{{teacher}}/audio.csv",
+    params:
+        frames_length=P["va"]["frames_length"],
+        out=lambda wc, output: output.index.removesuffix(".csv"),
+        track=track("teacher_embed"),
+    threads: 1
+    resources:
+        gpu=1,
+        mem_mb=8000,
+        runtime=120,
+    conda:
+        "../../envs/train.yaml"
+    log:
+        f"{W}/logs/teacher/{{teacher}}/embed.log",
+    benchmark:
+        f"{W}/benchmarks/teacher/{{teacher}}/embed.tsv"
+    shell:
+        "OMP_NUM_THREADS={threads} vipant teacher-embed --model {input.model} --clips {input.clips}"
+        " --pairs {input.pairs} --fbank-index {input.fbank} --fbank-stats {input.stats}"
+        " --frames-length {params.frames_length} --out {params.out} --track-json {params.track:q} > {log} 2>&1"
+
+
+rule teacher_curate:
+    input:
+        unpack(teacher_curate_inputs),
+    output:
+        f"{W}/teacher/{{teacher}}/{{tset}}.csv",
+    params:
+        args=teacher_curate_args,
+        threshold=teacher_threshold,
+        track=lambda wc: track("teacher_curate", threshold=TC["thresholds"][wc.tset.partition("_")[0]])(wc),
+    conda:
+        "../../envs/train.yaml"
+    log:
+        f"{W}/logs/teacher/{{teacher}}/{{tset}}.log",
+    benchmark:
+        f"{W}/benchmarks/teacher/{{teacher}}/{{tset}}.tsv"
+    shell:
+        "vipant teacher-curate --set {wildcards.tset} --teacher-pairs {input.teacher_pairs} --pool {input.pool}"
+        " {params.args} --threshold-json {params.threshold:q} --out {output} --track-json {params.track:q} > {log} 2>&1"
+
+
+rule finetune_student:
+    input:
+        unpack(student_inputs),
+    output:
+        model=f"{W}/models/student/{{teacher}}/{{sset}}/{{loss}}/model.pt",
+        history=f"{W}/models/student/{{teacher}}/{{sset}}/{{loss}}/history.json",
+    params:
+        args=student_args,
+        train=as_json(TC["train"]),
+        frames_length=P["va"]["frames_length"],
+        out=lambda wc, output: os.path.dirname(output.model),
+        track=track("finetune_student", train=TC["train"], replay_prob=TC["replay_prob"],
+                    soft_label_alpha=TC["soft_label_alpha"]),
+    threads: 1  # two 1-thread jobs beat one 2-thread job on CPU; profiles raise it for GPUs
+    resources:
+        gpu=1,
+        mem_mb=16000,
+        runtime=24 * 60,
+    conda:
+        "../../envs/train.yaml"
+    log:
+        f"{W}/logs/teacher/{{teacher}}/student_{{sset}}_{{loss}}.log",
+    benchmark:
+        f"{W}/benchmarks/teacher/{{teacher}}/student_{{sset}}_{{loss}}.tsv"
+    shell:
+        "OMP_NUM_THREADS={threads} vipant finetune-at --init-model {input.init} --pairs {input.pairs}"
+        " --text {input.text} --val-text {input.val} --fbank-index {input.fbank} --fbank-stats {input.stats}"
+        " --frames-length {params.frames_length} --train-json {params.train:q} --out-dir {params.out}"
+        "{params.args} --track-json {params.track:q} > {log} 2>&1"
+
+
+rule curation_table2:
+    input:
+        curation_table_inputs("curation_table2"),
+    output:
+        report("results/curation_table2.csv", caption="../report/curation_table2.rst",
+               category="Unsupervised curation (follow-up B)"),
+    conda:
+        "../../envs/data.yaml"
+    log:
+        f"{W}/logs/tables/curation_table2.log",
+    benchmark:
+        f"{W}/benchmarks/tables/curation_table2.tsv"
+    shell:
+        "vipant table --name curation_table2 --out {output} {input} > {log} 2>&1"
+
+
+rule curation_table3:
+    input:
+        curation_table_inputs("curation_table3"),
+    output:
+        report("results/curation_table3.csv", caption="../report/curation_table3.rst",
+               category="Unsupervised curation (follow-up B)"),
+    conda:
+        "../../envs/data.yaml"
+    log:
+        f"{W}/logs/tables/curation_table3.log",
+    benchmark:
+        f"{W}/benchmarks/tables/curation_table3.tsv"
+    shell:
+        "vipant table --name curation_table3 --out {output} {input} > {log} 2>&1"
+
+
+ALL_RESULTS.extend(["results/curation_table2.csv", "results/curation_table3.csv"])
