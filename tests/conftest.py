@@ -30,6 +30,8 @@ TINY_TRAINING = {
     "at": {"init": "vipant", "curations": ["AC", "FC", "VC", "RC", "GL", "GC"],
            "train": {"epochs": 1, "batch_size": 8, "warmup_epochs": 0, "spec_augment": False}},
     "fc": {"generator": "trigram", "n": 50, "seed": 0},
+    # follow-up B: one target task (ESC-50) for DS/ADS, one-epoch students
+    "teacher_curation": {"tasks": ["esc50"], "train": {"epochs": 1, "batch_size": 8, "warmup_epochs": 0}},
     # few-shot scaling: GC@2, GC@4, GC@8 and the full GC set (11 of the tiny world's 12 pairs have features)
     "scaling": {"min_log2": 1, "max_log2": 3, "include_full": True, "seed": 0},
 }

@@ -1,0 +1,87 @@
+# Follow-up B (teacher curation): the teachers, the students each table needs, and the input/argument
+# helpers of the rules in teacher.smk (kept apart from the rules, as snakemake --lint asks).
+TC = P["teacher_curation"]
+TC_TASKS = list(TC["tasks"])
+TEACHER_POOL = CURATION_POOL["GC"]  # the teachers' captions: rows of the AudioCaps training pool
+TEACHERS = {
+    "full": {"model": audio_model("at_GC"), "pairs": f"{W}/curation/GC.csv"},
+    "sub": {"model": f"{W}/models/teacher/sub/model.pt", "pairs": f"{W}/teacher/sub/pairs.csv"},
+}
+MODEL_CHECKPOINTS["teacher_sub"] = TEACHERS["sub"]["model"]
+
+
+def student_key(teacher, tset, loss):
+    return f"student_{teacher}_{tset}_{loss}"
+
+
+def student_model(teacher, tset, loss):
+    return f"{W}/models/student/{teacher}/{tset}/{loss}/model.pt"
+
+
+# the students of each table (follow-up B tables 2 and 3), by (teacher, set, loss)
+CURATION_STUDENTS = {
+    "curation_table2": [("full", "own", "sl"), ("full", "DU", "hard"), ("full", "DU", "sl")]
+    + [("full", f"{kind}_{t}", loss) for kind in ("DS", "ADS") for t in TC_TASKS for loss in ("hard", "sl")],
+    "curation_table3": [("sub", "DU", "sl")] + [("sub", f"ADS_{t}", "sl") for t in TC_TASKS],
+}
+for _students in CURATION_STUDENTS.values():
+    for _s in _students:
+        MODEL_CHECKPOINTS[student_key(*_s)] = student_model(*_s)
+CURATION_TEACHER_ROWS = {"curation_table2": ["at_GC"], "curation_table3": ["at_GC", "teacher_sub"]}
+
+
+def teacher_curate_inputs(wildcards):
+    t = TEACHERS[wildcards.teacher]
+    kind, _, task = wildcards.tset.partition("_")
+    named = {"teacher_pairs": t["pairs"], "pool": f"{W}/embed/text/{TEACHER_POOL}.csv"}
+    if kind == "DS":
+        named["labels"] = f"{W}/embed/text/labels_{task}_thisis.csv"
+    else:
+        named.update(audio=f"{W}/teacher/{wildcards.teacher}/audio.csv", clips=f"{W}/meta/va_train.csv",
+                     exclude=TEACHERS["full"]["pairs"])
+    if kind == "ADS":
+        named["ds"] = f"{W}/teacher/{wildcards.teacher}/DS_{task}.csv"
+    return named
+
+
+def teacher_curate_args(wildcards, input):
+    kind = wildcards.tset.partition("_")[0]
+    if kind == "DS":
+        return f"--labels {input.labels}"
+    args = f"--teacher-audio {input.audio} --clips {input.clips} --exclude-pairs {input.exclude}"
+    return args + (f" --ds-pairs {input.ds}" if kind == "ADS" else "")
+
+
+def teacher_threshold(wildcards):
+    return as_json(TC["thresholds"][wildcards.tset.partition("_")[0]])
+
+
+def student_inputs(wildcards):
+    """Init = the teacher; pairs = the improvement set (or the teacher's own pairs for SL alone); replay =
+    the teacher's pairs (the DS set of the same task for ADS; none when training on the teacher's pairs)."""
+    t = TEACHERS[wildcards.teacher]
+    kind, _, task = wildcards.sset.partition("_")
+    named = {"init": t["model"], "text": f"{W}/embed/text/{TEACHER_POOL}.csv", "val": f"{W}/embed/text/audiocaps_val.csv",
+             "fbank": f"{W}/fbank/audioset/index.csv", "stats": f"{W}/fbank/stats.json"}
+    named["pairs"] = t["pairs"] if kind == "own" else f"{W}/teacher/{wildcards.teacher}/{wildcards.sset}.csv"
+    if kind in ("DU", "DS"):
+        named["replay"] = t["pairs"]
+    elif kind == "ADS":
+        named["replay"] = f"{W}/teacher/{wildcards.teacher}/DS_{task}.csv"
+    if wildcards.loss == "sl":
+        named["teacher_audio"] = f"{W}/teacher/{wildcards.teacher}/audio.csv"
+    return named
+
+
+def student_args(wildcards, input):
+    args = ""
+    if "replay" in input.keys():
+        args += f" --replay-pairs {input.replay} --replay-prob {TC['replay_prob']}"
+    if wildcards.loss == "sl":
+        args += f" --soft-label-alpha {TC['soft_label_alpha']} --teacher-audio {input.teacher_audio}"
+    return args
+
+
+def curation_table_inputs(name):
+    models = CURATION_TEACHER_ROWS[name] + [student_key(*s) for s in CURATION_STUDENTS[name]]
+    return [f"{W}/eval/{m}/{t}_zs/metrics.json" for m in models for t in ("esc50", "us8k", "tut17")]
