@@ -1,6 +1,6 @@
 """A real one-node SLURM cluster and an MLflow tracking server on this machine, for the cluster test.
 
-Opt-in: everything here is skipped unless ``VIPANT_SYSTEM_TESTS=1`` (``.ci/run`` sets it). The
+Opt-in: tests marked ``cluster`` are skipped unless ``VIPANT_SYSTEM_TESTS=1`` (``.ci/run`` sets it). The
 ``slurm_cluster`` fixture
 
 1. installs Debian's ``slurm-wlm`` and ``munge`` with apt-get when their binaries are missing (root only);
@@ -24,6 +24,7 @@ which is how a cluster should track (README, "On a SLURM cluster"), and stops it
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import pwd
@@ -54,6 +55,8 @@ SKIP_REASON = "system test: set VIPANT_SYSTEM_TESTS=1 to start a local SLURM clu
 APT_PACKAGES = ("slurm-wlm", "munge")
 SLURM_BINARIES = ("slurmctld", "slurmd", "sbatch", "squeue", "sinfo", "scontrol", "munged", "munge", "unmunge")
 SEARCH_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/bin", "/sbin", "/bin"])
+# Where SLURM's clients look when SLURM_CONF is unset (Debian's build). See `default_conf_link`.
+DEFAULT_SLURM_CONF = Path("/etc/slurm/slurm.conf")
 MUNGE_KEY = Path("/etc/munge/munge.key")
 MUNGE_RUN_DIR = Path("/run/munge")
 # Fake GPUs on the test node: two, so two GPU jobs can share the 2 cores, as local CPU training would.
@@ -62,12 +65,11 @@ START_TIMEOUT_S = 90
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Skip this directory's tests, with the reason, unless system tests were asked for."""
+    """Skip the tests marked ``cluster``, with the reason, unless system tests were asked for."""
     if SYSTEM_TESTS:
         return
-    here = Path(__file__).parent
     for item in items:
-        if here in Path(item.fspath).parents:
+        if item.get_closest_marker("cluster") is not None:
             item.add_marker(pytest.mark.skip(reason=SKIP_REASON))
 
 
@@ -269,24 +271,46 @@ def node_states(conf: Path, node: str) -> set[str]:
     return set(proc.stdout.split()) if proc.returncode == 0 else set()
 
 
+@contextlib.contextmanager
+def default_conf_link(conf: Path) -> Iterator[None]:
+    """Make the default config path a link to ``conf`` for the cluster's lifetime.
+
+    Inside a job, snakemake-executor-plugin-slurm-jobstep (0.6.1) starts the rule with ``srun`` in an
+    environment stripped of every ``SLURM_*`` variable but the job's ids, SLURM_CONF included; that srun
+    then only finds a config at the default path, as on a real cluster, where it lives there on every node.
+    An existing file that is not our link is never touched: the test fails instead.
+    """
+    if DEFAULT_SLURM_CONF.is_symlink() and not DEFAULT_SLURM_CONF.exists():
+        DEFAULT_SLURM_CONF.unlink()  # dangling link left by a killed test session
+    if DEFAULT_SLURM_CONF.exists() or DEFAULT_SLURM_CONF.is_symlink():
+        pytest.fail(f"{DEFAULT_SLURM_CONF} exists (a real SLURM installation?): not starting a test cluster over it")
+    DEFAULT_SLURM_CONF.parent.mkdir(parents=True, exist_ok=True)
+    DEFAULT_SLURM_CONF.symlink_to(conf)
+    try:
+        yield
+    finally:
+        if DEFAULT_SLURM_CONF.is_symlink() and Path(os.readlink(DEFAULT_SLURM_CONF)) == conf:
+            DEFAULT_SLURM_CONF.unlink()
+
+
 @pytest.fixture(scope="session")
 def slurm_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SlurmCluster]:
     """A running one-node SLURM cluster (see the module docstring); torn down after the session."""
     ensure_packages()
     tmp = tmp_path_factory.mktemp("slurm")
     daemons = Daemons()
-    try:
+    node = socket.gethostname().split(".")[0]
+    conf = write_slurm_conf(tmp, node)
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(default_conf_link(conf))
+        stack.callback(daemons.stop_all)
         ensure_munge(daemons, tmp)
-        node = socket.gethostname().split(".")[0]
-        conf = write_slurm_conf(tmp, node)
         env = {**os.environ, "SLURM_CONF": str(conf)}
         ctld = daemons.start("slurmctld", [_which("slurmctld"), "-D", "-c", "-f", str(conf)], tmp / "slurmctld.out", env=env)
         slurmd = daemons.start("slurmd", [_which("slurmd"), "-D", "-f", str(conf), "-N", node], tmp / "slurmd.out", env=env)
         logs = [tmp / n for n in ("slurmctld.log", "slurmd.log", "slurmctld.out", "slurmd.out")]
         _wait_for(f"node {node} idle in sinfo", lambda: node_states(conf, node) == {"idle"}, START_TIMEOUT_S, logs, [ctld, slurmd])
         yield SlurmCluster(conf=conf, node=node, tmp=tmp)
-    finally:
-        daemons.stop_all()
 
 
 # ---------------------------------------------------------------------------------------------- mlflow
