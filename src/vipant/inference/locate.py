@@ -124,7 +124,7 @@ def resolve_vt(checkpoint: str | os.PathLike[str], state: dict[str, Any], overri
     else:
         what = "it records no VT model,"
     path = _layout_file(checkpoint, "models/vt/model.pt", what, "--vt <vt model.pt>")
-    return Located({"checkpoint": str(path)}, f"workflow layout ({path})")
+    return Located({"checkpoint": str(path)}, "workflow layout")
 
 
 def resolve_stats(checkpoint: str | os.PathLike[str], state: dict[str, Any], override: str | None = None) -> Located:
