@@ -145,3 +145,18 @@ def test_embed_is_deterministic_across_processes(inference_layout, audio_zoo, tm
         arrays.append(np.load(out))
     assert arrays[0].shape == (3, 64)
     assert arrays[0].tobytes() == arrays[1].tobytes()
+
+
+@pytest.mark.parametrize("command", ["classify", "search", "embed"])
+def test_help_has_examples_and_the_length_policy(command, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main([command, "--help"])
+    out = capsys.readouterr().out
+    assert exit_.value.code == 0 and "examples:" in out and f"vipant {command} " in out and "zero-padded" in out
+
+
+def test_building_the_parser_imports_no_torch():
+    """`vipant --help` stays fast: the user commands import torch only when they run."""
+    code = "import sys; from vipant.cli import build_parser; build_parser(); print('torch' in sys.modules)"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.stdout.strip() == "False", proc.stderr
