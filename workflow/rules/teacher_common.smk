@@ -83,5 +83,11 @@ def student_args(wildcards, input):
 
 
 def curation_table_inputs(name):
-    models = CURATION_TEACHER_ROWS[name] + [student_key(*s) for s in CURATION_STUDENTS[name]]
-    return [f"{W}/eval/{m}/{t}_zs/metrics.json" for m in models for t in ("esc50", "us8k", "tut17")]
+    """Every task's metrics of the teachers and the task-agnostic students; a DS/ADS student fills only
+    its own target task's column."""
+    tasks = ("esc50", "us8k", "tut17")
+    cells = [(m, t) for m in CURATION_TEACHER_ROWS[name] for t in tasks]
+    for teacher, sset, loss in CURATION_STUDENTS[name]:
+        own = sset.partition("_")[2]
+        cells += [(student_key(teacher, sset, loss), t) for t in tasks if not own or t == own]
+    return [f"{W}/eval/{m}/{t}_zs/metrics.json" for m, t in cells]
