@@ -1,0 +1,88 @@
+"""``vipant pivotability``: vip-AnT appendix F's two-step probe for one model on AudioCaps test (one
+``metrics.json``); ``vipant figure10``: the curves of several models from those files (PNG + CSV)."""
+
+from __future__ import annotations
+
+import logging
+
+from vipant.commands.common import tracked
+
+log = logging.getLogger(__name__)
+
+TASK = "audiocaps_pivotability"
+
+
+def aligned_triplets(audio, frames, captions, eval_frame: int):
+    """Clips with audio, frame and captions, row-aligned: (clip ids, audio, image, caption rows, caption_clip).
+
+    ``audio`` is an embedding table of the model's g_A (or the string "frames": OracleAV-CLIP, the clip's
+    own frame stands in for its audio); ``frames`` holds the 4 frame embeddings per clip.
+    """
+    import numpy as np
+
+    cap_ids = captions.keys["clip_id"]
+    have = set(frames.keys["clip_id"])
+    if audio != "frames":
+        have &= set(audio.keys["clip_id"])
+    clip_ids = [c for c in dict.fromkeys(cap_ids) if c in have]
+    if len(clip_ids) < 2:
+        raise ValueError(f"pivotability needs at least 2 test clips with audio, frames and captions; found {len(clip_ids)}")
+    dropped = cap_ids.nunique() - len(clip_ids)
+    if dropped:
+        log.warning("%d of %d captioned test clips lack audio embeddings or frames and are left out", dropped,
+                    cap_ids.nunique())
+    image = frames.tensor(frames.rows("clip_id", clip_ids))[:, eval_frame]
+    sound = image if audio == "frames" else audio.tensor(audio.rows("clip_id", clip_ids))
+    position = {c: i for i, c in enumerate(clip_ids)}
+    rows = np.flatnonzero(cap_ids.isin(position).to_numpy())
+    caption_clip = np.array([position[c] for c in cap_ids.iloc[rows]])
+    return clip_ids, sound, image, rows, caption_clip
+
+
+def run(args) -> None:
+    from vipant.curation.curate import EVAL_FRAME
+    from vipant.embed.table import EmbeddingTable
+    from vipant.evaluate.pivotability import pivotability_metrics
+    from vipant.tables import write_metrics
+
+    ks = [int(k) for k in args.ks.split(",")]
+    with tracked(args.track_json, model=args.model_name, ks=args.ks, n_captions=args.n_captions) as mlrun:
+        audio = "frames" if args.audio == "frames" else EmbeddingTable.load(args.audio)
+        captions = EmbeddingTable.load(args.captions)
+        clip_ids, sound, image, rows, caption_clip = aligned_triplets(audio, EmbeddingTable.load(args.frames), captions,
+                                                                      EVAL_FRAME)
+        metrics, chance = pivotability_metrics(sound, image, captions.tensor(rows), caption_clip, ks,
+                                               n_captions=args.n_captions)
+        write_metrics(args.out, args.model_name, TASK, metrics, chance, len(clip_ids))
+        mlrun.log_metrics(metrics)
+    log.info("%s: %s", args.model_name, ", ".join(f"{k}={v:.3f}" for k, v in metrics.items() if k.startswith("pivotability@")))
+
+
+def figure10(args) -> None:
+    from vipant.analysis.figure10 import figure10_data, plot_figure10
+    from vipant.atomic import write_csv
+    from vipant.tables import load_records
+
+    data = figure10_data(load_records(args.metrics))
+    write_csv(args.out_csv, data)
+    plot_figure10(data, args.out_png)
+    log.info("wrote %s and %s (%d models)", args.out_png, args.out_csv, data["model"].nunique())
+
+
+def add_parsers(sub) -> None:
+    p = sub.add_parser("pivotability", help="tri-modal pivotability curve of one model on AudioCaps test (appendix F)")
+    p.add_argument("--model-name", required=True, help="row key, e.g. vipant, at_RC, at_GC, oracle_av_clip")
+    p.add_argument("--audio", required=True, help="the model's cached audio embeddings of the test clips, or 'frames'")
+    p.add_argument("--frames", required=True, help="frame embedding table (the 2nd frame is each clip's image)")
+    p.add_argument("--captions", required=True, help="embedding table of the test captions (with clip_id)")
+    p.add_argument("--ks", required=True, help="comma-separated numbers of retrieved images")
+    p.add_argument("--n-captions", type=int, default=5, help="captions retrieved per image")
+    p.add_argument("--out", required=True, help="metrics.json to write")
+    p.add_argument("--track-json")
+    p.set_defaults(func=run)
+
+    p = sub.add_parser("figure10", help="vip-AnT figure 10 (pivotability vs. k) from pivotability metrics.json files")
+    p.add_argument("--out-png", required=True)
+    p.add_argument("--out-csv", required=True)
+    p.add_argument("metrics", nargs="+")
+    p.set_defaults(func=figure10)
