@@ -34,6 +34,12 @@ TINY_TRAINING = {
     "teacher_curation": {"tasks": ["esc50"], "train": {"epochs": 1, "batch_size": 8, "warmup_epochs": 0}},
     # few-shot scaling: GC@2, GC@4, GC@8 and the full GC set (11 of the tiny world's 12 pairs have features)
     "scaling": {"min_log2": 1, "max_log2": 3, "include_full": True, "seed": 0},
+    # vip-AnT appendices: VAT on GC only; pivotability of vip-AnT, +AT w/ GC and the frame-as-query oracle
+    "appendix": {"vat": {"curations": ["GC"]},
+                 "probe": {"models": ["init_random", "init_clip", "vipant"],
+                           "train": {"epochs": 30, "batch_size": 50, "lr": 0.001, "weight_decay": 1.0e-4, "seed": 0}},
+                 "pivotability": {"models": ["vipant", "at_GC", "oracle_av_clip"], "ks": [1, 2, 3, 5, 10],
+                                  "captions_per_image": 5}},
 }
 
 

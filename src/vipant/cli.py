@@ -196,6 +196,10 @@ def build_parser() -> argparse.ArgumentParser:
     tables.add_parser(sub)
     from vipant.commands import teacher; teacher.add_parsers(sub)  # follow-up B: teacher-driven curation
     from vipant.commands import user; user.add_parsers(sub)  # classify / search / embed on your own audio
+    from vipant.commands import init_audio; init_audio.add_parser(sub)  # vip-AnT appendix C: untrained g_A
+    from vipant.commands import embed_audio; embed_audio.add_parser(sub)  # cached g_A embeddings of clip sets
+    from vipant.commands import linear_probe; linear_probe.add_parser(sub)  # vip-AnT appendix C: table 7
+    from vipant.commands import pivotability; pivotability.add_parsers(sub)  # vip-AnT appendix F: figure 10
 
     p = sub.add_parser("bench", help="print throughput figures")
     p.add_argument("what", choices=["data", "train"])
