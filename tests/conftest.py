@@ -32,6 +32,10 @@ TINY_TRAINING = {
     "fc": {"generator": "trigram", "n": 50, "seed": 0},
     # follow-up B: one target task (ESC-50) for DS/ADS, one-epoch students
     "teacher_curation": {"tasks": ["esc50"], "train": {"epochs": 1, "batch_size": 8, "warmup_epochs": 0}},
+    # follow-up A: three frame-matching variants × two seeds (enough for a std)
+    "temporal": {"seeds": [0, 1], "variants": [{"name": "random", "match": "random"},
+                                               {"name": "nearest5", "match": "nearest@1"},
+                                               {"name": "multiframe", "match": "multiframe"}]},
     # few-shot scaling: GC@2, GC@4, GC@8 and the full GC set (11 of the tiny world's 12 pairs have features)
     "scaling": {"min_log2": 1, "max_log2": 3, "include_full": True, "seed": 0},
     # vip-AnT appendices: VAT on GC only; pivotability of vip-AnT, +AT w/ GC and the frame-as-query oracle

@@ -28,16 +28,17 @@ wildcard_constraints:
     va=r"[a-z0-9_@]+",
 
 
-# Never run two GPU jobs on one GPU: the `gpu` resource is capped at the number of visible devices
-# (at least 1, so CPU-only machines still run training jobs one at a time). `--resources gpu=N` on the
-# command line or in a profile wins.
+# Never run two GPU jobs on one GPU: the `gpu` resource is capped at the number of visible devices. On a
+# CPU-only machine it is the number of cores instead, so 1-thread training jobs run side by side (two
+# 1-thread jobs beat one 2-thread job). `--resources gpu=N` on the command line or in a profile wins.
 def _visible_gpus():
     try:
         import torch
 
-        return max(torch.cuda.device_count(), 1)
+        count = torch.cuda.device_count()
     except Exception:
-        return 1
+        count = 0
+    return count if count > 0 else max(int(workflow.cores or 1), 1)
 
 
 if "gpu" not in workflow.global_resources:
