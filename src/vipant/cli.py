@@ -195,6 +195,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_parser(sub)
     tables.add_parser(sub)
     from vipant.commands import teacher; teacher.add_parsers(sub)  # follow-up B: teacher-driven curation
+    from vipant.commands import analysis
+
+    analysis.add_parsers(sub)  # few-shot scaling (figure 7) and figure 5
     from vipant.commands import user; user.add_parsers(sub)  # classify / search / embed on your own audio
     from vipant.commands import init_audio; init_audio.add_parser(sub)  # vip-AnT appendix C: untrained g_A
     from vipant.commands import embed_audio; embed_audio.add_parser(sub)  # cached g_A embeddings of clip sets

@@ -39,6 +39,17 @@ def run_curate(args) -> None:
             pairs = curate.random_captions(clips, len(texts), texts, seed=args.seed)
         elif args.name == "GC":
             pairs = curate.gold_captions(_audiocaps_train(args.audiocaps_train), texts)
+        elif curate.gold_subset_size(args.name) is not None:  # GC@N (few-shot scaling)
+            from vipant.features.store import FbankStore
+
+            if not args.fbank_index:
+                raise ValueError(f"{args.name}: --fbank-index is required (only clips with features are drawn)")
+            gold = curate.gold_captions(_audiocaps_train(args.audiocaps_train), texts)
+            try:
+                pairs = curate.gold_subset(gold, curate.gold_subset_size(args.name),
+                                           FbankStore(args.fbank_index).clip_ids, seed=args.seed)
+            except ValueError as exc:
+                raise ValueError(f"{args.audiocaps_train} with {args.fbank_index}: {exc}") from exc
         elif args.name == "GL":
             clips = _audiocaps_train(args.audiocaps_train)["clip_id"].drop_duplicates().tolist()
             yt = pd.read_csv(args.youtube_clips, dtype=str, keep_default_na=False)
@@ -78,13 +89,14 @@ def run_free_captions(args) -> None:
 
 def add_parsers(sub) -> None:
     p = sub.add_parser("curate", help="build one curated audio-text pair list (AC, FC, VC, RC, GL, GC)")
-    p.add_argument("--name", required=True, choices=CURATIONS)
+    p.add_argument("--name", required=True, help=f"one of {', '.join(CURATIONS)}, or GC@N (N gold pairs)")
     p.add_argument("--raw-pool", required=True, help="the text pool the pairs point into")
     p.add_argument("--prompted", help="AC/FC/VC: embedding table of the prompted pool")
     p.add_argument("--frames", help="AC/FC/VC: frame embedding table")
     p.add_argument("--train-clips", help="AC/FC/VC: clips to caption (va_train.csv)")
     p.add_argument("--audiocaps-train", help="RC/GL/GC: AudioCaps train.csv")
     p.add_argument("--youtube-clips", help="GL: youtube_clips.csv with AudioSet labels")
+    p.add_argument("--fbank-index", help="GC@N: FBANK index of AudioSet (pairs are drawn among clips with features)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True)
     p.add_argument("--track-json")

@@ -25,8 +25,14 @@ def run(args) -> None:
     store = FbankStore(args.fbank_index, FbankStats.load(args.fbank_stats), length=args.frames_length)
     clips = pd.read_csv(args.train_clips, dtype=str, keep_default_na=False)["clip_id"].tolist()
     val = pd.read_csv(args.val_clips, dtype=str, keep_default_na=False)["clip_id"].tolist()[: args.max_val]
+    labels = None
+    if args.val_labels:  # AudioSet label sets of the held-out clips: figure 5's precision/recall
+        meta = pd.read_csv(args.val_labels, dtype=str, keep_default_na=False)
+        if not {"clip_id", "labels"} <= set(meta.columns):
+            raise ValueError(f"{args.val_labels}: needs columns clip_id and labels, has {list(meta.columns)}")
+        labels = {c: frozenset(m for m in ls.split(",") if m) for c, ls in zip(meta["clip_id"], meta["labels"])}
     task = VAPretrainTask(store, EmbeddingTable.load(args.frames), clips, match=args.match, val_ids=val,
-                          frames_length=args.frames_length)
+                          frames_length=args.frames_length, val_labels=labels)
     vt, _, vt_config = load_vt(vt_spec(args.vt_json))
     encoder = AudioEncoder(vt.visual, init=args.init, frames=args.frames_length)
     del vt  # only its image tower's weights were needed, and they are copied
@@ -34,7 +40,8 @@ def run(args) -> None:
     out = Path(args.out_dir)
     with tracked(args.track_json, train=train_cfg, init=args.init, match=args.match, n_train=len(task)) as mlrun:
         identity = {"init": args.init, "match": args.match, "vt": args.vt_json, "frames_length": args.frames_length,
-                    "inputs": [args.fbank_index, args.frames, args.train_clips, args.val_clips]}
+                    "inputs": [args.fbank_index, args.frames, args.train_clips, args.val_clips],
+                    "val_labels": args.val_labels}  # the history's label-set metrics depend on it
         history = train(encoder, task, cfg, out, identity=identity, on_epoch=lambda e, m: mlrun.log_metrics(m, step=e))
         mlrun.log_metrics({f"final_{k}": v for k, v in history[-1].items() if k != "epoch"})
     write_history(out / "history.json", history)
@@ -52,6 +59,7 @@ def add_parser(sub) -> None:
     p.add_argument("--train-clips", required=True, help="CSV with clip_id (va_train.csv)")
     p.add_argument("--val-clips", required=True, help="CSV with clip_id (held-out AudioSet eval clips)")
     p.add_argument("--max-val", type=int, default=1000)
+    p.add_argument("--val-labels", help="CSV with clip_id, labels (youtube_clips.csv): label-set precision/recall")
     p.add_argument("--init", choices=["clip", "random"], default="clip")
     p.add_argument("--match", default="random", help="random | nearest@N | multiframe")
     p.add_argument("--frames-length", type=int, default=1000)

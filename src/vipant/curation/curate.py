@@ -5,13 +5,15 @@
   (cached), and the most similar caption of the prompted pool is paired with the clip's audio;
 * RC — each AudioCaps training clip gets a random AudioCaps training caption (lower bound);
 * GL — each AudioCaps training clip paired with each of its AudioSet label names (few-shot, gold);
-* GC — AudioCaps training clips with their gold captions (upper bound).
+* GC — AudioCaps training clips with their gold captions (upper bound);
+* GC@N — N of those gold pairs, sampled with a fixed seed (few-shot scaling, figure 7).
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Sequence
+import re
+from typing import Collection, Sequence
 
 import numpy as np
 import pandas as pd
@@ -64,3 +66,27 @@ def gold_labels(clip_ids: Sequence[str], clip_labels: dict[str, Sequence[str]], 
     rows = [r for _, r in pairs]
     return pd.DataFrame({"clip_id": [c for c, _ in pairs], "text_row": rows, "text": [raw_texts[r] for r in rows],
                          "score": np.nan})
+
+
+GOLD_SUBSET = re.compile(r"^GC@(?P<n>[1-9]\d*)$")
+
+
+def gold_subset_size(name: str) -> int | None:
+    """N of a ``GC@N`` curation name, None for any other name."""
+    m = GOLD_SUBSET.match(name)
+    return int(m["n"]) if m else None
+
+
+def gold_subset(gold: pd.DataFrame, n: int, have_features: Collection[str], seed: int = 0) -> pd.DataFrame:
+    """GC@N: N gold pairs drawn with ``seed`` from the pairs whose clip has FBANK features.
+
+    Only trainable pairs are eligible, so N is exactly the number of pairs the fine-tuning sees. The draw
+    is the first N of one seeded permutation of the eligible pairs, so the sets are nested: GC@2^k holds
+    GC@2^(k-1), and a point on the scaling curve differs from the previous one only by added pairs.
+    """
+    eligible = gold[gold["clip_id"].isin(set(have_features))].reset_index(drop=True)
+    if n > len(eligible):
+        raise ValueError(f"GC@{n}: only {len(eligible)} of {len(gold)} gold pairs have FBANK features; "
+                         f"lower scaling.max_log2 in config.yaml")
+    order = np.random.default_rng(seed).permutation(len(eligible))
+    return eligible.iloc[np.sort(order[:n])].reset_index(drop=True)

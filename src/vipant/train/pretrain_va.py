@@ -5,7 +5,7 @@ image encoder; validation is audio↔image retrieval on held-out clips with thei
 from __future__ import annotations
 
 import logging
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -20,6 +20,32 @@ log = logging.getLogger(__name__)
 EVAL_FRAME = 1  # vip-AnT evaluates with the 2nd of the 4 frames
 
 
+def label_set_retrieval(sim: torch.Tensor, label_sets: Sequence[frozenset[str]], ks: Sequence[int] = (1, 5, 10),
+                        prefix: str = "val_i2a_labelset") -> dict[str, float]:
+    """Precision@k and recall@k (%) of ``sim``'s rows as queries, where a candidate is relevant when its label
+    set equals the query's (SPEC 6, vip-AnT figure 5): retrieving *a* clip of the same sounds counts, not only
+    the query's own clip. Ties are broken against the model, as in :mod:`vipant.evaluate.metrics`. Chance
+    levels (random ranking) come with them: precision = mean share of relevant clips, recall@k = k / n."""
+    n = sim.shape[1]
+    if sim.shape[0] != len(label_sets) or n != len(label_sets):
+        raise ValueError(f"similarity {tuple(sim.shape)} does not match {len(label_sets)} label sets")
+    codes = {s: i for i, s in enumerate(dict.fromkeys(label_sets))}
+    code = np.array([codes[s] for s in label_sets])
+    relevant = code[:, None] == code[None, :]
+    scores = sim.detach().float().cpu().numpy()
+    order = np.lexsort((relevant, -scores), axis=-1)  # by score, non-relevant first among equal scores
+    ranked = np.take_along_axis(relevant, order, axis=1)
+    n_relevant = relevant.sum(axis=1)
+    out: dict[str, float] = {}
+    for k in (k for k in ks if k <= n):
+        hits = ranked[:, :k].sum(axis=1)
+        out[f"{prefix}_P@{k}"] = float((hits / k).mean() * 100)
+        out[f"{prefix}_R@{k}"] = float((hits / n_relevant).mean() * 100)
+        out[f"{prefix}_chance_P@{k}"] = float((n_relevant / n).mean() * 100)
+        out[f"{prefix}_chance_R@{k}"] = 100.0 * k / n
+    return out
+
+
 def recall_at(sim: torch.Tensor, k: int) -> float:
     """R@k (%) of row i's gold being column i; ties count against the query (pessimistic)."""
     gold = sim.diagonal()[:, None]
@@ -31,7 +57,8 @@ class VAPretrainTask:
     """AudioSet clips with FBANK features and frame embeddings."""
 
     def __init__(self, store: FbankStore, frames: EmbeddingTable, clip_ids: Sequence[str], *, match: str = "random",
-                 val_ids: Sequence[str] = (), frames_length: int = 1000, val_batch: int = 64):
+                 val_ids: Sequence[str] = (), frames_length: int = 1000, val_batch: int = 64,
+                 val_labels: Mapping[str, frozenset[str]] | None = None):
         have = set(frames.keys["clip_id"])
         self.clip_ids = [c for c in clip_ids if c in store and c in have]
         dropped = len(clip_ids) - len(self.clip_ids)
@@ -46,6 +73,7 @@ class VAPretrainTask:
         self.segments = self.match.segments(self.n_frames)
         self.val_ids = [c for c in val_ids if c in store and c in have]
         self.val_batch = val_batch
+        self.val_labels = val_labels  # clip -> AudioSet label set, for label-set precision/recall (figure 5)
         self.epoch = 0
         self.choice = torch.zeros(len(self.clip_ids), dtype=torch.long)
 
@@ -78,6 +106,9 @@ class VAPretrainTask:
         images = self.frames.tensor(self.frames.rows("clip_id", self.val_ids))[:, EVAL_FRAME]
         sim = a @ F.normalize(images, dim=-1).T
         n = len(self.val_ids)
-        return {"val_a2i_R@1": recall_at(sim, 1), "val_a2i_R@5": recall_at(sim, 5),
-                "val_i2a_R@1": recall_at(sim.T, 1), "val_i2a_R@5": recall_at(sim.T, 5),
-                "val_chance_R@1": 100.0 / n, "val_chance_R@5": 100.0 * min(5, n) / n}
+        metrics = {"val_a2i_R@1": recall_at(sim, 1), "val_a2i_R@5": recall_at(sim, 5),
+                   "val_i2a_R@1": recall_at(sim.T, 1), "val_i2a_R@5": recall_at(sim.T, 5),
+                   "val_chance_R@1": 100.0 / n, "val_chance_R@5": 100.0 * min(5, n) / n}
+        if self.val_labels is not None:
+            metrics.update(label_set_retrieval(sim.T, [self.val_labels.get(c, frozenset()) for c in self.val_ids]))
+        return metrics

@@ -1,0 +1,80 @@
+import numpy as np
+import pandas as pd
+
+from vipant.analysis.figures import X_LABEL, figure5, figure7, save_figure
+from vipant.analysis.scaling import METRICS, summarise
+
+
+def _table(slope: float) -> pd.DataFrame:
+    rows = []
+    for k in range(1, 6):
+        row = {"model": f"at_GC@{2 ** k}", "N": 2 ** k, "log2_N": float(k)}
+        for i, m in enumerate(METRICS):
+            row[m.column] = 20.0 + i + slope * k + (0.3 if k % 2 else -0.3)
+            row[f"{m.column}_chance"] = 5.0
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _legend(ax) -> list[str]:
+    return [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def _png_ok(path) -> None:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
+
+
+def test_figure7_has_labelled_axes_fits_and_the_extrapolation(tmp_path):
+    table = _table(slope=4.0)
+    summary = summarise(table, target=81.0, paper_log2_n=21.0)
+    fig = figure7(table, summary)
+    ax_a, ax_b = fig.axes
+    assert ax_a.get_xlabel() == X_LABEL == ax_b.get_xlabel()
+    assert ax_a.get_ylabel() == "R@1 (%)" and ax_b.get_ylabel() == "accuracy (%)"
+    legend_b = _legend(ax_b)
+    assert "ESC-50 zero-shot accuracy" in legend_b and "US8K zero-shot accuracy" in legend_b
+    assert any(t.startswith("ESC-50 human accuracy (81") for t in legend_b)
+    assert any("paper's estimate: log2 N ≈ 21" in t for t in legend_b)
+    assert any(t.startswith("ours: log2 N* = ") for t in legend_b)
+    assert any(t.startswith("fit: ") for t in _legend(ax_a))
+    assert ax_b.get_xlim()[1] >= 21  # the paper's estimate is on the axes
+    notes = [t.get_text() for t in ax_b.texts]
+    assert any("log2 N* =" in t for t in notes)
+    out = tmp_path / "figure7.png"
+    save_figure(fig, out)
+    _png_ok(out)
+
+
+def test_figure7_says_so_when_there_is_no_extrapolation(tmp_path):
+    table = _table(slope=-1.0)
+    summary = summarise(table, target=81.0, paper_log2_n=21.0)
+    fig = figure7(table, summary)
+    ax_b = fig.axes[1]
+    assert not any(t.startswith("ours: log2 N*") for t in _legend(ax_b))
+    assert any("no extrapolation" in t.get_text() for t in ax_b.texts)
+    save_figure(fig, tmp_path / "f.png")
+    _png_ok(tmp_path / "f.png")
+
+
+def _curve(offset: float) -> pd.DataFrame:
+    rows = []
+    for epoch in range(4):
+        for kind in ("P", "R"):
+            for k in (1, 5):
+                rows.append({"epoch": epoch, "kind": kind, "k": k, "value": offset + 5 * epoch + k, "chance": 3.0})
+    return pd.DataFrame(rows)
+
+
+def test_figure5_plots_both_inits_per_epoch(tmp_path):
+    fig = figure5({"CLIP init": _curve(10.0), "random init": _curve(0.0)})
+    ax_p, ax_r = fig.axes
+    assert ax_p.get_xlabel() == "VA pretraining epoch"
+    assert ax_p.get_ylabel() == "image→audio precision@k (%)" and ax_r.get_ylabel() == "image→audio recall@k (%)"
+    legend = _legend(ax_p)
+    assert {"CLIP init, precision@1", "random init, precision@5", "chance, precision@1"} <= set(legend)
+    line = next(li for li in ax_p.get_lines() if li.get_label() == "CLIP init, precision@5")
+    assert np.array_equal(line.get_xdata(), [1, 2, 3, 4])  # epochs shown 1-based
+    out = tmp_path / "figure5.png"
+    save_figure(fig, out)
+    _png_ok(out)

@@ -1,0 +1,130 @@
+# The rest of vip-AnT (built by `all_results`, not by `make demo`):
+# - few-shot scaling (§4.2, figure 7): GC@N = N gold pairs (curate) -> at_GC@N (finetune_at) -> evaluate
+#   -> results/scaling.csv + scaling.json (log-linear fits, ESC-50 human-parity extrapolation) -> figure7.png;
+# - Table 8 (appendix D): Clotho retrieval with 10 s inputs beside Table 3's 18 s -> results/table8.csv;
+# - figure 5: image->audio label-set precision/recall per VA pretraining epoch, CLIP vs random init.
+import shlex
+
+SCALING = P["scaling"]
+SCALING_CURATIONS = [f"GC@{2 ** k}" for k in range(SCALING["min_log2"], SCALING["max_log2"] + 1)]
+CURATION_POOL.update({c: CURATION_POOL["GC"] for c in SCALING_CURATIONS})
+SCALING_MODELS = [f"at_{c}" for c in SCALING_CURATIONS] + (["at_GC"] if SCALING["include_full"] else [])
+SCALING_TASKS = ["audiocaps_retrieval", "esc50_zs", "us8k_zs"]
+SCALING_REFERENCE = P["at"]["init"]  # the model every GC@N starts from: the N = 0 row (not fitted)
+TABLE8_FRAMES = {**P["eval"]["frames"], "clotho_10s_retrieval": P["table8"]["short_frames"]}
+FIGURE5_MODELS = {"CLIP init (vip-AnT)": "vipant", "random init (VA-Rand)": "va_rand"}
+
+ALL_RESULTS.extend(["results/scaling.csv", "results/figure7.png", "results/table8.csv", "results/figure5.png"])
+
+
+rule scaling:
+    input:
+        metrics=[f"{W}/eval/{m}/{t}/metrics.json" for m in [SCALING_REFERENCE, *SCALING_MODELS] for t in SCALING_TASKS],
+        pairs=[f"{W}/curation/{m.removeprefix('at_')}.csv" for m in SCALING_MODELS],
+        fbank=f"{W}/fbank/audioset/index.csv",
+    output:
+        csv=report("results/scaling.csv", caption="../report/scaling.rst", category="vip-AnT"),
+        json="results/scaling.json",
+    params:
+        pairs=lambda wc, input: " ".join(f"{m}={p}" for m, p in zip(SCALING_MODELS, input.pairs)),
+        zero=SCALING_REFERENCE,
+        track=track("scaling", scaling=SCALING),
+    conda:
+        "../../envs/train.yaml"
+    log:
+        f"{W}/logs/analysis/scaling.log",
+    benchmark:
+        f"{W}/benchmarks/analysis/scaling.tsv"
+    shell:
+        "vipant scaling --pairs {params.pairs} --zero-pair-models {params.zero} --fbank-index {input.fbank}"
+        " --metrics {input.metrics} --out-csv {output.csv} --out-json {output.json}"
+        " --track-json {params.track:q} > {log} 2>&1"
+
+
+rule figure7:
+    input:
+        csv="results/scaling.csv",
+        json="results/scaling.json",
+    output:
+        report("results/figure7.png", caption="../report/figure7.rst", category="vip-AnT"),
+    params:
+        track=track("figure7"),
+    conda:
+        "../../envs/train.yaml"
+    log:
+        f"{W}/logs/analysis/figure7.log",
+    benchmark:
+        f"{W}/benchmarks/analysis/figure7.tsv"
+    shell:
+        "vipant figure7 --scaling-csv {input.csv} --scaling-json {input.json} --out {output}"
+        " --track-json {params.track:q} > {log} 2>&1"
+
+
+def clotho_10s_inputs(wildcards):
+    """Clotho evaluation captions and FBANK, under the task name the evaluate command looks up."""
+    named = eval_inputs(["clotho_retrieval"])
+    named["captions_clotho_10s_retrieval"] = named.pop("captions_clotho_retrieval")
+    return {**named, "model": audio_model(wildcards.model)}
+
+
+# One job per model, like `evaluate`: the 10 s half of Table 8 (the 18 s half is `evaluate`'s clotho_retrieval).
+rule evaluate_clotho_10s:
+    wildcard_constraints:
+        model=r"(?!oracle_av_clip)[A-Za-z0-9_@]+",
+    input:
+        unpack(clotho_10s_inputs),
+    output:
+        f"{W}/eval/{{model}}/clotho_10s_retrieval/metrics.json",
+    params:
+        inputs=evaluate_named,
+        frames=as_json(TABLE8_FRAMES),
+        out=lambda wc, output: os.path.dirname(os.path.dirname(output[0])),
+        track=track("evaluate_clotho_10s", frames=TABLE8_FRAMES["clotho_10s_retrieval"]),
+    threads: 1
+    resources:
+        gpu=1,
+        mem_mb=8000,
+        runtime=60,
+    conda:
+        "../../envs/train.yaml"
+    log:
+        f"{W}/logs/evaluate_clotho_10s/{{model}}.log",
+    benchmark:
+        f"{W}/benchmarks/evaluate_clotho_10s/{{model}}.tsv"
+    shell:
+        "OMP_NUM_THREADS={threads} vipant evaluate --model-name {wildcards.model} --model {input.model}"
+        " --tasks clotho_10s_retrieval --inputs-json {params.inputs:q} --frames-json {params.frames:q}"
+        " --out-dir {params.out} --track-json {params.track:q} > {log} 2>&1"
+
+
+rule table8:
+    input:
+        [f"{W}/eval/{m}/{t}/metrics.json" for m in TABLE3_MODELS for t in ("clotho_10s_retrieval", "clotho_retrieval")],
+    output:
+        report("results/table8.csv", caption="../report/table8.rst", category="vip-AnT"),
+    conda:
+        "../../envs/data.yaml"
+    log:
+        f"{W}/logs/tables/table8.log",
+    benchmark:
+        f"{W}/benchmarks/tables/table8.tsv"
+    shell:
+        "vipant table --name table8 --out {output} {input} > {log} 2>&1"
+
+
+rule figure5:
+    input:
+        [f"{W}/models/va/{m}/history.json" for m in FIGURE5_MODELS.values()],
+    output:
+        report("results/figure5.png", caption="../report/figure5.rst", category="vip-AnT"),
+    params:
+        histories=lambda wc, input: " ".join(shlex.quote(f"{label}={path}") for label, path in zip(FIGURE5_MODELS, input)),
+        track=track("figure5"),
+    conda:
+        "../../envs/train.yaml"
+    log:
+        f"{W}/logs/analysis/figure5.log",
+    benchmark:
+        f"{W}/benchmarks/analysis/figure5.tsv"
+    shell:
+        "vipant figure5 --history {params.histories} --out {output} --track-json {params.track:q} > {log} 2>&1"
