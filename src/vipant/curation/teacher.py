@@ -31,7 +31,7 @@ import torch.nn.functional as F
 log = logging.getLogger(__name__)
 
 QUANTILE_SAMPLE = 4_000_000  # most cosines a quantile threshold is computed from
-CHUNK = 4096  # clips per similarity block
+CHUNK = 1024  # clips per similarity block (1024 x 50k captions = 200 MB of float32)
 
 
 @dataclass(frozen=True)
