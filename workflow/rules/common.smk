@@ -195,3 +195,11 @@ def evaluate_inputs(wildcards):
 
 def evaluate_named(wildcards, input):
     return as_json({k: v for k, v in input.items() if k != "model"})
+
+
+def clotho_10s_inputs(wildcards):
+    """vip-AnT Table 8's 10 s Clotho task (scaling.smk): Clotho evaluation captions and FBANK, under the task
+    name the evaluate command looks up, and the model's checkpoint."""
+    named = eval_inputs(["clotho_retrieval"])
+    named["captions_clotho_10s_retrieval"] = named.pop("captions_clotho_retrieval")
+    return {**named, "model": audio_model(wildcards.model)}

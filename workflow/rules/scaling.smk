@@ -60,13 +60,6 @@ rule figure7:
         " --track-json {params.track:q} > {log} 2>&1"
 
 
-def clotho_10s_inputs(wildcards):
-    """Clotho evaluation captions and FBANK, under the task name the evaluate command looks up."""
-    named = eval_inputs(["clotho_retrieval"])
-    named["captions_clotho_10s_retrieval"] = named.pop("captions_clotho_retrieval")
-    return {**named, "model": audio_model(wildcards.model)}
-
-
 # One job per model, like `evaluate`: the 10 s half of Table 8 (the 18 s half is `evaluate`'s clotho_retrieval).
 rule evaluate_clotho_10s:
     wildcard_constraints:
