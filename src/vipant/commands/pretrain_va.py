@@ -14,6 +14,7 @@ log = logging.getLogger(__name__)
 
 def run(args) -> None:
     import pandas as pd
+    import torch
     from vipant.embed.table import EmbeddingTable
     from vipant.features.store import FbankStats, FbankStore
     from vipant.models.audio_encoder import AudioEncoder, save_audio_model
@@ -34,6 +35,7 @@ def run(args) -> None:
     task = VAPretrainTask(store, EmbeddingTable.load(args.frames), clips, match=args.match, val_ids=val,
                           frames_length=args.frames_length, val_labels=labels)
     vt, _, vt_config = load_vt(vt_spec(args.vt_json))
+    torch.manual_seed(cfg.seed)  # VA-Rand's random init draws from the global RNG: same seed, same weights
     encoder = AudioEncoder(vt.visual, init=args.init, frames=args.frames_length)
     del vt  # only its image tower's weights were needed, and they are copied
     log.info("VA pretraining (%s init, %s matching): %s", args.init, args.match, steps_summary(len(task), cfg))
