@@ -78,3 +78,15 @@ def test_figure5_plots_both_inits_per_epoch(tmp_path):
     out = tmp_path / "figure5.png"
     save_figure(fig, out)
     _png_ok(out)
+
+
+def test_figure7_writes_out_a_crossing_beyond_the_axes(tmp_path):
+    table = _table(slope=0.5)  # 81 % is reached only ~120 doublings away
+    summary = summarise(table, target=81.0, paper_log2_n=21.0)
+    assert summary["extrapolation"]["log2_n"] > 40
+    fig = figure7(table, summary)
+    ax_b = fig.axes[1]
+    assert not any(t.startswith("ours: log2 N*") for t in _legend(ax_b))  # not drawn ...
+    assert any("log2 N* =" in t.get_text() for t in ax_b.texts)  # ... but written
+    assert ax_b.get_xlim()[1] < 40
+    save_figure(fig, tmp_path / "f.png")
