@@ -190,6 +190,7 @@ CURATION_TABLE3: dict[str, dict[str, dict[str, float]]] = {
 # Display names of the appendix rows that are not Table 3 models.
 APPENDIX_ROW_NAMES: dict[str, str] = {
     "init_random": "random",
+    "va_rand": "VA-Rand",
     "init_clip": "CLIP",
     "vipant": "vip-AnT",
     **{f"at_{c}": f"+AT w/ {c}" for c in ("AC", "FC", "VC", "RC", "GL", "GC")},

@@ -353,7 +353,7 @@ TABLES["curation_table3"] = curation_table3
 
 
 # ---- vip-AnT appendices: Table 7 (supervised linear probe, C) and VAT vs. AT fine-tuning (E) ---------------
-TABLE7_ROWS: tuple[str, ...] = ("init_random", "init_clip", "vipant")
+TABLE7_ROWS: tuple[str, ...] = ("init_random", "va_rand", "init_clip", "vipant")  # va_rand: optional extra row
 TABLE_VAT_CURATIONS: tuple[str, ...] = ("AC", "FC", "VC", "RC", "GL", "GC")
 TABLE_VAT_ROWS: tuple[str, ...] = ("vipant", *(f"{kind}_{c}" for c in TABLE_VAT_CURATIONS for kind in ("at", "vat")))
 
