@@ -23,7 +23,7 @@ def _rules(preset: str, workdir: Path) -> dict[str, object]:
     """Rule name -> its ``gpu`` resource as declared (an int, or a callable evaluated per job)."""
     with SnakemakeApi(OutputSettings(quiet={"all"})) as api:
         workflow = api.workflow(
-            resource_settings=ResourceSettings(),
+            resource_settings=ResourceSettings(cores=1),  # the workflow reads the core count while parsing
             config_settings=ConfigSettings(configfiles=[ROOT / "config.yaml"], config={"preset": preset}),
             snakefile=ROOT / "Snakefile",
             workdir=workdir,
