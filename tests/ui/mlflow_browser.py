@@ -192,7 +192,7 @@ def show_runs(page: "Page", url: str, exp_id: str, metrics: Sequence[str] = DEFA
         if node.count():
             node.click()
     page.keyboard.press("Escape")
-    _widen_column(page, "attributes.`Run Name`", 260)
+    _widen_column(page, "attributes.`Run Name`", 320)
     for metric in metrics:
         _widen_column(page, metric_column_id(metric), 8 * len(metric) + 30)
 
