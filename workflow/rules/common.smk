@@ -203,3 +203,22 @@ def clotho_10s_inputs(wildcards):
     named = eval_inputs(["clotho_retrieval"])
     named["captions_clotho_10s_retrieval"] = named.pop("captions_clotho_retrieval")
     return {**named, "model": audio_model(wildcards.model)}
+
+
+# ---- follow-up A (temporal.smk): one VA model per frame-matching variant × seed, each fine-tuned on GC ----
+TEMPORAL = P.get("temporal")
+TEMPORAL_VA = []
+if TEMPORAL:
+    for _variant in TEMPORAL["variants"]:
+        for _seed in TEMPORAL["seeds"]:
+            _name = f"tm_{_variant['name']}_s{_seed}"
+            VA_SPECS[_name] = {"init": "clip", "match": _variant["match"], "seed": _seed,
+                               "train": TEMPORAL.get("va_train", {})}
+            MODEL_CHECKPOINTS[f"{_name}_at"] = f"{W}/models/at_temporal/{_name}/model.pt"
+            TEMPORAL_VA.append(_name)
+    ALL_RESULTS.extend(["results/temporal_table3.csv", "results/temporal_table4.csv"])
+
+
+def temporal_at_train(wildcards):
+    """AT recipe for the gold-caption fine-tune, seeded like the VA model it starts from."""
+    return {**P["at"]["train"], **TEMPORAL.get("at_train", {}), "seed": VA_SPECS[wildcards.tva]["seed"]}

@@ -1,25 +1,7 @@
 # Follow-up A (temporal agreement, SPEC 4 "Frame matching"): VA pretraining with Random / Nearest / Multiframe
 # Match, one model per (variant, seed) via the pretrain_va rule, each then fine-tuned on the gold AudioCaps
 # pairs (GC); Table III reads audio-image retrieval of the VA models, Table IV audio-text retrieval of the
-# fine-tunes, both as mean ± std over seeds.
-TEMPORAL = P.get("temporal")
-TEMPORAL_VA = []
-if TEMPORAL:
-    for _variant in TEMPORAL["variants"]:
-        for _seed in TEMPORAL["seeds"]:
-            _name = f"tm_{_variant['name']}_s{_seed}"
-            VA_SPECS[_name] = {"init": "clip", "match": _variant["match"], "seed": _seed,
-                               "train": TEMPORAL.get("va_train", {})}
-            MODEL_CHECKPOINTS[f"{_name}_at"] = f"{W}/models/at_temporal/{_name}/model.pt"
-            TEMPORAL_VA.append(_name)
-    ALL_RESULTS.extend(["results/temporal_table3.csv", "results/temporal_table4.csv"])
-
-
-def temporal_at_train(wildcards):
-    """AT recipe for the gold-caption fine-tune, seeded like the VA model it starts from."""
-    return {**P["at"]["train"], **TEMPORAL.get("at_train", {}), "seed": VA_SPECS[wildcards.tva]["seed"]}
-
-
+# fine-tunes, both as mean ± std over seeds. The variants × seeds are registered in common.smk.
 rule finetune_at_temporal:
     wildcard_constraints:
         tva=r"tm_[a-z0-9]+_s\d+",
