@@ -15,8 +15,9 @@ The run uses the profile unchanged (executor, partitions, resources) plus what t
   retrieval metrics. With equal threads the code is deterministic, so results are compared exactly
   (this comparison found VA-Rand's unseeded random init, fixed in ``vipant pretrain-va``).
 
-Time on this 2-core machine while other sessions loaded it (load average 15-24): the SLURM run of the
-tiny DAG (60 sbatch jobs) took 27 min; each job spends ~20 s in the plugin's two nested Snakemake
+Time on this 2-core machine, shared with other sessions: the SLURM run of the tiny DAG (60 sbatch jobs)
+took 766 s at load average 5-16 and 27 min at 15-24 (the local run it is compared with comes on top);
+each job spends ~20 s in the plugin's two nested Snakemake
 start-ups (sbatch job, then srun step) and a median 16 s between finishing and being seen by the poller.
 """
 
