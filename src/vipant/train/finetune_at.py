@@ -32,7 +32,7 @@ class ATFinetuneTask:
         if pairs.empty:
             raise ValueError("no curated pair has FBANK features")
         self.clip_ids = pairs["clip_id"].tolist()
-        self.text_rows = torch.as_tensor(pairs["text_row"].to_numpy(), dtype=torch.long)
+        self.text_rows = torch.as_tensor(pairs["text_row"].to_numpy(copy=True), dtype=torch.long)
         self.texts = texts.tensor()
         self.store, self.length = store, frames_length
         self.val = val
@@ -134,7 +134,7 @@ class StudentTask(ATFinetuneTask):
             replay = replay[keep]
             self.n_replay = len(replay)
             self.clip_ids = self.clip_ids + replay["clip_id"].tolist()
-            self.text_rows = torch.cat([self.text_rows, torch.as_tensor(replay["text_row"].to_numpy(), dtype=torch.long)])
+            self.text_rows = torch.cat([self.text_rows, torch.as_tensor(replay["text_row"].to_numpy(copy=True), dtype=torch.long)])
         if int(self.text_rows.max()) >= len(self.texts):
             raise ValueError(f"pairs point at text row {int(self.text_rows.max())} but the pool has {len(self.texts)} rows")
         self.alpha = soft_label_alpha
