@@ -66,3 +66,10 @@ def test_linear_probe_job_writes_one_metrics_file_per_task(tmp_path, monkeypatch
     written = json.loads((out / "esc50_probe" / "metrics.json").read_text())
     assert written["model"] == "vipant" and written["task"] == "esc50_probe" and written["n"] == 20
     assert written["metrics"]["acc"] == pytest.approx(100.0) and written["chance"]["acc"] == 50.0
+
+
+def test_select_clips_takes_the_union_of_several_files(tmp_path):
+    a, b = tmp_path / "wild.csv", tmp_path / "pairs.csv"
+    pd.DataFrame({"clip_id": ["x", "y"]}).to_csv(a, index=False)
+    pd.DataFrame({"clip_id": ["y", "z", "z"], "text_row": [0, 1, 2]}).to_csv(b, index=False)
+    assert select_clips([str(a), str(b)], []) == ["x", "y", "z"]

@@ -89,8 +89,10 @@ rule teacher_embed:
         array=f"{W}/teacher/{{teacher}}/audio.npy",
         index=f"{W}/teacher/{{teacher}}/audio.csv",
     params:
-        frames_length=P["va"]["frames_length"],
-        out=lambda wc, output: output.index.removesuffix(".csv"),
+        # one table: the in-the-wild clips and the teacher's training clips (soft-label targets need both)
+        sets=lambda wc, input: as_json({"audio": {"clips": [input.clips, input.pairs], "fbank": input.fbank,
+                                                  "frames_length": P["va"]["frames_length"]}}),
+        out=lambda wc, output: os.path.dirname(output.index),
         track=track("teacher_embed"),
     threads: 1
     resources:
@@ -104,9 +106,8 @@ rule teacher_embed:
     benchmark:
         f"{W}/benchmarks/teacher/{{teacher}}/embed.tsv"
     shell:
-        "OMP_NUM_THREADS={threads} vipant teacher-embed --model {input.model} --clips {input.clips}"
-        " --pairs {input.pairs} --fbank-index {input.fbank} --fbank-stats {input.stats}"
-        " --frames-length {params.frames_length} --out {params.out} --track-json {params.track:q} > {log} 2>&1"
+        "OMP_NUM_THREADS={threads} vipant embed-audio --model {input.model} --sets-json {params.sets:q}"
+        " --fbank-stats {input.stats} --out-dir {params.out} --track-json {params.track:q} > {log} 2>&1"
 
 
 rule teacher_curate:

@@ -16,21 +16,25 @@ from vipant.commands.common import tracked
 log = logging.getLogger(__name__)
 
 
-def select_clips(path: str, where: list[str]) -> list[str]:
-    """Distinct ``clip_id`` values of a CSV, in order, keeping rows where every ``COLUMN=VALUE`` holds."""
+def select_clips(paths: str | list[str], where: list[str]) -> list[str]:
+    """Distinct ``clip_id`` values of one CSV or several (in order, first occurrence kept), keeping rows where
+    every ``COLUMN=VALUE`` holds."""
     import pandas as pd
 
-    table = pd.read_csv(path, dtype=str, keep_default_na=False)
-    if "clip_id" not in table.columns:
-        raise ValueError(f"{path}: no clip_id column (columns: {list(table.columns)})")
-    for condition in where:
-        column, sep, value = condition.partition("=")
-        if not sep or column not in table.columns:
-            raise ValueError(f"{path}: bad filter {condition!r} (want COLUMN=VALUE; columns: {list(table.columns)})")
-        table = table[table[column] == value]
-    clips = list(dict.fromkeys(table["clip_id"]))
+    clips: list[str] = []
+    for path in [paths] if isinstance(paths, str) else paths:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+        if "clip_id" not in table.columns:
+            raise ValueError(f"{path}: no clip_id column (columns: {list(table.columns)})")
+        for condition in where:
+            column, sep, value = condition.partition("=")
+            if not sep or column not in table.columns:
+                raise ValueError(f"{path}: bad filter {condition!r} (want COLUMN=VALUE; columns: {list(table.columns)})")
+            table = table[table[column] == value]
+        clips += table["clip_id"].tolist()
+    clips = list(dict.fromkeys(clips))
     if not clips:
-        raise ValueError(f"{path}: no clip matches {where}")
+        raise ValueError(f"{paths}: no clip matches {where}")
     return clips
 
 
@@ -66,7 +70,7 @@ def add_parser(sub) -> None:
     p = sub.add_parser("embed-audio", help="cache an audio model's embeddings of named sets of clips")
     p.add_argument("--model", required=True, help="audio-encoder checkpoint")
     p.add_argument("--sets-json", required=True,
-                   help='{name: {"clips": CSV with clip_id, "where": ["COLUMN=VALUE", ...], "fbank": index.csv, '
+                   help='{name: {"clips": CSV with clip_id (or a list of them), "where": ["COLUMN=VALUE", ...], "fbank": index.csv, '
                         '"frames_length": N}}')
     p.add_argument("--fbank-stats", required=True)
     p.add_argument("--out-dir", required=True, help="tables <out-dir>/<name>.npy/.csv")

@@ -1,7 +1,7 @@
-"""``vipant teacher-subset``, ``teacher-embed``, ``teacher-curate``: follow-up B's teacher-driven curation.
+"""``vipant teacher-subset``, ``teacher-curate``: follow-up B's teacher-driven curation.
 
-The teacher is frozen, so its audio embeddings are computed once (``teacher-embed``) for every clip the
-curations and the soft-label students need; ``teacher-curate`` then builds one improvement set (DU,
+The teacher is frozen, so its audio embeddings are computed once (rule ``teacher_embed``, through
+``vipant embed-audio``) for every clip the curations and the soft-label students need; ``teacher-curate`` then builds one improvement set (DU,
 DS_<task> or ADS_<task>) from those cached embeddings and the cached CLIP text embeddings.
 """
 
@@ -45,28 +45,6 @@ def run_subset(args) -> None:
         write_csv(args.out, subset)
         _log_size(mlrun, f"subset of {args.pairs}", {"pairs": len(subset), "of_pairs": len(pairs),
                                                        "clips": int(subset["clip_id"].nunique())})
-
-
-def run_embed(args) -> None:
-    import pandas as pd
-    import torch
-    from vipant.embed.audio import embed_clips
-    from vipant.embed.table import save_table
-    from vipant.features.store import FbankStats, FbankStore
-    from vipant.models.audio_encoder import load_audio_model
-
-    wanted = pd.read_csv(args.clips, dtype=str, keep_default_na=False)["clip_id"].tolist()
-    for path in args.pairs or []:
-        wanted += _read_pairs(path)["clip_id"].tolist()
-    device = "cuda" if torch.cuda.is_available() else "cpu"
-    encoder, _ = load_audio_model(args.model, device)
-    store = FbankStore(args.fbank_index, FbankStats.load(args.fbank_stats), length=args.frames_length)
-    with tracked(args.track_json, model=args.model) as mlrun:
-        clip_ids, emb = embed_clips(encoder, store, wanted, device=device)
-        if not clip_ids:
-            raise ValueError(f"{args.clips}: none of its clips has FBANK features in {args.fbank_index}")
-        save_table(args.out, pd.DataFrame({"clip_id": clip_ids}), emb.numpy())
-        _log_size(mlrun, f"teacher audio embeddings of {args.model}", {"clips": len(clip_ids)})
 
 
 def run_curate(args) -> None:
@@ -124,17 +102,6 @@ def add_parsers(sub) -> None:
     p.add_argument("--out", required=True)
     p.add_argument("--track-json")
     p.set_defaults(func=run_subset)
-
-    p = sub.add_parser("teacher-embed", help="follow-up B: cache a teacher's audio embeddings of the clips it curates")
-    p.add_argument("--model", required=True, help="teacher audio-encoder checkpoint")
-    p.add_argument("--clips", required=True, help="CSV with clip_id: the in-the-wild audio (va_train.csv)")
-    p.add_argument("--pairs", nargs="*", help="pair lists whose clips are embedded too (the teacher's training pairs)")
-    p.add_argument("--fbank-index", required=True)
-    p.add_argument("--fbank-stats", required=True)
-    p.add_argument("--frames-length", type=int, default=1000)
-    p.add_argument("--out", required=True, help="embedding table (<out>.npy + <out>.csv)")
-    p.add_argument("--track-json")
-    p.set_defaults(func=run_embed)
 
     p = sub.add_parser("teacher-curate", help="follow-up B: one improvement set (DU, DS_<task>, ADS_<task>)")
     p.add_argument("--set", required=True, help="DU, DS_<task> or ADS_<task>")
