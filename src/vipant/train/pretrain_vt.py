@@ -1,7 +1,8 @@
 """``pretrain_vt`` (synthetic preset only): train the small open_clip model on the world's image–caption
 corpus, so that the rest of the pipeline has a frozen VT model to pivot through, exactly as it would with
-OpenAI's CLIP. Its held-out image→text retrieval is reported (with chance) so a broken pivot is visible
-before anything is built on it.
+OpenAI's CLIP. Its held-out image→text retrieval and its naming of single rendered objects
+(:mod:`vipant.evaluate.vt_naming`: top-1, right colour, right shape) are reported each epoch with
+chance, so a broken pivot is visible before anything is built on it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from PIL import Image
 from vipant.checkpoint import save_checkpoint
 from vipant.datasets.image_text import read_pairs
 from vipant.embed.frames import OPENAI_MEAN, OPENAI_STD
+from vipant.evaluate import vt_naming
 from vipant.models.vt import build_clip, tokenizer_for
 from vipant.train.loss import clip_loss
 from vipant.train.schedule import warmup_cosine
@@ -83,6 +85,14 @@ def image_text_retrieval(model, images: torch.Tensor, tokens: torch.Tensor, batc
             "chance_R@1": 100 / n, "chance_R@5": 100 * min(5, n) / n}
 
 
+@torch.no_grad()
+def naming_probe(model, tokenizer, images: torch.Tensor, labels: np.ndarray) -> dict[str, float]:
+    """:mod:`vipant.evaluate.vt_naming` on rendered single-object images: can the pivot name a source?"""
+    img = model.encode_image(normalise_images(images))
+    txt = model.encode_text(tokenizer(vt_naming.prompts()))
+    return vt_naming.naming_metrics(img, txt, labels)
+
+
 def train_vt(corpus_dir: Path, model_cfg: dict[str, Any], cfg: VTTrainConfig, out: Path,
              on_epoch: Callable[[int, dict], None] | None = None) -> dict[str, float]:
     """Train, save ``out`` (weights + config) and return the final held-out metrics."""
@@ -92,6 +102,8 @@ def train_vt(corpus_dir: Path, model_cfg: dict[str, Any], cfg: VTTrainConfig, ou
     tokenizer = tokenizer_for(model_cfg)
     train_images, val_images = load_images(train["filepath"].tolist(), size), load_images(val["filepath"].tolist(), size)
     train_tokens, val_tokens = tokenizer(train["title"].tolist()), tokenizer(val["title"].tolist())
+    probe_np, probe_labels = vt_naming.probe_images(size)
+    probe_images = torch.from_numpy(probe_np)
     torch.manual_seed(cfg.seed)
     model = build_clip(model_cfg)
     decay = [p for p in model.parameters() if p.ndim >= 2]
@@ -121,7 +133,8 @@ def train_vt(corpus_dir: Path, model_cfg: dict[str, Any], cfg: VTTrainConfig, ou
             losses.append(loss.item())
         model.eval()
         metrics = {"loss": float(np.mean(losses)), "pairs_per_s": steps * batch / (time.perf_counter() - started),
-                   **image_text_retrieval(model, val_images, val_tokens)}
+                   **image_text_retrieval(model, val_images, val_tokens),
+                   **naming_probe(model, tokenizer, probe_images, probe_labels)}
         log.info("VT epoch %d: %s", epoch, ", ".join(f"{k}={v:.3g}" for k, v in metrics.items()))
         if on_epoch:
             on_epoch(epoch, metrics)
