@@ -61,7 +61,7 @@ def load_images(paths: list[str], size: int) -> torch.Tensor:
         w, h = img.size
         left, top = (w - size) // 2, (h - size) // 2
         img = img.crop((left, top, left + size, top + size))
-        out[i] = torch.from_numpy(np.asarray(img)).permute(2, 0, 1)
+        out[i] = torch.from_numpy(np.array(img)).permute(2, 0, 1)  # np.array: a writable copy
     return out
 
 
