@@ -46,7 +46,7 @@ def _scaling_panel(ax, table: pd.DataFrame, summary: Mapping, metrics: Sequence[
         fit = fit_from_summary(summary, m.column)
         xs = np.linspace(x_obs.min(), x_obs.max(), 50)
         ax.plot(xs, fit.predict(xs), "-", color=color, lw=1.2,
-                label=f"fit: {fit.intercept:.1f} + {fit.slope:.2f}·log2 N (± {fit.se_slope:.2f})")
+                label=f"fit: {fit.intercept:.1f} {'−' if fit.slope < 0 else '+'} {abs(fit.slope):.2f}·log2 N (± {fit.se_slope:.2f})")
         if m.column == EXTRAPOLATED:
             beyond = np.linspace(x_obs.max(), x_max, 50)
             ax.plot(beyond, fit.predict(beyond), "--", color=color, lw=1.0, label="fit, extended beyond the data")
