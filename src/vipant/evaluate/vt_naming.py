@@ -6,10 +6,12 @@ world's own renderer) and asks the VT model which source's text prompt ("the sou
 the prompt zero-shot evaluation uses) is closest. Besides top-1 naming it reports how often the chosen
 source has the right colour or the right shape, each with its chance level, which shows *what* the
 model has learned to see: a VT that only sees colour cannot separate the sources that share one, and
-then no audio encoder trained to match its image embeddings can either.
+then an audio encoder trained to match its image embeddings cannot separate them through the text
+prompts either.
 
 Held-out retrieval of the corpus' own captions (``pretrain_vt``'s ``i2t_R@k``) can be many times above
-chance while naming stays near it, because most captions can be told apart by colour words alone.
+chance while naming stays near it: the demo's VT retrieves captions at R@1 8.0 % (chance 0.67 %) and
+names objects at 6.2 % (chance 2.1 %), right colour 49 %, right shape 11 % (chance 12.5 % each).
 """
 
 from __future__ import annotations
