@@ -22,16 +22,15 @@ from collections import Counter
 import numpy as np
 from PIL import Image
 
-from vipant.evaluate.metrics import ArrayLike, as_numpy
+from vipant.evaluate.metrics import ArrayLike, as_numpy, zero_shot_correct, zero_shot_scores
+from vipant.evaluate.zero_shot import class_prompts
 from vipant.synth.render import DrawnObject, ImageSpec, render_image
 from vipant.synth.sources import SCENES, SOURCES
 
-PROMPT = "the sound of "
-
 
 def prompts() -> list[str]:
-    """One text per source, in catalogue order (the label order of :func:`probe_images`)."""
-    return [PROMPT + s.name for s in SOURCES]
+    """Zero-shot evaluation's prompt per source, in catalogue order (the label order of :func:`probe_images`)."""
+    return class_prompts([s.name for s in SOURCES], prompt=True)
 
 
 def probe_images(size: int, per_source: int = 3, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -64,20 +63,19 @@ def _chance_same(attribute: str) -> float:
 def naming_metrics(image_emb: ArrayLike, text_emb: ArrayLike, labels: ArrayLike) -> dict[str, float]:
     """Top-1 naming accuracy and same-colour / same-shape rates of the chosen source (percent), with chance.
 
-    ``text_emb`` has one row per source in catalogue order; embeddings need not be normalised (cosine).
+    ``text_emb`` has one row per source in catalogue order. Scoring is zero-shot evaluation's (cosine; a
+    tie with the true source counts as wrong for top-1); the colour and shape rates read the argmax.
     """
-    img, txt, y = as_numpy(image_emb).astype(np.float64), as_numpy(text_emb).astype(np.float64), as_numpy(labels)
-    if txt.shape[0] != len(SOURCES):
-        raise ValueError(f"expected {len(SOURCES)} source prompts, got {txt.shape[0]}")
-    if img.shape[0] != y.shape[0]:
-        raise ValueError(f"{img.shape[0]} image embeddings but {y.shape[0]} labels")
-    img /= np.linalg.norm(img, axis=1, keepdims=True)
-    txt /= np.linalg.norm(txt, axis=1, keepdims=True)
-    pred = (img @ txt.T).argmax(axis=1)
+    y = as_numpy(labels).astype(np.int64)
+    if as_numpy(text_emb).shape[0] != len(SOURCES):
+        raise ValueError(f"expected {len(SOURCES)} source prompts, got {as_numpy(text_emb).shape[0]}")
+    if as_numpy(image_emb).shape[0] != y.shape[0]:
+        raise ValueError(f"{as_numpy(image_emb).shape[0]} image embeddings but {y.shape[0]} labels")
+    pred = zero_shot_scores(image_emb, text_emb).argmax(axis=1)
     colour = np.array([s.colour for s in SOURCES])
     shape = np.array([s.shape for s in SOURCES])
     return {
-        "naming_top1": float(100.0 * np.mean(pred == y)),
+        "naming_top1": float(100.0 * np.mean(zero_shot_correct(image_emb, text_emb, y))),
         "naming_same_colour": float(100.0 * np.mean(colour[pred] == colour[y])),
         "naming_same_shape": float(100.0 * np.mean(shape[pred] == shape[y])),
         "chance_naming_top1": 100.0 / len(SOURCES),
