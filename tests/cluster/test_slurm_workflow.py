@@ -17,8 +17,8 @@ The run uses the profile unchanged (executor, partitions, resources) plus what t
 
 Time on this 2-core machine, shared with other sessions: the SLURM run of the tiny DAG (60 sbatch jobs)
 took 766 s at load average 5-16 and 27 min at 15-24 (the local run it is compared with comes on top);
-each job spends ~20 s in the plugin's two nested Snakemake
-start-ups (sbatch job, then srun step) and a median 16 s between finishing and being seen by the poller.
+each job spends ~20 s in the plugin's two nested Snakemake start-ups (sbatch job, then srun step) and a
+median 16 s between finishing and being seen by the poller.
 """
 
 from __future__ import annotations

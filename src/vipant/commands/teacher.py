@@ -1,8 +1,9 @@
 """``vipant teacher-subset``, ``teacher-curate``: follow-up B's teacher-driven curation.
 
 The teacher is frozen, so its audio embeddings are computed once (rule ``teacher_embed``, through
-``vipant embed-audio``) for every clip the curations and the soft-label students need; ``teacher-curate`` then builds one improvement set (DU,
-DS_<task> or ADS_<task>) from those cached embeddings and the cached CLIP text embeddings.
+``vipant embed-audio``) for every clip the curations and the soft-label students need;
+``teacher-curate`` then builds one improvement set (DU, DS_<task> or ADS_<task>) from those cached
+embeddings and the cached CLIP text embeddings.
 """
 
 from __future__ import annotations
