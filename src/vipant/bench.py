@@ -3,8 +3,10 @@
 * ``data`` — on a freshly generated synthetic world: download+cut, frames and FBANK clips/s on one core,
   and the FBANK loader's clips/s reading memory-mapped shards on one core.
 * ``train`` — audio-encoder training clips/s (synthetic and ViT-B/32 architectures; random weights,
-  since only speed is measured) and the step-time ratio of training with cached frame embeddings vs.
-  running the frozen image encoder every step. ``--device cuda`` measures bf16 on a GPU.
+  since only speed is measured): one training step, eager and (on CUDA) ``torch.compile``d; the step-time
+  ratio of training with cached frame embeddings vs. running the frozen image encoder every step; and
+  the whole training loop reading random features from a memory-mapped store. ``--device cuda``
+  measures bf16 on a GPU.
 """
 
 from __future__ import annotations
@@ -24,6 +26,24 @@ log = logging.getLogger(__name__)
 
 def _rate(n: int, seconds: float) -> str:
     return f"{n / seconds:8.1f} clips/s  ({n} clips in {seconds:.2f} s)"
+
+
+def _random_store(folder: Path, n: int) -> FbankStore:
+    """A one-shard FBANK store of ``n`` random 1000 x 128 float16 clips, ids ``c0``, ``c1``, ..."""
+    from vipant.features.fbank import INDEX_COLUMNS
+    from vipant.features.store import FbankStats, FbankStore, merge_indexes
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    array = np.lib.format.open_memmap(folder / "big.npy", mode="w+", dtype=np.float16, shape=(n, 1000, 128))
+    for start in range(0, n, 256):
+        array[start:start + 256] = rng.standard_normal((min(256, n - start), 1000, 128)).astype(np.float16)
+    array.flush()
+    del array
+    pd.DataFrame([{"clip_id": f"c{i}", "shard": "big.npy", "row": i, "n_frames": 1000, "status": "ok", "reason": "",
+                   "detail": ""} for i in range(n)], columns=INDEX_COLUMNS).to_csv(folder / "big.csv", index=False)
+    merge_indexes([folder / "big.csv"], folder / "index.csv")
+    return FbankStore(folder / "index.csv", FbankStats(-5.0, 4.0))
 
 
 def bench_data(workdir: Path, clips: int) -> dict[str, float]:
@@ -72,19 +92,8 @@ def bench_data(workdir: Path, clips: int) -> dict[str, float]:
     print(f"FBANK (1 core, decode+fbank): {_rate(len(items), dt)}")
 
     # Loader: a realistic shard size (2,048 clips of 1000 x 128 float16 = 512 MiB), read in batches.
-    n_loader = 2048
     rng = np.random.default_rng(0)
-    array = np.lib.format.open_memmap(workdir / "fbank" / "big.npy", mode="w+", dtype=np.float16, shape=(n_loader, 1000, 128))
-    for start in range(0, n_loader, 256):
-        array[start:start + 256] = rng.standard_normal((min(256, n_loader - start), 1000, 128)).astype(np.float16)
-    array.flush()
-    del array
-    pd.DataFrame([{"clip_id": f"c{i}", "shard": "big.npy", "row": i, "n_frames": 1000, "status": "ok", "reason": "",
-                   "detail": ""} for i in range(n_loader)], columns=INDEX_COLUMNS).to_csv(workdir / "fbank" / "big.csv", index=False)
-    merge_indexes([workdir / "fbank" / "big.csv"], workdir / "fbank" / "index.csv")
-    from vipant.features.store import FbankStats
-
-    store = FbankStore(workdir / "fbank" / "index.csv", FbankStats(-5.0, 4.0))
+    store = _random_store(workdir / "fbank", 2048)
     ids = store.clip_ids
     store.batch(ids[:256])  # open the memory map
     t, n = time.perf_counter(), 0
@@ -98,63 +107,108 @@ def bench_data(workdir: Path, clips: int) -> dict[str, float]:
     return figures
 
 
-def bench_train(device: str, batch: int, steps: int) -> dict[str, float]:
+def bench_train(device: str, batch: int, steps: int, workdir: Path | None = None) -> dict[str, float]:
+    """Per architecture: the training step's clips/s (eager; on CUDA also ``torch.compile``d), the step-time
+    ratio cached / frozen image encoder run every step, and the whole training loop's clips/s reading
+    features from a memory-mapped store (on CUDA; on CPU for the synthetic architecture only)."""
+    import open_clip
+    import yaml
+
+    synthetic = yaml.safe_load((Path(__file__).resolve().parents[2] / "config.yaml").read_text())
+    configs = {"synthetic": synthetic["presets"]["synthetic"]["vt"]["model"],
+               "ViT-B/32": open_clip.get_model_config("ViT-B-32-quickgelu")}
+    dev = torch.device(device)
+    figures: dict[str, float] = {}
+    for name, cfg in configs.items():
+        figures.update(_bench_step(name, cfg, dev, batch, steps))
+        if dev.type == "cuda" or name == "synthetic":
+            figures.update(_bench_loop(name, cfg, dev, batch, steps, workdir))
+    return figures
+
+
+def _bench_step(name: str, cfg: dict, dev: torch.device, batch: int, steps: int) -> dict[str, float]:
     from vipant.models.audio_encoder import AudioEncoder
     from vipant.models.vt import build_clip
     from vipant.train.lars import LARS, lars_param_groups
     from vipant.train.loss import ClipLoss
     from vipant.train.precision import autocast
 
-    import open_clip
+    clip = build_clip(cfg).to(dev).eval()
+    encoder = AudioEncoder(clip.visual).to(dev)
+    loss_fn = ClipLoss().to(dev)
+    opt = LARS(lars_param_groups([encoder, loss_fn], lr_weights=0.1, lr_biases=0.001, weight_decay=1e-6), lr=0.1)
+    fbank = torch.randn(batch, 1000, 128, device=dev)
+    cached = torch.randn(batch, cfg["embed_dim"], device=dev)
+    images = torch.randn(batch, 3, 224, 224, device=dev)
 
-    import yaml
+    def step(model, uncached: bool) -> None:
+        with autocast(dev):
+            if uncached:
+                with torch.no_grad():
+                    target = clip.encode_image(images).float()
+            else:
+                target = cached
+            loss = loss_fn(model(fbank).float(), target)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
 
-    synthetic = yaml.safe_load((Path(__file__).resolve().parents[2] / "config.yaml").read_text())
-    configs = {"synthetic": synthetic["presets"]["synthetic"]["vt"]["model"],
-               "ViT-B/32": open_clip.get_model_config("ViT-B-32-quickgelu")}
+    def timed(model, uncached: bool) -> float:
+        if dev.type == "cuda":
+            torch.cuda.synchronize()
+        t = time.perf_counter()
+        step(model, uncached)
+        if dev.type == "cuda":
+            torch.cuda.synchronize()
+        return time.perf_counter() - t
+
     figures: dict[str, float] = {}
-    dev = torch.device(device)
-    for name, cfg in configs.items():
-        clip = build_clip(cfg).to(dev).eval()
-        encoder = AudioEncoder(clip.visual).to(dev)
-        loss_fn = ClipLoss().to(dev)
-        opt = LARS(lars_param_groups([encoder, loss_fn], lr_weights=0.1, lr_biases=0.001, weight_decay=1e-6), lr=0.1)
-        fbank = torch.randn(batch, 1000, 128, device=dev)
-        cached = torch.randn(batch, cfg["embed_dim"], device=dev)
-        images = torch.randn(batch, 3, 224, 224, device=dev)
-
-        def step(uncached: bool) -> None:
-            with autocast(dev):
-                if uncached:
-                    with torch.no_grad():
-                        target = clip.encode_image(images).float()
-                else:
-                    target = cached
-                loss = loss_fn(encoder(fbank).float(), target)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-
-        def timed(uncached: bool) -> float:
-            if dev.type == "cuda":
-                torch.cuda.synchronize()
-            t = time.perf_counter()
-            step(uncached)
-            if dev.type == "cuda":
-                torch.cuda.synchronize()
-            return time.perf_counter() - t
-
-        step(False), step(True)  # warm-up both paths
-        samples: dict[bool, list[float]] = {False: [], True: []}
-        for _ in range(steps):  # alternate, so drifts in machine load hit both paths alike
-            for uncached in (False, True):
-                samples[uncached].append(timed(uncached))
-        timings = {k: float(np.median(v)) for k, v in samples.items()}
-        figures[f"{name}_clips_per_s"] = batch / timings[False]
-        figures[f"{name}_cached_over_uncached"] = timings[False] / timings[True]
-        print(f"{name:10s} on {device} (batch {batch}): {batch / timings[False]:8.1f} clips/s with cached frame embeddings;"
-              f" step time cached / with frozen image encoder = {timings[False] / timings[True]:.2f}", flush=True)
+    step(encoder, False), step(encoder, True)  # warm-up both paths
+    samples: dict[bool, list[float]] = {False: [], True: []}
+    for _ in range(steps):  # alternate, so drifts in machine load hit both paths alike
+        for uncached in (False, True):
+            samples[uncached].append(timed(encoder, uncached))
+    timings = {k: float(np.median(v)) for k, v in samples.items()}
+    figures[f"{name}_clips_per_s"] = batch / timings[False]
+    figures[f"{name}_cached_over_uncached"] = timings[False] / timings[True]
+    print(f"{name:10s} on {dev.type} (batch {batch}): {batch / timings[False]:8.1f} clips/s training step, eager, cached frame"
+          f" embeddings; step time cached / with frozen image encoder = {timings[False] / timings[True]:.2f}", flush=True)
+    if dev.type == "cuda":
+        compiled = torch.compile(encoder)
+        t = time.perf_counter()
+        step(compiled, False), step(compiled, False)
+        warm = time.perf_counter() - t
+        rate = batch / float(np.median([timed(compiled, False) for _ in range(steps)]))
+        figures[f"{name}_compiled_clips_per_s"] = rate
+        print(f"{name:10s} on {dev.type} (batch {batch}): {rate:8.1f} clips/s training step, torch.compile"
+              f" ({warm:.0f} s to compile)", flush=True)
     return figures
+
+
+def _bench_loop(name: str, cfg: dict, dev: torch.device, batch: int, steps: int, workdir: Path | None) -> dict[str, float]:
+    """``train()`` itself, as VA pretraining runs it, for 2 epochs of ``steps`` steps; the second epoch's
+    clips/s (the first pays for compilation)."""
+    from vipant.embed.table import EmbeddingTable, save_table
+    from vipant.models.audio_encoder import AudioEncoder
+    from vipant.models.vt import build_clip
+    from vipant.train.loop import TrainConfig, train
+    from vipant.train.pretrain_va import VAPretrainTask
+
+    with tempfile.TemporaryDirectory(prefix="vipant-bench-", dir=workdir) as tmp:
+        work = Path(tmp)
+        store = _random_store(work / "fbank", batch * steps)
+        rng = np.random.default_rng(1)
+        save_table(work / "frames", pd.DataFrame({"clip_id": store.clip_ids}),
+                   rng.standard_normal((len(store.clip_ids), 4, cfg["embed_dim"])).astype(np.float32))
+        task = VAPretrainTask(store, EmbeddingTable.load(work / "frames"), store.clip_ids)
+        encoder = AudioEncoder(build_clip(cfg).visual)
+        run = TrainConfig(epochs=2, batch_size=batch, warmup_epochs=1, device=str(dev))
+        history = train(encoder, task, run, work / "run")
+    rate = history[-1]["clips_per_s"]
+    how = f"compiled, {run.loader_threads} loader threads" if dev.type == "cuda" else "eager"
+    print(f"{name:10s} on {dev.type} (batch {batch}): {rate:8.1f} clips/s whole training loop (memory-mapped FBANK,"
+          f" SpecAugment, LARS, {how}; epoch 2 of 2, {steps} steps each)", flush=True)
+    return {f"{name}_loop_clips_per_s": rate}
 
 
 def run(what: str, *, workdir: Path | None = None, clips: int = 64, device: str = "cpu", batch: int = 16,
@@ -166,5 +220,7 @@ def run(what: str, *, workdir: Path | None = None, clips: int = 64, device: str 
         with tempfile.TemporaryDirectory(prefix="vipant-bench-") as tmp:
             return bench_data(Path(tmp), clips)
     if what == "train":
-        return bench_train(device, batch, steps)
+        if workdir is not None:
+            workdir.mkdir(parents=True, exist_ok=True)
+        return bench_train(device, batch, steps, workdir)
     raise ValueError(f"unknown benchmark {what!r}")

@@ -206,7 +206,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("bench", help="print throughput figures")
     p.add_argument("what", choices=["data", "train"])
-    p.add_argument("--workdir", help="data: where to build the benchmark world (default: a temp dir)")
+    p.add_argument("--workdir", help="data: where to build the benchmark world; train: where the loop benchmark"
+                   " writes its temporary feature store (default: a temp dir)")
     p.add_argument("--clips", type=int, default=64, help="data: clips to time per stage")
     p.add_argument("--device", default="cpu", help="train: cpu or cuda")
     p.add_argument("--batch", type=int, default=16, help="train: batch size (432 for the paper's GPU setting)")

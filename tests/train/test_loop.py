@@ -57,3 +57,51 @@ def test_checkpoint_of_another_configuration_is_not_resumed(tmp_path):
 def test_frame_matching_variants_train(tmp_path, match):
     proc = _run(tmp_path, 2, match=match)
     assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_bf16_training_on_cuda_tracks_cpu_training(tmp_path):
+    """The same run on CUDA (bf16 autocast) and on CPU (fp32): it finishes, its checkpoint loads on CPU,
+    and its losses follow the CPU run's up to bf16 rounding."""
+    gpu, cpu = tmp_path / "gpu", tmp_path / "cpu"
+    gpu.mkdir(), cpu.mkdir()
+    on_gpu = subprocess.run([sys.executable, str(SCRIPT), str(gpu), "2", "-1", "random", "0.5", "cuda"],
+                            capture_output=True, text=True, timeout=300)
+    assert on_gpu.returncode == 0, on_gpu.stderr
+    assert _run(cpu, 2).returncode == 0
+    a = load_checkpoint(gpu / "checkpoint.pt")["history"]
+    b = load_checkpoint(cpu / "checkpoint.pt")["history"]
+    for ga, cb in zip(a, b):
+        assert ga["loss"] == pytest.approx(cb["loss"], rel=0.05)
+    encoder, _ = load_audio_model(gpu / "model.pt")
+    assert encoder(torch.zeros(1, 200, 128)).shape == (1, 16)
+
+
+class _CountingTask:
+    """Features that name their clips; records which threads read them."""
+
+    def __init__(self):
+        self.threads = set()
+
+    def audio(self, index):
+        import threading
+
+        self.threads.add(threading.current_thread().name)
+        return index.float()[:, None, None].expand(-1, 3, 2).clone()
+
+
+@pytest.mark.parametrize("steps", [1, 2, 7])
+def test_loader_threads_yield_the_batches_in_order(steps):
+    from vipant.train.loop import _batches
+
+    order = torch.randperm(40, generator=torch.Generator().manual_seed(0))
+    in_turn, threaded = _CountingTask(), _CountingTask()
+    a = list(_batches(in_turn, order, steps, batch=4, rank=1, local=2, loaders=0))
+    b = list(_batches(threaded, order, steps, batch=4, rank=1, local=2, loaders=3))
+    assert len(a) == len(b) == steps
+    for (ia, fa), (ib, fb) in zip(a, b):
+        assert torch.equal(ia, ib) and torch.equal(fa, fb)
+    assert torch.equal(a[0][0], order[2:4])  # rank 1's half of step 0
+    assert in_turn.threads == {"MainThread"}
+    if steps > 1:
+        assert any(t.startswith("vipant-loader") for t in threaded.threads)

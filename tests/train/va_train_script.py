@@ -1,6 +1,7 @@
 """Run by tests/train/test_loop.py in a subprocess: a tiny VA pretraining on random features.
 
-argv: work_dir epochs crash_after_epoch
+argv: work_dir epochs crash_after_epoch [match [lr [device]]] (device defaults to cpu, where resumption is
+bit-identical; tests/train/test_cuda.py passes cuda)
 """
 
 import logging
@@ -37,18 +38,19 @@ def make_data(work: Path, n: int = 24, frames: int = 200):
     return ids
 
 
-def main(work: Path, epochs: int, crash: int, match: str = "random", lr: float = 0.5) -> None:
+def main(work: Path, epochs: int, crash: int, match: str = "random", lr: float = 0.5, device: str = "cpu") -> None:
     ids = make_data(work)
     store = FbankStore(work / "index.csv", FbankStats(0.0, 1.0), length=200)
     task = VAPretrainTask(store, EmbeddingTable.load(work / "frames"), ids[:16], match=match, val_ids=ids[16:],
                           frames_length=200)
     torch.manual_seed(0)
     encoder = AudioEncoder(build_clip(TINY).visual, frames=200)
-    cfg = TrainConfig(epochs=epochs, batch_size=8, lr_weights=lr, lr_biases=0.01, warmup_epochs=1, crash_after_epoch=crash)
+    cfg = TrainConfig(epochs=epochs, batch_size=8, lr_weights=lr, lr_biases=0.01, warmup_epochs=1, crash_after_epoch=crash,
+                      device=device)
     train(encoder, task, cfg, work)
     save_audio_model(work / "model.pt", encoder, TINY)
 
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO)
-    main(Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), *(sys.argv[4:5]), *map(float, sys.argv[5:6]))
+    main(Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), *(sys.argv[4:5]), *map(float, sys.argv[5:6]), *(sys.argv[6:7]))

@@ -5,6 +5,11 @@ features, and the frozen-side targets (cached frame or caption embeddings). The 
 else: LARS with SPEC 4's two learning rates, warm-up + cosine per step, SpecAugment, bf16 autocast on
 CUDA, DDP under ``torchrun`` (negatives gathered across ranks), one checkpoint per epoch and resuming.
 
+On CUDA the model is ``torch.compile``d and the next batches' features are read (and pinned) by
+background threads while the GPU trains on the current one; ``vipant bench train`` prints what each is
+worth. On CPU the loop runs eagerly and reads each batch in turn, so loader threads do not compete with
+the compute threads for the same cores.
+
 Determinism: every random choice of an epoch (shuffling, frame sampling, SpecAugment masks) comes from
 generators seeded by ``(seed, epoch)``, so a run killed after epoch k and resumed from its checkpoint
 takes exactly the steps an uninterrupted run takes (on CPU: bit-identical weights).
@@ -17,9 +22,11 @@ import json
 import logging
 import os
 import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Iterator, Protocol
 
 import torch
 import torch.distributed as dist
@@ -52,6 +59,8 @@ class TrainConfig:
     seed: int = 0  # seeds shuffling, frame choice and masks
     precision: str = "bf16"  # autocast dtype on CUDA; CPU always runs fp32
     device: str = "auto"  # "auto": CUDA when available
+    compile: bool = True  # torch.compile the model on CUDA (the CPU always runs eagerly)
+    loader_threads: int = 4  # on CUDA: threads reading the next batches during a step (0: read in turn)
     crash_after_epoch: int = -1  # testing only: exit hard after saving this epoch's checkpoint
 
     @classmethod
@@ -124,10 +133,39 @@ def _epoch_generator(seed: int, epoch: int, stream: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed * 1_000_003 + epoch * 101 + stream)
 
 
+def _batches(task: ContrastiveTask, order: torch.Tensor, steps: int, batch: int, rank: int, local: int,
+             loaders: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """``(index, features)`` of this rank's share of each step's batch, in step order. With ``loaders`` > 0,
+    that many background threads read (and pin) the next batches while the caller trains on the current
+    one; the features are the same either way, only when they are read changes."""
+
+    pin = loaders > 0 and torch.cuda.is_available()  # pinned host memory: the copy to the GPU is asynchronous
+
+    def load(step: int) -> tuple[torch.Tensor, torch.Tensor]:
+        index = order[step * batch:(step + 1) * batch][rank * local:(rank + 1) * local]
+        fbank = task.audio(index)
+        return index, (fbank.pin_memory() if pin else fbank)
+
+    if not loaders or steps < 2:
+        for step in range(steps):
+            yield load(step)
+        return
+    first = load(0)  # in this thread: the store opens its shards before the threads share it
+    with ThreadPoolExecutor(max_workers=loaders, thread_name_prefix="vipant-loader") as pool:
+        pending = deque(pool.submit(load, s) for s in range(1, min(steps, loaders + 1)))
+        yield first
+        for step in range(1, steps):
+            current = pending.popleft().result()
+            if step + loaders < steps:
+                pending.append(pool.submit(load, step + loaders))
+            yield current
+
+
 def run_identity(cfg: TrainConfig, task: ContrastiveTask, extra: dict[str, Any] | None) -> dict[str, Any]:
-    """What makes two runs the same run: the recipe (minus test/device knobs), the task and the caller's
+    """What makes two runs the same run: the recipe (minus test/speed knobs), the task and the caller's
     inputs. A checkpoint is resumed only by a run with the same identity."""
-    recipe = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in ("crash_after_epoch", "device")}
+    speed_only = ("crash_after_epoch", "device", "compile", "loader_threads")
+    recipe = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in speed_only}
     return {"recipe": recipe, "examples": len(task), "segments": task.segments, **(extra or {})}
 
 
@@ -179,6 +217,9 @@ def train(
     net: nn.Module = model
     if world > 1:
         net = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+    cuda = device.type == "cuda"
+    if cuda and cfg.compile:
+        net = torch.compile(net)  # ViT-B/32, batch 432, H100: 1.7x the eager step (README, Benchmarks)
 
     local = batch // world
     for epoch in range(start_epoch, cfg.epochs):
@@ -189,15 +230,15 @@ def train(
         masks = _epoch_generator(cfg.seed, epoch, 2 + rank)
         model.train()
         losses, seen, started = [], 0, time.perf_counter()
-        for step in range(steps_per_epoch):
+        for step, (index, fbank) in enumerate(_batches(task, order, steps_per_epoch, batch, rank, local,
+                                                            loaders=cfg.loader_threads if cuda else 0)):
             global_step = epoch * steps_per_epoch + step
             set_lr(optimizer, warmup_cosine(global_step, total_steps, warmup_steps))
-            index = order[step * batch:(step + 1) * batch][rank * local:(rank + 1) * local]
-            fbank = task.audio(index)
+            fbank = fbank.to(device, non_blocking=True)
             if cfg.spec_augment:
-                fbank = spec_augment(fbank, masks)
+                fbank = spec_augment(fbank, masks)  # masks drawn on the CPU, applied where the batch is
             with autocast(device, cfg.precision):
-                audio_emb, logit_scale = net(fbank.to(device, non_blocking=True), task.segments)
+                audio_emb, logit_scale = net(fbank, task.segments)
             audio_emb = audio_emb.float()
             task_loss = getattr(task, "loss", None)  # optional: a task with more than one loss term (VAT)
             if task_loss is not None:
@@ -211,13 +252,14 @@ def train(
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-            losses.append(loss.item())
+            losses.append(loss.detach())  # no .item() here: it would wait for the GPU every step
             seen += len(index) * world
+        mean_loss = sum(x.item() for x in losses) / len(losses)
         elapsed = time.perf_counter() - started
         model.eval()
         with torch.no_grad():
             metrics = task.validate(lambda x: model.encoder(x.to(device), task.segments).float())
-        record = {"epoch": epoch, "loss": sum(losses) / len(losses), "clips_per_s": seen / elapsed,
+        record = {"epoch": epoch, "loss": mean_loss, "clips_per_s": seen / elapsed,
                   "logit_scale": float(model.logit_scale().item()), **metrics}
         history.append(record)
         log.info("epoch %d: %s", epoch, ", ".join(f"{k}={v:.4g}" for k, v in record.items() if k != "epoch"))

@@ -1,0 +1,40 @@
+import pytest
+import torch
+
+from vipant.train.specaugment import spec_augment
+
+
+def _masks(generator_seed: int, x: torch.Tensor) -> torch.Tensor:
+    return spec_augment(x, torch.Generator().manual_seed(generator_seed))
+
+
+def test_one_time_and_one_frequency_band_within_limits():
+    x = torch.ones(64, 100, 40)
+    out = _masks(0, x)
+    assert torch.equal(x, torch.ones(64, 100, 40))  # the input is left alone
+    zero = out == 0
+    for example in zero:
+        rows = example.all(dim=1)  # masked time steps: every bin is zero
+        cols = example.all(dim=0)  # masked bins: every time step is zero
+        for band, limit in ((rows, 20), (cols, 10)):
+            idx = band.nonzero().flatten()
+            assert len(idx) <= limit
+            if len(idx):
+                assert idx.max() - idx.min() + 1 == len(idx)  # one contiguous band
+        # nothing else is masked
+        assert torch.equal(example, rows[:, None] | cols[None, :])
+    assert zero.any(dim=(1, 2)).float().mean() > 0.5  # most examples get a mask
+
+
+def test_masks_come_from_the_generator():
+    x = torch.randn(8, 50, 20)
+    assert torch.equal(_masks(3, x), _masks(3, x))
+    assert not torch.equal(_masks(3, x), _masks(4, x))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_a_batch_on_the_gpu_gets_the_cpu_masks():
+    x = torch.randn(8, 50, 20)
+    on_gpu = _masks(5, x.cuda())
+    assert on_gpu.device.type == "cuda"
+    assert torch.equal(on_gpu.cpu(), _masks(5, x))
