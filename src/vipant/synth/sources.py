@@ -109,15 +109,27 @@ Recipe = Union[Harmonic, Bell, Noise, Clicks, Chirp, FM]
 # ---------------------------------------------------------------------------------------- visuals
 
 SHAPES: tuple[str, ...] = ("circle", "square", "triangle", "diamond", "star", "cross", "ring", "hexagon")
+# One colour per source: the 48 most saturated points of a 4-level RGB grid (levels 40/110/180/250; every
+# pair differs by >= 70 in RGB), each named after the nearest CSS colour. The small synthetic VT learns
+# colour within the demo's few hundred steps but not shape (README: "the naming probe"), so a source's
+# colour is what lets the pivot tell it apart; shapes are still drawn, 6 sources to a shape.
 COLOURS: dict[str, tuple[int, int, int]] = {
-    "red": (215, 40, 40),
-    "green": (40, 170, 60),
-    "blue": (45, 85, 215),
-    "yellow": (235, 205, 35),
-    "magenta": (205, 50, 190),
-    "cyan": (40, 195, 205),
-    "orange": (240, 130, 30),
-    "purple": (115, 55, 170),
+    "blue": (40, 40, 250), "royal blue": (40, 110, 250), "dodger blue": (40, 180, 250),
+    "lime": (40, 250, 40), "spring green": (40, 250, 110), "turquoise": (40, 250, 180),
+    "aqua": (40, 250, 250), "blue violet": (110, 40, 250), "lawn green": (110, 250, 40),
+    "orchid": (180, 40, 250), "green yellow": (180, 250, 40), "crimson": (250, 40, 40),
+    "rose": (250, 40, 110), "deep pink": (250, 40, 180), "fuchsia": (250, 40, 250),
+    "vermilion": (250, 110, 40), "goldenrod": (250, 180, 40), "yellow": (250, 250, 40),
+    "dark slate blue": (40, 40, 180), "steel blue": (40, 110, 180), "lime green": (40, 180, 40),
+    "medium sea green": (40, 180, 110), "light sea green": (40, 180, 180), "indigo": (110, 40, 180),
+    "slate blue": (110, 110, 250), "olive drab": (110, 180, 40), "cornflower blue": (110, 180, 250),
+    "light green": (110, 250, 110), "aquamarine": (110, 250, 180), "light sky blue": (110, 250, 250),
+    "firebrick": (180, 40, 40), "medium violet red": (180, 40, 110), "dark orchid": (180, 40, 180),
+    "chocolate": (180, 110, 40), "medium purple": (180, 110, 250), "yellow green": (180, 180, 40),
+    "pale green": (180, 250, 110), "salmon": (250, 110, 110), "hot pink": (250, 110, 180),
+    "violet": (250, 110, 250), "sandy brown": (250, 180, 110), "khaki": (250, 250, 110),
+    "midnight blue": (40, 40, 110), "forest green": (40, 110, 40), "sea green": (40, 110, 110),
+    "saddle brown": (110, 40, 40), "purple": (110, 40, 110), "dark olive green": (110, 110, 40),
 }
 _COLOUR_NAMES = tuple(COLOURS)
 
@@ -357,7 +369,7 @@ def _build_catalogue() -> tuple[Source, ...]:
     out = []
     for i, (name, noun, parent, esc, recipe, clauses, gerunds, poses) in enumerate(_TABLE):
         shape = SHAPES[i % len(SHAPES)]
-        colour = _COLOUR_NAMES[(i % len(SHAPES) + i // len(SHAPES)) % len(_COLOUR_NAMES)]
+        colour = _COLOUR_NAMES[i]
         out.append(
             Source(name=name, mid=f"/m/0vip{i + 1:02d}", recipe=recipe, shape=shape, colour=colour, noun=noun,
                    parent=parent, esc50=esc, clauses=clauses, gerunds=gerunds, poses=poses)
@@ -454,8 +466,7 @@ def esc50_sources(n_classes: int) -> tuple[Source, ...]:
 
 
 def _check_catalogue() -> None:
-    looks = {(s.shape, s.colour) for s in SOURCES}
-    assert len(looks) == len(SOURCES), "every source must look unique"
+    assert len({s.colour for s in SOURCES}) == len(SOURCES), "every source must have its own colour"
     assert len({s.esc50 for s in SOURCES}) == len(SOURCES), "ESC-50 class names must be unique"
     for scene in SCENES:
         for name, _ in scene.sources:
