@@ -150,7 +150,7 @@ def _batches(task: ContrastiveTask, order: torch.Tensor, steps: int, batch: int,
         for step in range(steps):
             yield load(step)
         return
-    first = load(0)  # in this thread: the store opens its shards before the threads share it
+    first = load(0)  # in this thread, so the store's lazy state (pandas' index lookup) is built before sharing
     with ThreadPoolExecutor(max_workers=loaders, thread_name_prefix="vipant-loader") as pool:
         pending = deque(pool.submit(load, s) for s in range(1, min(steps, loaders + 1)))
         yield first
