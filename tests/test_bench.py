@@ -13,3 +13,10 @@ def test_train_benchmark_reports_every_figure(capsys, tmp_path):
     out = capsys.readouterr().out
     assert "whole training loop" in out and "training step, eager" in out
     assert list(tmp_path.iterdir()) == []  # the loop's feature store was temporary
+
+
+def test_data_benchmark_reports_every_stage(capsys, tmp_path):
+    figures = bench.run("data", workdir=tmp_path, clips=4)
+    for stage in ("download_cut", "frames", "fbank", "loader"):
+        assert figures[stage] > 0, stage
+    assert "FBANK loader" in capsys.readouterr().out

@@ -16,10 +16,14 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import torch
+
+if TYPE_CHECKING:
+    from vipant.features.store import FbankStore
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +55,6 @@ def bench_data(workdir: Path, clips: int) -> dict[str, float]:
     from vipant.datasets import audioset
     from vipant.features.fbank import fbank_shard
     from vipant.features.frames import frames_shard
-    from vipant.features.fbank import INDEX_COLUMNS
-    from vipant.features.store import FbankStore, merge_indexes
     from vipant.synth.config import WorldConfig
     from vipant.synth.world import build_world
 
