@@ -9,16 +9,11 @@ import torch
 from vipant.embed.table import EmbeddingTable, save_table
 from vipant.features.fbank import INDEX_COLUMNS
 from vipant.features.store import FbankStats, FbankStore, merge_indexes
-from vipant.models.audio_encoder import AudioEncoder
-from vipant.models.vt import build_clip
 from vipant.train.finetune_at import StudentTask
 from vipant.train.loop import TrainConfig, train
 from vipant.train.loss import clip_loss
 from vipant.train.soft_label import soft_label_loss
 
-TINY = {"embed_dim": 16, "quick_gelu": True,
-        "vision_cfg": {"image_size": 224, "layers": 1, "width": 32, "patch_size": 32, "head_width": 16},
-        "text_cfg": {"context_length": 8, "vocab_size": 49408, "width": 16, "heads": 2, "layers": 1}}
 FRAMES = 96
 
 
@@ -114,12 +109,12 @@ def test_bad_inputs_are_clear_errors(data):
         StudentTask(store, improve, pool, replay=replay, replay_prob=2.0, frames_length=FRAMES)
 
 
-def test_the_shared_loop_trains_a_student_with_replay_and_soft_labels(data, tmp_path):
+def test_the_shared_loop_trains_a_student_with_replay_and_soft_labels(data, tmp_path, tiny_encoder):
     store, improve, replay, pool, teacher = data
     task = StudentTask(store, improve, pool, replay=replay, replay_prob=0.5, soft_label_alpha=0.3,
                        teacher_audio=teacher, frames_length=FRAMES)
     torch.manual_seed(0)
-    encoder = AudioEncoder(build_clip(TINY).visual, frames=FRAMES)
+    encoder = tiny_encoder(FRAMES)
     before = {k: v.clone() for k, v in encoder.state_dict().items()}
     cfg = TrainConfig(epochs=2, batch_size=4, lr_weights=0.5, lr_biases=0.01, warmup_epochs=0, spec_augment=False)
     history = train(encoder, task, cfg, tmp_path / "run")

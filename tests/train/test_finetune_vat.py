@@ -10,15 +10,10 @@ from vipant.checkpoint import load_checkpoint
 from vipant.embed.table import EmbeddingTable, save_table
 from vipant.features.fbank import INDEX_COLUMNS
 from vipant.features.store import FbankStats, FbankStore, merge_indexes
-from vipant.models.audio_encoder import AudioEncoder
-from vipant.models.vt import build_clip
 from vipant.train.finetune_at import ATFinetuneTask, VATFinetuneTask
 from vipant.train.loop import TrainConfig, train
 from vipant.train.loss import clip_loss
 
-TINY = {"embed_dim": 16, "quick_gelu": True,
-        "vision_cfg": {"image_size": 224, "layers": 1, "width": 32, "patch_size": 32, "head_width": 16},
-        "text_cfg": {"context_length": 8, "vocab_size": 49408, "width": 16, "heads": 2, "layers": 1}}
 FRAMES = 96  # FBANK frames per clip: small, still a valid token grid
 
 
@@ -80,11 +75,11 @@ def test_frame_choice_is_redrawn_each_epoch_and_seeded(data):
     assert any(not torch.equal(draws[0], d) for d in draws[1:])
 
 
-def test_the_shared_loop_trains_with_the_vat_loss(data, tmp_path):
+def test_the_shared_loop_trains_with_the_vat_loss(data, tmp_path, tiny_encoder):
     store, pairs, pool, frames = data
     task = VATFinetuneTask(store, pairs, pool, frames, frames_length=FRAMES)
     torch.manual_seed(0)
-    encoder = AudioEncoder(build_clip(TINY).visual, frames=FRAMES)
+    encoder = tiny_encoder(FRAMES)
     before = {k: v.clone() for k, v in encoder.state_dict().items()}
     cfg = TrainConfig(epochs=1, batch_size=5, lr_weights=0.5, lr_biases=0.01, warmup_epochs=0, spec_augment=False)
     history = train(encoder, task, cfg, tmp_path / "run")

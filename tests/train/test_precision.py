@@ -1,19 +1,14 @@
 import pytest
 import torch
 
-from vipant.models.audio_encoder import AudioEncoder
-from vipant.models.vt import build_clip
 from vipant.train.precision import autocast
 
-TINY = {"embed_dim": 16, "quick_gelu": True,
-        "vision_cfg": {"image_size": 224, "layers": 1, "width": 32, "patch_size": 32, "head_width": 16},
-        "text_cfg": {"context_length": 8, "vocab_size": 49408, "width": 16, "heads": 2, "layers": 1}}
 
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 
 
-def test_cpu_and_fp32_run_full_precision():
-    encoder = AudioEncoder(build_clip(TINY).visual, frames=200)
+def test_cpu_and_fp32_run_full_precision(tiny_encoder):
+    encoder = tiny_encoder(200)
     with autocast("cpu"):
         assert encoder(torch.zeros(2, 200, 128)).dtype == torch.float32
     if torch.cuda.is_available():
@@ -22,9 +17,9 @@ def test_cpu_and_fp32_run_full_precision():
 
 
 @cuda
-def test_cuda_autocast_computes_in_bf16_and_keeps_fp32_weights():
+def test_cuda_autocast_computes_in_bf16_and_keeps_fp32_weights(tiny_encoder):
     torch.manual_seed(0)
-    encoder = AudioEncoder(build_clip(TINY).visual, frames=200).cuda()
+    encoder = tiny_encoder(200).cuda()
     x = torch.randn(4, 200, 128, device="cuda")
     with autocast("cuda"):
         out = encoder(x)
