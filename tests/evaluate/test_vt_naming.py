@@ -75,3 +75,14 @@ def test_wrong_shapes_are_refused():
         vt_naming.naming_metrics(np.ones((2, 4)), np.ones((3, 4)), np.zeros(2, dtype=int))
     with pytest.raises(ValueError, match="labels"):
         vt_naming.naming_metrics(np.ones((2, 4)), np.ones((len(SOURCES), 4)), np.zeros(3, dtype=int))
+
+
+def test_greyscale_sets_every_channel_to_the_rgb_mean():
+    images, _ = vt_naming.probe_images(64, per_source=1)
+    grey = vt_naming.greyscale(images)
+    assert grey.shape == images.shape and grey.dtype == np.uint8
+    assert np.array_equal(grey[:, 0], grey[:, 1]) and np.array_equal(grey[:, 1], grey[:, 2])
+    expected = np.rint(images.astype(np.float32).mean(axis=1))
+    assert np.array_equal(grey[:, 0], expected.astype(np.uint8))
+    with pytest.raises(ValueError, match="N, 3, H, W"):
+        vt_naming.greyscale(images[:, :1])

@@ -54,6 +54,21 @@ def probe_images(size: int, per_source: int = 3, seed: int = 0) -> tuple[np.ndar
     return np.stack(images), np.asarray(labels)
 
 
+def greyscale(images: np.ndarray) -> np.ndarray:
+    """uint8 ``[N, 3, H, W]`` images with every channel set to the mean of R, G and B.
+
+    This is what the audio encoder's adapted patch layer sees: its weights are the VT's RGB weights
+    averaged, so a 1-channel input embeds as this grey image would through the VT's own layer. A VT
+    that names sources only by colour names these at chance, and then its image tower carries nothing
+    useful to the CLIP-initialised audio encoder (README, "Why vip-AnT lags VA-Rand here").
+    """
+    arr = np.asarray(images)
+    if arr.ndim != 4 or arr.shape[1] != 3:
+        raise ValueError(f"expected [N, 3, H, W] images, got shape {arr.shape}")
+    grey = np.rint(arr.astype(np.float32).mean(axis=1, keepdims=True))
+    return np.repeat(grey, 3, axis=1).astype(arr.dtype)
+
+
 def _chance_same(attribute: str) -> float:
     """Percent of uniformly random source choices that share ``attribute`` with a uniformly drawn source."""
     counts = Counter(getattr(s, attribute) for s in SOURCES)

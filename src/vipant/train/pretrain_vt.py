@@ -2,7 +2,12 @@
 corpus, so that the rest of the pipeline has a frozen VT model to pivot through, exactly as it would with
 OpenAI's CLIP. Its held-out image→text retrieval and its naming of single rendered objects
 (:mod:`vipant.evaluate.vt_naming`: top-1, right colour, right shape) are reported each epoch with
-chance, so a broken pivot is visible before anything is built on it.
+chance, so a broken pivot is visible before anything is built on it. The naming is also reported on
+greyscale renderings (``grey_naming_*``): the audio encoder is initialised from this image tower and
+feeds it grey inputs, so a VT that sees only colour hands it nothing (OpenAI's CLIP names greyscale
+photos). ``grey_prob`` turns that share of training images grey (their captions unchanged), the
+random-greyscale augmentation of SimCLR-style image pretraining, so that colour alone cannot solve the
+contrastive task.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ class VTTrainConfig:
     weight_decay: float = 0.1  # on >=2-D weights
     warmup_epochs: float = 1.0  # linear warm-up, then cosine
     seed: int = 0  # shuffling
+    grey_prob: float = 0.0  # share of training images shown in greyscale (random per image and epoch)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "VTTrainConfig":
@@ -88,9 +94,23 @@ def image_text_retrieval(model, images: torch.Tensor, tokens: torch.Tensor, batc
 @torch.no_grad()
 def naming_probe(model, tokenizer, images: torch.Tensor, labels: np.ndarray) -> dict[str, float]:
     """:mod:`vipant.evaluate.vt_naming` on rendered single-object images: can the pivot name a source?"""
-    img = model.encode_image(normalise_images(images))
     txt = model.encode_text(tokenizer(vt_naming.prompts()))
-    return vt_naming.naming_metrics(img, txt, labels)
+    colour = vt_naming.naming_metrics(model.encode_image(normalise_images(images)), txt, labels)
+    grey_images = torch.from_numpy(vt_naming.greyscale(images.numpy()))
+    grey = vt_naming.naming_metrics(model.encode_image(normalise_images(grey_images)), txt, labels)
+    return {**colour, **{f"grey_{k}": v for k, v in grey.items() if k in ("naming_top1", "naming_same_shape")}}
+
+
+def random_greyscale(images: torch.Tensor, prob: float, generator: torch.Generator) -> torch.Tensor:
+    """uint8 ``[B, 3, H, W]`` with each image independently turned grey (channel mean) with ``prob``."""
+    if prob <= 0:
+        return images
+    pick = torch.rand(images.shape[0], generator=generator) < prob
+    if not bool(pick.any()):
+        return images
+    out = images.clone()
+    out[pick] = images[pick].float().mean(dim=1, keepdim=True).round().to(images.dtype).expand(-1, 3, -1, -1)
+    return out
 
 
 def train_vt(corpus_dir: Path, model_cfg: dict[str, Any], cfg: VTTrainConfig, out: Path,
@@ -124,7 +144,7 @@ def train_vt(corpus_dir: Path, model_cfg: dict[str, Any], cfg: VTTrainConfig, ou
             for g in opt.param_groups:
                 g["lr"] = cfg.lr * warmup_cosine(epoch * steps + step, total, warmup)
             idx = order[step * batch:(step + 1) * batch]
-            img = model.encode_image(normalise_images(train_images[idx]))
+            img = model.encode_image(normalise_images(random_greyscale(train_images[idx], cfg.grey_prob, gen)))
             txt = model.encode_text(train_tokens[idx])
             loss = clip_loss(img, txt, model.logit_scale.exp().clamp(max=100))
             opt.zero_grad(set_to_none=True)
