@@ -2,10 +2,10 @@
 corpus, so that the rest of the pipeline has a frozen VT model to pivot through, exactly as it would with
 OpenAI's CLIP. Its held-out image→text retrieval and its naming of single rendered objects
 (:mod:`vipant.evaluate.vt_naming`: top-1, right colour, right shape) are reported each epoch with
-chance, so a broken pivot is visible before anything is built on it. The naming is also reported on
-greyscale renderings (``grey_naming_*``): the audio encoder is initialised from this image tower and
-feeds it grey inputs, so a VT that sees only colour hands it nothing (OpenAI's CLIP names greyscale
-photos). ``grey_prob`` turns that share of training images grey (their captions unchanged), the
+chance, so a broken pivot is visible before anything is built on it. After the last epoch the naming
+is also reported on greyscale renderings (``grey_naming_*``): the audio encoder is initialised from
+this image tower and feeds it grey inputs, so a VT that sees only colour hands it nothing (OpenAI's
+CLIP names greyscale photos). ``grey_prob`` turns that share of training images grey (their captions unchanged), the
 random-greyscale augmentation of SimCLR-style image pretraining, so that colour alone cannot solve the
 contrastive task.
 """
@@ -92,13 +92,16 @@ def image_text_retrieval(model, images: torch.Tensor, tokens: torch.Tensor, batc
 
 
 @torch.no_grad()
-def naming_probe(model, tokenizer, images: torch.Tensor, labels: np.ndarray) -> dict[str, float]:
-    """:mod:`vipant.evaluate.vt_naming` on rendered single-object images: can the pivot name a source?"""
+def naming_probe(model, tokenizer, images: torch.Tensor, labels: np.ndarray, *, grey: bool = False) -> dict[str, float]:
+    """:mod:`vipant.evaluate.vt_naming` on rendered single-object images: can the pivot name a source?
+    With ``grey``, also on their greyscale versions (``grey_naming_top1`` / ``grey_naming_same_shape``)."""
     txt = model.encode_text(tokenizer(vt_naming.prompts()))
-    colour = vt_naming.naming_metrics(model.encode_image(normalise_images(images)), txt, labels)
-    grey_images = torch.from_numpy(vt_naming.greyscale(images.numpy()))
-    grey = vt_naming.naming_metrics(model.encode_image(normalise_images(grey_images)), txt, labels)
-    return {**colour, **{f"grey_{k}": v for k, v in grey.items() if k in ("naming_top1", "naming_same_shape")}}
+    out = vt_naming.naming_metrics(model.encode_image(normalise_images(images)), txt, labels)
+    if grey:
+        grey_images = torch.from_numpy(vt_naming.greyscale(images.numpy()))
+        grey_metrics = vt_naming.naming_metrics(model.encode_image(normalise_images(grey_images)), txt, labels)
+        out.update({f"grey_{k}": grey_metrics[k] for k in ("naming_top1", "naming_same_shape")})
+    return out
 
 
 def random_greyscale(images: torch.Tensor, prob: float, generator: torch.Generator) -> torch.Tensor:
@@ -154,7 +157,7 @@ def train_vt(corpus_dir: Path, model_cfg: dict[str, Any], cfg: VTTrainConfig, ou
         model.eval()
         metrics = {"loss": float(np.mean(losses)), "pairs_per_s": steps * batch / (time.perf_counter() - started),
                    **image_text_retrieval(model, val_images, val_tokens),
-                   **naming_probe(model, tokenizer, probe_images, probe_labels)}
+                   **naming_probe(model, tokenizer, probe_images, probe_labels, grey=epoch == cfg.epochs - 1)}
         log.info("VT epoch %d: %s", epoch, ", ".join(f"{k}={v:.3g}" for k, v in metrics.items()))
         if on_epoch:
             on_epoch(epoch, metrics)
