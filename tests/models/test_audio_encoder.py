@@ -39,6 +39,23 @@ def test_clip_init_copies_every_transformer_weight(clip):
     assert enc.transformer.resblocks[0].mlp.c_fc.weight.data_ptr() != clip.visual.transformer.resblocks[0].mlp.c_fc.weight.data_ptr()
 
 
+@pytest.mark.parametrize("init", ["clip", "random"])
+def test_every_weight_trains_when_built_from_a_frozen_vt(init):
+    """The workflow builds g_A from the frozen VT (``load_vt`` turns gradients off): g_A must learn
+    everything, the VT nothing. Before this test only the patch layer and positions trained."""
+    from vipant.models.vt import freeze
+
+    torch.manual_seed(0)
+    vt = freeze(build_clip(CFG))
+    enc = AudioEncoder(vt.visual, init=init)
+    assert all(p.requires_grad for p in enc.parameters())
+    assert not any(p.requires_grad for p in vt.parameters())
+    enc(torch.randn(2, 1000, 128)).square().sum().backward()
+    for name, p in enc.named_parameters():
+        assert p.grad is not None and p.grad.abs().sum() > 0, name
+    assert all(p.grad is None for p in vt.parameters())
+
+
 def test_random_init_differs_but_keeps_architecture(clip):
     enc = AudioEncoder(clip.visual, init="random")
     w = enc.transformer.resblocks[0].attn.in_proj_weight

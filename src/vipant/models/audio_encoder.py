@@ -85,6 +85,10 @@ class AudioEncoder(nn.Module):
         self.proj = visual.proj
         self.width = self.class_embedding.shape[0]
         self.embed_dim = self.proj.shape[1]
+        # g_A is trained as a whole: the copy of a frozen VT tower must not stay frozen (only the new
+        # patch layer and positional grid would then learn, on top of a fixed image transformer)
+        for p in self.parameters():
+            p.requires_grad_(True)
         if init == "random":
             self.reset_parameters()
 
