@@ -96,6 +96,23 @@ def tiny_workflow(tmp_path_factory) -> Path:
 
 
 
+@pytest.fixture(scope="session")
+def tiny_followups(request, tiny_workflow: Path) -> Path:
+    """The tiny run's work directory with the ``TARGETS`` of every selected test module that uses this
+    fixture built on top of it, in one Snakemake invocation.
+
+    One invocation instead of one per module: a single DAG to build, and the two cores stay busy across
+    the modules' jobs (one module's last long job overlaps the next module's first ones). The jobs and
+    their results are the same as with one invocation per module; MLflow gets one parent for all of them.
+    """
+    targets: dict[str, None] = {}
+    for item in request.session.items:
+        if "tiny_followups" in item.fixturenames:
+            targets.update(dict.fromkeys(getattr(item.module, "TARGETS")))
+    run_snakemake(tiny_workflow, *targets)
+    return tiny_workflow
+
+
 # ---- inference on researchers' own audio (tests/inference, tests/commands/test_user_cli.py) --------------
 INFERENCE_STATS = {"mean": -6.0, "std": 4.5, "n_clips": 10}
 

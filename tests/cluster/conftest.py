@@ -214,6 +214,17 @@ class SlurmCluster:
     def logs(self) -> str:
         return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}" for p in sorted(self.tmp.glob("*.log")))
 
+    def job_records(self, job_ids: list[str]) -> dict[str, dict[str, str]]:
+        """slurmctld's record of each job (``scontrol show job -d -o``: Partition, JobState, JOB_GRES (the
+        generic resources allocated, e.g. ``gpu:1``)...), finished jobs included (kept for ``MinJobAge``)."""
+        records = {}
+        for job_id in job_ids:
+            proc = subprocess.run([_which("scontrol"), "show", "job", "-d", "-o", job_id], capture_output=True, text=True,
+                                  env={**os.environ, **self.env}, timeout=10)
+            assert proc.returncode == 0, f"scontrol show job {job_id}: {proc.stderr}"
+            records[job_id] = dict(field.split("=", 1) for field in proc.stdout.split() if "=" in field)
+        return records
+
 
 def write_slurm_conf(tmp: Path, node: str) -> Path:
     cpus, mem = _profile_peak()
@@ -238,6 +249,9 @@ JobAcctGatherType=jobacct_gather/none
 JobCompType=jobcomp/none
 MpiDefault=none
 ReturnToService=2
+# Finished jobs stay in slurmctld (and `scontrol show job`) for an hour, not 5 min: the DAG test reads the
+# partition and GPUs each job was given after the whole run.
+MinJobAge=3600
 StateSaveLocation={tmp}/state
 SlurmdSpoolDir={tmp}/spool
 SlurmctldPidFile={tmp}/slurmctld.pid

@@ -13,9 +13,9 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture(scope="module")
-def run(tiny_workflow, snakemake):
-    snakemake(tiny_workflow, *TARGETS)
-    return tiny_workflow
+def run(tiny_followups):
+    """The tiny run with TARGETS built (with the other follow-up modules' targets, in one invocation)."""
+    return tiny_followups
 
 
 def test_gc_at_n_pair_lists_are_nested_gold_pairs_with_features(run):

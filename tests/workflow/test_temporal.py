@@ -11,9 +11,9 @@ TARGETS = ("results/temporal_table3.csv", "results/temporal_table4.csv")
 
 
 @pytest.fixture(scope="module")
-def run(tiny_workflow, snakemake):
-    snakemake(tiny_workflow, *TARGETS)
-    return tiny_workflow
+def run(tiny_followups):
+    """The tiny run with TARGETS built (with the other follow-up modules' targets, in one invocation)."""
+    return tiny_followups
 
 
 def test_tables_have_a_row_per_variant_averaged_over_seeds(run):
