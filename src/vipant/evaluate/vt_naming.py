@@ -60,7 +60,7 @@ def greyscale(images: np.ndarray) -> np.ndarray:
     This is what the audio encoder's adapted patch layer sees: its weights are the VT's RGB weights
     averaged, so a 1-channel input embeds as this grey image would through the VT's own layer. A VT
     that names sources only by colour names these at chance, and then its image tower carries nothing
-    useful to the CLIP-initialised audio encoder (README, "Why vip-AnT lags VA-Rand here").
+    useful to the CLIP-initialised audio encoder (README, "Results on the synthetic preset").
     """
     arr = np.asarray(images)
     if arr.ndim != 4 or arr.shape[1] != 3:

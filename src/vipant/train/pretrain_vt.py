@@ -5,9 +5,9 @@ OpenAI's CLIP. Its held-out image→text retrieval and its naming of single rend
 chance, so a broken pivot is visible before anything is built on it. After the last epoch the naming
 is also reported on greyscale renderings (``grey_naming_*``): the audio encoder is initialised from
 this image tower and feeds it grey inputs, so a VT that sees only colour hands it nothing (OpenAI's
-CLIP names greyscale photos). ``grey_prob`` turns that share of training images grey (their captions unchanged), the
-random-greyscale augmentation of SimCLR-style image pretraining, so that colour alone cannot solve the
-contrastive task.
+CLIP names greyscale photos). ``grey_prob`` turns that share of training images grey (their captions
+unchanged), the random-greyscale augmentation of SimCLR-style image pretraining, so that colour alone
+cannot solve the contrastive task (off by default: at 0.2 it did not teach the demo's VT shape).
 """
 
 from __future__ import annotations
