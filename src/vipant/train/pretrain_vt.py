@@ -105,14 +105,15 @@ def naming_probe(model, tokenizer, images: torch.Tensor, labels: np.ndarray, *, 
 
 
 def random_greyscale(images: torch.Tensor, prob: float, generator: torch.Generator) -> torch.Tensor:
-    """uint8 ``[B, 3, H, W]`` with each image independently turned grey (channel mean) with ``prob``."""
+    """uint8 ``[B, 3, H, W]`` with each image independently turned grey with ``prob``, the way the greyscale
+    probe does it (:func:`vipant.evaluate.vt_naming.greyscale`)."""
     if prob <= 0:
         return images
     pick = torch.rand(images.shape[0], generator=generator) < prob
     if not bool(pick.any()):
         return images
     out = images.clone()
-    out[pick] = images[pick].float().mean(dim=1, keepdim=True).round().to(images.dtype).expand(-1, 3, -1, -1)
+    out[pick] = torch.from_numpy(vt_naming.greyscale(images[pick].numpy()))
     return out
 
 
