@@ -77,6 +77,24 @@ def test_bf16_training_on_cuda_tracks_cpu_training(tmp_path):
     assert encoder(torch.zeros(1, 200, 128)).shape == (1, 16)
 
 
+def test_bf16_training_on_cpu_tracks_fp32_training(tmp_path):
+    """``cpu_precision: bf16`` (the synthetic preset's speed-up): the run finishes, its weights stay fp32,
+    and its losses follow the fp32 run's up to bf16 rounding."""
+    bf16, fp32 = tmp_path / "bf16", tmp_path / "fp32"
+    bf16.mkdir(), fp32.mkdir()
+    on_bf16 = subprocess.run([sys.executable, str(SCRIPT), str(bf16), "2", "-1", "random", "0.5", "cpu-bf16"],
+                             capture_output=True, text=True, timeout=300)
+    assert on_bf16.returncode == 0, on_bf16.stderr
+    assert _run(fp32, 2).returncode == 0
+    a = load_checkpoint(bf16 / "checkpoint.pt")["history"]
+    b = load_checkpoint(fp32 / "checkpoint.pt")["history"]
+    assert [x["loss"] for x in a] != [x["loss"] for x in b]  # autocast did change the arithmetic
+    for x, y in zip(a, b):
+        assert x["loss"] == pytest.approx(y["loss"], rel=0.05)
+    weights = load_checkpoint(bf16 / "model.pt")["encoder"]
+    assert all(w.dtype == torch.float32 for w in weights.values() if w.is_floating_point())
+
+
 class _CountingTask:
     """Features that name their clips; records which threads read them."""
 

@@ -1,7 +1,7 @@
 """Run by tests/train/test_loop.py in a subprocess: a tiny VA pretraining on random features.
 
 argv: work_dir epochs crash_after_epoch [match [lr [device]]] (device defaults to cpu, where resumption is
-bit-identical; tests/train/test_cuda.py passes cuda)
+bit-identical; tests/train/test_cuda.py passes cuda, and "cpu-bf16" runs on the CPU under bf16 autocast)
 """
 
 import logging
@@ -45,8 +45,9 @@ def main(work: Path, epochs: int, crash: int, match: str = "random", lr: float =
                           frames_length=200)
     torch.manual_seed(0)
     encoder = AudioEncoder(build_clip(TINY).visual, frames=200)
+    device, _, cpu_precision = device.partition("-")
     cfg = TrainConfig(epochs=epochs, batch_size=8, lr_weights=lr, lr_biases=0.01, warmup_epochs=1, crash_after_epoch=crash,
-                      device=device)
+                      device=device, cpu_precision=cpu_precision or "fp32")
     train(encoder, task, cfg, work)
     save_audio_model(work / "model.pt", encoder, TINY)
 

@@ -3,7 +3,7 @@
 What differs between the two lives in a :class:`ContrastiveTask`: which examples exist, their FBANK
 features, and the frozen-side targets (cached frame or caption embeddings). The loop owns everything
 else: LARS with SPEC 4's two learning rates, warm-up + cosine per step, SpecAugment, bf16 autocast on
-CUDA, DDP under ``torchrun`` (negatives gathered across ranks), one checkpoint per epoch and resuming.
+CUDA (and on the CPU when ``cpu_precision`` asks for it), DDP under ``torchrun`` (negatives gathered across ranks), one checkpoint per epoch and resuming.
 
 On CUDA the model is ``torch.compile``d and the next batches' features are read (and pinned) by
 background threads while the GPU trains on the current one; ``vipant bench train`` prints what each is
@@ -57,7 +57,8 @@ class TrainConfig:
     trust_coefficient: float = 0.001  # LARS eta
     spec_augment: bool = True  # one time mask (<=1/5) and one frequency mask (<=1/4) per clip
     seed: int = 0  # seeds shuffling, frame choice and masks
-    precision: str = "bf16"  # autocast dtype on CUDA; CPU always runs fp32
+    precision: str = "bf16"  # autocast dtype on CUDA: bf16 or fp32
+    cpu_precision: str = "fp32"  # autocast dtype on the CPU: fp32, or bf16 where the CPU has bf16 instructions
     device: str = "auto"  # "auto": CUDA when available
     compile: bool = True  # torch.compile the model on CUDA (the CPU always runs eagerly)
     loader_threads: int = 4  # on CUDA: threads reading the next batches during a step (0: read in turn)
@@ -237,7 +238,7 @@ def train(
             fbank = fbank.to(device, non_blocking=True)
             if cfg.spec_augment:
                 fbank = spec_augment(fbank, masks)  # masks drawn on the CPU, applied where the batch is
-            with autocast(device, cfg.precision):
+            with autocast(device, cfg.precision, cfg.cpu_precision):
                 audio_emb, logit_scale = net(fbank, task.segments)
             audio_emb = audio_emb.float()
             task_loss = getattr(task, "loss", None)  # optional: a task with more than one loss term (VAT)
@@ -257,7 +258,7 @@ def train(
         mean_loss = sum(x.item() for x in losses) / len(losses)
         elapsed = time.perf_counter() - started
         model.eval()
-        with torch.no_grad():
+        with torch.no_grad(), autocast(device, cfg.precision, cfg.cpu_precision):  # embeddings come back fp32
             metrics = task.validate(lambda x: model.encoder(x.to(device), task.segments).float())
         record = {"epoch": epoch, "loss": mean_loss, "clips_per_s": seen / elapsed,
                   "logit_scale": float(model.logit_scale().item()), **metrics}

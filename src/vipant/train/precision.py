@@ -1,4 +1,8 @@
-"""Mixed precision: bf16 autocast on CUDA (no loss scaling needed), full fp32 elsewhere."""
+"""Mixed precision: bf16 autocast (no loss scaling needed) on CUDA by default; on the CPU only when asked.
+
+On a CPU with bf16 instructions (AVX512-BF16, AMX) bf16 autocast makes g_A's training step about 1.5x
+faster (README, "Recipes"); on one without them it is emulated and slower, so the CPU default is fp32.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,15 @@ import contextlib
 
 import torch
 
+PRECISIONS = ("bf16", "fp32")
 
-def autocast(device: torch.device | str, precision: str = "bf16"):
-    """The autocast context for ``device``; a no-op on CPU or with ``precision='fp32'``."""
+
+def autocast(device: torch.device | str, precision: str = "bf16", cpu_precision: str = "fp32"):
+    """The autocast context for ``device``: ``precision`` applies on CUDA, ``cpu_precision`` elsewhere."""
     device = torch.device(device)
-    if device.type == "cuda" and precision == "bf16":
-        return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
+    chosen = precision if device.type == "cuda" else cpu_precision
+    if chosen not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, not {chosen!r}")
+    if chosen == "bf16" and device.type in ("cuda", "cpu"):
+        return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
     return contextlib.nullcontext()

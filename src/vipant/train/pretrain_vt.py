@@ -132,8 +132,9 @@ def train_vt(corpus_dir: Path, model_cfg: dict[str, Any], cfg: VTTrainConfig, ou
     model = build_clip(model_cfg)
     decay = [p for p in model.parameters() if p.ndim >= 2]
     no_decay = [p for p in model.parameters() if p.ndim < 2]
+    # fused: one pass per step instead of a dozen over the 6M-entry token table (~15 % of a CPU step)
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
-                            lr=cfg.lr, betas=(0.9, 0.98), eps=1e-6)
+                            lr=cfg.lr, betas=(0.9, 0.98), eps=1e-6, fused=True)
     n = len(train)
     batch = min(cfg.batch_size, n)
     steps = max(n // batch, 1)
