@@ -3,7 +3,8 @@
 What differs between the two lives in a :class:`ContrastiveTask`: which examples exist, their FBANK
 features, and the frozen-side targets (cached frame or caption embeddings). The loop owns everything
 else: LARS with SPEC 4's two learning rates, warm-up + cosine per step, SpecAugment, bf16 autocast on
-CUDA (and on the CPU when ``cpu_precision`` asks for it), DDP under ``torchrun`` (negatives gathered across ranks), one checkpoint per epoch and resuming.
+CUDA (and on the CPU when ``cpu_precision`` asks for it), DDP under ``torchrun`` (negatives gathered
+across ranks), one checkpoint per epoch and resuming.
 
 On CUDA the model is ``torch.compile``d and the next batches' features are read (and pinned) by
 background threads while the GPU trains on the current one; ``vipant bench train`` prints what each is
