@@ -1,5 +1,5 @@
-"""Run under torchrun with 2 processes by tests/train/test_loss.py (gloo, CPU) and tests/train/test_cuda.py
-(nccl, one GPU per rank): each rank writes its loss and the gradient of its local rows, computed with
+"""Run under torchrun with 2 processes by tests/train/test_loss.py, with gloo on the CPU and with nccl
+(one GPU per rank): each rank writes its loss and the gradient of its local rows, computed with
 negatives gathered from both ranks.
 
 argv: out_dir [backend]"""

@@ -1,7 +1,7 @@
 """Run by tests/train/test_loop.py in a subprocess: a tiny VA pretraining on random features.
 
 argv: work_dir epochs crash_after_epoch [match [lr [device]]] (device defaults to cpu, where resumption is
-bit-identical; tests/train/test_cuda.py passes cuda, and "cpu-bf16" runs on the CPU under bf16 autocast)
+bit-identical; test_loop.py's CUDA test passes cuda, and "cpu-bf16" runs on the CPU under bf16 autocast)
 """
 
 import logging
