@@ -11,8 +11,9 @@ from vipant.models.audio_encoder import load_audio_model
 SCRIPT = Path(__file__).with_name("va_train_script.py")
 
 
-def _run(work, epochs, crash=-1, match="random", lr=0.5):
-    return subprocess.run([sys.executable, str(SCRIPT), str(work), str(epochs), str(crash), match, str(lr)],
+def _run(work, epochs, crash=-1, match="random", lr=0.5, device="cpu"):
+    """va_train_script.py in a subprocess; ``device``: cpu, cuda, or cpu-bf16 (CPU under bf16 autocast)."""
+    return subprocess.run([sys.executable, str(SCRIPT), str(work), str(epochs), str(crash), match, str(lr), device],
                           capture_output=True, text=True, timeout=300)
 
 
@@ -59,39 +60,33 @@ def test_frame_matching_variants_train(tmp_path, match):
     assert proc.returncode == 0, proc.stderr
 
 
+def _bf16_losses_track_fp32(tmp_path, device: str) -> Path:
+    """Train the same 2-epoch run in bf16 on ``device`` and in fp32 on the CPU; check that the bf16 run's
+    losses differ from fp32 (autocast changed the arithmetic) but stay within 5 % of them; return its dir."""
+    bf16, fp32 = tmp_path / "bf16", tmp_path / "fp32"
+    bf16.mkdir(), fp32.mkdir()
+    run = _run(bf16, 2, device=device)
+    assert run.returncode == 0, run.stderr
+    assert _run(fp32, 2).returncode == 0
+    a = [h["loss"] for h in load_checkpoint(bf16 / "checkpoint.pt")["history"]]
+    b = [h["loss"] for h in load_checkpoint(fp32 / "checkpoint.pt")["history"]]
+    assert a != b
+    assert a == pytest.approx(b, rel=0.05)
+    return bf16
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_bf16_training_on_cuda_tracks_cpu_training(tmp_path):
-    """The same run on CUDA (bf16 autocast) and on CPU (fp32): it finishes, its checkpoint loads on CPU,
-    and its losses follow the CPU run's up to bf16 rounding."""
-    gpu, cpu = tmp_path / "gpu", tmp_path / "cpu"
-    gpu.mkdir(), cpu.mkdir()
-    on_gpu = subprocess.run([sys.executable, str(SCRIPT), str(gpu), "2", "-1", "random", "0.5", "cuda"],
-                            capture_output=True, text=True, timeout=300)
-    assert on_gpu.returncode == 0, on_gpu.stderr
-    assert _run(cpu, 2).returncode == 0
-    a = load_checkpoint(gpu / "checkpoint.pt")["history"]
-    b = load_checkpoint(cpu / "checkpoint.pt")["history"]
-    for ga, cb in zip(a, b):
-        assert ga["loss"] == pytest.approx(cb["loss"], rel=0.05)
-    encoder, _ = load_audio_model(gpu / "model.pt")
+    """The same run on CUDA (bf16 autocast) and on CPU (fp32): its losses follow the CPU run's up to bf16
+    rounding, and its checkpoint loads on CPU."""
+    encoder, _ = load_audio_model(_bf16_losses_track_fp32(tmp_path, "cuda") / "model.pt")
     assert encoder(torch.zeros(1, 200, 128)).shape == (1, 16)
 
 
 def test_bf16_training_on_cpu_tracks_fp32_training(tmp_path):
-    """``cpu_precision: bf16`` (the synthetic preset's speed-up): the run finishes, its weights stay fp32,
-    and its losses follow the fp32 run's up to bf16 rounding."""
-    bf16, fp32 = tmp_path / "bf16", tmp_path / "fp32"
-    bf16.mkdir(), fp32.mkdir()
-    on_bf16 = subprocess.run([sys.executable, str(SCRIPT), str(bf16), "2", "-1", "random", "0.5", "cpu-bf16"],
-                             capture_output=True, text=True, timeout=300)
-    assert on_bf16.returncode == 0, on_bf16.stderr
-    assert _run(fp32, 2).returncode == 0
-    a = load_checkpoint(bf16 / "checkpoint.pt")["history"]
-    b = load_checkpoint(fp32 / "checkpoint.pt")["history"]
-    assert [x["loss"] for x in a] != [x["loss"] for x in b]  # autocast did change the arithmetic
-    for x, y in zip(a, b):
-        assert x["loss"] == pytest.approx(y["loss"], rel=0.05)
-    weights = load_checkpoint(bf16 / "model.pt")["encoder"]
+    """``cpu_precision: bf16`` (the synthetic preset's speed-up): the losses follow the fp32 run's up to
+    bf16 rounding, and the saved weights stay fp32."""
+    weights = load_checkpoint(_bf16_losses_track_fp32(tmp_path, "cpu-bf16") / "model.pt")["encoder"]
     assert all(w.dtype == torch.float32 for w in weights.values() if w.is_floating_point())
 
 
