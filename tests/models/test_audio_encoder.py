@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from vipant.models.audio_encoder import AudioEncoder, grid_size, n_tokens, resize_pos_embed
+from vipant.models.audio_encoder import AudioEncoder, fit_pos_embed, grid_size, n_tokens, resize_pos_embed
 from vipant.models.vt import build_clip
 
 CFG = {
@@ -88,6 +88,33 @@ def test_longer_input_resizes_positions_again(clip):
     tokens, grid = enc.tokens(torch.randn(1, 1800, 128))
     assert grid == (111, 5) and tokens.shape == (1, 1 + 111 * 5, 64)
     assert enc(torch.randn(1, 1800, 128)).shape == (1, 32)
+
+
+def test_shorter_input_takes_trained_rows_from_row_6_as_vip_ant_does():
+    pos = torch.arange(1 + 61 * 5, dtype=torch.float32)[:, None].expand(-1, 3)  # row value = its index
+    esc50 = fit_pos_embed(pos, (61, 5), grid_size(500, 128))  # 5 s: 30 x 5
+    assert torch.equal(esc50[0], pos[0])
+    assert torch.equal(esc50[1:], pos[1 + 6 * 5: 1 + 36 * 5])
+    # too long to start at row 6: the slice ends on the last trained row instead
+    assert torch.equal(fit_pos_embed(pos, (61, 5), (58, 5))[1:], pos[1 + 3 * 5:])
+    assert fit_pos_embed(pos, (61, 5), (61, 5)) is pos
+    # longer inputs and other frequency grids are resized, not sliced
+    assert torch.equal(fit_pos_embed(pos, (61, 5), (111, 5)), resize_pos_embed(pos, (61, 5), (111, 5)))
+    assert torch.equal(fit_pos_embed(pos, (61, 5), (30, 4)), resize_pos_embed(pos, (61, 5), (30, 4)))
+
+
+def test_a_short_input_sees_only_its_slice_of_the_positions(clip):
+    enc = AudioEncoder(clip.visual).eval()
+    x = torch.randn(2, 500, 128)
+    with torch.no_grad():
+        before = enc(x)
+        rows = enc.positional_embedding[1:].view(61, 5, -1)
+        # (random, not constant, changes: ln_pre would remove a constant shift of a token)
+        rows[:6] += torch.randn_like(rows[:6])  # rows outside 6..35 do not reach a 30-row input
+        rows[36:] += torch.randn_like(rows[36:])
+        assert torch.equal(enc(x), before)
+        rows[6] += torch.randn_like(rows[6])
+        assert not torch.allclose(enc(x), before)
 
 
 def test_segments_come_from_one_pass(clip):

@@ -5,8 +5,11 @@ Adaptation, as in vip-AnT:
   channels (a grey image then embeds exactly as the RGB original did);
 * kernel 32 x 32 over (time, frequency) with stride 16 x 24, so patches overlap: a 1000 x 128 input
   gives a 61 x 5 grid = 305 patch tokens + CLS;
-* the 7 x 7 positional grid is resized bilinearly to 61 x 5 (the CLS position kept), and resized again
-  on the fly for other input lengths (Clotho's 18 s gives 111 x 5);
+* the 7 x 7 positional grid is resized bilinearly to 61 x 5 (the CLS position kept); for other input
+  lengths it is fitted on the fly as vip-AnT loads a pretrained g_A (``load_pos_embedding`` in its
+  ``audio_head.py``): a longer input (Clotho's 18 s, 111 x 5) resizes it bilinearly again, a shorter
+  one (ESC-50's 5 s, 30 x 5) takes a contiguous slice of the trained rows, from row 6 where they fit,
+  so every time step keeps the position code it was trained with;
 * everything else (transformer, ln_pre/ln_post, projection into the 512-d joint space) is CLIP's.
 ``init="random"`` keeps the architecture and re-initialises every weight (the paper's VA-Rand).
 """
@@ -41,6 +44,24 @@ def resize_pos_embed(pos: torch.Tensor, old_grid: tuple[int, int], new_grid: tup
     grid = F.interpolate(grid, size=new_grid, mode="bilinear", align_corners=False)
     grid = grid.permute(0, 2, 3, 1).reshape(new_grid[0] * new_grid[1], d)
     return torch.cat([cls, grid], dim=0)
+
+
+# vip-AnT slices a shorter input's positions from this row of the trained grid ("start = 6")
+SLICE_START = 6
+
+
+def fit_pos_embed(pos: torch.Tensor, old_grid: tuple[int, int], new_grid: tuple[int, int]) -> torch.Tensor:
+    """The trained ``[1 + h*w, D]`` positions for an input whose token grid is ``new_grid``.
+
+    As vip-AnT fits a pretrained g_A to another input length: with the same frequency columns and no
+    more time rows, a contiguous run of the trained rows (from row :data:`SLICE_START`, or as late as
+    still fits); otherwise a bilinear resize (:func:`resize_pos_embed`). The CLS row is kept.
+    """
+    (old_t, old_f), (new_t, new_f) = old_grid, new_grid
+    if (old_t, old_f) == (new_t, new_f) or new_f != old_f or new_t > old_t:
+        return resize_pos_embed(pos, old_grid, new_grid)
+    start = min(SLICE_START, old_t - new_t)
+    return torch.cat([pos[:1], pos[1 + start * old_f: 1 + (start + new_t) * old_f]], dim=0)
 
 
 def average_rgb_patch_weights(conv: nn.Conv2d, stride: tuple[int, int] = STRIDE) -> nn.Conv2d:
@@ -121,7 +142,7 @@ class AudioEncoder(nn.Module):
         x = x.flatten(2).transpose(1, 2)
         cls = self.class_embedding.to(x.dtype).expand(x.shape[0], 1, -1)
         x = torch.cat([cls, x], dim=1)
-        x = x + resize_pos_embed(self.positional_embedding, self.grid, grid).to(x.dtype)
+        x = x + fit_pos_embed(self.positional_embedding, self.grid, grid).to(x.dtype)
         return self.ln_pre(x), grid
 
     def encode_tokens(self, fbank: torch.Tensor) -> tuple[torch.Tensor, tuple[int, int]]:
