@@ -96,9 +96,21 @@ def _run_and_check(tmp_path, sandbox, all_clips, template):
     return manifest
 
 
-def test_shard_file_urls(tmp_path, sandbox, all_clips, file_template, media_dir):
+def test_shard_file_urls(tmp_path, sandbox, all_clips, file_template, media_dir, monkeypatch):
+    import yt_dlp
+
+    built = []
+
+    class CountingYDL(yt_dlp.YoutubeDL):
+        def __init__(self, *a, **k):
+            built.append(1)
+            super().__init__(*a, **k)
+
+    monkeypatch.setattr(yt_dlp, "YoutubeDL", CountingYDL)
     media_before = {p.name: p.stat().st_mtime_ns for p in media_dir.iterdir()}
-    _run_and_check(tmp_path, sandbox, all_clips, file_template)
+    manifest = _run_and_check(tmp_path, sandbox, all_clips, file_template)
+    # one YoutubeDL serves every video of the shard (each still downloads into its own work folder)
+    assert len(built) == 1 and manifest["ytid"].nunique() > 3
     assert {p.name: p.stat().st_mtime_ns for p in media_dir.iterdir()} == media_before
 
 
@@ -143,11 +155,11 @@ def _counting_fetch(monkeypatch, crash_on: str | None = None):
     calls: list[str] = []
     real = _REAL_FETCH
 
-    def fetch(url, dest_dir, options):
+    def fetch(url, dest_dir, options, ydl=None):
         calls.append(url.rsplit("/", 1)[-1].split(".")[0])
         if crash_on is not None and crash_on in url:
             raise SimulatedCrash
-        return real(url, dest_dir, options)
+        return real(url, dest_dir, options, ydl=ydl)
 
     monkeypatch.setattr(dl, "fetch_video", fetch)
     return calls
@@ -198,7 +210,7 @@ def test_network_failures_are_retried_on_rerun(tmp_path, file_template, monkeypa
     clips = clips_frame([GOOD])
     monkeypatch.setattr(dl, "_sleep", lambda s: None)
 
-    def flaky(url, dest_dir, options):
+    def flaky(url, dest_dir, options, ydl=None):
         raise TimeoutError("The read operation timed out")
 
     monkeypatch.setattr(dl, "fetch_video", flaky)

@@ -9,6 +9,7 @@ rule curate:
     params:
         args=curate_args,
         track=track("curate"),
+    priority: 5  # seconds of work that each unlock a fine-tuning: ahead of evaluations and fine-tunings
     conda:
         "../../envs/train.yaml"
     log:

@@ -11,7 +11,8 @@ rule embed_frames:
         n_frames=P["frames"]["n_frames"],
         out=lambda wc, output: output.index.removesuffix(".csv"),
         track=track("embed_frames"),
-    threads: 2
+    # ~1 s of embedding after ~8 s of imports: a second thread would only keep another job off the core
+    threads: 1
     resources:
         gpu=1,
         mem_mb=4000,
@@ -99,7 +100,10 @@ rule embed_text:
         pools=",".join(TEXT_POOLS),
         pools_dir=lambda wc, input: os.path.dirname(input.pools[0]),
         out=lambda wc, output: os.path.dirname(output.indexes[0]),
-    threads: 2
+    # run as soon as the VT exists (beside the data stages), not after VA pretraining with a core idle:
+    # curation, AT and evaluation all wait for it
+    priority: 10
+    threads: 1
     resources:
         gpu=1,
         mem_mb=4000,

@@ -16,6 +16,7 @@ rule finetune_at:
         out=lambda wc, output: os.path.dirname(output.model),
         track=track("finetune_at", train=P["at"]["train"], init=P["at"]["init"]),
     threads: 1  # two 1-thread jobs beat one 2-thread job on CPU; profiles raise it for GPUs
+    priority: 1  # ahead of evaluations (priority 0), which then fill the cores after the last fine-tuning
     resources:
         gpu=1,
         mem_mb=16000,

@@ -268,12 +268,21 @@ def ytdlp_options(
     return opts
 
 
-def fetch_video(url: str, dest_dir: Path, options: Mapping[str, Any]) -> Path:
-    """Download ``url`` with yt-dlp into ``dest_dir``; return the media file. One attempt, no retry."""
-    import yt_dlp
+def fetch_video(url: str, dest_dir: Path, options: Mapping[str, Any], ydl: Any = None) -> Path:
+    """Download ``url`` with yt-dlp into ``dest_dir``; return the media file. One attempt, no retry.
 
+    ``ydl``: a ``YoutubeDL`` to reuse (its ``paths`` are pointed at ``dest_dir`` for this download);
+    building one registers every extractor (~50 ms), so a shard builds one for all its videos. Without
+    it, one is built from ``options`` for this call.
+    """
     dest_dir.mkdir(parents=True, exist_ok=True)
-    with yt_dlp.YoutubeDL(dict(options)) as ydl:
+    if ydl is None:
+        import yt_dlp
+
+        with yt_dlp.YoutubeDL(dict(options)) as own:
+            info = own.extract_info(url, download=True)
+    else:
+        ydl.params["paths"] = {"home": str(dest_dir), "temp": str(dest_dir)}  # read at download time
         info = ydl.extract_info(url, download=True)
     candidates: list[Path] = []
     if isinstance(info, dict):
@@ -300,6 +309,7 @@ def fetch_with_retries(
     *,
     retries: int = 3,
     backoff: float = 1.0,
+    ydl: Any = None,
 ) -> tuple[Path, int]:
     """Call :func:`fetch_video` up to ``1 + retries`` times; return (file, attempts).
 
@@ -310,7 +320,7 @@ def fetch_with_retries(
     while True:
         attempt += 1
         try:
-            return fetch_video(url, dest_dir, options), attempt
+            return fetch_video(url, dest_dir, options, ydl=ydl), attempt
         except ClipFailed:
             raise
         except Exception as exc:  # yt-dlp raises DownloadError/ExtractorError/...
@@ -523,13 +533,19 @@ def download_shard(
     bar = tqdm(total=n_pending, desc=f"download {manifest_path.stem}", unit="clip",
                disable=not sys.stderr.isatty())
     journal = Journal(jpath)
+    ydl = None
     try:
+        if pending:  # one YoutubeDL for the shard; each video still gets its own work folder
+            import yt_dlp
+
+            ydl = yt_dlp.YoutubeDL(ytdlp_options(tmp_root, socket_timeout=socket_timeout, cookies=cookies,
+                                                 extra=base_opts))
         for ytid, group in pending.items():
             for row in _process_video(
                 ytid, group, url_template=url_template, audio_dir=audio_dir,
                 video_dir=video_dir if keep_video else None, tmp_root=tmp_root, retries=retries,
                 backoff=backoff, sample_rate=sample_rate, cookies=cookies, extra_opts=base_opts,
-                socket_timeout=socket_timeout, ffmpeg_timeout=ffmpeg_timeout,
+                socket_timeout=socket_timeout, ffmpeg_timeout=ffmpeg_timeout, ydl=ydl,
             ):
                 rows[row["clip_id"]] = row
                 journal.append(row)
@@ -539,6 +555,8 @@ def download_shard(
                 else:
                     log.info("%s failed: %s (%s)", row["clip_id"], row["reason"], row["detail"])
     finally:
+        if ydl is not None:
+            ydl.close()
         journal.close()
         bar.close()
 
@@ -577,6 +595,7 @@ def _process_video(
     extra_opts: Mapping[str, Any],
     socket_timeout: float,
     ffmpeg_timeout: float,
+    ydl: Any = None,
 ) -> list[dict[str, Any]]:
     """Rows for all clips of one video (one download, one cut per clip); never raises."""
 
@@ -612,7 +631,7 @@ def _process_video(
         try:
             url = url_template.format(ytid=ytid)
             opts = ytdlp_options(work, socket_timeout=socket_timeout, cookies=cookies, extra=extra_opts)
-            source, attempts = fetch_with_retries(url, work, opts, retries=retries, backoff=backoff)
+            source, attempts = fetch_with_retries(url, work, opts, retries=retries, backoff=backoff, ydl=ydl)
         except DownloadFailed as exc:
             return rows + [failed(c, exc.reason, exc.detail, exc.attempts) for c in todo]
         except ClipFailed as exc:
