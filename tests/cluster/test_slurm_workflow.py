@@ -51,7 +51,7 @@ log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[2]
 PROFILE = ROOT / "workflow" / "profiles" / "slurm"
 # The `threads:` the rules declare, which the local run used; the profile raises them for GPU nodes.
-LOCAL_THREADS = {"pretrain_va": 1, "finetune_at": 1}
+LOCAL_THREADS = {"pretrain_va": 1, "finetune_at": 1, "embed_frames": 1, "embed_text": 1}
 # Rules with no command (pure targets): Snakemake finishes them in the main process, never submits them.
 NO_COMMAND_RULES = {"data"}
 
