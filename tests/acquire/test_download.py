@@ -155,11 +155,11 @@ def _counting_fetch(monkeypatch, crash_on: str | None = None):
     calls: list[str] = []
     real = _REAL_FETCH
 
-    def fetch(url, dest_dir, options, ydl=None):
+    def fetch(url, dest_dir, ydl):
         calls.append(url.rsplit("/", 1)[-1].split(".")[0])
         if crash_on is not None and crash_on in url:
             raise SimulatedCrash
-        return real(url, dest_dir, options, ydl=ydl)
+        return real(url, dest_dir, ydl)
 
     monkeypatch.setattr(dl, "fetch_video", fetch)
     return calls
@@ -210,7 +210,7 @@ def test_network_failures_are_retried_on_rerun(tmp_path, file_template, monkeypa
     clips = clips_frame([GOOD])
     monkeypatch.setattr(dl, "_sleep", lambda s: None)
 
-    def flaky(url, dest_dir, options, ydl=None):
+    def flaky(url, dest_dir, ydl):
         raise TimeoutError("The read operation timed out")
 
     monkeypatch.setattr(dl, "fetch_video", flaky)

@@ -240,7 +240,7 @@ def ytdlp_options(
     cookies: str | os.PathLike[str] | None = None,
     extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """yt-dlp ``YoutubeDL`` parameters for downloading one video into ``dest_dir``."""
+    """yt-dlp ``YoutubeDL`` parameters; files go to ``dest_dir`` (:func:`fetch_video` repoints it per video)."""
     opts: dict[str, Any] = {
         "format": DEFAULT_FORMAT,
         "outtmpl": {"default": "source.%(ext)s"},
@@ -268,22 +268,16 @@ def ytdlp_options(
     return opts
 
 
-def fetch_video(url: str, dest_dir: Path, options: Mapping[str, Any], ydl: Any = None) -> Path:
-    """Download ``url`` with yt-dlp into ``dest_dir``; return the media file. One attempt, no retry.
+def fetch_video(url: str, dest_dir: Path, ydl: Any) -> Path:
+    """Download ``url`` with the ``YoutubeDL`` ``ydl`` into ``dest_dir``; return the media file. One attempt.
 
-    ``ydl``: a ``YoutubeDL`` to reuse (its ``paths`` are pointed at ``dest_dir`` for this download);
-    building one registers every extractor (~50 ms), so a shard builds one for all its videos. Without
-    it, one is built from ``options`` for this call.
+    A shard builds one ``YoutubeDL`` (from :func:`ytdlp_options`) for all its videos: building one
+    registers every extractor, ~50 ms each time. Its ``paths``, which yt-dlp reads at download time, are
+    pointed at ``dest_dir`` here, so every video still lands in a folder of its own.
     """
     dest_dir.mkdir(parents=True, exist_ok=True)
-    if ydl is None:
-        import yt_dlp
-
-        with yt_dlp.YoutubeDL(dict(options)) as own:
-            info = own.extract_info(url, download=True)
-    else:
-        ydl.params["paths"] = {"home": str(dest_dir), "temp": str(dest_dir)}  # read at download time
-        info = ydl.extract_info(url, download=True)
+    ydl.params["paths"] = {"home": str(dest_dir), "temp": str(dest_dir)}
+    info = ydl.extract_info(url, download=True)
     candidates: list[Path] = []
     if isinstance(info, dict):
         for d in info.get("requested_downloads") or []:
@@ -305,11 +299,10 @@ def _sleep(seconds: float) -> None:
 def fetch_with_retries(
     url: str,
     dest_dir: Path,
-    options: Mapping[str, Any],
+    ydl: Any,
     *,
     retries: int = 3,
     backoff: float = 1.0,
-    ydl: Any = None,
 ) -> tuple[Path, int]:
     """Call :func:`fetch_video` up to ``1 + retries`` times; return (file, attempts).
 
@@ -320,7 +313,7 @@ def fetch_with_retries(
     while True:
         attempt += 1
         try:
-            return fetch_video(url, dest_dir, options, ydl=ydl), attempt
+            return fetch_video(url, dest_dir, ydl), attempt
         except ClipFailed:
             raise
         except Exception as exc:  # yt-dlp raises DownloadError/ExtractorError/...
@@ -544,8 +537,7 @@ def download_shard(
             for row in _process_video(
                 ytid, group, url_template=url_template, audio_dir=audio_dir,
                 video_dir=video_dir if keep_video else None, tmp_root=tmp_root, retries=retries,
-                backoff=backoff, sample_rate=sample_rate, cookies=cookies, extra_opts=base_opts,
-                socket_timeout=socket_timeout, ffmpeg_timeout=ffmpeg_timeout, ydl=ydl,
+                backoff=backoff, sample_rate=sample_rate, ffmpeg_timeout=ffmpeg_timeout, ydl=ydl,
             ):
                 rows[row["clip_id"]] = row
                 journal.append(row)
@@ -591,11 +583,8 @@ def _process_video(
     retries: int,
     backoff: float,
     sample_rate: int,
-    cookies: str | os.PathLike[str] | None,
-    extra_opts: Mapping[str, Any],
-    socket_timeout: float,
     ffmpeg_timeout: float,
-    ydl: Any = None,
+    ydl: Any,
 ) -> list[dict[str, Any]]:
     """Rows for all clips of one video (one download, one cut per clip); never raises."""
 
@@ -630,8 +619,7 @@ def _process_video(
     try:
         try:
             url = url_template.format(ytid=ytid)
-            opts = ytdlp_options(work, socket_timeout=socket_timeout, cookies=cookies, extra=extra_opts)
-            source, attempts = fetch_with_retries(url, work, opts, retries=retries, backoff=backoff, ydl=ydl)
+            source, attempts = fetch_with_retries(url, work, ydl, retries=retries, backoff=backoff)
         except DownloadFailed as exc:
             return rows + [failed(c, exc.reason, exc.detail, exc.attempts) for c in todo]
         except ClipFailed as exc:
