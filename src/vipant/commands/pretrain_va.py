@@ -20,7 +20,7 @@ def run(args) -> None:
     from vipant.models.audio_encoder import AudioEncoder, save_audio_model
     from vipant.models.vt import load_vt
     from vipant.train.loop import TrainConfig, steps_summary, train
-    from vipant.train.pretrain_va import VAPretrainTask
+    from vipant.train.pretrain_va import VAPretrainTask, initial_logit_scale
     train_cfg = json.loads(args.train_json)
     cfg = TrainConfig.from_dict(train_cfg)
     store = FbankStore(args.fbank_index, FbankStats.load(args.fbank_stats), length=args.frames_length)
@@ -37,14 +37,18 @@ def run(args) -> None:
     vt, _, vt_config = load_vt(vt_spec(args.vt_json))
     torch.manual_seed(cfg.seed)  # VA-Rand's random init draws from the global RNG: same seed, same weights
     encoder = AudioEncoder(vt.visual, init=args.init, frames=args.frames_length)
+    logit_scale = initial_logit_scale(vt, args.init)
     del vt  # only its image tower's weights were needed, and they are copied
-    log.info("VA pretraining (%s init, %s matching): %s", args.init, args.match, steps_summary(len(task), cfg))
+    log.info("VA pretraining (%s init, %s matching, logit scale from %.2f): %s", args.init, args.match, logit_scale,
+             steps_summary(len(task), cfg))
     out = Path(args.out_dir)
-    with tracked(args.track_json, train=train_cfg, init=args.init, match=args.match, n_train=len(task)) as mlrun:
+    with tracked(args.track_json, train=train_cfg, init=args.init, match=args.match, n_train=len(task),
+                 logit_scale_init=logit_scale) as mlrun:
         identity = {"init": args.init, "match": args.match, "vt": args.vt_json, "frames_length": args.frames_length,
                     "inputs": [args.fbank_index, args.frames, args.train_clips, args.val_clips],
                     "val_labels": args.val_labels}  # the history's label-set metrics depend on it
-        history = train(encoder, task, cfg, out, identity=identity, on_epoch=lambda e, m: mlrun.log_metrics(m, step=e))
+        history = train(encoder, task, cfg, out, identity=identity, on_epoch=lambda e, m: mlrun.log_metrics(m, step=e),
+                        logit_scale_init=logit_scale)
         mlrun.log_metrics({f"final_{k}": v for k, v in history[-1].items() if k != "epoch"})
     write_history(out / "history.json", history)
     from vipant.inference.model import describe  # the checkpoint names its VT model and FBANK stats

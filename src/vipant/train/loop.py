@@ -36,7 +36,7 @@ from torch import nn
 
 from vipant.checkpoint import load_checkpoint, save_checkpoint
 from vipant.train.lars import LARS, lars_param_groups
-from vipant.train.loss import LogitScale, clip_loss
+from vipant.train.loss import LOGIT_SCALE_INIT, LogitScale, clip_loss
 from vipant.train.precision import autocast
 from vipant.train.schedule import set_lr, warmup_cosine
 from vipant.train.specaugment import spec_augment
@@ -96,10 +96,10 @@ class ContrastiveTask(Protocol):
 class ContrastiveModel(nn.Module):
     """g_A plus the learnable logit scale, so DDP synchronises both."""
 
-    def __init__(self, encoder: nn.Module):
+    def __init__(self, encoder: nn.Module, logit_scale_init: float = LOGIT_SCALE_INIT):
         super().__init__()
         self.encoder = encoder
-        self.logit_scale = LogitScale()
+        self.logit_scale = LogitScale(logit_scale_init)
 
     def forward(self, fbank: torch.Tensor, segments: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         return self.encoder(fbank, segments), self.logit_scale()
@@ -179,17 +179,20 @@ def train(
     *,
     identity: dict[str, Any] | None = None,
     on_epoch: Callable[[int, dict[str, float]], None] | None = None,
+    logit_scale_init: float = LOGIT_SCALE_INIT,
 ) -> list[dict[str, float]]:
     """Train ``encoder`` on ``task``; checkpoints in ``out_dir/checkpoint.pt``; returns per-epoch history.
 
     ``identity`` (JSON-able) names what else defines the run (initialisation, input files); a checkpoint
     left by a run with another identity (e.g. before a config change) is ignored, never resumed.
+    ``logit_scale_init``: where the learnable temperature starts (CLIP's 1/0.07 unless the caller inherits
+    one, as VA pretraining of a CLIP-initialised g_A does: :func:`vipant.train.pretrain_va.initial_logit_scale`).
     """
     out_dir = Path(out_dir)
     device = resolve_device(cfg.device)
     rank, world = init_distributed(device)
     torch.manual_seed(cfg.seed)
-    model = ContrastiveModel(encoder).to(device)
+    model = ContrastiveModel(encoder, logit_scale_init).to(device)
     scale = cfg.batch_size / 256
     groups = lars_param_groups([model], lr_weights=cfg.lr_weights * scale, lr_biases=cfg.lr_biases * scale,
                                weight_decay=cfg.weight_decay)
@@ -205,7 +208,8 @@ def train(
 
     ckpt_path = out_dir / "checkpoint.pt"
     start_epoch, history = 0, []
-    me = json.loads(json.dumps(run_identity(cfg, task, identity), sort_keys=True, default=str))
+    me = json.loads(json.dumps({**run_identity(cfg, task, identity), "logit_scale_init": logit_scale_init},
+                               sort_keys=True, default=str))
     if ckpt_path.exists():
         state = load_checkpoint(ckpt_path, map_location=device)
         if state.get("identity") == me:

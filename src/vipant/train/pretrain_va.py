@@ -14,10 +14,20 @@ import torch.nn.functional as F
 from vipant.embed.table import EmbeddingTable
 from vipant.features.store import FbankStore
 from vipant.train.frame_matching import FrameMatch, choose_targets
+from vipant.train.loss import LOGIT_SCALE_INIT, LOGIT_SCALE_MAX
 
 log = logging.getLogger(__name__)
 
 EVAL_FRAME = 1  # vip-AnT evaluates with the 2nd of the 4 frames
+
+
+def initial_logit_scale(vt: torch.nn.Module, init: str) -> float:
+    """Where VA pretraining's temperature starts. vip-AnT's VA model (``cvap_dp.build``) copies CLIP's trained
+    ``logit_scale`` into its loss head whenever g_A starts from CLIP's image tower (OpenAI ViT-B/32: 100); a
+    randomly initialised g_A (VA-Rand) keeps the fresh 1/0.07. AT fine-tuning builds a fresh loss head."""
+    if init == "clip":
+        return float(vt.logit_scale.detach().float().exp().clamp(max=LOGIT_SCALE_MAX))
+    return LOGIT_SCALE_INIT
 
 
 def label_set_retrieval(sim: torch.Tensor, label_sets: Sequence[frozenset[str]], ks: Sequence[int] = (1, 5, 10),
