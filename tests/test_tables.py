@@ -27,6 +27,15 @@ def _zs(tmp_path, model, task, prompt, noprompt):
     return path
 
 
+def test_metrics_json_keeps_p_values_when_given(tmp_path):
+    path = tmp_path / "m.json"
+    write_metrics(path, "vipant", "us8k_zs", {"acc_prompt": 22.1}, {"acc": 10.0}, n=80, p={"acc_prompt": 0.002})
+    assert json.loads(path.read_text())["p_vs_chance"] == {"acc_prompt": 0.002}
+    assert read_metrics(path).metrics == {"acc_prompt": 22.1}
+    write_metrics(path, "vipant", "us8k_zs", {"acc_prompt": 22.1}, {"acc": 10.0}, n=80)
+    assert "p_vs_chance" not in json.loads(path.read_text())
+
+
 def test_table3_rows_in_paper_order_with_paper_values(tmp_path):
     paths = [
         _retrieval(tmp_path, "oracle_av_clip", "audiocaps_retrieval", 30.0),

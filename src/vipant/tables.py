@@ -101,14 +101,19 @@ def read_metrics(path: PathLike) -> MetricsRecord:
 
 
 def write_metrics(
-    path: PathLike, model: str, task: str, metrics: Mapping[str, float], chance: Mapping[str, float], n: Any
+    path: PathLike, model: str, task: str, metrics: Mapping[str, float], chance: Mapping[str, float], n: Any,
+    p: Mapping[str, float] | None = None,
 ) -> None:
-    """Write a metrics.json in the format the tables read (atomically; numpy scalars become plain numbers)."""
+    """Write a metrics.json in the format the tables read (atomically; numpy scalars become plain numbers).
+    ``p``: each score's permutation p-value against chance (:mod:`vipant.evaluate.significance`), if computed."""
 
     def plain(d: Mapping[str, float]) -> dict[str, float | int]:
         return {str(k): (int(v) if isinstance(v, numbers.Integral) else float(v)) for k, v in d.items()}
 
-    write_json(path, {"model": model, "task": task, "metrics": plain(metrics), "chance": plain(chance), "n": n})
+    record = {"model": model, "task": task, "metrics": plain(metrics), "chance": plain(chance), "n": n}
+    if p is not None:
+        record["p_vs_chance"] = plain(p)
+    write_json(path, record)
 
 
 def load_records(paths: Iterable[PathLike]) -> dict[tuple[str, str], MetricsRecord]:

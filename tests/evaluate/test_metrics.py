@@ -11,6 +11,7 @@ from vipant.evaluate.metrics import (
     chance_accuracy,
     chance_map,
     chance_retrieval,
+    expected_random_ap,
     mean_average_precision,
     modality_retrieval,
     precision_recall_same_labels,
@@ -140,7 +141,25 @@ def test_map_matches_sklearn_with_ties_and_skips_empty_classes():
     m = mean_average_precision(scores, targets)
     assert m["n_classes"] == 5 and m["n_skipped_classes"] == 1
     assert m["mAP"] == pytest.approx(100 * np.mean([ap[c] for c in range(6) if c != 3]))
-    assert chance_map(np.array([[1, 0], [0, 0], [0, 0], [1, 1]])) == pytest.approx(100 * (0.5 + 0.25) / 2)
+    # 4 clips; class 0 has 2 positives, class 1 has 1: E[AP] = H4/4 + 1/3 (1 - H4/4) and H4/4
+    h4 = (1 + 1 / 2 + 1 / 3 + 1 / 4) / 4
+    assert chance_map(np.array([[1, 0], [0, 0], [0, 0], [1, 1]])) == pytest.approx(100 * (h4 + (1 - h4) / 3 + h4) / 2)
+
+
+def test_expected_random_ap_by_enumeration_and_simulation():
+    # n = 3, k = 2: positives at ranks {1,2} AP 1, {1,3} (1 + 2/3)/2, {2,3} (1/2 + 2/3)/2
+    assert expected_random_ap(3, 2) == pytest.approx((1 + 5 / 6 + 7 / 12) / 3)
+    assert expected_random_ap(3, 1) == pytest.approx((1 + 1 / 2 + 1 / 3) / 3)
+    assert expected_random_ap(5, 5) == pytest.approx(1.0) and expected_random_ap(1, 1) == 1.0
+    # one positive among 75 clips (the demo's AudioSet eval): far above the positive rate of 1.3 %
+    assert expected_random_ap(75, 1) == pytest.approx(0.0652, abs=1e-3)
+    rng = np.random.default_rng(0)
+    targets = np.zeros((40, 3), dtype=np.int8)
+    targets[:1, 0], targets[:4, 1], targets[:20, 2] = 1, 1, 1
+    simulated = np.mean([mean_average_precision(rng.random((40, 3)), targets)["mAP"] for _ in range(3000)])
+    assert chance_map(targets) == pytest.approx(simulated, abs=0.5)
+    with pytest.raises(ValueError):
+        expected_random_ap(3, 0)
 
 
 def test_modality_retrieval_keys_and_values():

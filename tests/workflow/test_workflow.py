@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import soundfile as sf
+import yaml
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -128,6 +129,12 @@ def test_metrics_json_per_model_and_task(run):
     assert (W(run) / "eval" / "oracle_av_clip" / "audiocaps_retrieval" / "metrics.json").is_file()
     record = json.loads((W(run) / "eval" / "vipant" / "esc50_zs" / "metrics.json").read_text())
     assert record["model"] == "vipant" and "acc_prompt" in record["metrics"] and "acc_noprompt" in record["metrics"]
+    # each score's permutation p-value against chance (config eval.permutations), on the (1/(n+1), 1] grid
+    n = 1 + yaml.safe_load((ROOT / "config.yaml").read_text())["presets"]["synthetic"]["eval"]["permutations"]
+    for task in tasks:
+        p = json.loads((W(run) / "eval" / "vipant" / task / "metrics.json").read_text())["p_vs_chance"]
+        assert p, task
+        assert all(1 / n <= v <= 1 and abs(v * n - round(v * n)) < 1e-6 for v in p.values()), (task, p)
 
 
 def test_mlflow_has_a_run_per_job_under_a_parent(run):

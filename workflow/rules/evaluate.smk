@@ -11,6 +11,7 @@ rule evaluate:
         tasks=",".join(EVAL_TASKS),
         inputs=evaluate_named,
         frames=as_json(P["eval"]["frames"]),
+        permutations=P["eval"].get("permutations", 0),
         out=lambda wc, output: os.path.dirname(os.path.dirname(output[0])),
         track=track("evaluate"),
     threads: 1  # two 1-thread jobs beat one 2-thread job on CPU; profiles raise it for GPUs
@@ -27,7 +28,7 @@ rule evaluate:
     shell:
         "OMP_NUM_THREADS={threads} vipant evaluate --model-name {wildcards.model} --model {input.model}"
         " --tasks {params.tasks} --inputs-json {params.inputs:q} --frames-json {params.frames:q}"
-        " --out-dir {params.out} --track-json {params.track:q} > {log} 2>&1"
+        " --out-dir {params.out} --permutations {params.permutations} --track-json {params.track:q} > {log} 2>&1"
 
 
 rule evaluate_oracle:
@@ -38,6 +39,7 @@ rule evaluate_oracle:
     params:
         inputs=lambda wc, input: as_json(dict(input.items())),
         frames=as_json(P["eval"]["frames"]),
+        permutations=P["eval"].get("permutations", 0),
         out=lambda wc, output: os.path.dirname(os.path.dirname(output[0])),
         track=track("evaluate_oracle"),
     conda:
@@ -49,4 +51,4 @@ rule evaluate_oracle:
     shell:
         "vipant evaluate --model-name oracle_av_clip --model frames --tasks audiocaps_retrieval"
         " --inputs-json {params.inputs:q} --frames-json {params.frames:q} --out-dir {params.out}"
-        " --track-json {params.track:q} > {log} 2>&1"
+        " --permutations {params.permutations} --track-json {params.track:q} > {log} 2>&1"

@@ -71,6 +71,7 @@ rule evaluate_clotho_10s:
     params:
         inputs=evaluate_named,
         frames=as_json(TABLE8_FRAMES),
+        permutations=P["eval"].get("permutations", 0),
         out=lambda wc, output: os.path.dirname(os.path.dirname(output[0])),
         track=track("evaluate_clotho_10s", frames=TABLE8_FRAMES["clotho_10s_retrieval"]),
     threads: 1
@@ -87,7 +88,7 @@ rule evaluate_clotho_10s:
     shell:
         "OMP_NUM_THREADS={threads} vipant evaluate --model-name {wildcards.model} --model {input.model}"
         " --tasks clotho_10s_retrieval --inputs-json {params.inputs:q} --frames-json {params.frames:q}"
-        " --out-dir {params.out} --track-json {params.track:q} > {log} 2>&1"
+        " --out-dir {params.out} --permutations {params.permutations} --track-json {params.track:q} > {log} 2>&1"
 
 
 rule table8:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from vipant.commands.common import tracked
 
@@ -64,7 +64,10 @@ def _audio(task: str, inputs: dict, model, frames_length: int, device) -> tuple[
     return embed_clips(model, store, clip_ids, device=device)
 
 
-def evaluate_task(task: str, clip_ids: list[str], audio: torch.Tensor, inputs: dict) -> tuple[dict, dict]:
+def task_scorer(task: str, clip_ids: list[str], inputs: dict) -> Callable[[torch.Tensor], tuple[dict, dict]]:
+    """The task's annotations for ``clip_ids``, loaded once, as ``score(audio) -> (metrics, chance)``, where row
+    i of ``audio`` is clip i's embedding. Scoring the same annotations against shuffled rows is the
+    permutation test (:mod:`vipant.evaluate.significance`)."""
     import numpy as np
     import pandas as pd
     from vipant.embed.table import EmbeddingTable
@@ -76,18 +79,18 @@ def evaluate_task(task: str, clip_ids: list[str], audio: torch.Tensor, inputs: d
         position = {c: i for i, c in enumerate(clip_ids)}
         keep = captions.keys["clip_id"].isin(position).to_numpy()
         caption_clip = np.array([position[c] for c in captions.keys["clip_id"][keep]])
-        metrics = M.audio_text_retrieval(audio, captions.tensor(np.flatnonzero(keep)), caption_clip)
-        return metrics, M.audio_text_chance(caption_clip, len(clip_ids))
+        text = captions.tensor(np.flatnonzero(keep))
+        chance = M.audio_text_chance(caption_clip, len(clip_ids))
+        return lambda audio: (M.audio_text_retrieval(audio, text, caption_clip), chance)
     if task == "audioset_a2i":
         from vipant.curation.curate import EVAL_FRAME
 
         frames = EmbeddingTable.load(inputs["frames"])
         image = frames.tensor(frames.rows("clip_id", clip_ids))[:, EVAL_FRAME]
-        metrics = M.modality_retrieval(audio, image, ks=(1, 5))
         chance = {f"{d}_R@{k}": M.chance_retrieval(len(clip_ids), 1, k) for d in ("a2i", "i2a") for k in (1, 5)}
-        return metrics, chance
-    prompt = EmbeddingTable.load(inputs[f"class_prompt_{task}"])
-    noprompt = EmbeddingTable.load(inputs[f"class_noprompt_{task}"])
+        return lambda audio: (M.modality_retrieval(audio, image, ks=(1, 5)), chance)
+    prompt = EmbeddingTable.load(inputs[f"class_prompt_{task}"]).tensor()
+    noprompt = EmbeddingTable.load(inputs[f"class_noprompt_{task}"]).tensor()
     _, label_col, fold_col = TASKS[task]
     meta = pd.read_csv(inputs[f"labels_{task}"], dtype=str, keep_default_na=False).drop_duplicates("clip_id").set_index("clip_id")
     if task == "audioset_zs":
@@ -98,14 +101,30 @@ def evaluate_task(task: str, clip_ids: list[str], audio: torch.Tensor, inputs: d
             for m in labels.split(","):
                 if m in column:
                     targets[i, column[m]] = 1
-        return multilabel_task_metrics(audio, prompt.tensor(), noprompt.tensor(), targets)
-    classes = prompt.keys["class"].astype(str).tolist()
+        return lambda audio: multilabel_task_metrics(audio, prompt, noprompt, targets)
+    classes = EmbeddingTable.load(inputs[f"class_prompt_{task}"]).keys["class"].astype(str).tolist()
     if label_col == "scene":
         labels = np.array([classes.index(s) for s in meta.loc[clip_ids, label_col]])
     else:  # ESC-50 target / US8K classID index the class pools, which are written in that order
         labels = meta.loc[clip_ids, label_col].astype(int).to_numpy()
     folds = meta.loc[clip_ids, fold_col].astype(int).to_numpy() if fold_col else None
-    return classification_task_metrics(audio, prompt.tensor(), noprompt.tensor(), labels, folds)
+    return lambda audio: classification_task_metrics(audio, prompt, noprompt, labels, folds)
+
+
+def evaluate_task(task: str, clip_ids: list[str], audio: torch.Tensor, inputs: dict,
+                  permutations: int = 0) -> tuple[dict, dict, dict | None]:
+    """``(metrics, chance, p)`` of one task; ``p`` holds each score's permutation p-value against chance
+    (``permutations`` shuffles of the clips' pairing; None when 0)."""
+    import torch
+    from vipant.evaluate.significance import permutation_p_values
+
+    score = task_scorer(task, clip_ids, inputs)
+    metrics, chance = score(audio)
+    if not permutations:
+        return metrics, chance, None
+    p = permutation_p_values(lambda order: score(audio[torch.as_tensor(order)])[0], len(clip_ids), metrics,
+                             n_permutations=permutations)
+    return metrics, chance, p
 
 
 def run(args) -> None:
@@ -127,9 +146,10 @@ def run(args) -> None:
             collection = TASKS[task][0]
             # a task may ask for its own input length (Table 8's 10 s Clotho); else the collection's
             clip_ids, audio = _audio(task, inputs, model, int(lengths.get(task, lengths[collection])), device)
-            metrics, chance = evaluate_task(task, clip_ids, audio, inputs)
-            write_metrics(out_dir / task / "metrics.json", args.model_name, task, metrics, chance, len(clip_ids))
+            metrics, chance, p = evaluate_task(task, clip_ids, audio, inputs, args.permutations)
+            write_metrics(out_dir / task / "metrics.json", args.model_name, task, metrics, chance, len(clip_ids), p=p)
             mlrun.log_metrics({f"{task}.{k}": v for k, v in metrics.items() if isinstance(v, (int, float))})
+            mlrun.log_metrics({f"{task}.p.{k}": v for k, v in (p or {}).items()})
             log.info("%s / %s: %s", args.model_name, task,
                      ", ".join(f"{k}={v:.1f}" for k, v in metrics.items() if isinstance(v, float))[:300])
 
@@ -142,5 +162,7 @@ def add_parser(sub) -> None:
     p.add_argument("--inputs-json", required=True, help="named input files (fbank_<collection>, captions_<task>, ...)")
     p.add_argument("--frames-json", required=True, help="FBANK frames fed to g_A per collection (a task key overrides)")
     p.add_argument("--out-dir", required=True, help="metrics go to <out-dir>/<task>/metrics.json")
+    p.add_argument("--permutations", type=int, default=0,
+                   help="shuffles of the clip pairing for each score's p-value against chance (0: none)")
     p.add_argument("--track-json")
     p.set_defaults(func=run)

@@ -93,7 +93,7 @@ def classification_task_metrics(
             metrics[f"acc_{tag}_std"] = res["std"]
             metrics[f"acc_{tag}_pooled"] = res["pooled"]
             metrics.update({f"acc_{tag}_{k}": v for k, v in res.items() if k.startswith("fold")})
-        logger.info("zero-shot accuracy (%s): %.2f%% over %d folds", tag, res["mean"], res["n_folds"])
+        logger.debug("zero-shot accuracy (%s): %.2f%% over %d folds", tag, res["mean"], res["n_folds"])
     return metrics, {"acc": chance_accuracy(n_classes)}
 
 
