@@ -226,21 +226,20 @@ def average_precision_per_class(scores: ArrayLike, targets: ArrayLike) -> np.nda
     if not np.isfinite(s).all():
         raise ValueError("scores contain NaN or inf")
     t = t.astype(bool)
-    ap = np.full(s.shape[1], np.nan)
-    for c in range(s.shape[1]):
-        n_pos = int(t[:, c].sum())
-        if n_pos == 0:
-            continue
-        order = np.argsort(-s[:, c], kind="stable")
-        sc, hit = s[order, c], t[order, c]
-        tp = np.cumsum(hit)
-        # Last index of each block of equal scores: thresholds at distinct values.
-        last = np.r_[np.flatnonzero(np.diff(sc) != 0), len(sc) - 1]
-        tp_at, n_at = tp[last], last + 1
-        precision = tp_at / n_at
-        recall = tp_at / n_pos
-        ap[c] = float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
-    return ap
+    n = s.shape[0]
+    order = np.argsort(-s, axis=0, kind="stable")  # every class at once: [clips, classes]
+    sc, hit = np.take_along_axis(s, order, axis=0), np.take_along_axis(t, order, axis=0)
+    tp = np.cumsum(hit, axis=0)
+    # Tied scores enter together: precision is read at the last row of each row's block of equal scores.
+    rows = np.arange(n)[:, None]
+    block_end = np.r_[sc[1:] != sc[:-1], np.ones((1, s.shape[1]), dtype=bool)]
+    last = np.minimum.accumulate(np.where(block_end, rows, n)[::-1], axis=0)[::-1]
+    precision_at_end = np.take_along_axis(tp, last, axis=0) / (last + 1)
+    n_pos = hit.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ap = (hit * precision_at_end).sum(axis=0) / n_pos  # each positive adds 1/n_pos of recall
+    ap[n_pos == 0] = np.nan
+    return ap.astype(np.float64)
 
 
 def mean_average_precision(scores: ArrayLike, targets: ArrayLike) -> dict[str, float]:
