@@ -30,6 +30,8 @@ TINY_TRAINING = {
     "at": {"init": "vipant", "curations": ["AC", "FC", "VC", "RC", "GL", "GC"],
            "train": {"epochs": 1, "batch_size": 8, "warmup_epochs": 0, "spec_augment": False}},
     "fc": {"generator": "trigram", "n": 50, "seed": 0},
+    # p-values against chance from 19 shuffles (floor .05): enough to check them, cheap for ~50 evaluations
+    "eval": {"permutations": 19},
     # follow-up B: one target task (ESC-50) for DS/ADS, one-epoch students
     "teacher_curation": {"tasks": ["esc50"], "train": {"epochs": 1, "batch_size": 8, "warmup_epochs": 0}},
     # follow-up A: three frame-matching variants × two seeds (enough for a std)

@@ -130,7 +130,7 @@ def test_metrics_json_per_model_and_task(run):
     record = json.loads((W(run) / "eval" / "vipant" / "esc50_zs" / "metrics.json").read_text())
     assert record["model"] == "vipant" and "acc_prompt" in record["metrics"] and "acc_noprompt" in record["metrics"]
     # each score's permutation p-value against chance (config eval.permutations), on the (1/(n+1), 1] grid
-    n = 1 + yaml.safe_load((ROOT / "config.yaml").read_text())["presets"]["synthetic"]["eval"]["permutations"]
+    n = 1 + yaml.safe_load((run / "test_config.yaml").read_text())["presets"]["synthetic"]["eval"]["permutations"]
     for task in tasks:
         p = json.loads((W(run) / "eval" / "vipant" / task / "metrics.json").read_text())["p_vs_chance"]
         assert p, task
