@@ -89,7 +89,8 @@ def task_scorer(task: str, clip_ids: list[str], inputs: dict) -> Callable[[torch
         image = frames.tensor(frames.rows("clip_id", clip_ids))[:, EVAL_FRAME]
         chance = {f"{d}_R@{k}": M.chance_retrieval(len(clip_ids), 1, k) for d in ("a2i", "i2a") for k in (1, 5)}
         return lambda audio: (M.modality_retrieval(audio, image, ks=(1, 5)), chance)
-    prompt = EmbeddingTable.load(inputs[f"class_prompt_{task}"]).tensor()
+    prompt_table = EmbeddingTable.load(inputs[f"class_prompt_{task}"])
+    prompt = prompt_table.tensor()
     noprompt = EmbeddingTable.load(inputs[f"class_noprompt_{task}"]).tensor()
     _, label_col, fold_col = TASKS[task]
     meta = pd.read_csv(inputs[f"labels_{task}"], dtype=str, keep_default_na=False).drop_duplicates("clip_id").set_index("clip_id")
@@ -102,7 +103,7 @@ def task_scorer(task: str, clip_ids: list[str], inputs: dict) -> Callable[[torch
                 if m in column:
                     targets[i, column[m]] = 1
         return lambda audio: multilabel_task_metrics(audio, prompt, noprompt, targets)
-    classes = EmbeddingTable.load(inputs[f"class_prompt_{task}"]).keys["class"].astype(str).tolist()
+    classes = prompt_table.keys["class"].astype(str).tolist()
     if label_col == "scene":
         labels = np.array([classes.index(s) for s in meta.loc[clip_ids, label_col]])
     else:  # ESC-50 target / US8K classID index the class pools, which are written in that order
