@@ -271,7 +271,7 @@ def expected_random_ap(n: int, k: int) -> float:
         raise ValueError(f"need 0 < k <= n, got k={k}, n={n}")
     if n == 1:
         return 1.0
-    h_over_n = sum(1.0 / r for r in range(1, n + 1)) / n
+    h_over_n = float(np.sum(1.0 / np.arange(1, n + 1))) / n  # vectorised: AudioSet eval has ~20k clips, 527 classes
     return h_over_n + (k - 1) / (n - 1) * (1.0 - h_over_n)
 
 
