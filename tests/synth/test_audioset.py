@@ -149,3 +149,27 @@ def test_defects_exist_as_recorded(tiny_world, truth, tiny_cfg):
         assert len(samples) > 0 and np.abs(samples).max() == 0
     loud = decode_audio(tiny_world / f"web/videos/{_healthy(truth)[0]['ytid']}.mp4")
     assert np.abs(loud).max() > 100
+
+
+def test_an_event_that_fills_its_room_stays_inside_it():
+    # 1.8 - 1.6 is a hair below 0.2 in floats: the onset's range must not come out empty
+    from vipant.synth.audioset import _events_in
+
+    event = _events_in(0.2, 1.8, "x", np.random.default_rng(0), (1.6, 4.0))
+    assert (event.onset, event.offset) == (0.2, 1.8)
+    r = np.random.default_rng(1)
+    for _ in range(2000):
+        lo = round(float(r.uniform(0, 5)), 3)
+        hi = round(lo + float(r.uniform(0.5, 3)), 3)
+        event = _events_in(lo, hi, "x", r, (1.0, 4.0))
+        assert lo <= event.onset < event.offset <= hi + 5e-4
+
+
+def test_planning_a_larger_world_does_not_fail():
+    # 1,430 clips: at this size the float case above occurred (an outside-segment event filling 0.2-1.8 s)
+    from vipant.synth import audioset
+    from vipant.synth.config import WorldConfig
+
+    cfg = WorldConfig(audioset_balanced_train=50, audioset_unbalanced_train=1150, audioset_eval=230,
+                      audiocaps_train=120, audiocaps_val=20, audiocaps_test=150)
+    assert len(audioset.plan(cfg)) == 1430

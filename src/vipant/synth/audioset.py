@@ -106,8 +106,10 @@ def _primaries(split: str, n: int, rng: np.random.Generator) -> list[str]:
 
 
 def _events_in(lo: float, hi: float, name: str, r: np.random.Generator, dur_range: tuple[float, float]) -> Event:
-    dur = round(r.uniform(min(dur_range[0], hi - lo), min(dur_range[1], hi - lo)), 3)
-    onset = round(r.uniform(lo, hi - dur), 3)
+    # An event that fills its whole room can leave hi - dur a hair below lo in floats (1.8 - 1.6 < 0.2), or
+    # rounding can lift dur past hi - lo: the onset's range is clamped to be at least [lo, lo].
+    dur = min(round(r.uniform(min(dur_range[0], hi - lo), min(dur_range[1], hi - lo)), 3), hi - lo)
+    onset = round(r.uniform(lo, max(lo, hi - dur)), 3)
     return Event(name, onset, round(onset + dur, 3))
 
 
