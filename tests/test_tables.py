@@ -36,6 +36,22 @@ def test_metrics_json_keeps_p_values_when_given(tmp_path):
     assert "p_vs_chance" not in json.loads(path.read_text())
 
 
+def test_tables_carry_p_values_beside_the_scores_that_have_them(tmp_path):
+    a = tmp_path / "vipant.json"
+    write_metrics(a, "vipant", "us8k_zs", {"acc_prompt": 22.1, "acc_noprompt": 19.2}, {"acc": 10.0}, n=80,
+                  p={"acc_prompt": 0.005, "acc_noprompt": 0.0312})
+    b = tmp_path / "va_rand.json"  # evaluated without shuffles: its p cells are empty, not zero
+    write_metrics(b, "va_rand", "us8k_zs", {"acc_prompt": 11.0, "acc_noprompt": 12.0}, {"acc": 10.0}, n=80)
+    row = build_table("table4", [a, b]).set_index("Model")
+    assert row.loc["vip-AnT", "US8K (p)"] == 0.005 and row.loc["vip-AnT", "US8K no prompt (p)"] == 0.031
+    assert math.isnan(row.loc["VA-Rand", "US8K (p)"])
+    assert "ESC50 (p)" not in row.columns  # no file has ESC-50 p-values
+    cols = list(row.columns)
+    assert cols.index("US8K (p)") == cols.index("US8K (chance)") + 1
+    without = build_table("table4", [b])
+    assert not [c for c in without.columns if c.endswith("(p)")]
+
+
 def test_table3_rows_in_paper_order_with_paper_values(tmp_path):
     paths = [
         _retrieval(tmp_path, "oracle_av_clip", "audiocaps_retrieval", 30.0),

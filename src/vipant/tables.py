@@ -3,7 +3,8 @@
 Every evaluation job writes one ``metrics.json`` per (model, task)::
 
     {"model": "at_AC", "task": "audiocaps_retrieval",
-     "metrics": {"t2a_R@1": 9.1, ...}, "chance": {"t2a_R@1": 0.1, ...}, "n": 975}
+     "metrics": {"t2a_R@1": 9.1, ...}, "chance": {"t2a_R@1": 0.1, ...}, "n": 975,
+     "p_vs_chance": {"t2a_R@1": 0.005, ...}}   # optional: permutation p-values (evaluate --permutations)
 
 Tables never read checkpoints or embeddings, so a table is exactly as fresh as the files it is given,
 and a missing or incomplete file is an error that names it rather than a silently empty cell. Cells are
@@ -52,6 +53,7 @@ class MetricsRecord:
     metrics: dict[str, float]
     chance: dict[str, float] = field(default_factory=dict)
     n: Any = None
+    p: dict[str, float] = field(default_factory=dict)  # permutation p-value against chance per score, if computed
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,7 @@ def read_metrics(path: PathLike) -> MetricsRecord:
         metrics=_check_numbers(p, "metrics", obj["metrics"]),
         chance=_check_numbers(p, "chance", obj.get("chance", {})),
         n=obj.get("n"),
+        p=_check_numbers(p, "p_vs_chance", obj.get("p_vs_chance", {})),
     )
 
 
@@ -151,6 +154,9 @@ def _build(
     present = [m for m in rows if any((m, t) in relevant for t in tasks)]
     if not present:
         raise MetricsFileError(f"{name}: no metrics file for tasks {sorted(tasks)} among {len(records)} given")
+    # a "(p)" column beside each score some file has a permutation p-value for (none when evaluation ran
+    # without shuffles, as in the paper preset)
+    with_p = {(c.task, c.metric) for c in columns if any(r.task == c.task and c.metric in r.p for r in relevant.values())}
     table: list[dict[str, Any]] = []
     for model in present:
         row: dict[str, Any] = {"Model": names[model]}
@@ -169,6 +175,9 @@ def _build(
             row[f"{col.label} (paper)"] = _round(paper_value(paper, model, col.task, col.metric))
             if col.chance_key:
                 row[f"{col.label} (chance)"] = _round(chance)
+            if (col.task, col.metric) in with_p:
+                p = rec.p.get(col.metric) if rec is not None else None
+                row[f"{col.label} (p)"] = math.nan if p is None else round(p, 3)
         table.append(row)
     return pd.DataFrame(table)
 

@@ -116,8 +116,10 @@ def test_tables_have_every_row_with_numbers(run):
     assert t3.loc[t3["Model"] != "OracleAV-CLIP", "Clotho A→T R@10"].notna().all()
     assert t3["AudioCaps T→A R@1"].between(0, 100).all()
     assert t3["AudioCaps T→A R@1 (paper)"].tolist()[:2] == [1.3, 0.8]
+    assert t3["AudioCaps A→T R@1 (p)"].between(0, 1).all()  # every row's evaluation shuffled
     t4 = pd.read_csv(run / "results" / "table4.csv")
     assert len(t4) == 8 and t4[["ESC50", "US8K", "AS"]].notna().all().all()
+    assert t4[["ESC50 (p)", "US8K no prompt (p)", "AS (p)"]].apply(lambda c: c.between(0, 1)).all().all()
 
 
 def test_metrics_json_per_model_and_task(run):
