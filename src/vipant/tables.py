@@ -156,7 +156,8 @@ def _build(
         raise MetricsFileError(f"{name}: no metrics file for tasks {sorted(tasks)} among {len(records)} given")
     # a "(p)" column beside each score some file has a permutation p-value for (none when evaluation ran
     # without shuffles, as in the paper preset)
-    with_p = {(c.task, c.metric) for c in columns if any(r.task == c.task and c.metric in r.p for r in relevant.values())}
+    with_p = {(c.task, c.metric) for c in columns
+              if any(r.task == c.task and c.metric in r.p for r in relevant.values())}
     table: list[dict[str, Any]] = []
     for model in present:
         row: dict[str, Any] = {"Model": names[model]}
