@@ -69,6 +69,8 @@ def local_fbank_shards(collection):
 
 # ---- training, curation and evaluation (SPEC 3-7) -------------------------------------------------
 VT_TRAINED = "model" in P["vt"]  # synthetic: a small CLIP trained by pretrain_vt; paper: OpenAI CLIP
+# shuffles behind each evaluation score's p-value against chance (evaluate --permutations); 0: none
+EVAL_PERMUTATIONS = P["eval"].get("permutations", 0)
 VT_CKPT = f"{W}/models/vt/model.pt"
 VA_MODELS = sorted(P["va"]["models"])
 # name -> {init, match, seed[, train overrides]} of every VA model pretrain_va can build; temporal.smk adds

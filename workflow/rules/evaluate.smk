@@ -11,7 +11,7 @@ rule evaluate:
         tasks=",".join(EVAL_TASKS),
         inputs=evaluate_named,
         frames=as_json(P["eval"]["frames"]),
-        permutations=P["eval"].get("permutations", 0),
+        permutations=EVAL_PERMUTATIONS,
         out=lambda wc, output: os.path.dirname(os.path.dirname(output[0])),
         track=track("evaluate"),
     threads: 1  # two 1-thread jobs beat one 2-thread job on CPU; profiles raise it for GPUs
@@ -39,7 +39,7 @@ rule evaluate_oracle:
     params:
         inputs=lambda wc, input: as_json(dict(input.items())),
         frames=as_json(P["eval"]["frames"]),
-        permutations=P["eval"].get("permutations", 0),
+        permutations=EVAL_PERMUTATIONS,
         out=lambda wc, output: os.path.dirname(os.path.dirname(output[0])),
         track=track("evaluate_oracle"),
     conda:

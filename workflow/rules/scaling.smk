@@ -71,7 +71,7 @@ rule evaluate_clotho_10s:
     params:
         inputs=evaluate_named,
         frames=as_json(TABLE8_FRAMES),
-        permutations=P["eval"].get("permutations", 0),
+        permutations=EVAL_PERMUTATIONS,
         out=lambda wc, output: os.path.dirname(os.path.dirname(output[0])),
         track=track("evaluate_clotho_10s", frames=TABLE8_FRAMES["clotho_10s_retrieval"]),
     threads: 1
