@@ -58,7 +58,8 @@ def test_vat_loss_is_at_loss_plus_va_loss_on_the_epochs_frame(data):
     assert ((chosen >= 0) & (chosen < 4)).all()
     image = torch.from_numpy(np.asarray(frames.array, dtype=np.float32))[index, chosen]  # rows = clip order here
     text = torch.from_numpy(np.asarray(pool.array, dtype=np.float32))[index]
-    expected = clip_loss(audio, text, scale) + clip_loss(audio, image, scale)
+    # each term has its own temperature: the loop's for L_cst(A, T), the task's loss head for L_cst(V, A)
+    expected = clip_loss(audio, text, scale) + clip_loss(audio, image, task.loss_head())
     assert torch.allclose(task.loss(index, audio, scale), expected)
     assert task.loss(index, audio, scale) > clip_loss(audio, text, scale)  # the V term is there
 

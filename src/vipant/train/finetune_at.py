@@ -12,7 +12,7 @@ import torch.nn.functional as F
 
 from vipant.embed.table import EmbeddingTable
 from vipant.features.store import FbankStore
-from vipant.train.loss import clip_loss
+from vipant.train.loss import LOGIT_SCALE_INIT, LogitScale, clip_loss
 from vipant.train.soft_label import soft_label_loss
 
 log = logging.getLogger(__name__)
@@ -71,11 +71,15 @@ class VATFinetuneTask(ATFinetuneTask):
 
     This is the tri-modal loss (Equation 2) with g_V and g_T frozen, so its L_cst(V, T) term is a constant
     and drops out. The image side is the cached CLIP embedding of one of the clip's frames, drawn at random
-    per clip and epoch as in VA pretraining; both terms share the one learnable logit scale. Pairs whose
-    clip has no frame embeddings cannot take the V term and are left out (logged).
+    per clip and epoch as in VA pretraining. Each term has its own learnable logit scale, as vip-AnT builds one
+    loss head per modality pair (``VALCELossHead`` in ``cvap/module/decoder/loss_head.py``, each a fresh
+    ``CELossHead`` at 1/0.07): L_cst(A, T) uses the loop's scale, L_cst(V, A) the task's :attr:`loss_head`,
+    which the loop trains, saves and resumes with g_A. Pairs whose clip has no frame embeddings cannot take
+    the V term and are left out (logged).
     """
 
-    def __init__(self, store: FbankStore, pairs: pd.DataFrame, texts: EmbeddingTable, frames: EmbeddingTable, **kwargs):
+    def __init__(self, store: FbankStore, pairs: pd.DataFrame, texts: EmbeddingTable, frames: EmbeddingTable, *,
+                 image_scale_init: float = LOGIT_SCALE_INIT, **kwargs):
         keep = pairs["clip_id"].isin(set(frames.keys["clip_id"]))
         if (~keep).any():
             log.info("VAT: %d of %d pairs have no frame embeddings and are left out", int((~keep).sum()), len(pairs))
@@ -84,6 +88,7 @@ class VATFinetuneTask(ATFinetuneTask):
         self.frame_rows = frames.rows("clip_id", self.clip_ids)
         self.n_frames = int(frames.array.shape[1])
         self.choice = torch.zeros(len(self.clip_ids), dtype=torch.long)
+        self.loss_head = LogitScale(image_scale_init)  # L_cst(V, A)'s temperature, apart from L_cst(A, T)'s
 
     def start_epoch(self, epoch: int, generator: torch.Generator) -> None:
         self.choice = torch.randint(0, self.n_frames, (len(self.clip_ids),), generator=generator)
@@ -96,7 +101,7 @@ class VATFinetuneTask(ATFinetuneTask):
     def loss(self, index: torch.Tensor, audio_emb: torch.Tensor, logit_scale: torch.Tensor) -> torch.Tensor:
         text = self.targets(index, audio_emb.detach()).to(audio_emb.device)
         image = self.frame_targets(index).to(audio_emb.device)
-        return clip_loss(audio_emb, text, logit_scale) + clip_loss(audio_emb, image, logit_scale)
+        return clip_loss(audio_emb, text, logit_scale) + clip_loss(audio_emb, image, self.loss_head())
 
 
 # ---- teacher-student fine-tuning (follow-up B: replay and soft labels) ----------------------------------

@@ -2,7 +2,8 @@
 
 What differs between the two lives in a :class:`ContrastiveTask`: which examples exist, their FBANK
 features, and the frozen-side targets (cached frame or caption embeddings). The loop owns everything
-else: LARS with SPEC 4's two learning rates, warm-up + cosine per step, SpecAugment, bf16 autocast on
+else: LARS with SPEC 4's two learning rates (scaled by the batch actually used), vip-AnT's warm-up + cosine
+per step, SpecAugment, bf16 autocast on
 CUDA (and on the CPU when ``cpu_precision`` asks for it), DDP under ``torchrun`` (negatives gathered
 across ranks), one checkpoint per epoch and resuming.
 
@@ -38,7 +39,7 @@ from vipant.checkpoint import load_checkpoint, save_checkpoint
 from vipant.train.lars import LARS, lars_param_groups
 from vipant.train.loss import LOGIT_SCALE_INIT, LogitScale, clip_loss
 from vipant.train.precision import autocast
-from vipant.train.schedule import set_lr, warmup_cosine
+from vipant.train.schedule import lars_warmup_cosine, set_lr
 from vipant.train.specaugment import spec_augment
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ class TrainConfig:
     lr_weights: float = 0.2  # LR of >=2-D weights per 256 examples (scaled by batch/256)
     lr_biases: float = 0.0048  # LR of biases, norms, logit scale per 256 examples
     weight_decay: float = 1e-6  # on >=2-D weights only
-    warmup_epochs: float = 10  # linear warm-up, then cosine to zero
+    warmup_epochs: float = 10  # linear warm-up, then cosine to 0.001 x base (vip-AnT)
     momentum: float = 0.9  # LARS momentum
     trust_coefficient: float = 0.001  # LARS eta
     spec_augment: bool = True  # one time mask (<=1/5) and one frequency mask (<=1/4) per clip
@@ -91,15 +92,20 @@ class ContrastiveTask(Protocol):
 
     # Optional: ``loss(index, audio_emb, logit_scale) -> Tensor`` replaces the default L_cst(audio, targets)
     # for a task whose objective has more than one term (VAT fine-tuning adds L_cst(V, A), appendix E).
+    # Optional: ``loss_head: nn.Module`` holds the task's own learnable loss parameters (VAT: L_cst(V, A)'s
+    # logit scale); the loop trains it with g_A (LARS groups, device, DDP) and saves/resumes it in the checkpoint.
 
 
 class ContrastiveModel(nn.Module):
-    """g_A plus the learnable logit scale, so DDP synchronises both."""
+    """g_A plus the learnable logit scale (and a task's own loss parameters), so DDP synchronises all."""
 
-    def __init__(self, encoder: nn.Module, logit_scale_init: float = LOGIT_SCALE_INIT):
+    def __init__(self, encoder: nn.Module, logit_scale_init: float = LOGIT_SCALE_INIT,
+                 loss_head: nn.Module | None = None):
         super().__init__()
         self.encoder = encoder
         self.logit_scale = LogitScale(logit_scale_init)
+        if loss_head is not None:  # registered only when present: checkpoints of other runs keep their keys
+            self.loss_head = loss_head
 
     def forward(self, fbank: torch.Tensor, segments: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         return self.encoder(fbank, segments), self.logit_scale()
@@ -192,24 +198,27 @@ def train(
     device = resolve_device(cfg.device)
     rank, world = init_distributed(device)
     torch.manual_seed(cfg.seed)
-    model = ContrastiveModel(encoder, logit_scale_init).to(device)
-    scale = cfg.batch_size / 256
-    groups = lars_param_groups([model], lr_weights=cfg.lr_weights * scale, lr_biases=cfg.lr_biases * scale,
-                               weight_decay=cfg.weight_decay)
-    optimizer = LARS(groups, lr=cfg.lr_weights * scale, momentum=cfg.momentum, eta=cfg.trust_coefficient)
-
+    loss_head = getattr(task, "loss_head", None)
+    model = ContrastiveModel(encoder, logit_scale_init, loss_head).to(device)
     n = len(task)
     batch = min(cfg.batch_size, n)
     if batch % world:
         raise ValueError(f"global batch {batch} is not divisible by {world} ranks")
+    scale = batch / 256  # vip-AnT's base LR x batch/256, with the batch the steps actually take
+    groups = lars_param_groups([model], lr_weights=cfg.lr_weights * scale, lr_biases=cfg.lr_biases * scale,
+                               weight_decay=cfg.weight_decay)
+    optimizer = LARS(groups, lr=cfg.lr_weights * scale, momentum=cfg.momentum, eta=cfg.trust_coefficient)
+
     steps_per_epoch = max(n // batch, 1)
     total_steps = steps_per_epoch * cfg.epochs
     warmup_steps = int(round(cfg.warmup_epochs * steps_per_epoch))
 
     ckpt_path = out_dir / "checkpoint.pt"
     start_epoch, history = 0, []
-    me = json.loads(json.dumps({**run_identity(cfg, task, identity), "logit_scale_init": logit_scale_init},
-                               sort_keys=True, default=str))
+    me = {**run_identity(cfg, task, identity), "logit_scale_init": logit_scale_init}
+    if loss_head is not None:
+        me["loss_head"] = sorted(loss_head.state_dict())
+    me = json.loads(json.dumps(me, sort_keys=True, default=str))
     if ckpt_path.exists():
         state = load_checkpoint(ckpt_path, map_location=device)
         if state.get("identity") == me:
@@ -239,7 +248,7 @@ def train(
         for step, (index, fbank) in enumerate(_batches(task, order, steps_per_epoch, batch, rank, local,
                                                             loaders=cfg.loader_threads if cuda else 0)):
             global_step = epoch * steps_per_epoch + step
-            set_lr(optimizer, warmup_cosine(global_step, total_steps, warmup_steps))
+            set_lr(optimizer, lars_warmup_cosine(global_step, total_steps, warmup_steps))
             fbank = fbank.to(device, non_blocking=True)
             if cfg.spec_augment:
                 fbank = spec_augment(fbank, masks)  # masks drawn on the CPU, applied where the batch is
@@ -282,5 +291,8 @@ def train(
 
 
 def steps_summary(n: int, cfg: TrainConfig) -> str:
+    """One log line: the batch actually used and the learning rates it scales (as :func:`train` sets them)."""
     batch = min(cfg.batch_size, n)
-    return f"{n} examples, batch {batch}, {max(n // batch, 1)} steps/epoch, {cfg.epochs} epochs"
+    scale = batch / 256
+    return (f"{n} examples, batch {batch}, {max(n // batch, 1)} steps/epoch, {cfg.epochs} epochs, "
+            f"LR weights {cfg.lr_weights * scale:.4g} / biases {cfg.lr_biases * scale:.4g} (x {batch}/256)")
