@@ -37,11 +37,16 @@ class FrameMatch:
 
 def choose_targets(match: FrameMatch, epoch: int, frames: torch.Tensor, random_choice: torch.Tensor,
                    audio_emb: torch.Tensor) -> torch.Tensor:
-    """Targets for a batch: ``frames`` is ``[B, L, D]`` (normalised), ``random_choice`` ``[B]``."""
+    """Targets for a batch: ``frames`` is ``[B, L, D]``, ``random_choice`` ``[B]``.
+
+    Nearest Match ranks a clip's frames by cosine similarity to its audio embedding (the temporal-agreement
+    paper's eq. 3); the frames are normalised here too, so a cache stored at reduced precision (float16, norms
+    only close to 1) ranks by the angle alone."""
     rows = torch.arange(frames.shape[0])
     if match.kind == "multiframe":
         return frames
     if match.kind == "nearest" and epoch >= match.from_epoch:
-        sim = torch.einsum("bd,bld->bl", F.normalize(audio_emb.float().cpu(), dim=-1), frames)
+        audio = F.normalize(audio_emb.float().cpu(), dim=-1)
+        sim = torch.einsum("bd,bld->bl", audio, F.normalize(frames.float(), dim=-1))
         return frames[rows, sim.argmax(dim=1)]
     return frames[rows, random_choice]
