@@ -77,5 +77,6 @@ def test_random_and_multiframe_targets():
     g = torch.Generator().manual_seed(3)
     frames, audio, _ = _frames_with_planted_nearest(g)
     choice = torch.tensor([3, 2, 1, 0])
-    assert torch.equal(choose_targets(FrameMatch.parse("random"), 9, frames, choice, audio), frames[torch.arange(4), choice])
+    random = choose_targets(FrameMatch.parse("random"), 9, frames, choice, audio)
+    assert torch.equal(random, frames[torch.arange(4), choice])
     assert torch.equal(choose_targets(FrameMatch.parse("multiframe"), 9, frames, choice, audio), frames)

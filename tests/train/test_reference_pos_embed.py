@@ -10,7 +10,7 @@ import math
 import numpy as np
 import torch
 
-from vipant.models.audio_encoder import AudioEncoder, fit_pos_embed, grid_size, resize_pos_embed
+from vipant.models.audio_encoder import fit_pos_embed, grid_size, resize_pos_embed
 
 
 def bilinear_1d_weights(n_in: int, n_out: int) -> np.ndarray:
