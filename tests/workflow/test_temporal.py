@@ -38,4 +38,8 @@ def test_each_variant_trained_with_its_frame_matching_and_seed(run):
             history = json.loads((w / "models" / "va" / f"tm_{variant}_s{seed}" / "history.json").read_text())
             seeds.add(json.dumps(history["history"][-1], sort_keys=True))
             assert (w / "models" / "at_temporal" / f"tm_{variant}_s{seed}" / "model.pt").is_file()
+            # the readout its loss trained (Multiframe: the segment mean), kept through AT fine-tuning
+            readout = "segment_mean" if match == "multiframe" else "cls"
+            for kind in ("va", "at_temporal"):
+                assert load_checkpoint(w / "models" / kind / f"tm_{variant}_s{seed}" / "model.pt")["readout"] == readout
         assert len(seeds) == 2, f"{variant}: two seeds gave identical training histories"

@@ -1,5 +1,5 @@
 # vip-AnT appendices (built by `all_results`, not by `make demo`):
-# - C, Table 7: a linear head on frozen g_A embeddings (random / CLIP / vip-AnT initialisation): untrained
+# - C, Table 7: a linear head on frozen g_A features, before the projection (random / CLIP / vip-AnT): untrained
 #   encoders (init_audio_encoder) -> cached embeddings (embed_audio_probe) -> linear_probe -> results/table7.csv;
 # - E: VAT fine-tuning, L_cst(A, T) + L_cst(V, A), beside AT fine-tuning on the same curations
 #   (finetune_vat -> evaluate) -> results/table_vat.csv;
@@ -121,7 +121,8 @@ rule embed_audio_probe:
     output:
         [f"{W}/embed/audio/{{model}}/{s}.{ext}" for s in PROBE_SETS for ext in ("csv", "npy")],
     params:
-        sets=as_json({s: AUDIO_SETS[s] for s in PROBE_SETS}),
+        # the probe reads g_A's representation before the projection (AudioEncoder.features)
+        sets=as_json({s: {**AUDIO_SETS[s], "representation": "features"} for s in PROBE_SETS}),
         out=lambda wc, output: os.path.dirname(output[0]),
         track=track("embed_audio_probe"),
     threads: 1

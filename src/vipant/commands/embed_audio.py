@@ -3,6 +3,11 @@
 Readers that need a model's embeddings of the same clips more than once (the linear probe's folds, the
 pivotability curve) read these tables instead of running g_A again. One job embeds several sets so the
 model is loaded once.
+
+A set's ``"representation"`` chooses what is cached: ``"embedding"`` (default) is the L2-normalised clip
+embedding in the joint space, through the readout the checkpoint records; ``"features"`` is the
+representation before the projection, the linear probe's input
+(:meth:`vipant.models.audio_encoder.AudioEncoder.features`).
 """
 
 from __future__ import annotations
@@ -42,7 +47,7 @@ def run(args) -> None:
     import pandas as pd
     import torch
 
-    from vipant.embed.audio import embed_clips
+    from vipant.embed.audio import REPRESENTATIONS, embed_clips
     from vipant.embed.table import save_table
     from vipant.features.store import FbankStats, FbankStore
     from vipant.models.audio_encoder import load_audio_model
@@ -56,14 +61,19 @@ def run(args) -> None:
             missing = {"clips", "fbank", "frames_length"} - set(spec)
             if missing:
                 raise ValueError(f"--sets-json: set {name!r} lacks {sorted(missing)}")
+            representation = spec.get("representation", "embedding")
+            if representation not in REPRESENTATIONS:
+                raise ValueError(f"--sets-json: set {name!r} asks for representation {representation!r}; "
+                                 f"known: {list(REPRESENTATIONS)}")
             clips = select_clips(spec["clips"], spec.get("where", []))
             store = FbankStore(spec["fbank"], stats, length=int(spec["frames_length"]))
-            have, emb = embed_clips(model, store, clips, device=device)
+            have, emb = embed_clips(model, store, clips, device=device, representation=representation)
             if not have:
                 raise ValueError(f"{spec['clips']}: none of its {len(clips)} clips has FBANK features in {spec['fbank']}")
             save_table(Path(args.out_dir) / name, pd.DataFrame({"clip_id": have}), emb.numpy())
             mlrun.log_metrics({f"{name}.n_clips": len(have), f"{name}.n_missing": len(clips) - len(have)})
-            log.info("%s: embedded %d of %d clips", name, len(have), len(clips))
+            log.info("%s: %s of %d of %d clips (%s readout)", name, representation, len(have), len(clips),
+                     model.readout)
 
 
 def add_parser(sub) -> None:
@@ -71,7 +81,8 @@ def add_parser(sub) -> None:
     p.add_argument("--model", required=True, help="audio-encoder checkpoint")
     p.add_argument("--sets-json", required=True,
                    help='{name: {"clips": CSV with clip_id (or a list of them), "where": ["COLUMN=VALUE", ...], "fbank": index.csv, '
-                        '"frames_length": N}}')
+                        '"frames_length": N, '
+                        '"representation": "embedding" (default) or "features" (before the projection)}}')
     p.add_argument("--fbank-stats", required=True)
     p.add_argument("--out-dir", required=True, help="tables <out-dir>/<name>.npy/.csv")
     p.add_argument("--track-json")

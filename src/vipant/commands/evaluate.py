@@ -141,6 +141,7 @@ def run(args) -> None:
         from vipant.models.audio_encoder import load_audio_model
 
         model, _ = load_audio_model(args.model, device)
+        log.info("%s: read through its recorded %s readout", args.model, model.readout)
     out_dir = Path(args.out_dir)
     with tracked(args.track_json, model=args.model_name, tasks=args.tasks) as mlrun:
         for task in args.tasks.split(","):

@@ -42,7 +42,9 @@ def run(args) -> None:
         task = ATFinetuneTask(store, pairs, EmbeddingTable.load(args.text), frames_length=args.frames_length, val=val)
     encoder, state = load_audio_model(args.init_model)
     objective = "VAT" if args.vat_frames else "AT"
-    log.info("%s fine-tuning on %s: %s", objective, Path(args.pairs).name, steps_summary(len(task), cfg))
+    # the loss reads the encoder through its recorded readout, and save_audio_model keeps that readout
+    log.info("%s fine-tuning on %s through the %s readout: %s", objective, Path(args.pairs).name, encoder.readout,
+             steps_summary(len(task), cfg))
     out = Path(args.out_dir)
     with tracked(args.track_json, train=train_cfg, pairs=str(args.pairs), n_pairs=len(task), objective=objective) as mlrun:
         identity = {"init_model": args.init_model, "pairs": args.pairs, "text": args.text, "frames_length": args.frames_length}

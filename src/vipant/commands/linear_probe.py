@@ -1,6 +1,9 @@
 """``vipant linear-probe``: supervised classification with a linear head on one model's cached g_A
-embeddings (vip-AnT appendix C, table 7); one ``metrics.json`` per task (esc50_probe, us8k_probe,
-audioset_probe), the format the tables read."""
+features (vip-AnT appendix C, table 7); one ``metrics.json`` per task (esc50_probe, us8k_probe,
+audioset_probe), the format the tables read.
+
+The tables it reads are written by ``vipant embed-audio`` with ``"representation": "features"``: the
+encoder's representation before the projection (:mod:`vipant.evaluate.linear_probe` says why)."""
 
 from __future__ import annotations
 
@@ -110,11 +113,13 @@ def run(args) -> None:
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("linear-probe", help="linear-head classification on cached audio embeddings (appendix C)")
+    p = sub.add_parser("linear-probe", help="linear-head classification on cached pre-projection audio features "
+                       "(appendix C)")
     p.add_argument("--model-name", required=True, help="row key, e.g. vipant, init_clip, init_random")
     p.add_argument("--tasks", default=",".join(TASKS), help="comma-separated: " + ", ".join(TASKS))
     p.add_argument("--inputs-json", required=True,
-                   help="named files: <collection> / audioset_train / audioset_eval embedding tables, "
+                   help="named files: <collection> / audioset_train / audioset_eval feature tables (embed-audio "
+                        "with representation 'features'), "
                         "labels_<collection>, classes_<collection>")
     p.add_argument("--probe-json", default="{}", help="ProbeConfig fields as JSON")
     p.add_argument("--out-dir", required=True, help="metrics go to <out-dir>/<task>/metrics.json")

@@ -17,7 +17,7 @@ def run(args) -> None:
     import torch
     from vipant.embed.table import EmbeddingTable
     from vipant.features.store import FbankStats, FbankStore
-    from vipant.models.audio_encoder import AudioEncoder, save_audio_model
+    from vipant.models.audio_encoder import AudioEncoder, save_audio_model, training_readout
     from vipant.models.vt import load_vt
     from vipant.train.loop import TrainConfig, steps_summary, train
     from vipant.train.pretrain_va import VAPretrainTask, initial_logit_scale
@@ -36,11 +36,14 @@ def run(args) -> None:
                           frames_length=args.frames_length, val_labels=labels)
     vt, _, vt_config = load_vt(vt_spec(args.vt_json))
     torch.manual_seed(cfg.seed)  # VA-Rand's random init draws from the global RNG: same seed, same weights
-    encoder = AudioEncoder(vt.visual, init=args.init, frames=args.frames_length)
+    # the readout the loss trains (Multiframe: the mean of L = n_frames segment embeddings) is saved with the
+    # model, so every later reader takes the same path
+    readout, segments = training_readout(task.segments)
+    encoder = AudioEncoder(vt.visual, init=args.init, frames=args.frames_length, readout=readout, segments=segments)
     logit_scale = initial_logit_scale(vt, args.init)
     del vt  # only its image tower's weights were needed, and they are copied
-    log.info("VA pretraining (%s init, %s matching, logit scale from %.2f): %s", args.init, args.match, logit_scale,
-             steps_summary(len(task), cfg))
+    log.info("VA pretraining (%s init, %s matching, %s readout, logit scale from %.2f): %s", args.init, args.match,
+             readout, logit_scale, steps_summary(len(task), cfg))
     out = Path(args.out_dir)
     with tracked(args.track_json, train=train_cfg, init=args.init, match=args.match, n_train=len(task),
                  logit_scale_init=logit_scale) as mlrun:

@@ -1,4 +1,4 @@
-"""Supervised classification with a linear head on frozen g_A embeddings (vip-AnT appendix C, table 7).
+"""Supervised classification with a linear head on frozen g_A features (vip-AnT appendix C, table 7).
 
 The paper adds a linear layer on top of the audio encoder and trains with cross-entropy (ESC-50, US8K:
 single label) or per-label binary cross-entropy (AudioSet: multi-label). For ESC-50 and US8K it fine-tunes
@@ -7,6 +7,13 @@ the whole encoder; for balanced AudioSet it fine-tunes the last k = 4 layers, an
 only the head is trained, so the comparison between initialisations (random / CLIP / vip-AnT) measures
 how linearly separable each encoder's representation already is. That is the faithful CPU-scale
 substitute for 45 encoder fine-tunings (3 initialisations x (5 + 10) folds); README states the choice.
+
+What is probed: the encoder's representation *before* the projection into the joint space
+(:meth:`vipant.models.audio_encoder.AudioEncoder.features`: the CLS token after ``ln_post``, or the mean
+of the ``ln_post``'d segment pools of a Multiframe Match model), not the projected, L2-normalised
+embedding. VA training bends the projection towards the VT model's space and the paper's appendix
+fine-tunes the encoder, so the projection would compare the initialisations on a map trained for another
+space rather than on their features.
 
 Protocol: ESC-50 uses its 5 folds and US8K its 10 folds (train on the other folds, test on one; the
 headline number is the mean accuracy over folds, with its sample std as in the paper's "95.7±1.4");

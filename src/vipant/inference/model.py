@@ -60,7 +60,10 @@ def configure_determinism(device: torch.device, threads: int | None = None) -> N
 
 @dataclass
 class InferenceModel:
-    """g_A in eval mode, the frozen text encoder (image tower dropped) and its tokenizer, the FBANK stats."""
+    """g_A in eval mode, the frozen text encoder (image tower dropped) and its tokenizer, the FBANK stats.
+
+    ``encoder(fbank)`` reads a clip through the readout its checkpoint records (CLS, or the segment mean of
+    a Multiframe Match model), the one its training loss used."""
 
     encoder: AudioEncoder
     text_model: nn.Module
@@ -113,8 +116,9 @@ def load_inference_model(
     text_model.visual = nn.Identity()  # only the text tower is used; the image tower's memory is freed
     provenance = {"checkpoint": str(path), "vt": vt_found.value, "vt_source": vt_found.source,
                   "fbank_stats": {"mean": stats_found.value.mean, "std": stats_found.value.std},
-                  "fbank_stats_source": stats_found.source, "frames": encoder.frames, "device": str(torch_device)}
-    log.info("audio model %s (%d frames per window, %d-d); VT model %s (%s); FBANK stats (%s)", path,
-             encoder.frames, encoder.embed_dim, vt_found.value.get("checkpoint") or vt_found.value.get("name"),
+                  "fbank_stats_source": stats_found.source, "frames": encoder.frames, "device": str(torch_device),
+                  "readout": encoder.readout, "segments": encoder.segments}
+    log.info("audio model %s (%d frames per window, %d-d, %s readout); VT model %s (%s); FBANK stats (%s)", path,
+             encoder.frames, encoder.embed_dim, encoder.readout, vt_found.value.get("checkpoint") or vt_found.value.get("name"),
              vt_found.source, stats_found.source)
     return InferenceModel(encoder.eval(), text_model, tokenizer, stats_found.value, path, torch_device, provenance)

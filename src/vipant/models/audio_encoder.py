@@ -12,6 +12,13 @@ Adaptation, as in vip-AnT:
   so every time step keeps the position code it was trained with;
 * everything else (transformer, ln_pre/ln_post, projection into the 512-d joint space) is CLIP's.
 ``init="random"`` keeps the architecture and re-initialises every weight (the paper's VA-Rand).
+
+Readout: how a clip becomes one vector is part of the model, because a model must be read the way its
+loss trained it (SPEC 4). ``"cls"`` (vip-AnT, random and Nearest Match): the CLS token → ``ln_post`` →
+``proj``. ``"segment_mean"`` with ``segments = L`` (Multiframe Match): the mean of the L segment
+embeddings of :meth:`AudioEncoder.forward_segments`; the CLS output, which that loss never trains, is
+not used. The checkpoint records the readout (:func:`save_audio_model`), so evaluation, AT fine-tuning,
+the user CLI and the linear probe all call the encoder instead of choosing a path themselves.
 """
 
 from __future__ import annotations
@@ -24,6 +31,8 @@ import torch.nn.functional as F
 from torch import nn
 
 Init = Literal["clip", "random"]
+Readout = Literal["cls", "segment_mean"]
+READOUTS: tuple[str, ...] = ("cls", "segment_mean")
 
 PATCH = 32
 STRIDE = (16, 24)  # (time, frequency)
@@ -81,11 +90,33 @@ def average_rgb_patch_weights(conv: nn.Conv2d, stride: tuple[int, int] = STRIDE)
     return new
 
 
-class AudioEncoder(nn.Module):
-    """g_A: ``[B, frames, mel_bins]`` normalised FBANK → ``[B, embed_dim]`` (unnormalised) embeddings."""
+def segment_mean(segment_emb: torch.Tensor) -> torch.Tensor:
+    """``[B, L, D]`` segment embeddings → ``[B, D]``: the clip vector of the ``segment_mean`` readout.
 
-    def __init__(self, visual: nn.Module, *, init: Init = "clip", frames: int = 1000, mel_bins: int = 128):
+    Multiframe Match scores a clip pair by the cosine of the flattened ``L x D`` matrices. Against a
+    single target ``t`` repeated L times that cosine is ``sum_l a_l . t / (||A||_F sqrt(L) ||t||)``, so for
+    one clip it ranks targets exactly as ``mean_l(a_l) . t / ||t||`` does: the mean (of the unnormalised
+    segment embeddings) is the clip-level vector the loss trained. Ranking clips for one target, the
+    cosine of the mean differs from the flattened cosine by the factor ``sqrt(L) ||mean|| / ||A||_F``.
+    Used by the encoder's readout and by VA pretraining's validation alike.
+    """
+    return segment_emb.mean(dim=1)
+
+
+def training_readout(segments: int | None) -> tuple[Readout, int | None]:
+    """The readout of a model trained with ``segments`` embeddings per clip: ``("segment_mean", L)`` for a
+    Multiframe loss over L segments, ``("cls", None)`` for a loss over one embedding per clip."""
+    return ("segment_mean", int(segments)) if segments else ("cls", None)
+
+
+class AudioEncoder(nn.Module):
+    """g_A: ``[B, frames, mel_bins]`` normalised FBANK → ``[B, embed_dim]`` (unnormalised) embeddings, read
+    out as ``readout`` says (see the module docstring); ``segments``: L of the ``segment_mean`` readout."""
+
+    def __init__(self, visual: nn.Module, *, init: Init = "clip", frames: int = 1000, mel_bins: int = 128,
+                 readout: Readout = "cls", segments: int | None = None):
         super().__init__()
+        self.set_readout(readout, segments)
         if init not in ("clip", "random"):
             raise ValueError(f"init must be 'clip' or 'random', not {init!r}")
         visual = copy.deepcopy(visual)
@@ -150,12 +181,37 @@ class AudioEncoder(nn.Module):
         x, grid = self.tokens(fbank)
         return self.transformer(x), grid
 
+    def set_readout(self, readout: Readout, segments: int | None = None) -> None:
+        """Read clips out through ``readout``: ``"cls"`` (no ``segments``) or ``"segment_mean"`` over
+        ``segments`` >= 1 segments."""
+        if readout not in READOUTS:
+            raise ValueError(f"readout must be one of {READOUTS}, not {readout!r}")
+        if readout == "cls" and segments is not None:
+            raise ValueError(f"the cls readout takes no segments (got {segments!r})")
+        if readout == "segment_mean" and (isinstance(segments, bool) or not isinstance(segments, int) or segments < 1):
+            raise ValueError(f"the segment_mean readout needs segments >= 1 (got {segments!r})")
+        self.readout: Readout = readout
+        self.segments: int | None = segments
+
+    def features(self, fbank: torch.Tensor) -> torch.Tensor:
+        """``[B, width]``: the clip representation before the projection, through the recorded readout.
+
+        ``cls``: the CLS token after ``ln_post``; ``segment_mean``: the mean of the ``ln_post``'d segment
+        pools. The projection is linear, so ``features(x) @ proj`` is the clip embedding :meth:`forward`
+        returns. The linear probe reads these, so that initialisations are compared on what the encoder
+        represents, not on a projection trained towards another model's space.
+        """
+        x, grid = self.encode_tokens(fbank)
+        if self.readout == "segment_mean":
+            return segment_mean(self._segment_features(x, grid, self.segments))
+        return self.ln_post(x[:, 0])
+
     def forward(self, fbank: torch.Tensor, segments: int | None = None) -> torch.Tensor:
-        """``[B, D]`` from the CLS token, or ``[B, segments, D]`` (see :meth:`forward_segments`)."""
+        """``[B, D]`` clip embeddings through the recorded readout, or with ``segments`` the
+        ``[B, segments, D]`` segment embeddings a Multiframe loss trains (see :meth:`forward_segments`)."""
         if segments:
             return self.forward_segments(fbank, segments)
-        x, _ = self.encode_tokens(fbank)
-        return self.ln_post(x[:, 0]) @ self.proj
+        return self.features(fbank) @ self.proj
 
     def forward_segments(self, fbank: torch.Tensor, segments: int) -> torch.Tensor:
         """``[B, segments, embed_dim]``: one embedding per equal time segment, from ONE forward pass.
@@ -163,11 +219,16 @@ class AudioEncoder(nn.Module):
         Used by Multiframe Match: patch tokens are grouped by their time position into ``segments``
         contiguous groups, mean-pooled, then passed through ``ln_post`` and the projection.
         """
-        x, (h, w) = self.encode_tokens(fbank)
+        x, grid = self.encode_tokens(fbank)
+        return self._segment_features(x, grid, segments) @ self.proj
+
+    def _segment_features(self, x: torch.Tensor, grid: tuple[int, int], segments: int) -> torch.Tensor:
+        """``[B, segments, width]``: transformer outputs' patch tokens pooled per time segment, ``ln_post``'d."""
+        h, w = grid
         patches = x[:, 1:].reshape(x.shape[0], h, w, -1)
         bounds = [round(i * h / segments) for i in range(segments + 1)]
         pooled = torch.stack([patches[:, a:max(b, a + 1)].mean(dim=(1, 2)) for a, b in zip(bounds[:-1], bounds[1:])], dim=1)
-        return self.ln_post(pooled) @ self.proj
+        return self.ln_post(pooled)
 
 
 def n_tokens(frames: int = 1000, mel_bins: int = 128) -> int:
@@ -178,23 +239,42 @@ def n_tokens(frames: int = 1000, mel_bins: int = 128) -> int:
 
 
 def save_audio_model(path, encoder: AudioEncoder, vt_config: dict, **extra) -> None:
-    """Everything needed to rebuild g_A without the VT weights: its state and the CLIP architecture."""
+    """Everything needed to rebuild g_A without the VT weights: its state, the CLIP architecture and the
+    readout it was trained through (``readout``, ``segments``)."""
     from vipant.checkpoint import save_checkpoint
 
-    save_checkpoint(path, {"encoder": encoder.state_dict(), "vt_config": vt_config,
-                           "frames": encoder.frames, "mel_bins": encoder.mel_bins, **extra})
+    own = {"encoder": encoder.state_dict(), "vt_config": vt_config, "frames": encoder.frames,
+           "mel_bins": encoder.mel_bins, "readout": encoder.readout, "segments": encoder.segments}
+    clash = sorted(set(own) & set(extra))
+    if clash:
+        raise ValueError(f"{path}: {clash} come from the encoder, not from the caller")
+    save_checkpoint(path, {**own, **extra})
 
 
 def load_audio_model(path, device: str | torch.device = "cpu") -> tuple[AudioEncoder, dict]:
-    """Rebuild g_A from :func:`save_audio_model`'s file; returns the encoder (eval mode) and the file's dict."""
+    """Rebuild g_A from :func:`save_audio_model`'s file; returns the encoder (eval mode, with its recorded
+    readout) and the file's dict.
+
+    A checkpoint written before readouts were recorded was trained through the CLS path, unless its
+    ``match`` is ``multiframe``: such a file is refused, since its readout cannot be recovered (a
+    VA model was trained through a segment mean whose L was not recorded, while an AT model fine-tuned
+    from it trained the CLS path), and a guess would silently score an untrained readout.
+    """
     from vipant.checkpoint import CheckpointError, load_checkpoint
     from vipant.models.vt import build_clip
 
     state = load_checkpoint(path)
     if "encoder" not in state or "vt_config" not in state:
         raise CheckpointError(f"{path}: not an audio-encoder checkpoint (keys {sorted(state)[:6]})")
+    if "readout" not in state and state.get("match") == "multiframe":
+        raise CheckpointError(f"{path}: a Multiframe Match model that records no readout (written before "
+                              "checkpoints recorded one); retrain it (vipant pretrain-va / finetune-at)")
     visual = build_clip(state["vt_config"]).visual
     encoder = AudioEncoder(visual, init="clip", frames=int(state["frames"]), mel_bins=int(state["mel_bins"]))
+    try:
+        encoder.set_readout(state.get("readout", "cls"), state.get("segments"))
+    except ValueError as err:
+        raise CheckpointError(f"{path}: bad recorded readout ({err})") from err
     try:
         encoder.load_state_dict(state["encoder"])
     except RuntimeError as err:

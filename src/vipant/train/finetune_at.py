@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 class ATFinetuneTask:
     """Pairs (clip, caption) where the caption is a row of a cached text pool."""
 
+    # one embedding per clip, through the encoder's recorded readout: a Multiframe model (segment_mean) is
+    # fine-tuned through the segment mean its VA loss trained, never through its untrained CLS output
     segments = None
 
     def __init__(self, store: FbankStore, pairs: pd.DataFrame, texts: EmbeddingTable, *, frames_length: int = 1000,

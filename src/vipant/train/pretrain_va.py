@@ -13,6 +13,7 @@ import torch.nn.functional as F
 
 from vipant.embed.table import EmbeddingTable
 from vipant.features.store import FbankStore
+from vipant.models.audio_encoder import segment_mean
 from vipant.train.frame_matching import FrameMatch, choose_targets
 from vipant.train.loss import LOGIT_SCALE_INIT, LOGIT_SCALE_MAX
 
@@ -111,7 +112,7 @@ class VAPretrainTask:
         audio = []
         for start in range(0, len(self.val_ids), self.val_batch):
             emb = embed(self.store.batch(self.val_ids[start:start + self.val_batch], length=self.length))
-            audio.append(emb.mean(dim=1) if emb.dim() == 3 else emb)
+            audio.append(segment_mean(emb) if emb.dim() == 3 else emb)  # Multiframe: the model's own readout
         a = F.normalize(torch.cat(audio).cpu(), dim=-1)
         images = self.frames.tensor(self.frames.rows("clip_id", self.val_ids))[:, EVAL_FRAME]
         sim = a @ F.normalize(images, dim=-1).T
