@@ -45,6 +45,17 @@ if "gpu" not in workflow.global_resources:
     workflow.register_resource("gpu", _visible_gpus())
 
 
+def stage_launch(threads, gpus):
+    """How a training rule starts its `vipant` stage: one process for one GPU; for `gpu` > 1 (a profile's
+    set-resources), `torchrun --standalone` with one rank per GPU of this node (DDP, negatives gathered across
+    ranks, rank 0 logs and writes), the job's threads split among the ranks. docs/cluster.md has the recipe."""
+    gpus = int(gpus)
+    if gpus <= 1:
+        return f"OMP_NUM_THREADS={threads} vipant"
+    return (f"OMP_NUM_THREADS={max(int(threads) // gpus, 1)} python -m torch.distributed.run --standalone"
+            f" --nproc_per_node={gpus} -m vipant.cli")
+
+
 def as_json(obj):
     """A config value for a command line (quote it in the shell directive with {params.x:q})."""
     return json.dumps(obj, sort_keys=True)
