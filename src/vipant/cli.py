@@ -87,12 +87,13 @@ def _cmd_fbank_index(args: argparse.Namespace) -> None:
 def _cmd_fbank_stats(args: argparse.Namespace) -> None:
     import pandas as pd
 
-    from vipant.features.store import FbankStore, compute_stats
+    from vipant.features.store import FbankStore, estimate_stats
 
     clips = pd.read_csv(args.clips, keep_default_na=False)["clip_id"]
-    stats = compute_stats(FbankStore(args.index), clips)
+    stats = estimate_stats(FbankStore(args.index), clips, args.sample, args.seed)
     stats.save(args.out)
-    log.info("FBANK stats over %d clips: mean %.4f std %.4f", stats.n_clips, stats.mean, stats.std)
+    log.info("FBANK stats over %d of %d clips (seed %d): mean %.4f std %.4f", stats.n_clips,
+             stats.sample["population"], args.seed, stats.mean, stats.std)
 
 
 def _cmd_coverage(args: argparse.Namespace) -> None:
@@ -174,6 +175,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("fbank-stats", help="FBANK mean/std over the VA training split")
     p.add_argument("--index", required=True)
     p.add_argument("--clips", required=True, help="CSV with a clip_id column")
+    p.add_argument("--sample", type=int, required=True, help="clips in the seeded sample (>= all clips: exact)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the sample")
     p.add_argument("--out", required=True)
     p.set_defaults(func=_cmd_fbank_stats)
 
