@@ -83,6 +83,7 @@ VT_TRAINED = "model" in P["vt"]  # synthetic: a small CLIP trained by pretrain_v
 # shuffles behind each evaluation score's p-value against chance (evaluate --permutations); 0: none
 EVAL_PERMUTATIONS = P["eval"].get("permutations", 0)
 VT_CKPT = f"{W}/models/vt/model.pt"
+VT_WEIGHTS = f"{W}/models/vt/clip_weights.pt"  # paper: the CLIP weights every job loads (rule vt_weights)
 VA_MODELS = sorted(P["va"]["models"])
 # name -> {init, match, seed[, train overrides]} of every VA model pretrain_va can build; temporal.smk adds
 # the follow-up A variants × seeds.
@@ -104,12 +105,15 @@ RETRIEVAL_TASKS = ["audiocaps_retrieval", "clotho_retrieval"]
 
 
 def vt_spec_json():
-    spec = {"checkpoint": VT_CKPT} if VT_TRAINED else {"name": P["vt"]["name"], "pretrained": P["vt"]["pretrained"]}
+    # paper: every job loads the local copy that vt_weights made, never the Hub (offline compute nodes)
+    # ("source": where the copy came from, kept in the specs that exported checkpoints carry)
+    spec = ({"checkpoint": VT_CKPT} if VT_TRAINED
+            else {"name": P["vt"]["name"], "pretrained": VT_WEIGHTS, "source": P["vt"]["pretrained"]})
     return as_json(spec)
 
 
 def vt_input(wildcards):
-    return [VT_CKPT] if VT_TRAINED else []
+    return [VT_CKPT] if VT_TRAINED else [VT_WEIGHTS]
 
 
 def track(rule_name, **params):
