@@ -60,6 +60,7 @@ def _cmd_frames(args: argparse.Namespace) -> None:
         Path(args.frames_manifest),
         n_frames=args.n_frames,
         short_side=args.short_side,
+        keep_video=args.keep_video,
     )
 
 
@@ -154,6 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--frames-manifest", required=True)
     p.add_argument("--n-frames", type=int, default=4)
     p.add_argument("--short-side", type=int, default=224)
+    p.add_argument("--keep-video", action=argparse.BooleanOptionalAction, default=True,
+                   help="keep each video cut after its frames are written (--no-keep-video deletes it)")
     p.set_defaults(func=_cmd_frames)
 
     p = sub.add_parser("fbank", help="compute FBANK features of one shard into a float16 array + index")
