@@ -46,9 +46,9 @@ if "gpu" not in workflow.global_resources:
 
 
 def stage_launch(threads, gpus):
-    """How a training rule starts its `vipant` stage: one process for one GPU; for `gpu` > 1 (a profile's
-    set-resources), `torchrun --standalone` with one rank per GPU of this node (DDP, negatives gathered across
-    ranks, rank 0 logs and writes), the job's threads split among the ranks. docs/cluster.md has the recipe."""
+    """The command that starts a training stage. One GPU: one process. `gpu` > 1 (set by a profile's
+    set-resources): `torchrun --standalone` with one rank per GPU of this node (DDP, negatives gathered across
+    ranks, rank 0 logs and writes), the job's threads split among the ranks (recipe in docs/cluster.md)."""
     gpus = int(gpus)
     if gpus <= 1:
         return f"OMP_NUM_THREADS={threads} vipant"
