@@ -60,6 +60,7 @@ def _cmd_frames(args: argparse.Namespace) -> None:
         Path(args.frames_manifest),
         n_frames=args.n_frames,
         short_side=args.short_side,
+        keep_video=args.keep_video,
     )
 
 
@@ -87,12 +88,13 @@ def _cmd_fbank_index(args: argparse.Namespace) -> None:
 def _cmd_fbank_stats(args: argparse.Namespace) -> None:
     import pandas as pd
 
-    from vipant.features.store import FbankStore, compute_stats
+    from vipant.features.store import FbankStore, estimate_stats
 
     clips = pd.read_csv(args.clips, keep_default_na=False)["clip_id"]
-    stats = compute_stats(FbankStore(args.index), clips)
+    stats = estimate_stats(FbankStore(args.index), clips, args.sample, args.seed)
     stats.save(args.out)
-    log.info("FBANK stats over %d clips: mean %.4f std %.4f", stats.n_clips, stats.mean, stats.std)
+    log.info("FBANK stats over %d of %d clips (seed %d): mean %.4f std %.4f", stats.n_clips,
+             stats.sample["population"], args.seed, stats.mean, stats.std)
 
 
 def _cmd_coverage(args: argparse.Namespace) -> None:
@@ -153,6 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--frames-manifest", required=True)
     p.add_argument("--n-frames", type=int, default=4)
     p.add_argument("--short-side", type=int, default=224)
+    p.add_argument("--keep-video", action=argparse.BooleanOptionalAction, default=True,
+                   help="keep each video cut after its frames are written (--no-keep-video deletes it)")
     p.set_defaults(func=_cmd_frames)
 
     p = sub.add_parser("fbank", help="compute FBANK features of one shard into a float16 array + index")
@@ -174,6 +178,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("fbank-stats", help="FBANK mean/std over the VA training split")
     p.add_argument("--index", required=True)
     p.add_argument("--clips", required=True, help="CSV with a clip_id column")
+    p.add_argument("--sample", type=int, required=True, help="clips in the seeded sample (>= all clips: exact)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the sample")
     p.add_argument("--out", required=True)
     p.set_defaults(func=_cmd_fbank_stats)
 

@@ -57,7 +57,8 @@ def test_four_frames_at_the_documented_times(videos, tmp_path, name, size):
             assert abs(im.size[0] - size[0]) <= 1 and abs(im.size[1] - size[1]) <= 1
             mean = np.asarray(im).reshape(-1, 3).mean(0)
         assert np.abs(mean - np.array(rgb)).max() < 20, (p.name, mean)
-    assert sorted(x.name for x in tmp_path.iterdir()) == [p.name for p in paths]  # no temporaries
+    assert sorted(x.name for x in (tmp_path / "cl").iterdir()) == [p.name for p in paths]  # no temporaries
+    assert [x.name for x in tmp_path.iterdir()] == ["cl"]  # two-character prefix folders
 
 
 def test_failures_write_nothing(videos, tmp_path):
@@ -88,13 +89,13 @@ def test_frames_shard_records_failures_and_resumes(videos, tmp_path, monkeypatch
     assert list(rows.index) == ["a_0", "b_0", "d_0"]  # only the download's ok clips
     assert (rows.loc["b_0", "status"], rows.loc["b_0", "reason"]) == ("failed", "decode_error")
     assert rows.loc["b_0", "frame_paths"] == ""
-    assert rows.loc["a_0", "frame_paths"].split("|") == [str(out / f"a_0_{i}.jpg") for i in range(4)]
+    assert rows.loc["a_0", "frame_paths"].split("|") == [str(out / "a_" / f"a_0_{i}.jpg") for i in range(4)]
     assert fm_path.is_file() and len(pd.read_csv(fm_path)) == 3
 
     calls = []
     real = fr.run_ffmpeg
     monkeypatch.setattr(fr, "run_ffmpeg", lambda *a, **k: (calls.append(a), real(*a, **k))[1])
-    (out / "d_0_2.jpg").unlink()
+    (out / "d_" / "d_0_2.jpg").unlink()
     again = frames_shard(manifest, out, fm_path)
     assert len(calls) == 2  # d_0 (one frame lost) and the failed b_0; a_0 is skipped
     assert again.equals(result)
@@ -111,3 +112,25 @@ def test_duration_from_the_manifest(videos, tmp_path):
         with Image.open(p) as im:
             colours.append(np.asarray(im).reshape(-1, 3).mean(0).round())
     assert np.abs(np.array(colours) - np.array([c for _, c in COLOURS])).max() < 20
+
+
+def test_video_cuts_go_once_their_frames_exist(videos, tmp_path):
+    """``keep_video=False``: a clip whose 4 frames were written loses its video cut, a clip whose frames failed
+    keeps it, and a rerun with the cut gone skips the clip (its frames exist) instead of failing it
+    ``no_video``. JPEGs sit in two-character prefix folders. Catches deleting the cut before the frames are
+    safe (or of a failed clip) and a rerun that needs the video again."""
+    import shutil
+
+    land, corrupt = tmp_path / "a_0.mp4", tmp_path / "b_0.mp4"
+    shutil.copy(videos["land"], land), shutil.copy(videos["corrupt"], corrupt)
+    manifest = pd.DataFrame([
+        {"clip_id": "a_0", "status": "ok", "video_path": str(land), "start": 0.0, "end": 10.0},
+        {"clip_id": "b_0", "status": "ok", "video_path": str(corrupt), "start": 0.0, "end": 10.0},
+    ])
+    out = tmp_path / "frames"
+    first = frames_shard(manifest, out, tmp_path / "f.csv", keep_video=False)
+    assert first.set_index("clip_id")["status"].to_dict() == {"a_0": "ok", "b_0": "failed"}
+    assert not land.exists() and corrupt.exists()
+    assert sorted(p.name for p in (out / "a_").iterdir()) == [f"a_0_{i}.jpg" for i in range(4)]
+    again = frames_shard(manifest, out, tmp_path / "f.csv", keep_video=False)
+    assert again.equals(first)

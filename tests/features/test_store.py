@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from vipant.features.fbank import INDEX_COLUMNS
-from vipant.features.store import FbankStats, FbankStore, compute_stats, merge_indexes
+from vipant.features.store import FbankStats, FbankStore, compute_stats, estimate_stats, merge_indexes, sample_clips
 
 
 def _write_shard(folder, name, ids, frames=20, fill=None):
@@ -74,3 +74,42 @@ def test_duplicate_clip_across_shards_is_an_error(tmp_path):
     _write_shard(tmp_path, "s1", ["a"])
     with pytest.raises(ValueError, match="more than one shard"):
         merge_indexes([tmp_path / "s0.csv", tmp_path / "s1.csv"], tmp_path / "index.csv")
+
+
+def _trend_store(tmp_path, n=2000, frames=20):
+    """``n`` clips whose level rises with their position (-8 .. -2) plus noise of std 3, in one shard."""
+    rng = np.random.default_rng(1)
+    level = np.linspace(-8.0, -2.0, n)[:, None, None]
+    array = (level + 3.0 * rng.standard_normal((n, frames, 128))).astype(np.float16)
+    ids = [f"c{i:05d}" for i in range(n)]
+    np.save(tmp_path / "s.npy", array)
+    pd.DataFrame({"clip_id": ids, "shard": "s.npy", "row": range(n), "n_frames": frames, "status": "ok",
+                  "reason": "", "detail": ""}).to_csv(tmp_path / "s.csv", index=False)
+    merge_indexes([tmp_path / "s.csv"], tmp_path / "index.csv")
+    return FbankStore(tmp_path / "index.csv"), ids
+
+
+def test_sampled_stats_equal_the_exact_ones_when_the_sample_covers_every_clip(tmp_path):
+    """A sample at least as large as the split is the split: same mean/std as compute_stats, recorded in
+    stats.json. Catches a sample that drops or repeats clips, or a record of the wrong size."""
+    store, ids = _trend_store(tmp_path, n=50)
+    exact = compute_stats(store, ids + ["absent"])
+    est = estimate_stats(store, ids + ["absent"], size=100_000, seed=0)
+    assert (est.mean, est.std, est.n_clips) == (exact.mean, exact.std, 50)
+    assert est.sample == {"size": 50, "seed": 0, "population": 50}
+    est.save(tmp_path / "stats.json")
+    assert FbankStats.load(tmp_path / "stats.json") == est
+
+
+def test_sampled_stats_are_close_on_a_big_store(tmp_path):
+    """200 of 2000 clips whose level trends from -8 to -2 (exact mean -5, std ~3.6): the seeded estimate is
+    within 0.15 of both, and the same seed gives the same sample. Catches a "sample" of the first N clips
+    (mean ~ -7.7) and an unseeded draw."""
+    store, ids = _trend_store(tmp_path)
+    exact = compute_stats(store, ids)
+    est = estimate_stats(store, ids, size=200, seed=7)
+    assert est.n_clips == 200 and est.sample == {"size": 200, "seed": 7, "population": 2000}
+    assert est.mean == pytest.approx(exact.mean, abs=0.15) and est.std == pytest.approx(exact.std, abs=0.15)
+    assert exact.mean == pytest.approx(-5.0, abs=0.01)
+    assert estimate_stats(store, ids, size=200, seed=7) == est
+    assert sample_clips(store, ids, 200, seed=8)[0] != sample_clips(store, ids, 200, seed=7)[0]

@@ -38,3 +38,14 @@ def test_a_batch_on_the_gpu_gets_the_cpu_masks():
     on_gpu = _masks(5, x.cuda())
     assert on_gpu.device.type == "cuda"
     assert torch.equal(on_gpu.cpu(), _masks(5, x))
+
+
+def test_a_ranks_share_gets_the_masks_of_its_rows_in_the_whole_batch():
+    """DDP: rank r masks rows ``r*4:(r+1)*4`` of an 8-row batch with the masks one process draws for those rows.
+    Catches a rank drawing only its own rows from the shared stream (rank 1 would reuse rank 0's masks)."""
+    x = torch.randn(8, 50, 16)
+    whole = spec_augment(x, torch.Generator().manual_seed(3))
+    for first in (0, 4):
+        share = spec_augment(x[first:first + 4], torch.Generator().manual_seed(3), rows=(first, 8))
+        assert torch.equal(share, whole[first:first + 4])
+    assert not torch.equal(whole[:4] == 0, whole[4:] == 0)  # the two shares' masks differ

@@ -45,6 +45,17 @@ if "gpu" not in workflow.global_resources:
     workflow.register_resource("gpu", _visible_gpus())
 
 
+def stage_launch(threads, gpus):
+    """The command that starts a training stage. One GPU: one process. `gpu` > 1 (set by a profile's
+    set-resources): `torchrun --standalone` with one rank per GPU of this node (DDP, negatives gathered across
+    ranks, rank 0 logs and writes), the job's threads split among the ranks (recipe in docs/cluster.md)."""
+    gpus = int(gpus)
+    if gpus <= 1:
+        return f"OMP_NUM_THREADS={threads} vipant"
+    return (f"OMP_NUM_THREADS={max(int(threads) // gpus, 1)} python -m torch.distributed.run --standalone"
+            f" --nproc_per_node={gpus} -m vipant.cli")
+
+
 def as_json(obj):
     """A config value for a command line (quote it in the shell directive with {params.x:q})."""
     return json.dumps(obj, sort_keys=True)
@@ -72,6 +83,7 @@ VT_TRAINED = "model" in P["vt"]  # synthetic: a small CLIP trained by pretrain_v
 # shuffles behind each evaluation score's p-value against chance (evaluate --permutations); 0: none
 EVAL_PERMUTATIONS = P["eval"].get("permutations", 0)
 VT_CKPT = f"{W}/models/vt/model.pt"
+VT_WEIGHTS = f"{W}/models/vt/clip_weights.pt"  # paper: the CLIP weights every job loads (rule vt_weights)
 VA_MODELS = sorted(P["va"]["models"])
 # name -> {init, match, seed[, train overrides]} of every VA model pretrain_va can build; temporal.smk adds
 # the follow-up A variants × seeds.
@@ -93,12 +105,15 @@ RETRIEVAL_TASKS = ["audiocaps_retrieval", "clotho_retrieval"]
 
 
 def vt_spec_json():
-    spec = {"checkpoint": VT_CKPT} if VT_TRAINED else {"name": P["vt"]["name"], "pretrained": P["vt"]["pretrained"]}
+    # paper: every job loads the local copy that vt_weights made, never the Hub (offline compute nodes)
+    # ("source": where the copy came from, kept in the specs that exported checkpoints carry)
+    spec = ({"checkpoint": VT_CKPT} if VT_TRAINED
+            else {"name": P["vt"]["name"], "pretrained": VT_WEIGHTS, "source": P["vt"]["pretrained"]})
     return as_json(spec)
 
 
 def vt_input(wildcards):
-    return [VT_CKPT] if VT_TRAINED else []
+    return [VT_CKPT] if VT_TRAINED else [VT_WEIGHTS]
 
 
 def track(rule_name, **params):

@@ -70,6 +70,8 @@ rule fbank_stats:
         clips=f"{W}/meta/va_train.csv",
     output:
         f"{W}/fbank/stats.json",
+    params:
+        sample=P["fbank"]["stats_sample"],
     conda:
         "../../envs/data.yaml"
     log:
@@ -77,4 +79,5 @@ rule fbank_stats:
     benchmark:
         f"{W}/benchmarks/fbank/stats.tsv"
     shell:
-        "vipant fbank-stats --index {input.index} --clips {input.clips} --out {output} > {log} 2>&1"
+        "vipant fbank-stats --index {input.index} --clips {input.clips} --sample {params.sample}"
+        " --out {output} > {log} 2>&1"

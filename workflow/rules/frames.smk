@@ -1,4 +1,5 @@
-# Four equally spaced JPEG frames per clip (short side 224) from the cut video.
+# Four equally spaced JPEG frames per clip (short side 224) from the cut video; frames.keep_video: false
+# (paper preset) deletes each cut once its frames exist (docs/cluster.md, disk budget).
 rule frames:
     input:
         manifest=f"{W}/download/shard-{{shard}}.csv",
@@ -7,6 +8,7 @@ rule frames:
     params:
         n_frames=P["frames"]["n_frames"],
         short_side=P["frames"]["short_side"],
+        keep_video="--keep-video" if P["frames"]["keep_video"] else "--no-keep-video",
         out=lambda wc, output: os.path.join(os.path.dirname(output.manifest), "jpg"),
     conda:
         "../../envs/data.yaml"
@@ -19,4 +21,4 @@ rule frames:
         runtime=120,
     shell:
         "vipant frames --manifest {input.manifest} --out-dir {params.out} --frames-manifest {output.manifest}"
-        " --n-frames {params.n_frames} --short-side {params.short_side} > {log} 2>&1"
+        " --n-frames {params.n_frames} --short-side {params.short_side} {params.keep_video} > {log} 2>&1"

@@ -21,10 +21,11 @@ rule pretrain_va:
         frames_length=P["va"]["frames_length"],
         max_val=P["va"]["max_val"],
         out=lambda wc, output: os.path.dirname(output.model),
+        launch=lambda wc, threads, resources: stage_launch(threads, resources.gpu),
         track=lambda wc: track("pretrain_va", va=VA_SPECS[wc.va], train=va_train_params(wc))(wc),
     threads: 1  # two 1-thread jobs beat one 2-thread job on CPU; profiles raise it for GPUs
     resources:
-        gpu=1,
+        gpu=1,  # a profile may raise it: gpu > 1 trains under torchrun, one rank per GPU (stage_launch)
         mem_mb=16000,
         runtime=48 * 60,
     conda:
@@ -34,7 +35,7 @@ rule pretrain_va:
     benchmark:
         f"{W}/benchmarks/pretrain_va/{{va}}.tsv"
     shell:
-        "OMP_NUM_THREADS={threads} vipant pretrain-va --vt-json {params.vt:q} --fbank-index {input.fbank}"
+        "{params.launch} pretrain-va --vt-json {params.vt:q} --fbank-index {input.fbank}"
         " --fbank-stats {input.stats} --frames {input.frames} --train-clips {input.train} --val-clips {input.val}"
         " --val-labels {input.labels}"
         " --max-val {params.max_val} --init {params.init} --match {params.match:q} --frames-length {params.frames_length}"

@@ -1,5 +1,6 @@
 # The frozen VT model. Synthetic preset: train a small CLIP on the world's image-caption corpus; the
-# paper preset loads OpenAI's ViT-B/32 weights instead and has no such rule.
+# paper preset loads OpenAI's ViT-B/32 weights, resolved once (on the submitting node: a local rule) into a
+# local file that every job reads, so no compute node waits on the Hub.
 if VT_TRAINED:
 
     rule pretrain_vt:
@@ -28,3 +29,23 @@ if VT_TRAINED:
             "OMP_NUM_THREADS={threads} vipant pretrain-vt --corpus {params.corpus} --model-json {params.model:q}"
             " --train-json {params.train:q} --out {output.model} --metrics {output.metrics}"
             " --track-json {params.track:q} > {log} 2>&1"
+
+else:
+
+    localrules:
+        vt_weights,
+
+    rule vt_weights:
+        output:
+            VT_WEIGHTS,
+        params:
+            name=P["vt"]["name"],
+            pretrained=P["vt"]["pretrained"],
+        conda:
+            "../../envs/train.yaml"
+        log:
+            f"{W}/logs/vt_weights.log",
+        benchmark:
+            f"{W}/benchmarks/vt_weights.tsv"
+        shell:
+            "vipant vt-weights --name {params.name:q} --pretrained {params.pretrained:q} --out {output} > {log} 2>&1"

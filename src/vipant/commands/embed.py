@@ -1,4 +1,5 @@
-"""``vipant embed-frames``, ``embed-text``, ``embed-merge``: the frozen-encoder embedding caches."""
+"""``vipant embed-frames``, ``embed-text``, ``embed-merge``: the frozen-encoder embedding caches; ``vt-weights``:
+the frozen encoder's weights, resolved once into a local file."""
 
 from __future__ import annotations
 
@@ -37,6 +38,11 @@ def embed_text(args) -> None:
         embed_pool(model, tokenizer, Path(args.pools_dir) / f"{pool}.csv", Path(args.out_dir) / pool, device=_device())
 
 
+def vt_weights(args) -> None:
+    from vipant.models.vt import resolve_vt_weights
+    resolve_vt_weights(args.name, args.pretrained, args.out)
+
+
 def embed_merge(args) -> None:
     from vipant.embed.table import merge_tables
     merge_tables(args.shards, args.out)
@@ -57,6 +63,12 @@ def add_parsers(sub) -> None:
     p.add_argument("--pools-dir", required=True)
     p.add_argument("--out-dir", required=True, help="tables <out-dir>/<name>.npy/.csv")
     p.set_defaults(func=embed_text)
+
+    p = sub.add_parser("vt-weights", help="resolve the VT model's weights once into a local file (no Hub in jobs)")
+    p.add_argument("--name", required=True, help="open_clip model name, e.g. ViT-B-32-quickgelu")
+    p.add_argument("--pretrained", required=True, help="open_clip tag (e.g. openai) or a weights file")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=vt_weights)
 
     p = sub.add_parser("embed-merge", help="concatenate embedding-table shards")
     p.add_argument("--out", required=True)

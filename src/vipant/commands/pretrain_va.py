@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
 from pathlib import Path
-
 
 from vipant.commands.common import tracked, vt_spec, write_history
 
@@ -19,6 +20,7 @@ def run(args) -> None:
     from vipant.features.store import FbankStats, FbankStore
     from vipant.models.audio_encoder import AudioEncoder, save_audio_model, training_readout
     from vipant.models.vt import load_vt
+    from vipant.tracking import RunLogger
     from vipant.train.loop import TrainConfig, steps_summary, train
     from vipant.train.pretrain_va import VAPretrainTask, initial_logit_scale
     train_cfg = json.loads(args.train_json)
@@ -45,14 +47,21 @@ def run(args) -> None:
     log.info("VA pretraining (%s init, %s matching, %s readout, logit scale from %.2f): %s", args.init, args.match,
              readout, logit_scale, steps_summary(len(task), cfg))
     out = Path(args.out_dir)
-    with tracked(args.track_json, train=train_cfg, init=args.init, match=args.match, n_train=len(task),
-                 logit_scale_init=logit_scale) as mlrun:
+    # under torchrun (the rule's launch when it holds > 1 GPU) every rank trains; rank 0 alone logs and writes
+    rank = int(os.environ.get("RANK", 0))
+    run_log = tracked(args.track_json, train=train_cfg, init=args.init, match=args.match, n_train=len(task),
+                      logit_scale_init=logit_scale) if rank == 0 else contextlib.nullcontext(RunLogger(None, None))
+    with run_log as mlrun:
         identity = {"init": args.init, "match": args.match, "vt": args.vt_json, "frames_length": args.frames_length,
                     "inputs": [args.fbank_index, args.frames, args.train_clips, args.val_clips],
                     "val_labels": args.val_labels}  # the history's label-set metrics depend on it
         history = train(encoder, task, cfg, out, identity=identity, on_epoch=lambda e, m: mlrun.log_metrics(m, step=e),
                         logit_scale_init=logit_scale)
         mlrun.log_metrics({f"final_{k}": v for k, v in history[-1].items() if k != "epoch"})
+    if torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()
+    if rank != 0:
+        return
     write_history(out / "history.json", history)
     from vipant.inference.model import describe  # the checkpoint names its VT model and FBANK stats
     save_audio_model(out / "model.pt", encoder, vt_config, init=args.init, match=args.match,

@@ -62,12 +62,34 @@ class EmbeddingTable:
         return torch.from_numpy(np.asarray(data, dtype=np.float32))
 
 
+MERGE_CHUNK_ROWS = 1 << 16  # rows copied at a time: ~64 MB of 4 x 512 float16 frame embeddings
+
+
 def merge_tables(paths: Sequence[str | os.PathLike[str]], out: str | os.PathLike[str]) -> None:
-    """Concatenate shard tables (same row shape) into one table."""
+    """Concatenate shard tables (same row shape) into one table.
+
+    The merged array is written through a memory map of its final size, shard by shard in chunks of
+    ``MERGE_CHUNK_ROWS``: at paper scale (2 M clips x 4 frames x 512 float16 = 8.5 GB) the table never has
+    to fit in the job's memory, only one chunk does.
+    """
     tables = [EmbeddingTable.load(p) for p in paths]
     keys = pd.concat([t.keys for t in tables], ignore_index=True)
     shapes = {t.array.shape[1:] for t in tables if len(t.array)}
     if len(shapes) > 1:
         raise ValueError(f"{out}: shards disagree on row shape {shapes}")
-    array = np.concatenate([np.asarray(t.array) for t in tables]) if tables else np.zeros((0,))
-    save_table(out, keys, array)
+    if not shapes:  # no rows at all: an empty table, as one empty shard would give
+        save_table(out, keys, np.zeros((0,)))
+        return
+    (row_shape,) = shapes
+    npy, csv = _paths(out)
+    with atomic_path(npy) as tmp:
+        merged = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float16, shape=(len(keys), *row_shape))
+        at = 0
+        for table in tables:
+            for start in range(0, len(table.array), MERGE_CHUNK_ROWS):
+                chunk = table.array[start:start + MERGE_CHUNK_ROWS]
+                merged[at:at + len(chunk)] = chunk
+                at += len(chunk)
+        merged.flush()
+        del merged
+    write_csv(csv, keys)  # the key file last: it marks completion

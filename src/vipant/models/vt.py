@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import torch
 from torch import nn
 
 log = logging.getLogger(__name__)
+
 
 class VTLoadError(RuntimeError):
     """The VT weights could not be loaded (the workflow must stop, not train on random features)."""
@@ -80,3 +82,37 @@ def load_vt(spec: dict[str, Any], device: str | torch.device = "cpu") -> tuple[o
         model.to(device)
     log.info("VT model loaded (%s)", spec.get("name") or spec.get("checkpoint"))
     return freeze(model), tokenizer, model_cfg
+
+
+def resolve_vt_weights(name: str, pretrained: str, out: str | os.PathLike[str]) -> Path:
+    """Copy the weights of open_clip model ``name`` to the local file ``out``, once, so that no job asks the Hub.
+
+    ``pretrained`` is an open_clip tag (``openai``: fetched into, or found in, the Hugging Face cache; run this
+    where the Hub is reachable, e.g. a cluster's login node) or a path to a weights file already on disk. The
+    file is loaded into the model before it is copied, so a truncated download stops here, not in 500 jobs.
+    Jobs then load ``out`` with ``pretrained=<out>``, which open_clip reads from disk without any Hub call.
+    """
+    from vipant.atomic import atomic_path
+
+    if Path(pretrained).is_file():
+        source = Path(pretrained)
+    elif os.sep in pretrained:
+        raise VTLoadError(f"VT weights file {pretrained} does not exist")
+    else:
+        tag_cfg = open_clip.pretrained.get_pretrained_cfg(name, pretrained)
+        if not tag_cfg:
+            raise VTLoadError(f"VT model {name!r} has no pretrained tag {pretrained!r}; known: "
+                              f"{open_clip.pretrained.list_pretrained_tags_by_model(name)}")
+        try:
+            source = Path(open_clip.pretrained.download_pretrained(tag_cfg))
+        except Exception as err:  # no network, no cache: say so here, once
+            raise VTLoadError(f"cannot fetch VT weights {name!r}/{pretrained!r}: {err}") from err
+    try:
+        open_clip.create_model(name, pretrained=str(source))
+    except Exception as err:
+        raise VTLoadError(f"{source}: not loadable as {name!r} weights ({err})") from err
+    out = Path(out)
+    with atomic_path(out) as tmp:
+        shutil.copyfile(source, tmp)
+    log.info("VT weights %s/%s resolved from %s into %s", name, pretrained, source, out)
+    return out

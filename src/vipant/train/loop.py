@@ -242,7 +242,7 @@ def train(
         # optional: a task may lay out its own batches (follow-up B's replay draws some from another set)
         order = task.epoch_order(shuffle, batch) if hasattr(task, "epoch_order") else torch.randperm(n, generator=shuffle)
         task.start_epoch(epoch, _epoch_generator(cfg.seed, epoch, 1))
-        masks = _epoch_generator(cfg.seed, epoch, 2 + rank)
+        masks = _epoch_generator(cfg.seed, epoch, 2)  # one stream: each rank masks its rows of the global batch
         model.train()
         losses, seen, started = [], 0, time.perf_counter()
         for step, (index, fbank) in enumerate(_batches(task, order, steps_per_epoch, batch, rank, local,
@@ -251,7 +251,8 @@ def train(
             set_lr(optimizer, lars_warmup_cosine(global_step, total_steps, warmup_steps))
             fbank = fbank.to(device, non_blocking=True)
             if cfg.spec_augment:
-                fbank = spec_augment(fbank, masks)  # masks drawn on the CPU, applied where the batch is
+                # masks drawn on the CPU, applied where the batch is
+                fbank = spec_augment(fbank, masks, rows=(rank * local, batch) if world > 1 else None)
             with autocast(device, cfg.precision, cfg.cpu_precision):
                 audio_emb, logit_scale = net(fbank, task.segments)
             audio_emb = audio_emb.float()
@@ -269,11 +270,17 @@ def train(
             optimizer.step()
             losses.append(loss.detach())  # no .item() here: it would wait for the GPU every step
             seen += len(index) * world
-        mean_loss = sum(x.item() for x in losses) / len(losses)
+        step_losses = torch.stack(losses)
+        if world > 1:  # each rank's loss covers its rows; the logged loss is the global batch's, as on one process
+            dist.all_reduce(step_losses)
+            step_losses /= world
+        mean_loss = step_losses.mean().item()
         elapsed = time.perf_counter() - started
         model.eval()
-        with torch.no_grad(), autocast(device, cfg.precision, cfg.cpu_precision):  # embeddings come back fp32
-            metrics = task.validate(lambda x: model.encoder(x.to(device), task.segments).float())
+        metrics = {}
+        if rank == 0:  # every rank holds the same weights: one validation is enough, the others go on
+            with torch.no_grad(), autocast(device, cfg.precision, cfg.cpu_precision):  # embeddings come back fp32
+                metrics = task.validate(lambda x: model.encoder(x.to(device), task.segments).float())
         record = {"epoch": epoch, "loss": mean_loss, "clips_per_s": seen / elapsed,
                   "logit_scale": float(model.logit_scale().item()), **metrics}
         history.append(record)
