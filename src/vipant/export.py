@@ -110,7 +110,7 @@ def export_model(
                "spec": None if include_text else dict(vt_spec),
                "source": vt_spec.get("checkpoint") or vt_spec.get("name")},
         "prompt": PROMPT,
-        "training": {k: state[k] for k in ("objective", "finetuned_on", "init", "match") if k in state},
+        "training": {k: state[k] for k in ("objective", "finetuned_on", "init", "match", "mlflow_run_id") if state.get(k)},
         "weights_sha256": sha256_file(out / WEIGHTS),
     }
     records = _metrics_records(metrics)

@@ -145,3 +145,26 @@ def figure5(curves: Mapping[str, pd.DataFrame]) -> "plt.Figure":
     fig.suptitle("Image→audio retrieval on held-out AudioSet clips per VA pretraining epoch")
     fig.tight_layout()
     return fig
+
+
+def history_figure(history: Sequence[Mapping[str, float]], title: str = "training") -> "plt.Figure":
+    """A training run's curves per epoch: (a) the training loss, (b) every validation score (``val_*``),
+    from the ``history.json`` records the training loop writes (logged with the run to MLflow)."""
+    if not history:
+        raise ValueError("history_figure needs at least one epoch")
+    epochs = [int(r["epoch"]) + 1 for r in history]
+    fig, (ax_l, ax_v) = plt.subplots(1, 2, figsize=(11, 4.2))
+    ax_l.plot(epochs, [r["loss"] for r in history], "o-", ms=3)
+    ax_l.set(xlabel="epoch", ylabel="training loss", title="(a) loss")
+    keys = sorted({k for r in history for k in r if k.startswith("val_")})
+    for i, key in enumerate(keys):
+        ax_v.plot(epochs, [r.get(key, math.nan) for r in history], "o-", ms=3, color=f"C{i % 10}", label=key[4:])
+    ax_v.set(xlabel="epoch", ylabel="validation score (%)", title="(b) validation")
+    for ax in (ax_l, ax_v):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(alpha=0.3)
+    if keys:
+        ax_v.legend(fontsize=LEGEND_FONTSIZE, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig

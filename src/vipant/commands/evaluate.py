@@ -149,6 +149,7 @@ def run(args) -> None:
             clip_ids, audio = _audio(task, inputs, model, int(lengths.get(task, lengths[collection])), device)
             metrics, chance, p = evaluate_task(task, clip_ids, audio, inputs, args.permutations)
             write_metrics(out_dir / task / "metrics.json", args.model_name, task, metrics, chance, len(clip_ids), p=p)
+            mlrun.log_artifact(out_dir / task / "metrics.json", artifact_path=task)
             mlrun.log_metrics({f"{task}.{k}": v for k, v in metrics.items() if isinstance(v, (int, float))})
             mlrun.log_metrics({f"{task}.p.{k}": v for k, v in (p or {}).items()})
             log.info("%s / %s: %s", args.model_name, task,

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
+
+log = logging.getLogger(__name__)
 
 
 def run(args: argparse.Namespace) -> None:
@@ -14,11 +17,29 @@ def run(args: argparse.Namespace) -> None:
     from vipant.tables import MetricsFileError
 
     try:
-        export_model(args.checkpoint, args.out_dir, vt=args.vt, stats=args.stats, metrics=args.metrics or (),
-                     history=args.history, recipe=json.loads(args.recipe_json) if args.recipe_json else None,
-                     preset=args.preset)
+        out = export_model(args.checkpoint, args.out_dir, vt=args.vt, stats=args.stats, metrics=args.metrics or (),
+                           history=args.history, recipe=json.loads(args.recipe_json) if args.recipe_json else None,
+                           preset=args.preset)
     except (LocateError, CheckpointError, VTLoadError, MetricsFileError) as err:
         raise SystemExit(f"vipant export: error: {err}") from err
+    _log_to_training_run(out)
+
+
+def _log_to_training_run(out) -> None:
+    """The exported folder (or, when large, a reference to it) as an artifact of the MLflow run that
+    trained the model (its id is recorded in the checkpoint)."""
+    from vipant.export import CONFIG
+    from vipant.tracking import log_to_run
+
+    run_id = json.loads((out / CONFIG).read_text()).get("training", {}).get("mlflow_run_id")
+    if not run_id:
+        return
+    try:
+        log_to_run(run_id, [out], "model")
+    except Exception as err:  # e.g. the run lives in another MLflow store: the export itself is complete
+        log.warning("exported model not logged to MLflow run %s: %s", run_id, err)
+    else:
+        log.info("logged %s to MLflow run %s", out, run_id)
 
 
 def add_parser(sub) -> None:

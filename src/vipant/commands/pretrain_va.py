@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 
 
-from vipant.commands.common import tracked, vt_spec, write_history
+from vipant.commands.common import log_training_artifacts, tracked, vt_spec, write_history
 
 log = logging.getLogger(__name__)
 
@@ -42,15 +42,16 @@ def run(args) -> None:
     log.info("VA pretraining (%s init, %s matching, logit scale from %.2f): %s", args.init, args.match, logit_scale,
              steps_summary(len(task), cfg))
     out = Path(args.out_dir)
-    with tracked(args.track_json, train=train_cfg, init=args.init, match=args.match, n_train=len(task),
-                 logit_scale_init=logit_scale) as mlrun:
+    with tracked(args.track_json, system_metrics=True, train=train_cfg, init=args.init, match=args.match,
+                 n_train=len(task), logit_scale_init=logit_scale) as mlrun:
         identity = {"init": args.init, "match": args.match, "vt": args.vt_json, "frames_length": args.frames_length,
                     "inputs": [args.fbank_index, args.frames, args.train_clips, args.val_clips],
                     "val_labels": args.val_labels}  # the history's label-set metrics depend on it
         history = train(encoder, task, cfg, out, identity=identity, on_epoch=lambda e, m: mlrun.log_metrics(m, step=e),
                         logit_scale_init=logit_scale)
         mlrun.log_metrics({f"final_{k}": v for k, v in history[-1].items() if k != "epoch"})
-    write_history(out / "history.json", history)
+        write_history(out / "history.json", history)
+        log_training_artifacts(mlrun, out / "history.json", history, f"VA pretraining ({args.init} init, {args.match} matching)")
     from vipant.inference.model import describe  # the checkpoint names its VT model and FBANK stats
     save_audio_model(out / "model.pt", encoder, vt_config, init=args.init, match=args.match,
                      **describe(vt_spec(args.vt_json), args.fbank_stats))
