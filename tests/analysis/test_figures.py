@@ -126,3 +126,18 @@ def test_legends_are_legible_and_figures_are_written_as_png_and_pdf(tmp_path):
         _png_ok(tmp_path / f"{name}.png")
         pdf = (tmp_path / f"{name}.pdf").read_bytes()
         assert pdf[:5] == b"%PDF-" and pdf.rstrip().endswith(b"%%EOF")
+
+
+def test_history_figure_plots_loss_and_every_validation_score(tmp_path):
+    """The training run's curves logged to MLflow. Catches: epochs shown 0-based, a validation score left out."""
+    from vipant.analysis.figures import history_figure
+
+    history = [{"epoch": e, "loss": 4.0 - e, "clips_per_s": 10.0, "val_t2a_R@1": 5.0 + e, "val_a2t_R@1": 4.0 + e}
+               for e in range(3)]
+    fig = history_figure(history, "AT fine-tuning")
+    ax_l, ax_v = fig.axes
+    assert np.array_equal(ax_l.get_lines()[0].get_ydata(), [4.0, 3.0, 2.0])
+    assert np.array_equal(ax_l.get_lines()[0].get_xdata(), [1, 2, 3])
+    assert _legend(ax_v) == ["a2t_R@1", "t2a_R@1"]
+    save_figure(fig, tmp_path / "history.png")
+    _png_ok(tmp_path / "history.png")

@@ -143,7 +143,9 @@ def run(args) -> None:
         model, _ = load_audio_model(args.model, device)
     out_dir = Path(args.out_dir)
     with tracked(args.track_json, model=args.model_name, tasks=args.tasks) as mlrun:
-        for task in args.tasks.split(","):
+        from vipant.progress import track
+
+        for task in track(args.tasks.split(","), f"evaluate {args.model_name}", unit="tasks"):
             collection = TASKS[task][0]
             # a task may ask for its own input length (Table 8's 10 s Clotho); else the collection's
             clip_ids, audio = _audio(task, inputs, model, int(lengths.get(task, lengths[collection])), device)

@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from vipant.features.store import FbankStore
+from vipant.progress import track
 
 log = logging.getLogger(__name__)
 
@@ -23,5 +24,5 @@ def embed_clips(encoder, store: FbankStore, clip_ids: Sequence[str], *, batch_si
         log.warning("%d of %d clips have no FBANK features and are not embedded", missing, len(set(clip_ids)))
     encoder.eval()
     out = [F.normalize(encoder(store.batch(have[s:s + batch_size]).to(device)).float(), dim=-1).cpu()
-           for s in range(0, len(have), batch_size)]
+           for s in track(range(0, len(have), batch_size), "audio embeddings", unit="batches")]
     return have, (torch.cat(out) if out else torch.zeros(0, encoder.embed_dim))
