@@ -6,7 +6,7 @@ on first use, so ``import vipant`` (and ``vipant --help``) does not import torch
 
 __version__ = "0.1.0"
 
-__all__ = ["Model", "load_model", "__version__"]
+__all__ = ["AudioBatchError", "Model", "load_model", "__version__"]
 
 
 def __getattr__(name: str):

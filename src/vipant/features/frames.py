@@ -143,7 +143,7 @@ def frames_shard(
         todo = manifest.iloc[0:0]
     rows: list[dict[str, Any]] = []
     n_skip = 0
-    for rec in track(todo.to_dict("records"), f"frames {out_dir.name}", unit="clips"):
+    for rec in track(todo.to_dict("records"), f"frames {Path(frames_manifest_path).stem}", unit="clips"):
         clip_id = str(rec["clip_id"])
         paths = frame_paths(out_dir, clip_id, n_frames)
         row = {"clip_id": clip_id, "status": "ok", "reason": "", "detail": "",
