@@ -43,6 +43,7 @@ rule all:
         rules.data.input,
         "results/table3.csv",
         "results/table4.csv",
+        AT_EXPORTS,
 
 
 # Every table and figure of the three papers (slow: see README, "Everything").

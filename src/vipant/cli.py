@@ -205,6 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     analysis.add_parsers(sub)  # few-shot scaling (figure 7) and figure 5
     from vipant.commands import user; user.add_parsers(sub)  # classify / search / embed on your own audio
+    from vipant.commands import export; export.add_parser(sub)  # shareable folder for vipant.load_model
     from vipant.commands import init_audio; init_audio.add_parser(sub)  # vip-AnT appendix C: untrained g_A
     from vipant.commands import embed_audio; embed_audio.add_parser(sub)  # cached g_A embeddings of clip sets
     from vipant.commands import linear_probe; linear_probe.add_parser(sub)  # vip-AnT appendix C: table 7

@@ -63,7 +63,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence, TypeVar
 
 if TYPE_CHECKING:
     from mlflow.tracking import MlflowClient
@@ -83,8 +83,16 @@ DISABLED = "off"
 MAX_PARAM_VALUE = 6000
 MAX_TAG_VALUE = 8000
 MAX_KEY = 250
-PARAMS_PER_BATCH = 100
-METRICS_PER_BATCH = 1000
+# MlflowClient.log_batch splits what it is given into MLflow's per-request limits (100 params/tags,
+# 1000 metrics) itself, so each RunLogger call hands it everything at once.
+
+# Artifacts: a folder above this size (an exported ViT-B/32 audio encoder) is logged as a reference file
+# (path, size, checksum) instead of a copy, so the artifact store does not duplicate every model.
+MAX_ARTIFACT_BYTES = 100 * 2**20
+# System metrics (CPU, memory, disk, network; GPU when nvidia-ml-py finds one): MLflow's own monitor,
+# sampled every this many seconds (MLFLOW_SYSTEM_METRICS_SAMPLING_INTERVAL overrides), plus one last
+# sample when the job ends, so even a short job has one.
+SYSTEM_METRICS_INTERVAL_S = 10.0
 
 RETRY_SECONDS = 60.0
 _FIRST_DELAY = 0.05
@@ -361,11 +369,6 @@ def _tags(tags: Mapping[str, Any]) -> dict[str, str]:
     return {_safe_key(str(k)): _cut(_text(v), MAX_TAG_VALUE) for k, v in tags.items() if v is not None}
 
 
-def _chunks(items: list[_T], size: int) -> Iterator[list[_T]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
-
-
 def git_commit() -> str:
     """Commit of the code being run: ``VIPANT_GIT_COMMIT`` (exported by the workflow), else ``git``.
 
@@ -448,8 +451,7 @@ class RunLogger:
             if math.isnan(number):
                 log.warning("metric %r is NaN at step %s", key, step)
             entries.append(Metric(key=metric_key(key), value=number, timestamp=timestamp, step=int(step or 0)))
-        for chunk in _chunks(entries, METRICS_PER_BATCH):
-            _with_retry("log metrics", self._client.log_batch, self.run_id, metrics=chunk)
+        _with_retry("log metrics", self._client.log_batch, self.run_id, metrics=entries)
 
     def log_params(self, params: Mapping[str, Any]) -> None:
         """Log a (nested) mapping as dotted params, 100 per batch as MLflow requires."""
@@ -458,8 +460,7 @@ class RunLogger:
         from mlflow.entities import Param
 
         entries = [Param(k, v) for k, v in flatten_params(params).items()]
-        for chunk in _chunks(entries, PARAMS_PER_BATCH):
-            _with_retry("log params", self._client.log_batch, self.run_id, params=chunk)
+        _with_retry("log params", self._client.log_batch, self.run_id, params=entries)
 
     def set_tags(self, tags: Mapping[str, Any]) -> None:
         """Set tags (values as text, cut to MLflow's 8000 characters)."""
@@ -468,14 +469,51 @@ class RunLogger:
         from mlflow.entities import RunTag
 
         entries = [RunTag(k, v) for k, v in _tags(tags).items()]
-        for chunk in _chunks(entries, PARAMS_PER_BATCH):
-            _with_retry("set tags", self._client.log_batch, self.run_id, tags=chunk)
+        _with_retry("set tags", self._client.log_batch, self.run_id, tags=entries)
 
     def log_artifact(self, path: str | os.PathLike[str], artifact_path: str | None = None) -> None:
         """Copy a file or directory into the run's artifacts (under ``artifact_path`` if given)."""
         if not self.enabled:
             return
         _with_retry("log artifact", self._client.log_artifact, self.run_id, os.fspath(path), artifact_path)
+
+    def log_artifacts(self, paths: "Sequence[str | os.PathLike[str]]", artifact_path: str | None = None) -> None:
+        """Log each existing file, and each folder (its content, under ``artifact_path/<folder name>``) or,
+        above :data:`MAX_ARTIFACT_BYTES`, a ``<folder name>.reference.json`` naming where it is."""
+        if not self.enabled:
+            return
+        for path in map(Path, paths):
+            if path.is_file():
+                self.log_artifact(path, artifact_path)
+            elif path.is_dir():
+                size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+                sub = posixpath.join(artifact_path, path.name) if artifact_path else path.name
+                if size <= MAX_ARTIFACT_BYTES:
+                    _with_retry("log artifacts", self._client.log_artifacts, self.run_id, os.fspath(path), sub)
+                    continue
+                with tempfile.TemporaryDirectory() as tmp:
+                    ref = Path(tmp) / f"{path.name}.reference.json"
+                    ref.write_text(json.dumps({"path": str(path.resolve()), "bytes": size, "host": socket.gethostname(),
+                                               "files": sorted(str(f.relative_to(path)) for f in path.rglob("*") if f.is_file())},
+                                              indent=2))
+                    self.log_artifact(ref, artifact_path)
+            else:
+                log.warning("MLflow artifact %s does not exist; not logged", path)
+
+
+def log_to_run(run_id: str | None, paths: "Sequence[str | os.PathLike[str]]", artifact_path: str | None = None,
+               tracking_uri: str | None = None) -> None:
+    """Log artifacts into an existing run by id (the invocation's parent run, or a finished training run
+    that a later job adds its exported model to). Nothing when tracking is off or ``run_id`` is empty."""
+    uri = resolve_tracking_uri(tracking_uri)
+    if uri is None or not run_id:
+        return
+    RunLogger(_client(uri), run_id).log_artifacts(paths, artifact_path)
+
+
+def log_to_parent(paths: "Sequence[str | os.PathLike[str]]", artifact_path: str | None = None) -> None:
+    """Log artifacts (tables, figures) into the Snakemake invocation's parent run, when there is one."""
+    log_to_run(os.environ.get(ENV_PARENT_RUN, "").strip(), paths, artifact_path)
 
 
 def _note_disabled() -> None:
@@ -657,6 +695,7 @@ def job_run(
     tracking_uri: str | None = None,
     experiment: str | None = None,
     job_info: Mapping[str, Any] | None = None,
+    system_metrics: bool = False,
 ) -> Iterator[RunLogger]:
     """One Snakemake job = one MLflow run, nested under the invocation's parent run when there is one.
 
@@ -664,6 +703,7 @@ def job_run(
     ``git_commit``, host/pid/SLURM ids and ``snakemake.<key>`` for each ``job_info`` entry (threads,
     resources, log path...). ``params`` is the resolved config that affects the job, logged flattened.
     The run ends FINISHED, FAILED on an exception (which propagates) or KILLED on SIGTERM/Ctrl-C.
+    ``system_metrics`` records CPU, memory (and GPU) use while the job runs (:func:`_system_monitor`).
     """
     uri = resolve_tracking_uri(tracking_uri)
     if uri is None:
@@ -678,6 +718,7 @@ def job_run(
     log.info("MLflow run %s (%s) in experiment %s", run_id, name, experiment_id)
     logger = RunLogger(client, run_id)
     outcome: BaseException | None = None
+    monitor = _system_monitor(run_id, uri) if system_metrics else None
     try:
         with _sigterm_as_exception():
             logger.log_params(params)
@@ -686,6 +727,8 @@ def job_run(
         outcome = exc
         raise
     finally:
+        if monitor is not None:
+            _stop_system_monitor(monitor)
         status = _end_status(outcome)
         try:
             _with_retry("end run", client.set_terminated, run_id, status)
@@ -695,3 +738,29 @@ def job_run(
             log.exception("could not mark MLflow run %s %s", run_id, status)  # keep the job's own error
         else:
             log.info("MLflow run %s ended %s", run_id, status)
+
+
+def _system_monitor(run_id: str, tracking_uri: str):
+    """MLflow's :class:`~mlflow.system_metrics.system_metrics_monitor.SystemMetricsMonitor` on this run
+    (metrics ``system/...``), started; None (with a warning) when it cannot start."""
+    try:
+        from mlflow.system_metrics.system_metrics_monitor import SystemMetricsMonitor
+
+        monitor = SystemMetricsMonitor(run_id, sampling_interval=SYSTEM_METRICS_INTERVAL_S, tracking_uri=tracking_uri)
+    except Exception as err:  # e.g. psutil missing: the job runs on, without system metrics
+        log.warning("MLflow system metrics off for run %s: %s", run_id, err)
+        return None
+    monitor.start()
+    return monitor
+
+
+def _stop_system_monitor(monitor) -> None:
+    """Stop sampling, then log one final sample through MLflow's batching logger (a job shorter than the
+    sampling interval would otherwise have none)."""
+    monitor.finish()
+    try:
+        monitor.collect_metrics()
+        monitor.publish_metrics(monitor.aggregate_metrics())
+        _with_retry("log system metrics", monitor.mlflow_logger.flush)
+    except Exception as err:
+        log.warning("MLflow: last system-metrics sample not logged (%s)", err)

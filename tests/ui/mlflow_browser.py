@@ -157,6 +157,11 @@ def experiment_id(url: str, name: str) -> str:
 
 
 # ------------------------------------------------------------------------------------------- the page
+def run_artifacts_url(url: str, exp_id: str, run_id: str) -> str:
+    """The artifacts tab of one run (MLflow 3's hash route)."""
+    return f"{url}/#/experiments/{exp_id}/runs/{run_id}/artifacts"
+
+
 def runs_page_url(url: str, exp_id: str) -> str:
     return f"{url}/#/experiments/{exp_id}/runs?workflowType=machine_learning"
 

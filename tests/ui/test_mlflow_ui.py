@@ -75,3 +75,37 @@ def test_runs_page_shows_the_pipelines_runs_and_metrics(tiny_workflow, mlflow_br
             page.screenshot(path=str(shot))  # on failure too: it shows what the browser saw
             browser.close()
     assert shot.stat().st_size > 10_000, "screenshot is (nearly) empty"
+
+
+def _run_ids(db: Path) -> dict[str, str]:
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return {name: run_id for run_id, name in con.execute("SELECT run_uuid, name FROM runs ORDER BY start_time")}
+    finally:
+        con.close()
+
+
+def test_run_pages_list_artifacts_and_training_runs_have_system_metrics(tiny_workflow, mlflow_browser, tmp_path):
+    """An evaluation run's artifacts tab lists the metrics.json folders it logged, and a training run
+    recorded CPU and memory (MLflow's system metrics). Catches: artifacts logged to a store the UI cannot
+    read, runs without artifacts, training runs without system metrics."""
+    from playwright.sync_api import expect, sync_playwright
+
+    mb = mlflow_browser
+    experiment = yaml.safe_load((ROOT / "config.yaml").read_text())["mlflow"]["experiment"]
+    db = tiny_workflow / "mlflow.db"
+    _, logged = _logged(db, experiment)
+    assert (PRETRAIN_RUN, "system/cpu_utilization_percentage") in logged
+    assert (PRETRAIN_RUN, "system/system_memory_usage_megabytes") in logged
+    run_id = _run_ids(db)[EVALUATE_RUN]
+    shot = tmp_path / "mlflow_artifacts.png"
+    with mb.mlflow_ui(db, tmp_path / "mlflow_ui.log") as url, sync_playwright() as p:
+        browser = mb.launch_chromium(p)
+        page = browser.new_page(viewport={"width": 1600, "height": 1000})
+        try:
+            page.goto(mb.run_artifacts_url(url, mb.experiment_id(url, experiment), run_id), timeout=mb.PAGE_TIMEOUT_MS)
+            for task in ("audiocaps_retrieval", "esc50_zs"):
+                expect(page.get_by_text(task, exact=True).first).to_be_visible(timeout=VISIBLE_MS)
+        finally:
+            page.screenshot(path=str(shot))
+            browser.close()

@@ -32,3 +32,32 @@ rule finetune_at:
         " --text {input.text} --val-text {input.val} --fbank-index {input.fbank} --fbank-stats {input.stats}"
         " --frames-length {params.frames_length} --train-json {params.train:q} --out-dir {params.out}"
         " --track-json {params.track:q} > {log} 2>&1"
+
+
+# Every AT model as a shareable folder (vipant.export): weights, config and a model card with its scores.
+AT_EXPORTS = [f"{W}/export/at_{c}" for c in CURATIONS]
+ALL_RESULTS += AT_EXPORTS
+
+
+rule export_at:
+    input:
+        model=f"{W}/models/at/{{curation}}/model.pt",
+        history=f"{W}/models/at/{{curation}}/history.json",
+        metrics=[f"{W}/eval/at_{{curation}}/{task}/metrics.json" for task in EVAL_TASKS],
+    output:
+        directory(f"{W}/export/at_{{curation}}"),
+    params:
+        recipe=as_json(P["at"]["train"]),
+        preset=PRESET,
+    resources:
+        mem_mb=4000,
+        runtime=10,
+    conda:
+        "../../envs/train.yaml"
+    log:
+        f"{W}/logs/export_at/{{curation}}.log",
+    benchmark:
+        f"{W}/benchmarks/export_at/{{curation}}.tsv"
+    shell:
+        "vipant export {input.model} {output} --metrics {input.metrics} --history {input.history}"
+        " --recipe-json {params.recipe:q} --preset {params.preset} > {log} 2>&1"

@@ -46,7 +46,8 @@ rule figure7:
         csv="results/scaling.csv",
         json="results/scaling.json",
     output:
-        report("results/figure7.png", caption="../report/figure7.rst", category="vip-AnT"),
+        png=report("results/figure7.png", caption="../report/figure7.rst", category="vip-AnT"),
+        pdf="results/figure7.pdf",  # written beside the PNG by vipant.analysis.figures.save_figure
     params:
         track=track("figure7"),
     conda:
@@ -56,7 +57,7 @@ rule figure7:
     benchmark:
         f"{W}/benchmarks/analysis/figure7.tsv"
     shell:
-        "vipant figure7 --scaling-csv {input.csv} --scaling-json {input.json} --out {output}"
+        "vipant figure7 --scaling-csv {input.csv} --scaling-json {input.json} --out {output.png}"
         " --track-json {params.track:q} > {log} 2>&1"
 
 
@@ -110,7 +111,8 @@ rule figure5:
     input:
         [f"{W}/models/va/{m}/history.json" for m in FIGURE5_MODELS.values()],
     output:
-        report("results/figure5.png", caption="../report/figure5.rst", category="vip-AnT"),
+        png=report("results/figure5.png", caption="../report/figure5.rst", category="vip-AnT"),
+        pdf="results/figure5.pdf",  # written beside the PNG by vipant.analysis.figures.save_figure
     params:
         histories=lambda wc, input: " ".join(shlex.quote(f"{label}={path}") for label, path in zip(FIGURE5_MODELS, input)),
         track=track("figure5"),
@@ -121,4 +123,4 @@ rule figure5:
     benchmark:
         f"{W}/benchmarks/analysis/figure5.tsv"
     shell:
-        "vipant figure5 --history {params.histories} --out {output} --track-json {params.track:q} > {log} 2>&1"
+        "vipant figure5 --history {params.histories} --out {output.png} --track-json {params.track:q} > {log} 2>&1"

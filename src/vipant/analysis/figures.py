@@ -1,4 +1,4 @@
-"""The papers' figures as PNG files (matplotlib, Agg backend, no display needed).
+"""The papers' figures as PNG and PDF files (matplotlib, Agg backend, no display needed).
 
 * :func:`figure7` — vip-AnT figure 7: AudioCaps R@1 and zero-shot accuracy against log2 N gold pairs,
   with the log-linear fits and the extrapolation to ESC-50 human parity beside the paper's 2^21;
@@ -6,7 +6,7 @@
   CLIP against random initialisation.
 
 Each function returns the matplotlib ``Figure`` (tests read its labels); :func:`save_figure` writes it
-atomically.
+atomically as a PNG (for the report) and a vector PDF beside it (for a paper).
 """
 
 from __future__ import annotations
@@ -28,12 +28,17 @@ from vipant.atomic import atomic_path  # noqa: E402
 
 X_LABEL = "log2 N (N = gold audio–caption pairs used for fine-tuning)"
 MAX_SHOWN_LOG2 = 40  # an extrapolation beyond this is written out, not drawn (the curve would be a dot)
+LEGEND_FONTSIZE = 9  # legible when a two-panel figure is shrunk to a paper's text width
+MAX_PERCENT = 100.0  # accuracy and recall cannot exceed it; a fit is not drawn past it
 
 
-def save_figure(fig: "plt.Figure", path: str | os.PathLike[str], dpi: int = 120) -> None:
-    """Write ``fig`` as PNG under its final name only when complete, then free it."""
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=dpi, format="png", bbox_inches="tight")
+def save_figure(fig: "plt.Figure", path: str | os.PathLike[str], dpi: int = 150) -> None:
+    """Write ``fig`` as PNG at ``path`` and as PDF beside it (same name, ``.pdf``), each under its final
+    name only when complete, then free it."""
+    png = os.fspath(path)
+    for target, fmt in ((png, "png"), (os.path.splitext(png)[0] + ".pdf", "pdf")):
+        with atomic_path(target) as tmp:
+            fig.savefig(tmp, dpi=dpi, format=fmt, bbox_inches="tight")
     plt.close(fig)
 
 
@@ -48,11 +53,20 @@ def _scaling_panel(ax, table: pd.DataFrame, summary: Mapping, metrics: Sequence[
         ax.plot(xs, fit.predict(xs), "-", color=color, lw=1.2,
                 label=f"fit: {fit.intercept:.1f} {'−' if fit.slope < 0 else '+'} {abs(fit.slope):.2f}·log2 N (± {fit.se_slope:.2f})")
         if m.column == EXTRAPOLATED:
-            beyond = np.linspace(x_obs.max(), x_max, 50)
-            ax.plot(beyond, fit.predict(beyond), "--", color=color, lw=1.0, label="fit, extended beyond the data")
+            end = x_max
+            if fit.slope > 0:  # stop where the line reaches 100 %: no accuracy lies beyond it
+                end = min(end, (MAX_PERCENT - fit.intercept) / fit.slope)
+            if end > x_obs.max():
+                beyond = np.linspace(x_obs.max(), end, 50)
+                ax.plot(beyond, fit.predict(beyond), "--", color=color, lw=1.0, label="fit, extended beyond the data")
         chance = fitted[f"{m.column}_chance"].dropna()
         if len(chance):
-            ax.axhline(float(chance.mean()), color=color, ls=":", lw=0.8, label=f"chance ({m.label.split()[0]})")
+            level, label = float(chance.mean()), f"chance ({m.label.split()[0]})"
+            drawn = {line.get_label(): line.get_ydata()[0] for line in ax.get_lines()}
+            # T→A and A→T share one chance level: one line and one legend entry, not two
+            if label in drawn and np.isclose(drawn[label], level):
+                continue
+            ax.axhline(level, color=color, ls=":", lw=0.8, label=label if label not in drawn else f"chance ({m.label})")
 
 
 def figure7(table: pd.DataFrame, summary: Mapping) -> "plt.Figure":
@@ -84,11 +98,12 @@ def figure7(table: pd.DataFrame, summary: Mapping) -> "plt.Figure":
         ax_b.errorbar([x_star], [target], xerr=[[x_star - lo], [hi - x_star]], fmt="*", ms=12, color="C2",
                       capsize=4, label=f"ours: log2 N* = {x_star:.1f} ({ext['level']:.0%} interval)")
     ax_b.set(title="(b) zero-shot classification", xlabel=X_LABEL, ylabel="accuracy (%)")
-    ax_b.text(0.02, 0.98, _wrap(ext["note"], 60), transform=ax_b.transAxes, va="top", fontsize=8,
+    ax_b.set_ylim(top=min(ax_b.get_ylim()[1], MAX_PERCENT + 2))
+    ax_b.text(0.02, 0.98, _wrap(ext["note"], 60), transform=ax_b.transAxes, va="top", fontsize=LEGEND_FONTSIZE,
               bbox={"boxstyle": "round", "fc": "white", "alpha": 0.85})
     for ax in (ax_a, ax_b):
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7, loc="lower right")
+        ax.legend(fontsize=LEGEND_FONTSIZE, loc="lower right")
     fig.suptitle(f"GC@N few-shot scaling ({len(fitted)} fine-tuned models)")
     fig.tight_layout()
     return fig
@@ -126,7 +141,30 @@ def figure5(curves: Mapping[str, pd.DataFrame]) -> "plt.Figure":
                title=f"{name.capitalize()}@k, relevant = same AudioSet label set")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3)  # below: never over the data
+        ax.legend(fontsize=LEGEND_FONTSIZE, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3)  # below: never over the data
     fig.suptitle("Image→audio retrieval on held-out AudioSet clips per VA pretraining epoch")
+    fig.tight_layout()
+    return fig
+
+
+def history_figure(history: Sequence[Mapping[str, float]], title: str = "training") -> "plt.Figure":
+    """A training run's curves per epoch: (a) the training loss, (b) every validation score (``val_*``),
+    from the ``history.json`` records the training loop writes (logged with the run to MLflow)."""
+    if not history:
+        raise ValueError("history_figure needs at least one epoch")
+    epochs = [int(r["epoch"]) + 1 for r in history]
+    fig, (ax_l, ax_v) = plt.subplots(1, 2, figsize=(11, 4.2))
+    ax_l.plot(epochs, [r["loss"] for r in history], "o-", ms=3)
+    ax_l.set(xlabel="epoch", ylabel="training loss", title="(a) loss")
+    keys = sorted({k for r in history for k in r if k.startswith("val_")})
+    for i, key in enumerate(keys):
+        ax_v.plot(epochs, [r.get(key, math.nan) for r in history], "o-", ms=3, color=f"C{i % 10}", label=key[4:])
+    ax_v.set(xlabel="epoch", ylabel="validation score (%)", title="(b) validation")
+    for ax in (ax_l, ax_v):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(alpha=0.3)
+    if keys:
+        ax_v.legend(fontsize=LEGEND_FONTSIZE, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    fig.suptitle(title)
     fig.tight_layout()
     return fig

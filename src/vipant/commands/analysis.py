@@ -8,6 +8,7 @@ fine-tuning trained on), so a failed download never inflates N.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from vipant.commands.common import tracked
 
@@ -71,6 +72,13 @@ def run_scaling(args) -> None:
     log.info("scaling: %d models; ESC-50 human parity: %s", len(table), ext["note"])
 
 
+def _log_figure(png: str) -> None:
+    """A figure (PNG and its PDF) as an artifact of the Snakemake invocation's parent run."""
+    from vipant.tracking import log_to_parent
+
+    log_to_parent([png, str(Path(png).with_suffix(".pdf"))], "figures")
+
+
 def run_figure7(args) -> None:
     import json
 
@@ -83,6 +91,7 @@ def run_figure7(args) -> None:
         summary = json.load(f)
     with tracked(args.track_json):
         save_figure(figure7(table, summary), args.out)
+    _log_figure(args.out)
     log.info("wrote %s", args.out)
 
 
@@ -93,6 +102,7 @@ def run_figure5(args) -> None:
     curves = {label: label_set_curves(path) for label, path in _named(args.history, "--history").items()}
     with tracked(args.track_json):
         save_figure(figure5(curves), args.out)
+    _log_figure(args.out)
     log.info("wrote %s", args.out)
 
 

@@ -11,12 +11,13 @@ from vipant.tracking import RunLogger, job_run
 
 
 @contextlib.contextmanager
-def tracked(track_json: str | None, **extra_params: Any) -> Iterator[RunLogger]:
-    """The job's MLflow run. ``track_json`` (from the rule) holds rule, wildcards, preset and params."""
+def tracked(track_json: str | None, *, system_metrics: bool = False, **extra_params: Any) -> Iterator[RunLogger]:
+    """The job's MLflow run. ``track_json`` (from the rule) holds rule, wildcards, preset and params;
+    ``system_metrics`` (training jobs) records CPU, memory and GPU use alongside."""
     info = json.loads(track_json) if track_json else {"rule": "manual", "wildcards": {}, "preset": "none", "params": {}}
     params = {**info.get("params", {}), **extra_params}
     with job_run(rule=info["rule"], wildcards=info.get("wildcards", {}), params=params, preset=info.get("preset", "none"),
-                 job_info=info.get("job")) as run:
+                 job_info=info.get("job"), system_metrics=system_metrics) as run:
         yield run
 
 
@@ -29,3 +30,17 @@ def write_history(path: str | Path, history: list[dict]) -> None:
     from vipant.atomic import write_json
 
     write_json(path, {"history": history})
+
+
+def log_training_artifacts(mlrun: RunLogger, history_path: Path, history: list[dict], title: str) -> None:
+    """A training run's ``history.json`` and its curves (PNG + PDF) as the run's artifacts."""
+    if not mlrun.enabled or not history:
+        return
+    import tempfile
+
+    from vipant.analysis.figures import history_figure, save_figure
+
+    with tempfile.TemporaryDirectory() as tmp:
+        png = Path(tmp) / "history.png"
+        save_figure(history_figure(history, title), png)
+        mlrun.log_artifacts([history_path, png, png.with_suffix(".pdf")])

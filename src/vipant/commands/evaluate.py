@@ -144,12 +144,15 @@ def run(args) -> None:
         log.info("%s: read through its recorded %s readout", args.model, model.readout)
     out_dir = Path(args.out_dir)
     with tracked(args.track_json, model=args.model_name, tasks=args.tasks) as mlrun:
-        for task in args.tasks.split(","):
+        from vipant.progress import track
+
+        for task in track(args.tasks.split(","), f"evaluate {args.model_name}", unit="tasks"):
             collection = TASKS[task][0]
             # a task may ask for its own input length (Table 8's 10 s Clotho); else the collection's
             clip_ids, audio = _audio(task, inputs, model, int(lengths.get(task, lengths[collection])), device)
             metrics, chance, p = evaluate_task(task, clip_ids, audio, inputs, args.permutations)
             write_metrics(out_dir / task / "metrics.json", args.model_name, task, metrics, chance, len(clip_ids), p=p)
+            mlrun.log_artifact(out_dir / task / "metrics.json", artifact_path=task)
             mlrun.log_metrics({f"{task}.{k}": v for k, v in metrics.items() if isinstance(v, (int, float))})
             mlrun.log_metrics({f"{task}.p.{k}": v for k, v in (p or {}).items()})
             log.info("%s / %s: %s", args.model_name, task,

@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 
 
-from vipant.commands.common import tracked, write_history
+from vipant.commands.common import log_training_artifacts, tracked, write_history
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,8 @@ def run(args) -> None:
     log.info("%s fine-tuning on %s through the %s readout: %s", objective, Path(args.pairs).name, encoder.readout,
              steps_summary(len(task), cfg))
     out = Path(args.out_dir)
-    with tracked(args.track_json, train=train_cfg, pairs=str(args.pairs), n_pairs=len(task), objective=objective) as mlrun:
+    with tracked(args.track_json, system_metrics=True, train=train_cfg, pairs=str(args.pairs), n_pairs=len(task),
+                 objective=objective) as mlrun:
         identity = {"init_model": args.init_model, "pairs": args.pairs, "text": args.text, "frames_length": args.frames_length}
         if args.vat_frames:
             identity["vat_frames"] = args.vat_frames
@@ -55,10 +56,12 @@ def run(args) -> None:
                             soft_label_alpha=args.soft_label_alpha, teacher_audio=args.teacher_audio)
         history = train(encoder, task, cfg, out, identity=identity, on_epoch=lambda e, m: mlrun.log_metrics(m, step=e))
         mlrun.log_metrics({f"final_{k}": v for k, v in history[-1].items() if k != "epoch"})
-    write_history(out / "history.json", history)
+        write_history(out / "history.json", history)
+        log_training_artifacts(mlrun, out / "history.json", history, f"{objective} fine-tuning on {Path(args.pairs).name}")
     from vipant.inference.model import describe
+    # mlflow_run_id: `vipant export` adds the exported model to this training run's artifacts
     save_audio_model(out / "model.pt", encoder, state["vt_config"], init="clip", match=state.get("match", "random"),
-                     finetuned_on=str(args.pairs), objective=objective,
+                     finetuned_on=str(args.pairs), objective=objective, mlflow_run_id=mlrun.run_id or "",
                      **describe(state.get("vt"), args.fbank_stats))  # self-describing (vipant.inference)
 
 

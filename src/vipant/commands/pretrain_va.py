@@ -8,7 +8,7 @@ import logging
 import os
 from pathlib import Path
 
-from vipant.commands.common import tracked, vt_spec, write_history
+from vipant.commands.common import log_training_artifacts, tracked, vt_spec, write_history
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +49,9 @@ def run(args) -> None:
     out = Path(args.out_dir)
     # under torchrun (the rule's launch when it holds > 1 GPU) every rank trains; rank 0 alone logs and writes
     rank = int(os.environ.get("RANK", 0))
-    run_log = tracked(args.track_json, train=train_cfg, init=args.init, match=args.match, n_train=len(task),
-                      logit_scale_init=logit_scale) if rank == 0 else contextlib.nullcontext(RunLogger(None, None))
+    run_log = (tracked(args.track_json, system_metrics=True, train=train_cfg, init=args.init, match=args.match,
+                       n_train=len(task), logit_scale_init=logit_scale)
+               if rank == 0 else contextlib.nullcontext(RunLogger(None, None)))
     with run_log as mlrun:
         identity = {"init": args.init, "match": args.match, "vt": args.vt_json, "frames_length": args.frames_length,
                     "inputs": [args.fbank_index, args.frames, args.train_clips, args.val_clips],
@@ -58,11 +59,14 @@ def run(args) -> None:
         history = train(encoder, task, cfg, out, identity=identity, on_epoch=lambda e, m: mlrun.log_metrics(m, step=e),
                         logit_scale_init=logit_scale)
         mlrun.log_metrics({f"final_{k}": v for k, v in history[-1].items() if k != "epoch"})
+        if rank == 0:
+            write_history(out / "history.json", history)
+            log_training_artifacts(mlrun, out / "history.json", history,
+                                   f"VA pretraining ({args.init} init, {args.match} matching)")
     if torch.distributed.is_initialized():
         torch.distributed.destroy_process_group()
     if rank != 0:
         return
-    write_history(out / "history.json", history)
     from vipant.inference.model import describe  # the checkpoint names its VT model and FBANK stats
     save_audio_model(out / "model.pt", encoder, vt_config, init=args.init, match=args.match,
                      **describe(vt_spec(args.vt_json), args.fbank_stats))

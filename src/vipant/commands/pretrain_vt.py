@@ -12,7 +12,7 @@ def run(corpus: Path, model_cfg: dict, train_cfg: dict, out: Path, metrics_out: 
     from vipant.atomic import write_json
     from vipant.train.pretrain_vt import VTTrainConfig, train_vt
     cfg = VTTrainConfig.from_dict(train_cfg)
-    with tracked(track_json, model=model_cfg, train=train_cfg) as mlrun:
+    with tracked(track_json, system_metrics=True, model=model_cfg, train=train_cfg) as mlrun:
         metrics = train_vt(corpus, model_cfg, cfg, out, on_epoch=lambda e, m: mlrun.log_metrics(m, step=e))
         mlrun.log_metrics({f"final_{k}": v for k, v in metrics.items()})
     write_json(metrics_out, {"model": "vt", "task": "image_text_retrieval", "metrics": metrics})

@@ -8,7 +8,10 @@ from pathlib import Path
 
 def run(args) -> None:
     from vipant.tables import build_table, write_table
+    from vipant.tracking import log_to_parent
+
     write_table(args.out, build_table(args.name, [Path(p) for p in args.metrics]))
+    log_to_parent([args.out], "tables")  # the invocation's run carries its tables
 
 
 def add_parser(sub) -> None:

@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from vipant.features.store import FbankStore
+from vipant.progress import track
 
 log = logging.getLogger(__name__)
 
@@ -42,5 +43,6 @@ def embed_clips(encoder, store: FbankStore, clip_ids: Sequence[str], *, batch_si
         read, dim = (lambda x: encoder.features(x).float()), encoder.width
     else:
         read, dim = (lambda x: F.normalize(encoder(x).float(), dim=-1)), encoder.embed_dim
-    out = [read(store.batch(have[s:s + batch_size]).to(device)).cpu() for s in range(0, len(have), batch_size)]
+    out = [read(store.batch(have[s:s + batch_size]).to(device)).cpu()
+           for s in track(range(0, len(have), batch_size), "audio embeddings", unit="batches")]
     return have, (torch.cat(out) if out else torch.zeros(0, dim))

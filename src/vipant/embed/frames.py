@@ -15,7 +15,7 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 from PIL import Image
-from tqdm import tqdm
+from vipant.progress import track
 
 from vipant.embed.table import save_table
 
@@ -42,7 +42,7 @@ def encode_images(model, paths: list[str], *, batch_size: int = 64, device: str 
     """L2-normalised image embeddings ``[len(paths), D]`` from the frozen VT model."""
     transform = image_transform(image_size)
     out = []
-    for start in tqdm(range(0, len(paths), batch_size), desc="images", disable=None):
+    for start in track(range(0, len(paths), batch_size), "image embeddings", unit="batches"):
         batch = torch.stack([transform(Image.open(p).convert("RGB")) for p in paths[start:start + batch_size]])
         out.append(F.normalize(model.encode_image(batch.to(device)).float(), dim=-1).cpu())
     return torch.cat(out) if out else torch.zeros(0, model.visual.output_dim)

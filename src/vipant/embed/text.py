@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 import torch.nn.functional as F
-from tqdm import tqdm
+from vipant.progress import track
 
 from vipant.embed.table import save_table
 
@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 def encode_texts(model, tokenizer, texts: list[str], *, batch_size: int = 256, device: str = "cpu") -> torch.Tensor:
     """L2-normalised text embeddings ``[len(texts), D]``."""
     out = []
-    for start in tqdm(range(0, len(texts), batch_size), desc="texts", disable=None):
+    for start in track(range(0, len(texts), batch_size), "text embeddings", unit="batches"):
         tokens = tokenizer(texts[start:start + batch_size]).to(device)
         out.append(F.normalize(model.encode_text(tokens).float(), dim=-1).cpu())
     dim = model.text_projection.shape[1] if hasattr(model, "text_projection") else 0

@@ -20,7 +20,6 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ from PIL import Image
 
 from vipant.atomic import atomic_path, write_csv
 from vipant.media.ffmpeg import FFmpegError, ffmpeg_detail, run_ffmpeg
+from vipant.progress import track
 
 log = logging.getLogger(__name__)
 
@@ -142,8 +142,6 @@ def frames_shard(
     recorded per clip and the shard goes on. Resumable: a clip whose ``n_frames`` JPEGs all exist is
     not processed again.
     """
-    from tqdm.auto import tqdm
-
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     if len(manifest) and "status" in manifest.columns:
@@ -152,7 +150,7 @@ def frames_shard(
         todo = manifest.iloc[0:0]
     rows: list[dict[str, Any]] = []
     n_skip = 0
-    for rec in tqdm(todo.to_dict("records"), desc="frames", unit="clip", disable=not sys.stderr.isatty()):
+    for rec in track(todo.to_dict("records"), f"frames {Path(frames_manifest_path).stem}", unit="clips"):
         clip_id = str(rec["clip_id"])
         paths = frame_paths(out_dir, clip_id, n_frames)
         row = {"clip_id": clip_id, "status": "ok", "reason": "", "detail": "",

@@ -69,3 +69,47 @@ def decode_audio(path: str | os.PathLike[str], sample_rate: int = SAMPLE_RATE, *
     # soundfile's int16 -> float32 scaling, so the values equal what the FBANK stage reads from FLAC
     wave = torch.from_numpy(samples.astype(np.float32) / np.float32(32768.0))
     return wave[None, :]
+
+
+# More channels than this in the first axis means the array is almost surely ``[samples, channels]``.
+MAX_CHANNELS = 64
+
+
+def decode_array(array, sample_rate: int, name: str, *, timeout: float = 600) -> torch.Tensor:
+    """``[1, n]`` float32 16 kHz mono waveform of an in-memory signal, as if it had been a file.
+
+    ``array`` is ``[n]`` (mono) or ``[channels, n]`` (torchaudio's layout) of floats in [-1, 1] at
+    ``sample_rate``; numpy arrays and torch tensors both work. It goes through the same ffmpeg conversion
+    as a file (downmix, resample, 16-bit), so the samples ``soundfile`` reads from a file embed exactly
+    as that file does. ``name`` labels the input in errors (``array #2``).
+    """
+    data = np.asarray(array.detach().cpu() if isinstance(array, torch.Tensor) else array)
+    if data.ndim == 1:
+        data = data[None, :]
+    if data.ndim != 2:
+        raise AudioInputError(name, f"expected a [samples] or [channels, samples] array, got shape {data.shape}")
+    if data.shape[0] > MAX_CHANNELS:
+        raise AudioInputError(name, f"shape {data.shape} has {data.shape[0]} channels; pass [channels, samples] "
+                                    "(transpose a soundfile [samples, channels] array)")
+    if not np.issubdtype(data.dtype, np.floating):
+        raise AudioInputError(name, f"expected float samples in [-1, 1], got dtype {data.dtype}")
+    if data.shape[1] == 0:
+        raise AudioInputError(name, "no audio samples")
+    if not np.isfinite(data).all():
+        raise AudioInputError(name, "non-finite samples (NaN or inf)")
+    if not sample_rate or sample_rate <= 0:
+        raise AudioInputError(name, f"sample_rate must be a positive number of Hz, got {sample_rate!r}")
+    raw = np.ascontiguousarray(data.T, dtype="<f4").tobytes()  # interleaved, as ffmpeg's f32le expects
+    cmd = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-f", "f32le", "-ar", str(int(sample_rate)),
+           "-ac", str(data.shape[0]), "-i", "pipe:0", "-ac", "1", "-ar", str(SAMPLE_RATE), "-f", "s16le",
+           "-acodec", "pcm_s16le", "-"]
+    try:
+        proc = subprocess.run(cmd, input=raw, capture_output=True, timeout=timeout)
+    except subprocess.TimeoutExpired as err:
+        raise AudioInputError(name, f"converting took longer than {timeout:.0f} s") from err
+    if proc.returncode != 0:
+        raise AudioInputError(name, f"ffmpeg cannot convert it ({ffmpeg_detail(proc.stderr.decode('utf-8', 'replace'), limit=160)})")
+    samples = np.frombuffer(proc.stdout, dtype="<i2")
+    if samples.size < MIN_SAMPLES:
+        raise AudioInputError(name, f"too short ({samples.size / SAMPLE_RATE * 1000:.0f} ms of audio, need 25 ms)")
+    return torch.from_numpy(samples.astype(np.float32) / np.float32(32768.0))[None, :]

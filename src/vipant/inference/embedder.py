@@ -73,6 +73,31 @@ def embed_waveform(model: InferenceModel, wave: torch.Tensor) -> tuple[torch.Ten
     return F.normalize(emb.mean(dim=0), dim=0), len(emb)
 
 
+@torch.no_grad()
+def embed_windows(model: InferenceModel, windows: Sequence[torch.Tensor], *,
+                  batch_size: int = 32) -> list[tuple[torch.Tensor, int]]:
+    """Embeddings of many inputs' :func:`fbank_windows` with one encoder pass per batch.
+
+    Whole inputs are packed into a batch until it holds ``batch_size`` windows (a long input's windows stay
+    together, so one batch can exceed it); each input's ``(vector, n_windows)`` is then what
+    :func:`embed_waveform` gives, up to float rounding of the batched matrix products.
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    out: list[tuple[torch.Tensor, int]] = []
+    start = 0
+    while start < len(windows):
+        stop, n = start, 0
+        while stop < len(windows) and (n == 0 or n + len(windows[stop]) <= batch_size):
+            n += len(windows[stop])
+            stop += 1
+        emb = F.normalize(model.encoder(torch.cat(list(windows[start:stop])).to(model.device)).float(), dim=-1).cpu()
+        for part in emb.split([len(w) for w in windows[start:stop]]):
+            out.append((part[0] if len(part) == 1 else F.normalize(part.mean(dim=0), dim=0), len(part)))
+        start = stop
+    return out
+
+
 @dataclass
 class FileEmbedding:
     """One input file: its embedding (None when it failed) or the reason it failed."""

@@ -95,16 +95,21 @@ def load_inference_model(
     stats: str | None = None,
     device: str = "auto",
     threads: int | None = None,
+    deterministic: bool = True,
 ) -> InferenceModel:
     """Load everything :mod:`vipant.inference.embedder` needs (see :mod:`vipant.inference.locate` for the
-    search order). Raises :class:`LocateError` when a piece is missing or the VT model does not match the
+    search order). ``deterministic`` sets torch's global determinism switches (:func:`configure_determinism`,
+    what the CLI wants); the Python API passes False so that loading leaves a caller's settings alone. Raises :class:`LocateError` when a piece is missing or the VT model does not match the
     architecture the audio encoder was built from, :class:`vipant.checkpoint.CheckpointError` for an
     unreadable checkpoint."""
     from vipant.models.audio_encoder import load_audio_model
     from vipant.models.vt import load_vt
 
     torch_device = pick_device(device)
-    configure_determinism(torch_device, threads)
+    if deterministic:
+        configure_determinism(torch_device, threads)
+    elif threads:
+        torch.set_num_threads(threads)
     path = Path(checkpoint) if checkpoint else default_checkpoint(config)
     encoder, state = load_audio_model(path, torch_device)
     vt_found = resolve_vt(path, state, vt)
