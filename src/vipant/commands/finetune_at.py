@@ -43,7 +43,7 @@ def run(args) -> None:
     encoder, state = load_audio_model(args.init_model)
     student = bool(args.replay_pairs or args.soft_label_alpha is not None)
     scale_init = {}
-    if student:  # follow-up B: a student starts from its teacher, logit scale included (clap_curation's ssl_checkpointer)
+    if student:  # follow-up B: a student starts from its teacher, logit scale included
         if "logit_scale" not in state:
             raise ValueError(f"{args.init_model}: the teacher checkpoint records no logit_scale "
                              "(written before AT fine-tuning saved it): re-run the teacher's fine-tuning")

@@ -171,8 +171,10 @@ class StudentTask(ATFinetuneTask):
     def validation_loss(self, embed: Callable[[torch.Tensor], torch.Tensor], logit_scale: float, batch: int) -> float:
         """The hard contrastive loss L_cst on the validation pairs (each validation clip with its first
         caption), in consecutive batches of ``batch`` pairs, averaged over pairs; what the training loop's
-        ``keep_best`` selects on. The released student trainer validates the same way: its loss on held-out
-        pairs, without teacher targets (``softclap_train.py``, min-``loss`` checkpoint).
+        ``keep_best`` selects on. The released student trainer (``softclap_train.py`` in
+        ``zhepeiw/clap_curation``) keeps its min-``loss`` checkpoint, validating on a held-out 17 % of its
+        training pairs with no teacher embeddings, i.e. identity targets (``SoftCLAPLoss``'s ``None``
+        branch): the hard loss, as here. Ours validates on the AudioCaps validation captions instead.
 
         Computed on every rank from the whole validation set, so no negatives are gathered across ranks.
         """
@@ -190,6 +192,6 @@ class StudentTask(ATFinetuneTask):
             audio = embed(self.store.batch([clip_ids[c] for c in chunk], length=self.length)).float().cpu()
             logits = logit_scale * F.normalize(audio, dim=-1) @ F.normalize(text[s:s + batch], dim=-1).T
             gold = torch.arange(len(chunk))
-            pair_loss = 0.5 * (F.cross_entropy(logits, gold, reduction="sum") + F.cross_entropy(logits.T, gold, reduction="sum"))
-            total += float(pair_loss)
+            total += 0.5 * float(F.cross_entropy(logits, gold, reduction="sum")
+                                 + F.cross_entropy(logits.T, gold, reduction="sum"))
         return total / len(clips)

@@ -64,7 +64,7 @@ class TrainConfig:
     compile: bool = True  # torch.compile the model on CUDA (the CPU always runs eagerly)
     loader_threads: int = 4  # on CUDA: threads reading the next batches during a step (0: read in turn)
     crash_after_epoch: int = -1  # testing only: exit hard after saving this evaluation's checkpoint (0-based)
-    max_steps: int | None = None  # step budget: exactly this many optimiser steps, cycling epochs (warm-up/cosine span them)
+    max_steps: int | None = None  # step budget: this many optimiser steps, cycling epochs; warm-up/cosine span them
     eval_every: int | None = None  # optimiser steps between evaluations and checkpoints (None: at each epoch's end)
     keep_best: bool = False  # keep the weights of the evaluation with the lowest task.validation_loss
 

@@ -19,9 +19,9 @@ may hold negative cosines. We clamp negative cosines to 0 and divide each row by
 cosines this changes only each row's weight, not what it pulls towards: the code's row loss is
 ``S_i·(ours_i + log S_i)``, so its gradient with respect to the logits is ``S_i`` times ours and both are
 minimised by the same student distribution ``Y_i / S_i`` (tests/train/test_soft_label_reference.py checks
-both statements on random inputs). Negative cosines would make the code's KL term NaN (``x·log x`` of a
-negative x); the released teacher (CLAP) rarely produces them, our small CLIP's near-orthogonal captions
-(cosines around 0.03) produce them in about half the pairs.
+both statements on random inputs). Negative cosines would make the code's KL value NaN (``x·log x`` of a
+negative x) and nothing there guards against them; our small CLIP's near-orthogonal captions (cosines
+around 0.03) do produce them.
 
 Because the targets use the raw cosines, captions that are merely alike still soften the targets: with
 B = 32 and cosines of 0.03 the diagonal keeps ``1 / (1 + 0.3 · 31 · 0.03) ≈ 0.78``. (The previous form,
