@@ -32,8 +32,9 @@ TINY_TRAINING = {
     "fc": {"generator": "trigram", "n": 50, "seed": 0},
     # p-values against chance from 19 shuffles (floor .05): enough to check them, cheap for ~50 evaluations
     "eval": {"permutations": 19},
-    # follow-up B: one target task (ESC-50) for DS/ADS, one-epoch students
-    "teacher_curation": {"tasks": ["esc50"], "train": {"epochs": 1, "batch_size": 8, "warmup_epochs": 0}},
+    # follow-up B: one target task (ESC-50) for DS/ADS, 4-step students evaluated twice (best-validation kept)
+    "teacher_curation": {"tasks": ["esc50"], "train": {"max_steps": 4, "eval_every": 2, "batch_size": 8,
+                                                       "warmup_epochs": 0}},
     # follow-up A: three frame-matching variants × two seeds (enough for a std)
     "temporal": {"seeds": [0, 1], "variants": [{"name": "random", "match": "random"},
                                                {"name": "nearest5", "match": "nearest@1"},

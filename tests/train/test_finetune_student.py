@@ -1,20 +1,31 @@
 """Follow-up B's student task: replay batches from another pair set, soft-label loss with cached teacher
 audio embeddings; without either option it is plain AT fine-tuning."""
 
+import argparse
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 import torch
+import torch.nn.functional as F
 
 from vipant.embed.table import EmbeddingTable, save_table
 from vipant.features.fbank import INDEX_COLUMNS
 from vipant.features.store import FbankStats, FbankStore, merge_indexes
+from vipant.checkpoint import load_checkpoint
+from vipant.models.audio_encoder import AudioEncoder, save_audio_model
+from vipant.models.vt import build_clip
 from vipant.train.finetune_at import StudentTask
 from vipant.train.loop import TrainConfig, train
 from vipant.train.loss import clip_loss
 from vipant.train.soft_label import soft_label_loss
 
 FRAMES = 96
+TINY_CLIP = {"embed_dim": 16, "quick_gelu": True,  # tests/train/conftest.py's tiny CLIP
+             "vision_cfg": {"image_size": 224, "layers": 1, "width": 32, "patch_size": 32, "head_width": 16},
+             "text_cfg": {"context_length": 8, "vocab_size": 49408, "width": 16, "heads": 2, "layers": 1}}
 
 
 def _unit(rng, shape):
@@ -121,3 +132,108 @@ def test_the_shared_loop_trains_a_student_with_replay_and_soft_labels(data, tmp_
     assert len(history) == 2 and all(np.isfinite(h["loss"]) for h in history)
     # on a GPU machine the loop trains (and leaves) the encoder on CUDA: compare on the CPU
     assert any(not torch.equal(before[k], v.cpu()) for k, v in encoder.state_dict().items())
+
+
+def test_replay_share_matches_replay_prob_and_replay_rows_are_real_replay_pairs(data):
+    """Reference: ``CLAP.fit_batch`` in ``zhepeiw/clap_curation``, file ``softclap_train.py``, draws
+    ``torch.rand(1) < curation_prob`` once per step and then takes a whole batch from the other loader.
+    Over 1,200 steps at replay_prob 0.2 the replay share is 0.2 within 3 binomial standard errors (0.035);
+    a reversed comparison (0.8), a hard-coded 0.5 or a per-example draw fail. Every replay index maps to
+    a (clip, caption row) pair of the replay list, never to an improvement pair or a shifted row."""
+    store, improve, replay, pool, _ = data
+    task = StudentTask(store, improve, pool, replay=replay, replay_prob=0.2, frames_length=FRAMES)
+    batch, steps, replayed = 5, 0, 0
+    pairs = set(zip(replay["clip_id"], replay["text_row"]))
+    for epoch in range(600):
+        order = task.epoch_order(torch.Generator().manual_seed(epoch), batch)
+        for s in range(2):
+            chunk = order[s * batch:(s + 1) * batch].tolist()
+            steps += 1
+            if chunk[0] >= task.n_improve:
+                replayed += 1
+                assert {(task.clip_ids[i], int(task.text_rows[i])) for i in chunk} <= pairs
+    assert steps == 1200
+    assert abs(replayed / steps - 0.2) < 3 * (0.2 * 0.8 / steps) ** 0.5
+
+
+def test_validation_loss_is_the_hard_contrastive_loss_on_first_captions(data):
+    """Each validation clip with its first caption, batches of ``batch`` pairs, mean over pairs. Catches a
+    loss over all captions of a clip (duplicate positives), a caption paired with the wrong clip, and a
+    mean over batches instead of pairs."""
+    store, improve, _, pool, _ = data
+    rng = np.random.default_rng(1)
+    clips = ["clip11", "clip12", "clip13"]
+    caption_clip = [0, 0, 1, 2, 2, 1]  # two captions per clip; first captions are rows 0, 2, 3
+    text = _unit(rng, (6, 16))
+    table = EmbeddingTable(pd.DataFrame({"clip_id": [clips[c] for c in caption_clip]}), text)
+    task = StudentTask(store, improve, pool, frames_length=FRAMES, val=(clips, table, caption_clip))
+    audio = {c: torch.randn(16, generator=torch.Generator().manual_seed(i)) for i, c in enumerate(clips)}
+    embeds = iter([torch.stack([audio["clip11"], audio["clip12"]]), torch.stack([audio["clip13"]])])
+    got = task.validation_loss(lambda x: next(embeds), logit_scale=7.0, batch=2)
+    a = F.normalize(torch.stack([audio[c] for c in clips]), dim=-1)
+    t = F.normalize(torch.from_numpy(text[[0, 2, 3]]), dim=-1)
+    first = clip_loss(a[:2], t[:2], torch.tensor(7.0)).item() * 2  # two pairs
+    second = clip_loss(a[2:], t[2:], torch.tensor(7.0)).item()  # one pair: loss 0
+    assert got == pytest.approx((first + second) / 3, rel=1e-5)
+
+
+@pytest.fixture
+def command_inputs(data, tmp_path):
+    """Files for ``vipant finetune-at``: a teacher checkpoint recording logit scale 23.5, pairs, replay pairs,
+    FBANK stats and validation captions."""
+    store, improve, replay, pool, teacher = data
+    torch.manual_seed(0)
+    save_audio_model(tmp_path / "teacher.pt", AudioEncoder(build_clip(TINY_CLIP).visual, frames=FRAMES), TINY_CLIP,
+                     init="clip", logit_scale=23.5)
+    improve.to_csv(tmp_path / "pairs.csv", index=False)
+    replay.to_csv(tmp_path / "replay.csv", index=False)
+    FbankStats(0.0, 1.0).save(tmp_path / "stats.json")
+    rng = np.random.default_rng(2)
+    save_table(tmp_path / "val", pd.DataFrame({"clip_id": ["clip11", "clip12", "clip13", "clip14"]}), _unit(rng, (4, 16)))
+    # lr_biases 0: the logit scale cannot move, so every record shows the scale the run started from
+    train_cfg = {"max_steps": 2, "eval_every": 1, "keep_best": True, "batch_size": 4, "lr_weights": 0.5,
+                 "lr_biases": 0.0, "warmup_epochs": 0, "spec_augment": False}
+    return argparse.Namespace(
+        init_model=str(tmp_path / "teacher.pt"), pairs=str(tmp_path / "pairs.csv"), text=str(tmp_path / "pool"),
+        val_text=str(tmp_path / "val"), fbank_index=str(tmp_path / "index.csv"), fbank_stats=str(tmp_path / "stats.json"),
+        frames_length=FRAMES, train_json=json.dumps(train_cfg), out_dir=str(tmp_path / "out"), vat_frames=None,
+        replay_pairs=str(tmp_path / "replay.csv"), replay_prob=0.5, soft_label_alpha=None, teacher_audio=None,
+        track_json=None)
+
+
+def test_a_student_starts_from_its_teachers_logit_scale_and_saves_the_kept_one(command_inputs, monkeypatch):
+    """Catches a student that starts from a fresh 1/0.07 head (the earlier behaviour: save_audio_model
+    dropped the scale) and a saved model without its scale."""
+    from vipant.commands.finetune_at import run
+
+    monkeypatch.setenv("VIPANT_MLFLOW_URI", "off")
+    run(command_inputs)
+    history = json.loads((Path(command_inputs.out_dir) / "history.json").read_text())["history"]
+    assert [h["step"] for h in history] == [1, 2]
+    assert history[0]["logit_scale"] == pytest.approx(23.5, rel=1e-6)
+    saved = load_checkpoint(Path(command_inputs.out_dir) / "model.pt")
+    assert saved["logit_scale"] == pytest.approx(23.5, rel=1e-6)
+
+
+def test_plain_at_finetuning_keeps_a_fresh_head_and_saves_its_scale(command_inputs, monkeypatch):
+    """AT fine-tuning from a VA model starts at CLIP's 1/0.07, as vip-AnT's cvalp_dp (not the teacher's)."""
+    from vipant.commands.finetune_at import run
+
+    monkeypatch.setenv("VIPANT_MLFLOW_URI", "off")
+    command_inputs.replay_pairs = None
+    command_inputs.train_json = json.dumps({**json.loads(command_inputs.train_json), "keep_best": False})
+    run(command_inputs)
+    saved = load_checkpoint(Path(command_inputs.out_dir) / "model.pt")
+    assert saved["logit_scale"] == pytest.approx(1 / 0.07, rel=1e-6)
+
+
+def test_a_teacher_without_a_recorded_scale_is_refused_for_students(command_inputs, monkeypatch, tmp_path):
+    from vipant.commands.finetune_at import run
+
+    monkeypatch.setenv("VIPANT_MLFLOW_URI", "off")
+    state = load_checkpoint(command_inputs.init_model)
+    del state["logit_scale"]
+    torch.save(state, tmp_path / "old_teacher.pt")
+    command_inputs.init_model = str(tmp_path / "old_teacher.pt")
+    with pytest.raises(ValueError, match="old_teacher.pt: the teacher checkpoint records no logit_scale"):
+        run(command_inputs)

@@ -1,3 +1,4 @@
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -11,10 +12,11 @@ from vipant.models.audio_encoder import load_audio_model
 SCRIPT = Path(__file__).with_name("va_train_script.py")
 
 
-def _run(work, epochs, crash=-1, match="random", lr=0.5, device="cpu"):
-    """va_train_script.py in a subprocess; ``device``: cpu, cuda, or cpu-bf16 (CPU under bf16 autocast)."""
-    return subprocess.run([sys.executable, str(SCRIPT), str(work), str(epochs), str(crash), match, str(lr), device],
-                          capture_output=True, text=True, timeout=300)
+def _run(work, epochs, crash=-1, match="random", lr=0.5, device="cpu", steps=()):
+    """va_train_script.py in a subprocess; ``device``: cpu, cuda, or cpu-bf16 (CPU under bf16 autocast);
+    ``steps``: (max_steps, eval_every) for a step budget."""
+    return subprocess.run([sys.executable, str(SCRIPT), str(work), str(epochs), str(crash), match, str(lr), device,
+                           *map(str, steps)], capture_output=True, text=True, timeout=300)
 
 
 def test_training_runs_and_logs_history(tmp_path):
@@ -118,3 +120,103 @@ def test_loader_threads_yield_the_batches_in_order(steps):
     assert in_turn.threads == {"MainThread"}
     if steps > 1:
         assert any(t.startswith("vipant-loader") for t in threaded.threads)
+
+
+def test_a_run_killed_inside_an_epoch_resumes_to_the_same_weights(tmp_path):
+    """Step budget 5 at 2 steps per epoch, evaluated every 3 steps: the first checkpoint (step 3) lies inside
+    epoch 1. Resuming there must skip the step already taken and continue that epoch's SpecAugment masks;
+    catches a resume that restarts the epoch, replays its first batch or redraws its masks."""
+    whole, broken = tmp_path / "whole", tmp_path / "broken"
+    whole.mkdir(), broken.mkdir()
+    assert _run(whole, 1, steps=(5, 3)).returncode == 0
+    crashed = _run(broken, 1, crash=0, steps=(5, 3))
+    assert crashed.returncode == 17, crashed.stderr
+    state = load_checkpoint(broken / "checkpoint.pt")
+    assert (state["step"], state["epoch"]) == (3, 1)
+    resumed = _run(broken, 1, steps=(5, 3))
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resuming" in resumed.stderr
+    assert [h["step"] for h in load_checkpoint(broken / "checkpoint.pt")["history"]] == [3, 5]
+    a = load_checkpoint(whole / "model.pt")["encoder"]
+    b = load_checkpoint(broken / "model.pt")["encoder"]
+    for name in a:
+        assert torch.equal(a[name], b[name]), name
+
+
+class _PlantedTask:
+    """10 examples with fixed features and targets; ``validation_loss`` returns planted values in turn."""
+
+    segments = None
+
+    def __init__(self, val_losses=()):
+        g = torch.Generator().manual_seed(0)
+        self.fbank = torch.randn(10, 64, 128, generator=g)
+        self.emb = torch.randn(10, 16, generator=g)
+        self.val_losses = list(val_losses)
+        self.steps = 0
+
+    def __len__(self):
+        return 10
+
+    def start_epoch(self, epoch, generator):
+        pass
+
+    def audio(self, index):
+        return self.fbank[index]
+
+    def targets(self, index, audio_emb):
+        self.steps += 1
+        return self.emb[index]
+
+    def validate(self, embed):
+        return {}
+
+    def validation_loss(self, embed, logit_scale, batch):
+        return self.val_losses.pop(0)
+
+
+@pytest.mark.parametrize("eval_every, evals", [(None, [2, 4, 6, 7]), (3, [3, 6, 7])])
+def test_max_steps_takes_exactly_that_many_steps_with_the_schedule_over_them(tmp_path, tiny_encoder, monkeypatch,
+                                                                              eval_every, evals):
+    """10 examples at batch 4 are 2 steps per epoch; a budget of 7 steps cycles 4 epochs (the last one
+    truncated) with warm-up (1 epoch = 2 steps) and cosine spanning the 7 steps. Catches a budget rounded to
+    whole epochs, a schedule still sized by ``epochs`` and evaluations missing at the budget's end."""
+    import vipant.train.loop as loop
+    from vipant.train.schedule import warmup_cosine
+
+    seen = []
+    real_set_lr = loop.set_lr
+    monkeypatch.setattr(loop, "set_lr", lambda opt, m: (seen.append(m), real_set_lr(opt, m)))
+    task = _PlantedTask()
+    cfg = loop.TrainConfig(epochs=1, max_steps=7, eval_every=eval_every, batch_size=4, lr_weights=0.5, lr_biases=0.01,
+                           warmup_epochs=1, spec_augment=False, device="cpu")
+    history = loop.train(tiny_encoder(64), task, cfg, tmp_path)
+    assert task.steps == 7
+    assert seen == pytest.approx([warmup_cosine(s, 7, 2) for s in range(7)])
+    assert seen[:2] == [0.5, 1.0] and seen[-1] == pytest.approx(0.5 * (1 + math.cos(math.pi * 4 / 5)))
+    assert [h["step"] for h in history] == evals
+    assert history[-1]["epoch"] == 3
+
+
+def test_keep_best_leaves_the_weights_of_the_lowest_validation_loss(tmp_path, tiny_encoder):
+    """Validation losses planted 2.0, 0.5, 1.5, 3.0 at steps 2, 4, 6, 8: the encoder ends with step 4's
+    weights, the history says so, and kept_record gives step 4's logit scale. Catches keeping the last
+    weights, keeping the highest loss and an off-by-one evaluation."""
+    from vipant.train.loop import TrainConfig, kept_record, train
+
+    task = _PlantedTask([2.0, 0.5, 1.5, 3.0])
+    encoder = tiny_encoder(64)
+    snapshots = []
+    cfg = TrainConfig(max_steps=8, eval_every=2, keep_best=True, batch_size=4, lr_weights=0.5, lr_biases=0.5,
+                      warmup_epochs=0, spec_augment=False, device="cpu")
+    history = train(encoder, task, cfg, tmp_path,
+                    on_epoch=lambda i, r: snapshots.append({k: v.clone() for k, v in encoder.state_dict().items()}))
+    assert [h["step"] for h in history] == [2, 4, 6, 8]
+    assert [h["val_loss"] for h in history] == [2.0, 0.5, 1.5, 3.0]
+    assert [h["best_step"] for h in history] == [2, 4, 4, 4]
+    assert kept_record(history) is history[1]
+    assert len({h["logit_scale"] for h in history}) == 4  # the scale trains, so picking the record matters
+    final = encoder.state_dict()
+    assert all(torch.equal(final[k], snapshots[1][k]) for k in final)
+    assert any(not torch.equal(snapshots[3][k], snapshots[1][k]) for k in final)  # later steps moved on
+    assert load_checkpoint(tmp_path / "checkpoint.pt")["best"]["step"] == 4

@@ -1,7 +1,8 @@
 """Run by tests/train/test_loop.py in a subprocess: a tiny VA pretraining on random features.
 
-argv: work_dir epochs crash_after_epoch [match [lr [device]]] (device defaults to cpu, where resumption is
-bit-identical; test_loop.py's CUDA test passes cuda, and "cpu-bf16" runs on the CPU under bf16 autocast)
+argv: work_dir epochs crash_after_epoch [match [lr [device [max_steps eval_every]]]] (device defaults to cpu,
+where resumption is bit-identical; test_loop.py's CUDA test passes cuda, and "cpu-bf16" runs on the CPU under
+bf16 autocast; max_steps/eval_every give a step budget evaluated every eval_every steps)
 """
 
 import logging
@@ -38,7 +39,8 @@ def make_data(work: Path, n: int = 24, frames: int = 200):
     return ids
 
 
-def main(work: Path, epochs: int, crash: int, match: str = "random", lr: float = 0.5, device: str = "cpu") -> None:
+def main(work: Path, epochs: int, crash: int, match: str = "random", lr: float = 0.5, device: str = "cpu",
+         max_steps: int | None = None, eval_every: int | None = None) -> None:
     ids = make_data(work)
     store = FbankStore(work / "index.csv", FbankStats(0.0, 1.0), length=200)
     task = VAPretrainTask(store, EmbeddingTable.load(work / "frames"), ids[:16], match=match, val_ids=ids[16:],
@@ -47,11 +49,12 @@ def main(work: Path, epochs: int, crash: int, match: str = "random", lr: float =
     encoder = AudioEncoder(build_clip(TINY).visual, frames=200)
     device, _, cpu_precision = device.partition("-")
     cfg = TrainConfig(epochs=epochs, batch_size=8, lr_weights=lr, lr_biases=0.01, warmup_epochs=1, crash_after_epoch=crash,
-                      device=device, cpu_precision=cpu_precision or "fp32")
+                      device=device, cpu_precision=cpu_precision or "fp32", max_steps=max_steps, eval_every=eval_every)
     train(encoder, task, cfg, work)
     save_audio_model(work / "model.pt", encoder, TINY)
 
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO)
-    main(Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), *(sys.argv[4:5]), *map(float, sys.argv[5:6]), *(sys.argv[6:7]))
+    main(Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), *(sys.argv[4:5]), *map(float, sys.argv[5:6]), *(sys.argv[6:7]),
+         *map(int, sys.argv[7:9]))

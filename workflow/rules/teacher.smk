@@ -8,7 +8,9 @@
 #   models/teacher/sub/model.pt              the subset teacher (vip-AnT fine-tuned on them, at.train)
 #   teacher/<teacher>/audio.{npy,csv}        the frozen teacher's audio embeddings, computed once
 #   teacher/<teacher>/<set>.csv              improvement sets (pair lists into the audiocaps_train pool)
-#   models/student/<teacher>/<set|own>/<hard|sl>/model.pt   students, evaluated as
+#   models/student/<teacher>/<set|own>/<hard|sl>/model.pt   students (start from the teacher, logit scale
+#                                            included; teacher_curation.train's step budget; the weights of the
+#                                            best validation loss are kept), evaluated as
 #                                            student_<teacher>_<set|own>_<hard|sl> (tables.py reads these)
 # DS and ADS exist once per target task: the task is part of the `tset` wildcard, so each student is
 # trained for one downstream task and fills that task's column only.

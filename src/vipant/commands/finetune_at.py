@@ -18,7 +18,7 @@ def run(args) -> None:
     from vipant.features.store import FbankStats, FbankStore
     from vipant.models.audio_encoder import load_audio_model, save_audio_model
     from vipant.train.finetune_at import ATFinetuneTask, VATFinetuneTask
-    from vipant.train.loop import TrainConfig, steps_summary, train
+    from vipant.train.loop import TrainConfig, kept_record, steps_summary, train
     train_cfg = json.loads(args.train_json)
     cfg = TrainConfig.from_dict(train_cfg)
     store = FbankStore(args.fbank_index, FbankStats.load(args.fbank_stats), length=args.frames_length)
@@ -41,6 +41,13 @@ def run(args) -> None:
     else:
         task = ATFinetuneTask(store, pairs, EmbeddingTable.load(args.text), frames_length=args.frames_length, val=val)
     encoder, state = load_audio_model(args.init_model)
+    student = bool(args.replay_pairs or args.soft_label_alpha is not None)
+    scale_init = {}
+    if student:  # follow-up B: a student starts from its teacher, logit scale included
+        if "logit_scale" not in state:
+            raise ValueError(f"{args.init_model}: the teacher checkpoint records no logit_scale "
+                             "(written before AT fine-tuning saved it): re-run the teacher's fine-tuning")
+        scale_init["logit_scale_init"] = float(state["logit_scale"])
     objective = "VAT" if args.vat_frames else "AT"
     # the loss reads the encoder through its recorded readout, and save_audio_model keeps that readout
     log.info("%s fine-tuning on %s through the %s readout: %s", objective, Path(args.pairs).name, encoder.readout,
@@ -51,10 +58,11 @@ def run(args) -> None:
         identity = {"init_model": args.init_model, "pairs": args.pairs, "text": args.text, "frames_length": args.frames_length}
         if args.vat_frames:
             identity["vat_frames"] = args.vat_frames
-        if args.replay_pairs or args.soft_label_alpha is not None:
+        if student:
             identity.update(replay_pairs=args.replay_pairs, replay_prob=args.replay_prob,
                             soft_label_alpha=args.soft_label_alpha, teacher_audio=args.teacher_audio)
-        history = train(encoder, task, cfg, out, identity=identity, on_epoch=lambda e, m: mlrun.log_metrics(m, step=e))
+        history = train(encoder, task, cfg, out, identity=identity, on_epoch=lambda e, m: mlrun.log_metrics(m, step=e),
+                        **scale_init)
         mlrun.log_metrics({f"final_{k}": v for k, v in history[-1].items() if k != "epoch"})
         write_history(out / "history.json", history)
         log_training_artifacts(mlrun, out / "history.json", history, f"{objective} fine-tuning on {Path(args.pairs).name}")
@@ -62,6 +70,7 @@ def run(args) -> None:
     # mlflow_run_id: `vipant export` adds the exported model to this training run's artifacts
     save_audio_model(out / "model.pt", encoder, state["vt_config"], init="clip", match=state.get("match", "random"),
                      finetuned_on=str(args.pairs), objective=objective, mlflow_run_id=mlrun.run_id or "",
+                     logit_scale=kept_record(history)["logit_scale"],  # the scale trained with the kept weights
                      **describe(state.get("vt"), args.fbank_stats))  # self-describing (vipant.inference)
 
 

@@ -174,3 +174,31 @@ class StudentTask(ATFinetuneTask):
             return clip_loss(audio_emb, text, logit_scale)
         teacher_audio = self.teacher_audio[index].to(audio_emb.device)
         return soft_label_loss(audio_emb, text, teacher_audio, text, logit_scale, alpha=self.alpha)
+
+    def validation_loss(self, embed: Callable[[torch.Tensor], torch.Tensor], logit_scale: float, batch: int) -> float:
+        """The hard contrastive loss L_cst on the validation pairs (each validation clip with its first
+        caption), in consecutive batches of ``batch`` pairs, averaged over pairs; what the training loop's
+        ``keep_best`` selects on. The released student trainer (``softclap_train.py`` in
+        ``zhepeiw/clap_curation``) keeps its min-``loss`` checkpoint, validating on a held-out 17 % of its
+        training pairs with no teacher embeddings, i.e. identity targets (``SoftCLAPLoss``'s ``None``
+        branch): the hard loss, as here. Ours validates on the AudioCaps validation captions instead.
+
+        Computed on every rank from the whole validation set, so no negatives are gathered across ranks.
+        """
+        if self.val is None:
+            raise ValueError("a student's validation loss needs validation captions (--val-text)")
+        clip_ids, table, caption_clip = self.val
+        first = {}
+        for row, clip in enumerate(caption_clip):
+            first.setdefault(clip, row)
+        clips = sorted(first)
+        text = table.tensor()[[first[c] for c in clips]]
+        total = 0.0
+        for s in range(0, len(clips), batch):
+            chunk = clips[s:s + batch]
+            audio = embed(self.store.batch([clip_ids[c] for c in chunk], length=self.length)).float().cpu()
+            logits = logit_scale * F.normalize(audio, dim=-1) @ F.normalize(text[s:s + batch], dim=-1).T
+            gold = torch.arange(len(chunk))
+            total += 0.5 * float(F.cross_entropy(logits, gold, reduction="sum")
+                                 + F.cross_entropy(logits.T, gold, reduction="sum"))
+        return total / len(clips)

@@ -64,7 +64,10 @@ class TrainConfig:
     device: str = "auto"  # "auto": CUDA when available
     compile: bool = True  # torch.compile the model on CUDA (the CPU always runs eagerly)
     loader_threads: int = 4  # on CUDA: threads reading the next batches during a step (0: read in turn)
-    crash_after_epoch: int = -1  # testing only: exit hard after saving this epoch's checkpoint
+    crash_after_epoch: int = -1  # testing only: exit hard after saving this evaluation's checkpoint (0-based)
+    max_steps: int | None = None  # step budget: this many optimiser steps, cycling epochs; warm-up/cosine span them
+    eval_every: int | None = None  # optimiser steps between evaluations and checkpoints (None: at each epoch's end)
+    keep_best: bool = False  # keep the weights of the evaluation with the lowest task.validation_loss
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "TrainConfig":
@@ -90,6 +93,8 @@ class ContrastiveTask(Protocol):
 
     def validate(self, embed: Callable[[torch.Tensor], torch.Tensor]) -> dict[str, float]: ...
 
+    # Optional (needed by ``keep_best``): ``validation_loss(embed, logit_scale, batch) -> float``, the
+    # contrastive loss on the task's validation pairs.
     # Optional: ``loss(index, audio_emb, logit_scale) -> Tensor`` replaces the default L_cst(audio, targets)
     # for a task whose objective has more than one term (VAT fine-tuning adds L_cst(V, A), appendix E).
     # Optional: ``loss_head: nn.Module`` holds the task's own learnable loss parameters (VAT: L_cst(V, A)'s
@@ -142,10 +147,10 @@ def _epoch_generator(seed: int, epoch: int, stream: int) -> torch.Generator:
 
 
 def _batches(task: ContrastiveTask, order: torch.Tensor, steps: int, batch: int, rank: int, local: int,
-             loaders: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-    """``(index, features)`` of this rank's share of each step's batch, in step order. With ``loaders`` > 0,
-    that many background threads read (and pin) the next batches while the caller trains on the current
-    one; the features are the same either way, only when they are read changes."""
+             loaders: int, first: int = 0) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """``(index, features)`` of this rank's share of the batch of each step ``first..steps-1``, in step order.
+    With ``loaders`` > 0, that many background threads read (and pin) the next batches while the caller
+    trains on the current one; the features are the same either way, only when they are read changes."""
 
     pin = loaders > 0 and torch.cuda.is_available()  # pinned host memory: the copy to the GPU is asynchronous
 
@@ -154,15 +159,15 @@ def _batches(task: ContrastiveTask, order: torch.Tensor, steps: int, batch: int,
         fbank = task.audio(index)
         return index, (fbank.pin_memory() if pin else fbank)
 
-    if not loaders or steps < 2:
-        for step in range(steps):
+    if not loaders or steps - first < 2:
+        for step in range(first, steps):
             yield load(step)
         return
-    first = load(0)  # in this thread, so the store's lazy state (pandas' index lookup) is built before sharing
+    head = load(first)  # in this thread, so the store's lazy state (pandas' index lookup) is built before sharing
     with ThreadPoolExecutor(max_workers=loaders, thread_name_prefix="vipant-loader") as pool:
-        pending = deque(pool.submit(load, s) for s in range(1, min(steps, loaders + 1)))
-        yield first
-        for step in range(1, steps):
+        pending = deque(pool.submit(load, s) for s in range(first + 1, min(steps, first + loaders + 1)))
+        yield head
+        for step in range(first + 1, steps):
             current = pending.popleft().result()
             if step + loaders < steps:
                 pending.append(pool.submit(load, step + loaders))
@@ -187,7 +192,14 @@ def train(
     on_epoch: Callable[[int, dict[str, float]], None] | None = None,
     logit_scale_init: float = LOGIT_SCALE_INIT,
 ) -> list[dict[str, float]]:
-    """Train ``encoder`` on ``task``; checkpoints in ``out_dir/checkpoint.pt``; returns per-epoch history.
+    """Train ``encoder`` on ``task``; checkpoints in ``out_dir/checkpoint.pt``; returns the history, one record
+    per evaluation (each epoch's end, or every ``cfg.eval_every`` steps), with the optimiser steps done.
+
+    The run takes ``cfg.max_steps`` optimiser steps when set (epochs cycle as needed), else ``cfg.epochs``
+    epochs. With ``cfg.keep_best`` every evaluation also computes ``task.validation_loss`` and the encoder
+    and logit scale are left at the evaluation where it was lowest (the released follow-up B trainer keeps
+    its min-validation-loss checkpoint); each record carries ``best_step``/``best_val_loss`` so far, and
+    :func:`kept_record` finds the record of the weights left in ``encoder``.
 
     ``identity`` (JSON-able) names what else defines the run (initialisation, input files); a checkpoint
     left by a run with another identity (e.g. before a config change) is ignored, never resumed.
@@ -210,11 +222,18 @@ def train(
     optimizer = LARS(groups, lr=cfg.lr_weights * scale, momentum=cfg.momentum, eta=cfg.trust_coefficient)
 
     steps_per_epoch = max(n // batch, 1)
-    total_steps = steps_per_epoch * cfg.epochs
+    total_steps = cfg.max_steps if cfg.max_steps is not None else steps_per_epoch * cfg.epochs
+    if total_steps < 1:
+        raise ValueError(f"a run needs at least one step (max_steps={cfg.max_steps}, epochs={cfg.epochs})")
+    eval_every = cfg.eval_every or steps_per_epoch
+    if eval_every < 1:
+        raise ValueError(f"eval_every must be at least 1 step, got {cfg.eval_every}")
+    if cfg.keep_best and not hasattr(task, "validation_loss"):
+        raise ValueError(f"keep_best needs a task with a validation loss; {type(task).__name__} has none")
     warmup_steps = int(round(cfg.warmup_epochs * steps_per_epoch))
 
     ckpt_path = out_dir / "checkpoint.pt"
-    start_epoch, history = 0, []
+    start_step, history, best, masks_state = 0, [], None, None
     me = {**run_identity(cfg, task, identity), "logit_scale_init": logit_scale_init}
     if loss_head is not None:
         me["loss_head"] = sorted(loss_head.state_dict())
@@ -224,8 +243,9 @@ def train(
         if state.get("identity") == me:
             model.load_state_dict(state["model"])
             optimizer.load_state_dict(state["optimizer"])
-            start_epoch, history = int(state["epoch"]) + 1, list(state["history"])
-            log.info("resuming from %s after epoch %d", ckpt_path, start_epoch - 1)
+            start_step, history, best = int(state["step"]), list(state["history"]), state.get("best")
+            masks_state = state["masks_state"]
+            log.info("resuming from %s after step %d (epoch %d)", ckpt_path, start_step, int(state["epoch"]))
         else:
             log.warning("%s belongs to a different run (config or inputs changed): starting from scratch", ckpt_path)
 
@@ -237,16 +257,22 @@ def train(
         net = torch.compile(net)  # ViT-B/32, batch 432, H100: 1.7x the eager step (README, Benchmarks)
 
     local = batch // world
-    for epoch in range(start_epoch, cfg.epochs):
+    first_epoch = start_step // steps_per_epoch
+    losses, seen, started = [], 0, time.perf_counter()
+    for epoch in range(first_epoch, -(-total_steps // steps_per_epoch)):
         shuffle = _epoch_generator(cfg.seed, epoch, 0)
         # optional: a task may lay out its own batches (follow-up B's replay draws some from another set)
         order = task.epoch_order(shuffle, batch) if hasattr(task, "epoch_order") else torch.randperm(n, generator=shuffle)
         task.start_epoch(epoch, _epoch_generator(cfg.seed, epoch, 1))
         masks = _epoch_generator(cfg.seed, epoch, 2)  # one stream: each rank masks its rows of the global batch
+        skip = start_step - epoch * steps_per_epoch if epoch == first_epoch else 0
+        if skip:  # resuming inside an epoch: its masks continue where the checkpoint left them
+            masks.set_state(masks_state.cpu())  # a checkpoint loaded onto CUDA carries it there
+        steps_here = min(steps_per_epoch, total_steps - epoch * steps_per_epoch)
         model.train()
-        losses, seen, started = [], 0, time.perf_counter()
-        for step, (index, fbank) in enumerate(_batches(task, order, steps_per_epoch, batch, rank, local,
-                                                            loaders=cfg.loader_threads if cuda else 0)):
+        for step, (index, fbank) in enumerate(_batches(task, order, steps_here, batch, rank, local,
+                                                            loaders=cfg.loader_threads if cuda else 0, first=skip),
+                                              start=skip):
             global_step = epoch * steps_per_epoch + step
             set_lr(optimizer, lars_warmup_cosine(global_step, total_steps, warmup_steps))
             fbank = fbank.to(device, non_blocking=True)
@@ -270,36 +296,61 @@ def train(
             optimizer.step()
             losses.append(loss.detach())  # no .item() here: it would wait for the GPU every step
             seen += len(index) * world
-        step_losses = torch.stack(losses)
-        if world > 1:  # each rank's loss covers its rows; the logged loss is the global batch's, as on one process
-            dist.all_reduce(step_losses)
-            step_losses /= world
-        mean_loss = step_losses.mean().item()
-        elapsed = time.perf_counter() - started
-        model.eval()
-        metrics = {}
-        if rank == 0:  # every rank holds the same weights: one validation is enough, the others go on
+            done = global_step + 1
+            if done % eval_every and done != total_steps:
+                continue
+            step_losses = torch.stack(losses)
+            if world > 1:  # each rank's loss covers its rows; the logged loss is the global batch's, as on one process
+                dist.all_reduce(step_losses)
+                step_losses /= world
+            mean_loss = step_losses.mean().item()
+            elapsed = time.perf_counter() - started
+            model.eval()
             with torch.no_grad(), autocast(device, cfg.precision, cfg.cpu_precision):  # embeddings come back fp32
-                metrics = task.validate(lambda x: model.encoder(x.to(device), task.segments).float())
-        record = {"epoch": epoch, "loss": mean_loss, "clips_per_s": seen / elapsed,
-                  "logit_scale": float(model.logit_scale().item()), **metrics}
-        history.append(record)
-        log.info("epoch %d: %s", epoch, ", ".join(f"{k}={v:.4g}" for k, v in record.items() if k != "epoch"))
-        if rank == 0:
-            save_checkpoint(ckpt_path, {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                                        "epoch": epoch, "history": history, "identity": me})
-            if on_epoch is not None:
-                on_epoch(epoch, record)
-        if epoch == cfg.crash_after_epoch:
-            os._exit(17)  # simulated kill (tests): the checkpoint of this epoch is on disk
+                embed = lambda x: model.encoder(x.to(device), task.segments).float()  # noqa: E731
+                # every rank holds the same weights: one validation is enough, the others go on
+                metrics = task.validate(embed) if rank == 0 else {}
+                if cfg.keep_best:  # on every rank (same weights, same data), so that all keep the same weights
+                    metrics["val_loss"] = float(task.validation_loss(embed, float(model.logit_scale().item()), batch))
+            model.train()
+            record = {"epoch": epoch, "step": done, "loss": mean_loss, "clips_per_s": seen / elapsed,
+                      "logit_scale": float(model.logit_scale().item()), **metrics}
+            if cfg.keep_best:
+                if best is None or metrics["val_loss"] < best["val_loss"]:  # every rank decides alike: same data
+                    best = {"step": done, "val_loss": metrics["val_loss"],
+                            "model": {k: v.detach().clone() for k, v in model.state_dict().items()}}
+                record.update(best_step=best["step"], best_val_loss=best["val_loss"])
+            history.append(record)
+            log.info("step %d (epoch %d): %s", done, epoch,
+                     ", ".join(f"{k}={v:.4g}" for k, v in record.items() if k not in ("epoch", "step")))
+            if rank == 0:
+                save_checkpoint(ckpt_path, {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                                            "epoch": epoch, "step": done, "masks_state": masks.get_state(),
+                                            "best": best, "history": history, "identity": me})
+                if on_epoch is not None:
+                    on_epoch(len(history) - 1, record)
+            if len(history) - 1 == cfg.crash_after_epoch:
+                os._exit(17)  # simulated kill (tests): the checkpoint of this evaluation is on disk
+            losses, seen, started = [], 0, time.perf_counter()
+    if best is not None:
+        model.load_state_dict(best["model"])
+        log.info("kept the weights of step %d (validation loss %.4g)", best["step"], best["val_loss"])
     if world > 1:
         dist.barrier()
     return history
+
+
+def kept_record(history: list[dict[str, Any]]) -> dict[str, Any]:
+    """The record of the weights :func:`train` leaves in the encoder: the best-validation evaluation under
+    ``keep_best``, else the last; its ``logit_scale`` is the scale that goes with those weights."""
+    step = history[-1].get("best_step", history[-1]["step"])
+    return next(r for r in history if r["step"] == step)
 
 
 def steps_summary(n: int, cfg: TrainConfig) -> str:
     """One log line: the batch actually used and the learning rates it scales (as :func:`train` sets them)."""
     batch = min(cfg.batch_size, n)
     scale = batch / 256
-    return (f"{n} examples, batch {batch}, {max(n // batch, 1)} steps/epoch, {cfg.epochs} epochs, "
+    budget = f"{cfg.max_steps} steps" if cfg.max_steps is not None else f"{cfg.epochs} epochs"
+    return (f"{n} examples, batch {batch}, {max(n // batch, 1)} steps/epoch, {budget}, "
             f"LR weights {cfg.lr_weights * scale:.4g} / biases {cfg.lr_biases * scale:.4g} (x {batch}/256)")

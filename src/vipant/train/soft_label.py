@@ -1,24 +1,36 @@
 """Soft-label contrastive loss (SL) of follow-up B (Wang et al., "Unsupervised Improvement of Audio-Text
-Cross-Modal Representations", section 2.3, eqs. 2-5).
+Cross-Modal Representations", section 2.3).
 
-The ordinary contrastive loss treats a batch of B pairs as a B-way classification with one-hot targets,
-so two clips of the same sound in one batch are pushed apart. SL softens the targets with the frozen
-teacher's *intra-modal* similarities inside the batch:
+Our text copy of the paper lost its equations 2-5, so the form follows the released code: ``SoftCLAPLoss``
+in ``zhepeiw/clap_curation``, file ``losses.py`` (used by ``softclap_train.py`` with ``softclap_beta: 0.3``).
+What that code does, for a batch of B pairs with student logits ``L = scale · A Tᵀ`` (the student's own
+learnable logit scale, logits clamped at 100) and the frozen teacher's L2-normalised embeddings Ê_A, Ê_T of
+the same rows:
 
-* ``S_A = softmax(scale · Ê_A Ê_Aᵀ)`` (teacher audio–audio), ``S_T = softmax(scale · Ê_T Ê_Tᵀ)``
-  (teacher text–text), row-wise (eq. 2);
-* A→T target of row i: ``(1 − α) one_hot(i) + α S_A[i]`` (eq. 3); T→A target: the same with ``S_T``
-  (eq. 4);
-* loss: ``½ [KL(Y_A→T ‖ softmax(scale · A Tᵀ)) + KL(Y_T→A ‖ softmax(scale · T Aᵀ))]``, mean over rows
-  (eq. 5).
+* A→T target (rows of L): ``Y_A = (1 − α)·I + α·Ê_A Ê_Aᵀ`` — the teacher's *raw* audio–audio cosines, no
+  temperature, no softmax;
+* T→A target (rows of Lᵀ): ``Y_T = (1 − α)·I + α·Ê_T Ê_Tᵀ`` (text–text cosines);
+* loss: ``½ [KLDiv(log_softmax(L), Y_A) + KLDiv(log_softmax(Lᵀ), Y_T)]``, ``reduction='batchmean'``
+  (sum over the matrix / rows).
 
-The paper writes one temperature τ for eqs. 1 and 2; we read that as the same (learnable) logit scale,
-taken detached for the targets so the scale is not trained through the targets. A fixed
-``teacher_scale`` can be given instead. With α = 0 the targets are one-hot and the KL divergence equals
-the cross-entropy, so the loss is exactly :func:`vipant.train.loss.clip_loss`.
+Where ours differs, and why: KL divergence needs each target row to be a distribution. The code feeds the
+mixture in as it is, so row i sums to ``S_i = 1 + α·Σ_{j≠i} cos_ij`` (the teacher's self-cosine is 1) and
+may hold negative cosines. We clamp negative cosines to 0 and divide each row by its sum. For non-negative
+cosines this changes only each row's weight, not what it pulls towards: the code's row loss is
+``S_i·(ours_i + log S_i)``, so its gradient with respect to the logits is ``S_i`` times ours and both are
+minimised by the same student distribution ``Y_i / S_i`` (tests/train/test_soft_label_reference.py checks
+both statements on random inputs). Negative cosines would make the code's KL value NaN (``x·log x`` of a
+negative x) and nothing there guards against them; our small CLIP's near-orthogonal captions (cosines
+around 0.03) do produce them.
 
-Under DDP the student logits are local rows against the gathered global batch (as in ``clip_loss``), and
-the teacher embeddings are gathered the same way, so every local row's target spans the global batch.
+Because the targets use the raw cosines, captions that are merely alike still soften the targets: with
+B = 32 and cosines of 0.03 the diagonal keeps ``1 / (1 + 0.3 · 31 · 0.03) ≈ 0.78``. (The previous form,
+``softmax(scale · cosines)`` at the student's scale, was exactly one-hot there.) With α = 0 the targets
+are one-hot and the loss equals :func:`vipant.train.loss.clip_loss`.
+
+Under DDP the student logits are local rows against the gathered global batch (as in ``clip_loss``); the
+teacher embeddings are gathered the same way, so each local row's target spans the global batch and its
+one-hot part sits at the row's global index (rank · local rows + row).
 """
 
 from __future__ import annotations
@@ -29,7 +41,7 @@ import torch.nn.functional as F
 
 from vipant.train.loss import contrastive_logits, gather_with_grad
 
-SOFT_LABEL_ALPHA = 0.3  # the paper's weight of the soft part (section 3.2)
+SOFT_LABEL_ALPHA = 0.3  # the paper's weight of the soft part (section 3.2); softclap_beta in the released code
 
 
 def _frozen(name: str, x: torch.Tensor) -> torch.Tensor:
@@ -40,11 +52,11 @@ def _frozen(name: str, x: torch.Tensor) -> torch.Tensor:
     return F.normalize(x.float(), dim=-1)
 
 
-def soft_targets(teacher: torch.Tensor, scale: torch.Tensor | float, alpha: float) -> torch.Tensor:
-    """Rows of ``(1 − α) one_hot + α softmax(scale · Ê Ê_allᵀ)`` for the local rows of ``teacher``.
+def soft_targets(teacher: torch.Tensor, alpha: float) -> torch.Tensor:
+    """Rows of ``(1 − α)·one_hot + α·max(Ê Ê_allᵀ, 0)``, each divided by its sum, for the local rows.
 
-    ``teacher``: this rank's teacher embeddings ``[b, D]`` (normalised inside). Returns ``[b, B]`` where
-    B is the global batch (= b without DDP); each row sums to 1.
+    ``teacher``: this rank's teacher embeddings ``[b, D]`` (normalised inside). Returns ``[b, B]`` where B
+    is the global batch (= b without DDP); each row sums to 1.
     """
     if not 0.0 <= alpha <= 1.0:
         raise ValueError(f"soft-label alpha must lie in [0, 1], got {alpha}")
@@ -52,23 +64,21 @@ def soft_targets(teacher: torch.Tensor, scale: torch.Tensor | float, alpha: floa
     everyone = gather_with_grad(local)
     offset = dist.get_rank() * local.shape[0] if dist.is_available() and dist.is_initialized() else 0
     hard = F.one_hot(torch.arange(local.shape[0], device=local.device) + offset, everyone.shape[0]).float()
-    soft = torch.softmax(scale * local @ everyone.T, dim=1)
-    return (1.0 - alpha) * hard + alpha * soft
+    mixed = (1.0 - alpha) * hard + alpha * (local @ everyone.T).clamp(min=0.0)
+    return mixed / mixed.sum(dim=1, keepdim=True)
 
 
 def _kl_rows(target: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
-    """Mean over rows of KL(target_row ‖ softmax(logits_row)); zero-probability targets contribute 0."""
+    """Mean over rows of KL(target_row ‖ softmax(logits_row)) (the code's ``batchmean``); zero targets add 0."""
     return F.kl_div(F.log_softmax(logits, dim=1), target, reduction="sum") / logits.shape[0]
 
 
 def soft_label_loss(audio: torch.Tensor, text: torch.Tensor, teacher_audio: torch.Tensor, teacher_text: torch.Tensor,
-                    scale: torch.Tensor, *, alpha: float = SOFT_LABEL_ALPHA,
-                    teacher_scale: float | None = None) -> torch.Tensor:
+                    scale: torch.Tensor, *, alpha: float = SOFT_LABEL_ALPHA) -> torch.Tensor:
     """SL loss between the student's row-aligned ``audio`` and ``text`` embeddings (normalised inside).
 
     ``teacher_audio`` / ``teacher_text``: the frozen teacher's embeddings of the same rows (no grad);
-    ``scale``: the student's logit scale; ``teacher_scale``: the scale of the target softmax (default:
-    the student's scale, detached).
+    ``scale``: the student's logit scale (only the student's logits use it; the targets are raw cosines).
     """
     if not (audio.shape[0] == text.shape[0] == teacher_audio.shape[0] == teacher_text.shape[0]):
         raise ValueError(f"row counts differ: audio {audio.shape[0]}, text {text.shape[0]}, "
@@ -76,8 +86,7 @@ def soft_label_loss(audio: torch.Tensor, text: torch.Tensor, teacher_audio: torc
     a = F.normalize(audio, dim=-1)
     t = F.normalize(text, dim=-1)
     logits_at, logits_ta, _ = contrastive_logits(a, t, scale)
-    tscale = scale.detach() if teacher_scale is None else teacher_scale
     with torch.no_grad():
-        y_at = soft_targets(teacher_audio, tscale, alpha)  # audio–audio similarities soften A→T (eq. 3)
-        y_ta = soft_targets(teacher_text, tscale, alpha)  # text–text similarities soften T→A (eq. 4)
+        y_at = soft_targets(teacher_audio, alpha)  # audio–audio cosines soften A→T (target_1 in losses.py)
+        y_ta = soft_targets(teacher_text, alpha)  # text–text cosines soften T→A (target_2)
     return 0.5 * (_kl_rows(y_at, logits_at) + _kl_rows(y_ta, logits_ta))
