@@ -89,7 +89,7 @@ def test_bad_day_then_the_limit_lifts(tmp_path, bad_day_server, monkeypatch):
     assert _final_named_files(out) == {f"{G[0]}_2000.flac", f"{G[0]}_2000.mp4", f"{G[1]}_2000.flac", f"{G[1]}_2000.mp4"}
     assert not (out / ".tmp").exists()
     token = retry_token(tmp_path / "shard-000.csv")
-    assert token.startswith("retry:7:")  # Snakemake sees a changed parameter and reruns the shard
+    assert token.startswith("retry-7-")  # a new retry ticket: Snakemake reruns the shard
 
     requests = pd.DataFrame({"dataset": "audioset", "split": "balanced_train", "clip_id": _clips()["clip_id"]})
     with pytest.raises(CoverageTooLow, match=r"audioset/balanced_train: coverage 0\.200 \(2 of 10 clips\) < min_coverage 0\.800.*7 retryable"):

@@ -1,4 +1,4 @@
-"""The download stage: fetch each clip's video with yt-dlp, cut its segment with ffmpeg.
+"""The download stage: fetch each clip's segment (or video) with yt-dlp, cut it with ffmpeg.
 
 For one shard of clips (:func:`download_shard`), every clip ends as one manifest row (see
 :mod:`vipant.acquire.manifest`): ``ok`` with
@@ -14,24 +14,36 @@ How it goes, per clip:
 
 1. the YouTube id is checked (11 characters of ``[A-Za-z0-9_-]``) and so is the clip id (it becomes a
    file name): anything else is ``invalid_id`` and touches neither disk nor network;
-2. yt-dlp's Python API downloads the *whole* video (yt-dlp's ``download_sections`` gave empty files
-   on local mp4s, shared/ENVIRONMENT.md) into a per-shard temporary folder inside ``out_dir``.
-   Permanent errors (HTTP 404/410, "Video unavailable", private/removed video, missing file) are
-   ``unavailable`` at once; transient ones (timeouts, HTTP 5xx/429, connection resets...) are retried
-   ``retries`` more times, sleeping ``backoff * 2**k`` seconds, then recorded as ``network``.
-   Several segments of the same video share one download;
-3. one ffmpeg call cuts ``[start, end]`` into both outputs (input seeking + re-encoding, so the cut is
+2. with ``sections`` (the paper preset), yt-dlp fetches only ``[start, end]`` (``download_ranges``:
+   ffmpeg reads the remote file with Range requests; yt-dlp wants an executable named ``ffmpeg`` on
+   PATH, so a link to imageio-ffmpeg's binary is put there for the shard). A section that cannot be
+   fetched or cut for a reason other than the video's own (``unavailable``, ``blocked``,
+   ``age_restricted``, no audio/video, silence) falls back to step 3. Without ``sections`` (``file://``
+   URLs cannot be fetched in part) yt-dlp downloads the whole video into a per-shard temporary folder
+   inside ``out_dir``; several segments of the same video share that download;
+3. errors are classified from yt-dlp's own messages (:func:`classify_download_error`; the messages are
+   kept verbatim in tests/acquire/ytdlp_messages.yaml): deleted / private / terminated / copyright →
+   ``unavailable`` (final); rate limits, bot checks, 400/401/403/429, format or extractor failures →
+   ``blocked``; age gates → ``age_restricted`` (retried by a run with a cookie file); timeouts, 5xx,
+   resets → ``network``, retried ``retries`` more times, sleeping ``backoff * 2**k`` seconds;
+4. one ffmpeg call cuts the segment into both outputs (input seeking + re-encoding, so the cut is
    accurate); ``no_audio`` / ``no_video`` / ``decode_error`` / ``too_short`` (audio shorter than
    ``end - start - 0.5`` s) / ``silent`` (peak below :data:`SILENCE_PEAK`) are decided here. Outputs
    are written under temporary names and renamed only when every check passed, so no half file
    ever exists under a final name and a failed clip leaves no output;
-4. the downloaded video is deleted, the row is appended (fsync'd) to the shard's journal.
+5. downloads are deleted, the row is appended (fsync'd) to the shard's journal.
+
+A shard that gets ``blocked_limit`` videos in a row answered ``blocked`` pauses (``blocked_pause``
+seconds, doubled each time); after ``blocked_pauses`` pauses it stops and records its untried clips as
+``blocked``, rather than racing through them while YouTube refuses every request.
 
 A rerun skips clips already journalled (or in an existing final manifest) as ok whose files exist and
-failed ones with a permanent reason; ``network`` failures are tried again. The final manifest, sorted
-by clip id, is written atomically at the end and the journal removed. No exception raised while
-handling a clip escapes: it becomes a row (``decode_error`` with detail ``"internal error: ..."``,
-retried on rerun).
+failed ones with a final reason; ``network`` and ``blocked`` failures are tried again. The final
+manifest, sorted by clip id, is written atomically at the end and the journal removed; the workflow
+reruns a shard whose manifest still has retryable rows (:func:`~vipant.acquire.manifest.retry_token`).
+No exception raised while handling a clip escapes: it becomes a row (``decode_error`` with detail
+``"internal error: ..."``, retried on rerun). docs/download.md covers pacing, cookies, proxies and
+what ~300 videos per hour per IP means for AudioSet.
 """
 
 from __future__ import annotations

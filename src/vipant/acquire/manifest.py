@@ -295,24 +295,26 @@ def retry_token_path(manifest_path: str | os.PathLike[str]) -> Path:
     return Path(manifest_path).with_suffix(".retry")
 
 
-def retry_token(manifest_path: str | os.PathLike[str], *, need_video: bool = True) -> str:
-    """A value that changes whenever a shard's manifest still lists clips a rerun would try again.
+def retry_token(manifest_path: str | os.PathLike[str], *, need_video: bool = True, cookies: bool = False) -> str:
+    """A name that changes whenever a shard's manifest still lists clips a rerun would try again.
 
-    The workflow passes it to the download rule as a parameter: Snakemake reruns a job whose parameters
-    changed, so an invocation reruns every shard whose manifest has retryable rows (``network``,
-    ``blocked``, internal errors, ok rows whose files are gone) without ``--forcerun``. While such rows
-    remain the token carries the manifest's modification time, so it differs from the value the last
-    run was started with. Once every row is final it is the token that run was started with (stored
-    next to the manifest by :func:`write_retry_token`), so a finished shard is not run once more and its
-    downstream jobs are not redone. ``""`` when there is no manifest.
+    The workflow makes the download rule take an extra input named after it (a "retry ticket"):
+    Snakemake reruns a job whose set of input files changed, so an invocation reruns every shard whose
+    manifest has retryable rows (``network``, ``blocked``, internal errors, ok rows whose files are
+    gone) without ``--forcerun``. While such rows remain the token carries the manifest's modification
+    time, so it differs from the one the last run was started with. Once every row is final it is the
+    token that run was started with (stored next to the manifest by :func:`write_retry_token`), so a
+    finished shard is not run once more and its downstream jobs are not redone. ``""`` when there is no
+    manifest or nothing to retry since the first run. Only ``[a-z0-9-]``, so it can be a file name.
+    ``cookies``: the run has a cookie file, so ``age_restricted`` rows are retryable too.
     """
     path = Path(manifest_path)
     if not path.exists():
         return ""
     rows = read_manifest(path).to_dict("records")
-    pending = sum(not is_final(r, need_video=need_video) for r in rows)
+    pending = sum(not is_final(r, need_video=need_video, cookies=cookies) for r in rows)
     if pending:
-        return f"retry:{pending}:{path.stat().st_mtime_ns}"
+        return f"retry-{pending}-{path.stat().st_mtime_ns}"
     stored = retry_token_path(path)
     return stored.read_text(encoding="utf-8").strip() if stored.exists() else ""
 
