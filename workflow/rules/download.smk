@@ -16,29 +16,20 @@ if "youtube" not in workflow.global_resources:
     workflow.register_resource("youtube", P["download"]["parallel_shards"])
 
 
-def download_ticket(wildcards):
-    token = retry_token(f"{W}/download/shard-{wildcards.shard}.csv", cookies=bool(P["download"]["cookies"]))
-    return [f"{W}/download/retry/shard-{wildcards.shard}.{token}"] if token else []
-
-
-def ticket_token(wildcards, input):
-    return os.path.basename(input.ticket[0]).split(".", 1)[1] if input.ticket else ""
-
-
-def download_args(wildcards):
-    d = P["download"]
-    args = [
-        f"--retries {d['retries']}", f"--backoff {d['backoff']}",
-        "--sections" if d["sections"] else "--no-sections",
-        f"--sleep-interval {d['sleep_interval']}", f"--max-sleep-interval {d['max_sleep_interval']}",
-        f"--sleep-interval-requests {d['sleep_interval_requests']}", f"--socket-timeout {d['socket_timeout']}",
-        f"--blocked-limit {d['blocked_limit']}", f"--blocked-pauses {d['blocked_pauses']}",
-        f"--blocked-pause {d['blocked_pause']}", f"--js-runtime {shlex.quote(d['js_runtime'])}",
+_DL = P["download"]
+# the download command's options from config (not a tracked parameter: changing pacing reruns nothing)
+DOWNLOAD_ARGS = " ".join(
+    [
+        f"--retries {_DL['retries']} --backoff {_DL['backoff']}",
+        "--sections" if _DL["sections"] else "--no-sections",
+        f"--sleep-interval {_DL['sleep_interval']} --max-sleep-interval {_DL['max_sleep_interval']}",
+        f"--sleep-interval-requests {_DL['sleep_interval_requests']} --socket-timeout {_DL['socket_timeout']}",
+        f"--blocked-limit {_DL['blocked_limit']} --blocked-pauses {_DL['blocked_pauses']}",
+        f"--blocked-pause {_DL['blocked_pause']} --js-runtime {shlex.quote(_DL['js_runtime'])}",
     ]
-    for key in ("cookies", "proxy", "rate_limit", "js_runtime_path"):
-        if d[key]:
-            args.append(f"--{key.replace('_', '-')} {shlex.quote(str(d[key]))}")
-    return " ".join(args)
+    + [f"--{key.replace('_', '-')} {shlex.quote(str(_DL[key]))}"
+       for key in ("cookies", "proxy", "rate_limit", "js_runtime_path") if _DL[key]]
+)
 
 
 rule download_retry_ticket:
@@ -46,6 +37,8 @@ rule download_retry_ticket:
         f"{W}/download/retry/shard-{{shard}}.{{token}}",
     wildcard_constraints:
         token=r"retry-\d+-\d+",
+    conda:
+        "../../envs/data.yaml"
     log:
         f"{W}/logs/download/retry-{{shard}}.{{token}}.log",
     benchmark:
@@ -57,14 +50,19 @@ rule download_retry_ticket:
 rule download:
     input:
         clips=f"{W}/meta/youtube_clips.csv",
-        ticket=download_ticket,
+        # a retry ticket named after the manifest's retry token, none while there is nothing to retry
+        ticket=lambda wc: [
+            f"{W}/download/retry/shard-{wc.shard}.{token}"
+            for token in [retry_token(f"{W}/download/shard-{wc.shard}.csv", cookies=bool(P["download"]["cookies"]))]
+            if token
+        ],
     output:
         # updated, not replaced: Snakemake would delete it before a rerun, and with it the finished clips
         manifest=update(f"{W}/download/shard-{{shard}}.csv"),
     params:
         url=lambda wc: P["download"]["url_template"].replace("{world_url}", WORLD_URL),
-        args=download_args,
-        retry=ticket_token,
+        args=lambda wc: DOWNLOAD_ARGS,
+        retry=lambda wc, input: os.path.basename(input.ticket[0]).split(".", 1)[1] if input.ticket else "",
         out=lambda wc, output: os.path.dirname(output.manifest),
     conda:
         "../../envs/data.yaml"
