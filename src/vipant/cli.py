@@ -36,10 +36,18 @@ def _cmd_metadata(args: argparse.Namespace) -> None:
 def _cmd_download(args: argparse.Namespace) -> None:
     import pandas as pd
 
-    from vipant.acquire.download import download_shard
+    from vipant.acquire.download import YtdlpSettings, download_shard
 
     clips = pd.read_csv(args.clips, dtype={"ytid": str, "shard": str}, keep_default_na=False)
     shard = clips[clips["shard"] == args.shard]
+    settings = YtdlpSettings(
+        sleep_interval=args.sleep_interval, max_sleep_interval=args.max_sleep_interval,
+        sleep_interval_requests=args.sleep_interval_requests, cookies=args.cookies, proxy=args.proxy,
+        rate_limit=args.rate_limit, js_runtime=args.js_runtime, js_runtime_path=args.js_runtime_path,
+        socket_timeout=args.socket_timeout,
+    )
+    if args.cookies and not Path(args.cookies).is_file():
+        raise SystemExit(f"download: cookie file {args.cookies} does not exist")
     download_shard(
         shard[["clip_id", "ytid", "start", "end"]],
         url_template=args.url_template,
@@ -47,7 +55,31 @@ def _cmd_download(args: argparse.Namespace) -> None:
         manifest_path=Path(args.manifest),
         retries=args.retries,
         backoff=args.backoff,
+        settings=settings,
+        sections=args.sections,
+        blocked_limit=args.blocked_limit,
+        blocked_pauses=args.blocked_pauses,
+        blocked_pause=args.blocked_pause,
+        run_token=args.run_token,
     )
+
+
+def _cmd_coverage_gate(args: argparse.Namespace) -> None:
+    import pandas as pd
+
+    from vipant.acquire.coverage import CoverageTooLow, require_min_coverage
+    from vipant.atomic import atomic_path
+
+    frame = pd.read_csv(args.coverage, keep_default_na=False, dtype={"dataset": str, "split": str})
+    frame["coverage"] = pd.to_numeric(frame["coverage"], errors="coerce")
+    try:
+        low = require_min_coverage(frame, args.min_coverage, allow_low=args.allow_low, source=str(args.coverage))
+    except CoverageTooLow as exc:
+        raise SystemExit(str(exc)) from None
+    record = {"min_coverage": args.min_coverage, "allow_low": args.allow_low,
+              "low_splits": [{"dataset": d, "split": s, "coverage": c} for d, s, c in low]}
+    with atomic_path(args.out) as tmp:
+        tmp.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
 
 
 def _cmd_frames(args: argparse.Namespace) -> None:
@@ -145,8 +177,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--url-template", required=True, help="URL with {ytid}")
     p.add_argument("--out-dir", required=True)
     p.add_argument("--manifest", required=True)
-    p.add_argument("--retries", type=int, default=3)
+    p.add_argument("--retries", type=int, default=3, help="in-run retries of network errors")
     p.add_argument("--backoff", type=float, default=2.0)
+    p.add_argument("--sections", action=argparse.BooleanOptionalAction, default=False,
+                   help="fetch only each clip's segment (yt-dlp download_ranges; whole video as fallback)")
+    p.add_argument("--sleep-interval", type=float, default=0.0, help="yt-dlp: seconds before each video")
+    p.add_argument("--max-sleep-interval", type=float, default=0.0, help="yt-dlp: random sleep upper end")
+    p.add_argument("--sleep-interval-requests", type=float, default=0.0, help="yt-dlp: seconds between requests")
+    p.add_argument("--socket-timeout", type=float, default=30.0)
+    p.add_argument("--cookies", default="", help="Netscape cookie file")
+    p.add_argument("--proxy", default="", help="e.g. socks5://127.0.0.1:1080")
+    p.add_argument("--rate-limit", default="", help="bytes/s, e.g. 2M")
+    p.add_argument("--js-runtime", default="deno", help="yt-dlp JavaScript runtime (deno, node, bun, quickjs; '' none)")
+    p.add_argument("--js-runtime-path", default="", help="the runtime's executable")
+    p.add_argument("--blocked-limit", type=int, default=5, help="blocked videos in a row before a pause (0: never)")
+    p.add_argument("--blocked-pauses", type=int, default=2, help="pauses before the shard stops")
+    p.add_argument("--blocked-pause", type=float, default=300.0, help="seconds of the first pause, doubled each time")
+    p.add_argument("--run-token", default="", help="the workflow's retry token, stored next to the manifest")
     p.set_defaults(func=_cmd_download)
 
     p = sub.add_parser("frames", help="extract equally spaced JPEG frames of one download shard")
@@ -182,6 +229,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="seed of the sample")
     p.add_argument("--out", required=True)
     p.set_defaults(func=_cmd_fbank_stats)
+
+    p = sub.add_parser("coverage-gate", help="fail when a split's coverage is below min_coverage (before training)")
+    p.add_argument("--coverage", required=True, help="results/coverage.csv")
+    p.add_argument("--min-coverage", type=float, required=True)
+    p.add_argument("--allow-low", action="store_true", help="only log the low splits")
+    p.add_argument("--out", required=True, help="JSON record of the check, written when it passes")
+    p.set_defaults(func=_cmd_coverage_gate)
 
     p = sub.add_parser("coverage", help="per dataset and split: requested / ok / failed by reason")
     p.add_argument("--requests", required=True)

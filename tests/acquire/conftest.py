@@ -169,3 +169,158 @@ def sandbox(tmp_path, monkeypatch):
 
     monkeypatch.setattr(tempfile, "tempdir", str(systmp))
     return {"home": home, "systmp": systmp}
+
+
+# ---- a loopback server that honours Range requests and imitates YouTube's bad days ----------------------
+LONG = "longVideo01"  # 60 s, for measuring what a section download saves
+LONG_SECONDS = 60.0
+
+
+def long_video_tone(t: float) -> float:
+    """The long video's tone in Hz at time t: 200 Hz for the first 10 s, then 100 Hz higher every 10 s."""
+    return 200.0 + 100.0 * (t // 10)
+
+
+def make_long_video(folder: Path) -> Path:
+    path = folder / f"{LONG}.mp4"
+    if not path.exists():
+        tone = f"aevalsrc=0.5*sin(2*PI*(200+100*floor(t/10))*t):s=44100:d={LONG_SECONDS}"
+        run_ffmpeg([*_video(LONG_SECONDS), *_audio(tone),
+                    *_ENC_V, *_ENC_A, "-g", "25", "-shortest", "-movflags", "+faststart", str(path)])
+    return path
+
+
+@dataclass
+class BadDayServer:
+    """What the server does and saw.
+
+    ``answers[path] = (status, reason phrase)`` answers every GET of ``/path`` so (a deleted video, a
+    403, a bot check); ``rate_limit_after = n`` answers 429 "Video unavailable. This content isn't
+    available, try again later" to every GET after the first n until ``lifted``; ``slow[path] = s``
+    sleeps s seconds before answering; ``aliases[path] = file`` serves another file of the folder under
+    ``path``. ``rate_limit_after`` counts distinct paths asked for, so the limit falls between videos.
+    ``hits`` counts requests per path, ``ranges`` lists the Range headers of GETs, ``sent`` counts body
+    bytes written (loopback socket buffers absorb more than a client reads: an upper bound).
+    """
+
+    port: int = 0
+    aliases: dict = field(default_factory=dict)
+    answers: dict = field(default_factory=dict)
+    slow: dict = field(default_factory=dict)
+    rate_limit_after: int | None = None
+    lifted: bool = False
+    seen: list = field(default_factory=list)
+    hits: dict = field(default_factory=dict)
+    ranges: list = field(default_factory=list)
+    sent: dict = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def template(self) -> str:
+        return f"http://127.0.0.1:{self.port}/{{ytid}}.mp4"
+
+    def reset_counts(self) -> None:
+        with self.lock:
+            self.hits.clear()
+            self.sent.clear()
+            self.ranges.clear()
+
+
+RATE_LIMIT_PHRASE = "Video unavailable. This content isn't available, try again later"
+
+
+def _range_handler(state: BadDayServer, folder: Path):
+    import time
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):
+            pass
+
+        def _answer(self, head: bool) -> None:
+            name = self.path.split("?", 1)[0].lstrip("/")
+            with state.lock:
+                state.hits[name] = state.hits.get(name, 0) + 1
+                if name not in state.seen:
+                    state.seen.append(name)
+                limited = (state.rate_limit_after is not None and not state.lifted
+                           and state.seen.index(name) >= state.rate_limit_after)
+                scripted = state.answers.get(name)
+                delay = state.slow.get(name, 0.0)
+            if delay:
+                time.sleep(delay)
+            if limited:
+                scripted = (429, RATE_LIMIT_PHRASE)
+            path = folder / state.aliases.get(name, name)
+            if scripted is None and ("/" in name or not path.is_file()):
+                scripted = (404, "Not Found")
+            if scripted is not None:
+                self.send_response(*scripted)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            size = path.stat().st_size
+            start, end = 0, size - 1
+            rng = self.headers.get("Range")
+            if rng and self.command == "GET":
+                with state.lock:
+                    state.ranges.append((name, rng))
+            if rng and rng.startswith("bytes="):
+                first, _, last = rng[6:].split(",")[0].partition("-")
+                start = int(first) if first else max(size - int(last), 0)
+                end = min(int(last), size - 1) if first and last else size - 1
+                self.send_response(206)
+                self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
+            else:
+                self.send_response(200)
+            self.send_header("Accept-Ranges", "bytes")
+            self.send_header("Content-Type", "video/mp4")
+            self.send_header("Content-Length", str(end - start + 1))
+            self.end_headers()
+            if head:
+                return
+            with open(path, "rb") as fh:
+                fh.seek(start)
+                left = end - start + 1
+                while left > 0:
+                    chunk = fh.read(min(left, 16384))
+                    try:
+                        self.wfile.write(chunk)
+                    except (BrokenPipeError, ConnectionResetError):
+                        return
+                    left -= len(chunk)
+                    with state.lock:
+                        state.sent[name] = state.sent.get(name, 0) + len(chunk)
+
+        def do_GET(self):  # noqa: N802
+            self._answer(head=False)
+
+        def do_HEAD(self):  # noqa: N802
+            self._answer(head=True)
+
+    return Handler
+
+
+@pytest.fixture
+def bad_day_server(media_dir):
+    """A Range-honouring loopback server over the media folder (plus a 60 s video) that can misbehave."""
+    make_long_video(media_dir)
+    state = BadDayServer()
+
+    class Server(http.server.ThreadingHTTPServer):
+        daemon_threads = True
+
+        def handle_error(self, request, client_address):
+            pass
+
+    server = Server(("127.0.0.1", 0), _range_handler(state, media_dir))
+    state.port = server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

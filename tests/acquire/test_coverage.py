@@ -107,3 +107,30 @@ def test_coverage_from_files_combines_downloads_and_fbank(tmp_path):
     assert report.loc[("audioset", "eval"), ["requested", "ok", "failed_unavailable", "failed_decode_error"]].tolist() == [3, 1, 1, 1]
     assert report.loc[("audiocaps", "test"), "ok"] == 1
     assert report.loc[("esc50", "fold1"), ["requested", "ok", "failed_decode_error"]].tolist() == [2, 1, 1]
+
+
+def test_coverage_gate_command_stops_training_below_min_coverage(tmp_path, caplog):
+    """Catches a gate that only warns (the old behaviour: pretrain_va started at any coverage), one that
+    compares against the wrong column or threshold, and an override that does not let training through."""
+    import json
+
+    from vipant.cli import main
+
+    report = concat_coverage([
+        coverage_row("audioset", "balanced_train", 10, 9, {"unavailable": 1}),
+        coverage_row("audioset", "unbalanced_train", 10, 6, {"blocked": 3, "unavailable": 1}),
+    ])
+    path = tmp_path / "coverage.csv"
+    report.to_csv(path, index=False)
+    out = tmp_path / "gate.json"
+    with pytest.raises(SystemExit) as err:
+        main(["coverage-gate", "--coverage", str(path), "--min-coverage", "0.8", "--out", str(out)])
+    msg = str(err.value)
+    assert "audioset/unbalanced_train: coverage 0.600 (6 of 10 clips) < min_coverage 0.800" in msg
+    assert "3 retryable" in msg and "balanced_train:" not in msg.replace("unbalanced_train", "")
+    assert not out.exists()
+    main(["coverage-gate", "--coverage", str(path), "--min-coverage", "0.5", "--out", str(out)])
+    assert json.loads(out.read_text())["low_splits"] == []
+    main(["coverage-gate", "--coverage", str(path), "--min-coverage", "0.8", "--allow-low", "--out", str(out)])
+    assert json.loads(out.read_text())["low_splits"] == [
+        {"dataset": "audioset", "split": "unbalanced_train", "coverage": 0.6}]

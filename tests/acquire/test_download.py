@@ -256,16 +256,17 @@ def test_error_classification():
         def close(self):
             pass
 
-    assert classify_download_error(DownloadError("ERROR: [youtube] abc: Video unavailable")) is False
-    assert classify_download_error(DownloadError("ERROR: [youtube] abc: Private video. Sign in")) is False
-    assert classify_download_error(DownloadError("ERROR: This video has been removed by the uploader")) is False
-    assert classify_download_error(wrapped(HTTPError(Resp(404)), "Unable to download webpage")) is False
-    assert classify_download_error(wrapped(HTTPError(Resp(503)), "Unable to download webpage")) is True
-    assert classify_download_error(wrapped(HTTPError(Resp(429)), "Unable to download webpage")) is True
-    assert classify_download_error(wrapped(TransportError("Read timed out."), "Unable to download")) is True
-    assert classify_download_error(ConnectionResetError(104, "Connection reset by peer")) is True
+    assert classify_download_error(DownloadError("ERROR: [youtube] abc: Video unavailable")) == "unavailable"
+    assert classify_download_error(DownloadError("ERROR: [youtube] abc: Private video. Sign in")) == "unavailable"
+    assert classify_download_error(DownloadError("ERROR: This video has been removed by the uploader")) == "unavailable"
+    assert classify_download_error(wrapped(HTTPError(Resp(404)), "Unable to download webpage")) == "unavailable"
+    assert classify_download_error(wrapped(HTTPError(Resp(503)), "Unable to download webpage")) == "network"
+    assert classify_download_error(wrapped(HTTPError(Resp(429)), "Unable to download webpage")) == "blocked"
+    assert classify_download_error(wrapped(HTTPError(Resp(403)), "Unable to download webpage")) == "blocked"
+    assert classify_download_error(wrapped(TransportError("Read timed out."), "Unable to download")) == "network"
+    assert classify_download_error(ConnectionResetError(104, "Connection reset by peer")) == "network"
     assert classify_download_error(
-        wrapped(TransportError("[Errno 2] No such file or directory: '/x.mp4'"), "Unable to download")) is False
+        wrapped(TransportError("[Errno 2] No such file or directory: '/x.mp4'"), "Unable to download")) == "unavailable"
 
 
 def test_audio_only_shard_and_journal_rows(tmp_path, file_template):

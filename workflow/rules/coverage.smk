@@ -23,6 +23,27 @@ rule coverage:
         " --min-coverage {params.min_coverage} --out {output} > {log} 2>&1"
 
 
+# The training gate: pretrain_va waits for this, and it fails (naming each split and its numbers) while a
+# split's coverage is below download.min_coverage, unless download.allow_low_coverage is set.
+rule coverage_gate:
+    input:
+        "results/coverage.csv",
+    output:
+        f"{W}/coverage_gate.json",
+    params:
+        min_coverage=P["download"]["min_coverage"],
+        allow=lambda wc: "--allow-low" if P["download"]["allow_low_coverage"] else "",
+    conda:
+        "../../envs/data.yaml"
+    log:
+        f"{W}/logs/coverage_gate.log",
+    benchmark:
+        f"{W}/benchmarks/coverage_gate.tsv"
+    shell:
+        "vipant coverage-gate --coverage {input} --min-coverage {params.min_coverage} {params.allow}"
+        " --out {output} > {log} 2>&1"
+
+
 # Everything the data stages produce: features + stats for every collection, frames, coverage.
 rule data:
     input:

@@ -10,6 +10,7 @@ rule pretrain_va:
         train=f"{W}/meta/va_train.csv",
         val=f"{W}/meta/audioset_eval.csv",
         labels=f"{W}/meta/youtube_clips.csv",  # label sets of the held-out clips (figure 5)
+        coverage_gate=f"{W}/coverage_gate.json",  # no training below download.min_coverage (coverage.smk)
     output:
         model=f"{W}/models/va/{{va}}/model.pt",
         history=f"{W}/models/va/{{va}}/history.json",

@@ -2,8 +2,10 @@
 
 from vipant.acquire.coverage import (
     COVERAGE_COLUMNS,
+    CoverageTooLow,
     check_min_coverage,
     concat_coverage,
+    require_min_coverage,
     coverage_report,
     coverage_row,
     write_coverage,
@@ -13,6 +15,7 @@ from vipant.acquire.manifest import (
     MANIFEST_COLUMNS,
     PERMANENT_REASONS,
     REASONS,
+    RETRYABLE_REASONS,
     clip_id_for,
     journal_path,
     read_manifest,
@@ -22,9 +25,11 @@ from vipant.acquire.manifest import (
 
 __all__ = [
     "COVERAGE_COLUMNS",
+    "CoverageTooLow",
     "MANIFEST_COLUMNS",
     "PERMANENT_REASONS",
     "REASONS",
+    "RETRYABLE_REASONS",
     "YOUTUBE_URL_TEMPLATE",
     "check_min_coverage",
     "clip_id_for",
@@ -35,6 +40,7 @@ __all__ = [
     "journal_path",
     "read_manifest",
     "read_manifests",
+    "require_min_coverage",
     "valid_ytid",
     "write_coverage",
     "write_manifest",

@@ -20,7 +20,7 @@ from typing import Iterable, Mapping
 
 import pandas as pd
 
-from vipant.acquire.manifest import REASONS, STATUS_FAILED, STATUS_OK, normalize_manifest, read_manifests
+from vipant.acquire.manifest import REASONS, RETRYABLE_REASONS, STATUS_FAILED, STATUS_OK, normalize_manifest, read_manifests
 from vipant.atomic import write_csv
 
 log = logging.getLogger(__name__)
@@ -139,6 +139,46 @@ def check_min_coverage(frame: pd.DataFrame, threshold: float) -> list[tuple[str,
             )
             low.append((str(row["dataset"]), str(row["split"]), float(cov)))
     return low
+
+
+class CoverageTooLow(RuntimeError):
+    """A split's coverage is below the threshold that training requires."""
+
+
+def require_min_coverage(
+    frame: pd.DataFrame,
+    threshold: float,
+    *,
+    allow_low: bool = False,
+    source: str = "coverage report",
+) -> list[tuple[str, str, float]]:
+    """The training gate: raise :class:`CoverageTooLow` when a split's coverage is below ``threshold``.
+
+    The error names every such split with its numbers (ok of requested, failures by reason), and says
+    how many clips a rerun would try again (``network``/``blocked``). With ``allow_low`` the splits are
+    only logged (config ``download.allow_low_coverage``). Returns the low splits.
+    """
+    low = check_min_coverage(frame, threshold)
+    if not low or allow_low:
+        if low:
+            log.warning("%s: training goes on below min_coverage %.3f (download.allow_low_coverage is set)",
+                        source, threshold)
+        return low
+    rows = {(str(r["dataset"]), str(r["split"])): r for r in frame.to_dict("records")}
+    lines = []
+    for dataset, split, cov in low:
+        row = rows[(dataset, split)]
+        failures = {k[len("failed_"):]: int(row[k]) for k in REASON_COLUMNS if int(row.get(k, 0) or 0)}
+        retryable = sum(failures.get(r, 0) for r in RETRYABLE_REASONS)
+        lines.append(f"  {dataset}/{split}: coverage {cov:.3f} ({int(row['ok'])} of {int(row['requested'])} clips)"
+                     f" < min_coverage {threshold:.3f}; failures {failures or 'none'},"
+                     f" missing {int(row.get('missing', 0) or 0)}; {retryable} retryable")
+    raise CoverageTooLow(
+        f"{source}: {len(low)} split(s) below download.min_coverage, so training does not start:\n"
+        + "\n".join(lines)
+        + "\nRun the download stage again later (blocked and network clips are retried; docs/download.md), "
+        "or set download.allow_low_coverage: true to train on what there is."
+    )
 
 
 # Which dataset each FBANK collection belongs to (the collection folder's name -> dataset in requests).

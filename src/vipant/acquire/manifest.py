@@ -44,10 +44,13 @@ STATUS_OK = "ok"
 STATUS_FAILED = "failed"
 STATUSES = (STATUS_OK, STATUS_FAILED)
 
-#: Why a clip failed. ``network`` is the only transient one (a rerun tries it again).
+#: Why a clip failed. ``network`` and ``blocked`` are retryable (every rerun tries them again);
+#: ``age_restricted`` is retried only by a run that has a cookie file; the rest are final.
 REASONS = (
-    "unavailable",  # video deleted / private / 404 / file not found: permanent
-    "network",  # timeouts, 5xx, connection resets that outlived the retries: transient
+    "unavailable",  # video deleted / private / terminated / copyright / 404 / file not found: final
+    "network",  # timeouts, 5xx, connection resets that outlived the retries: retryable
+    "blocked",  # rate limit, bot check, 403/429, format or extractor failure (YouTube changed): retryable
+    "age_restricted",  # age gate: needs a cookie file of a signed-in account
     "invalid_id",  # malformed YouTube id or clip id (never touches disk or network)
     "no_audio",  # the source has no audio stream
     "no_video",  # the source has no video stream (only checked when video is kept)
@@ -55,8 +58,12 @@ REASONS = (
     "decode_error",  # ffmpeg could not read / decode the source
     "silent",  # peak amplitude of the written audio below ~1e-4
 )
+#: Reasons that a rerun always tries again: the failure says nothing about the video itself.
+RETRYABLE_REASONS = frozenset({"network", "blocked"})
+#: Reasons that only a run with a cookie file tries again.
+COOKIE_REASONS = frozenset({"age_restricted"})
 #: Reasons that a rerun does not try again (the same input would fail the same way).
-PERMANENT_REASONS = frozenset(REASONS) - {"network"}
+PERMANENT_REASONS = frozenset(REASONS) - RETRYABLE_REASONS
 #: ``detail`` prefix of rows produced by an unexpected exception (a bug, a full disk...): such rows
 #: carry ``decode_error`` but are retried on rerun.
 INTERNAL_DETAIL_PREFIX = "internal error"
@@ -258,11 +265,12 @@ def read_journal(path: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
     return rows
 
 
-def is_final(row: Mapping[str, Any], *, need_video: bool = True) -> bool:
+def is_final(row: Mapping[str, Any], *, need_video: bool = True, cookies: bool = False) -> bool:
     """Whether a journalled/manifest row needs no further work on a rerun.
 
     ok rows count only while their files exist; failed rows only with a permanent reason that did not
-    come from an unexpected (internal) error.
+    come from an unexpected (internal) error; ``age_restricted`` rows are not final for a run that has a
+    cookie file (``cookies``).
     """
     status = row.get("status")
     if status == STATUS_OK:
@@ -275,5 +283,49 @@ def is_final(row: Mapping[str, Any], *, need_video: bool = True) -> bool:
         return True
     if status == STATUS_FAILED:
         detail = str(row.get("detail") or "")
-        return row.get("reason") in PERMANENT_REASONS and not detail.startswith(INTERNAL_DETAIL_PREFIX)
+        reason = row.get("reason")
+        if cookies and reason in COOKIE_REASONS:
+            return False
+        return reason in PERMANENT_REASONS and not detail.startswith(INTERNAL_DETAIL_PREFIX)
     return False
+
+
+def retry_token_path(manifest_path: str | os.PathLike[str]) -> Path:
+    """``shard_007.csv`` → ``shard_007.retry``: the token of the run that wrote the manifest."""
+    return Path(manifest_path).with_suffix(".retry")
+
+
+def retry_token(manifest_path: str | os.PathLike[str], *, need_video: bool = True, cookies: bool = False) -> str:
+    """A name that changes whenever a shard's manifest still lists clips a rerun would try again.
+
+    The workflow makes the download rule take an extra input named after it (a "retry ticket"):
+    Snakemake reruns a job whose set of input files changed, so an invocation reruns every shard whose
+    manifest has retryable rows (``network``, ``blocked``, internal errors, ok rows whose files are
+    gone) without ``--forcerun``. While such rows remain the token carries the manifest's modification
+    time, so it differs from the one the last run was started with. Once every row is final it is the
+    token that run was started with (stored next to the manifest by :func:`write_retry_token`), so a
+    finished shard is not run once more and its downstream jobs are not redone. ``""`` when there is no
+    manifest or nothing to retry since the first run. Only ``[a-z0-9-]``, so it can be a file name.
+    ``cookies``: the run has a cookie file, so ``age_restricted`` rows are retryable too.
+    """
+    path = Path(manifest_path)
+    if not path.exists():
+        return ""
+    rows = read_manifest(path).to_dict("records")
+    pending = sum(not is_final(r, need_video=need_video, cookies=cookies) for r in rows)
+    if pending:
+        return f"retry-{pending}-{path.stat().st_mtime_ns}"
+    stored = retry_token_path(path)
+    return stored.read_text(encoding="utf-8").strip() if stored.exists() else ""
+
+
+def write_retry_token(manifest_path: str | os.PathLike[str], token: str) -> None:
+    """Record the token a run of the shard was started with (see :func:`retry_token`); "" needs no file."""
+    from vipant.atomic import atomic_path
+
+    target = retry_token_path(manifest_path)
+    if not token:
+        target.unlink(missing_ok=True)
+        return
+    with atomic_path(target) as tmp:
+        Path(tmp).write_text(token + "\n", encoding="utf-8")
