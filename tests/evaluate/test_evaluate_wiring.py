@@ -127,12 +127,14 @@ def test_the_shuffled_oracle_scores_chance_on_average(world, task):
         assert mean == pytest.approx(_chance(task, key, chance), abs=5.0), (key, mean, chance)
 
 
+@pytest.mark.parametrize("value", [1.0, 0.0])
 @pytest.mark.parametrize("task", TASKS)
-def test_a_constant_embedding_scores_at_most_chance(world, task):
+def test_a_constant_embedding_scores_at_most_chance(world, task, value):
     """Catches ties broken in the model's favour anywhere in the scorer: a collapsed model (every clip the
-    same embedding) must not beat chance on any score."""
+    same embedding; the zero vector ties every class and caption at cosine 0) must not beat chance on any
+    score."""
     clips, inputs, oracle = world
-    constant = torch.ones(len(clips), DIM)
+    constant = torch.full((len(clips), DIM), value)
     metrics, chance, _ = evaluate_task(task, clips, constant, inputs)
     for key in SCORES[task]:
         assert metrics[key] <= _chance(task, key, chance) + 1e-9, (key, metrics[key], chance)
