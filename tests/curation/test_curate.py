@@ -39,3 +39,17 @@ def test_gold_captions_and_labels():
     assert gc["text_row"].tolist() == [1, 2, 0]
     gl = gold_labels(["a", "b"], {"a": ["/m/dog", "/m/x"], "b": ["/m/rain"]}, {"/m/dog": 0, "/m/rain": 1}, ["Dog", "Rain"])
     assert list(zip(gl["clip_id"], gl["text"])) == [("a", "Dog"), ("b", "Rain")]
+
+
+def test_random_captions_are_varied_and_spread_over_the_pool():
+    """RC is a lower bound only if its captions are random: catches every clip getting the same caption
+    (one draw broadcast, or a reseeded generator per clip) and draws from a corner of the pool."""
+    texts = [f"t{i}" for i in range(40)]
+    clips = [f"c{i}" for i in range(400)]
+    pairs = random_captions(clips, len(texts), texts, seed=0)
+    counts = pairs["text_row"].value_counts()
+    assert len(counts) == 40  # 400 uniform draws miss a given row with probability (39/40)^400 ~ 4e-5
+    assert counts.max() <= 25  # 10 expected per row
+    assert pairs["clip_id"].tolist() == clips
+    other = random_captions(clips, len(texts), texts, seed=1)
+    assert (other["text_row"] != pairs["text_row"]).mean() > 0.9

@@ -104,3 +104,33 @@ def test_in_the_wild_leaves_out_the_teachers_clips_once_each():
 def test_shape_mismatch_is_an_error():
     with pytest.raises(ValueError, match="audio rows"):
         teacher.match_audio_to_captions(torch.ones(2, 4), ["a"], POOL, [0, 1, 2, 3], TEXTS, 0.5, name="DU")
+
+
+def test_du_and_ads_keep_a_pair_exactly_at_the_threshold_and_drop_it_just_below():
+    """The "cosine >= τ" rule at its boundary (catches ``>`` for ``>=`` or a threshold shifted by any
+    amount): τ set to a pair's own cosine keeps it; the next float32 above drops it and nothing else."""
+    audio = torch.tensor([[0.9, 0.4, 0.0, 0.0], [0.0, 0.3, 0.8, 0.1], [0.2, 0.1, 0.1, 0.9]])
+    clips = ["a", "b", "c"]
+    every = domain_unspecific(audio, clips, _teacher_pairs(), POOL, TEXTS, -1.0).pairs
+    ds = _teacher_pairs().iloc[[2, 3]].assign(score=1.0)
+    for curate in (lambda tau: domain_unspecific(audio, clips, _teacher_pairs(), POOL, TEXTS, tau),
+                   lambda tau: augmented_domain_specific(audio, clips, ds, POOL, TEXTS, tau, task="esc50")):
+        target = every[every["text_row"] == 2]["score"].max()  # clip b with the engine caption: 0.8 / |b|
+        kept = curate(float(target)).pairs
+        assert ("b", 2) in set(zip(kept["clip_id"], kept["text_row"]))
+        above = float(np.nextafter(np.float32(target), np.float32(2.0)))
+        dropped = set(zip(kept["clip_id"], kept["text_row"])) - set(zip(*curate(above).pairs[["clip_id", "text_row"]].T.values))
+        assert dropped == {("b", 2)}
+
+
+def test_ds_keeps_a_caption_exactly_at_the_threshold_and_drops_it_just_below():
+    """DS's "caption-prompt cosine >= τ" at its boundary, both sides (catches ``>`` or a shifted τ)."""
+    labels = torch.tensor([[0.95, 0.1, 0.0, 0.0], [0.0, 0.0, 0.8, 0.6]])
+    every = domain_specific(_teacher_pairs(), POOL, labels, ["dog", "engine"], -1.0, task="esc50").pairs
+    target = float(every.loc[every["clip_id"] == "t2", "score"].item())  # 0.8 in float32
+    assert target == pytest.approx(0.8)
+    assert domain_specific(_teacher_pairs(), POOL, labels, ["dog", "engine"], target, task="esc50").pairs[
+        "clip_id"].tolist() == ["t0", "t2"]
+    above = float(np.nextafter(np.float32(target), np.float32(2.0)))
+    assert domain_specific(_teacher_pairs(), POOL, labels, ["dog", "engine"], above, task="esc50").pairs[
+        "clip_id"].tolist() == ["t0"]

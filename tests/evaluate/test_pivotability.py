@@ -100,3 +100,31 @@ def test_bad_inputs_are_errors(triplets):
         pivotability_per_clip(audio, images, captions, caption_clip, ks=[4])
     with pytest.raises(ValueError, match="no gold caption"):
         pivotability_per_clip(audio, images, captions[:10], caption_clip[:10], ks=[1])
+
+
+def test_pivotable_means_three_of_five_captions_found_and_two_is_not_enough():
+    """Appendix F's rule at its boundary on both sides (catches a changed PIVOTABLE_AT, or ``>`` for
+    ``>=``): with one caption per image (``n_captions=1``), clip 0 reaches 3 of its 5 gold captions through
+    its 5 nearest images (pivotable), clip 1 reaches 2 (not). Images are orthonormal; each image's top
+    caption is the one lying on it, every other caption is orthogonal to all images."""
+    n, dim = 10, 60
+    e = np.eye(dim)
+    images = e[:n]
+    host = {0: 0, 1: 0, 2: 0, 5: 1, 6: 1, 3: 2, 4: 3, 7: 4, 8: 5, 9: 6}  # image -> the clip whose caption lies on it
+    owner = np.repeat(np.arange(n), 5)
+    captions = np.zeros((5 * n, dim))
+    free = iter(range(n, dim))
+    used = {c: 0 for c in range(n)}
+    for image, clip in sorted(host.items()):
+        captions[5 * clip + used[clip]] = e[image]
+        used[clip] += 1
+    for clip in range(n):
+        for slot in range(used[clip], 5):
+            captions[5 * clip + slot] = e[next(free)]
+    audio = np.zeros((n, dim))  # clips 2..9: zero audio, every image tied (index order)
+    audio[0] = 5 * e[0] + 4 * e[1] + 3 * e[2] + 2 * e[3] + e[4]  # nearest images 0..4: hosts of 3 of its captions
+    audio[1] = 5 * e[5] + 4 * e[6] + 3 * e[7] + 2 * e[8] + e[9]  # nearest images 5..9: hosts of 2 of its captions
+    per_clip = pivotability_per_clip(audio, images, captions, owner, ks=[5], n_captions=1)[:, 0]
+    assert per_clip.tolist() == pytest.approx([0.6, 0.4, 0.2, 0.2, 0, 0, 0, 0, 0, 0])
+    metrics, _ = pivotability_metrics(audio, images, captions, owner, ks=[5], n_captions=1)
+    assert metrics["pivotable_share@5"] == pytest.approx(0.1)  # clip 0 only

@@ -113,3 +113,21 @@ def test_sampled_stats_are_close_on_a_big_store(tmp_path):
     assert exact.mean == pytest.approx(-5.0, abs=0.01)
     assert estimate_stats(store, ids, size=200, seed=7) == est
     assert sample_clips(store, ids, 200, seed=8)[0] != sample_clips(store, ids, 200, seed=7)[0]
+
+
+def test_stats_ignore_the_zero_padding_after_each_clips_valid_frames(tmp_path):
+    """Catches statistics over padding (or over the wrong number of frames): clip a has 3 valid frames of
+    2.0, clip b 5 valid frames of 6.0, both zero-padded to 10 frames. Over valid frames the mean is
+    (3 * 2 + 5 * 6) / 8 = 4.5 and the std sqrt(((3 * 2.5^2) + (5 * 1.5^2)) / 8) = sqrt(15) / 2; over the
+    whole arrays they would be 1.8 and ~2.56."""
+    array = np.zeros((2, 10, 128), dtype=np.float16)
+    array[0, :3], array[1, :5] = 2.0, 6.0
+    np.save(tmp_path / "s.npy", array)
+    rows = [{"clip_id": c, "shard": "s.npy", "row": i, "n_frames": n, "status": "ok", "reason": "", "detail": ""}
+            for i, (c, n) in enumerate([("a", 3), ("b", 5)])]
+    pd.DataFrame(rows, columns=INDEX_COLUMNS).to_csv(tmp_path / "s.csv", index=False)
+    merge_indexes([tmp_path / "s.csv"], tmp_path / "index.csv")
+    stats = compute_stats(FbankStore(tmp_path / "index.csv"), ["b", "a"])
+    assert stats.mean == pytest.approx(4.5)
+    assert stats.std == pytest.approx(np.sqrt(15) / 2)
+    assert stats.n_clips == 2

@@ -182,7 +182,7 @@ def test_max_steps_takes_exactly_that_many_steps_with_the_schedule_over_them(tmp
     truncated) with warm-up (1 epoch = 2 steps) and cosine spanning the 7 steps. Catches a budget rounded to
     whole epochs, a schedule still sized by ``epochs`` and evaluations missing at the budget's end."""
     import vipant.train.loop as loop
-    from vipant.train.schedule import warmup_cosine
+    from vipant.train.schedule import lars_warmup_cosine
 
     seen = []
     real_set_lr = loop.set_lr
@@ -192,8 +192,9 @@ def test_max_steps_takes_exactly_that_many_steps_with_the_schedule_over_them(tmp
                            warmup_epochs=1, spec_augment=False, device="cpu")
     history = loop.train(tiny_encoder(64), task, cfg, tmp_path)
     assert task.steps == 7
-    assert seen == pytest.approx([warmup_cosine(s, 7, 2) for s in range(7)])
-    assert seen[:2] == [0.5, 1.0] and seen[-1] == pytest.approx(0.5 * (1 + math.cos(math.pi * 4 / 5)))
+    assert seen == pytest.approx([lars_warmup_cosine(s, 7, 2) for s in range(7)])
+    q = 0.5 * (1 + math.cos(math.pi * 4 / 5))
+    assert seen[:2] == [0.0, 0.5] and seen[-1] == pytest.approx(q + 0.001 * (1 - q))
     assert [h["step"] for h in history] == evals
     assert history[-1]["epoch"] == 3
 

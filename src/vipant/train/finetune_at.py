@@ -53,17 +53,21 @@ class ATFinetuneTask:
         return self.texts[self.text_rows[index]]
 
     def validate(self, embed: Callable[[torch.Tensor], torch.Tensor]) -> dict[str, float]:
-        """T→A R@1/R@10 on validation captions (one query per caption, its clip as gold)."""
+        """T→A R@1/R@10 on validation captions (one query per caption, its clip as gold).
+
+        Scored by :func:`vipant.evaluate.metrics.retrieval_metrics`, the evaluation's own metric, so ties
+        count against the model: a collapsed (constant) embedding scores chance, not 100.
+        """
+        from vipant.evaluate.metrics import cosine_similarity, retrieval_metrics
+
         if self.val is None:
             return {}
         clip_ids, table, caption_clip = self.val
         audio = torch.cat([embed(self.store.batch(list(clip_ids[s:s + self.val_batch]), length=self.length))
                            for s in range(0, len(clip_ids), self.val_batch)]).cpu()
-        text = table.tensor()
-        sim = F.normalize(text, dim=-1) @ F.normalize(audio, dim=-1).T  # [captions, clips]
-        sim_gold = sim[torch.arange(len(caption_clip)), torch.as_tensor(caption_clip)]
-        rank = (sim > sim_gold[:, None]).sum(dim=1)
-        return {"val_t2a_R@1": float((rank < 1).float().mean() * 100), "val_t2a_R@10": float((rank < 10).float().mean() * 100)}
+        sim = cosine_similarity(table.tensor(), audio)  # [captions, clips]
+        t2a = retrieval_metrics(sim, torch.as_tensor(caption_clip), ks=(1, 10))
+        return {"val_t2a_R@1": t2a["R@1"], "val_t2a_R@10": t2a["R@10"]}
 
 
 
