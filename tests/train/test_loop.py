@@ -221,3 +221,29 @@ def test_keep_best_leaves_the_weights_of_the_lowest_validation_loss(tmp_path, ti
     assert all(torch.equal(final[k], snapshots[1][k]) for k in final)
     assert any(not torch.equal(snapshots[3][k], snapshots[1][k]) for k in final)  # later steps moved on
     assert load_checkpoint(tmp_path / "checkpoint.pt")["best"]["step"] == 4
+
+
+def test_steps_report_their_own_loss_and_lr_and_the_log_shows_progress(tmp_path, tiny_encoder, monkeypatch, caplog):
+    """With an evaluation after every step, the loss ``on_step`` reports for step k must be the history's loss
+    of step k, and its LR the schedule's value at step k - 1 (0-based) times the scaled base rate. Catches a
+    step counter off by one (the loss or LR of the neighbouring step), an LR read before ``set_lr`` and a
+    progress line that never reaches the log."""
+    import logging
+
+    import vipant.train.loop as loop
+    from vipant.train.schedule import lars_warmup_cosine
+
+    monkeypatch.setenv("VIPANT_PROGRESS_INTERVAL", "1e-9")  # a line at every step
+    reported = []
+    cfg = loop.TrainConfig(epochs=3, eval_every=1, log_every=1, batch_size=4, lr_weights=0.5, lr_biases=0.01,
+                           warmup_epochs=1, spec_augment=False, device="cpu")
+    with caplog.at_level(logging.INFO, logger="vipant.progress"):
+        history = loop.train(tiny_encoder(64), _PlantedTask(), cfg, tmp_path,
+                             on_step=lambda s, m: reported.append((s, m)))
+    assert [s for s, _ in reported] == [h["step"] for h in history] == [1, 2, 3, 4, 5, 6]
+    assert [m["train_loss"] for _, m in reported] == pytest.approx([h["loss"] for h in history])
+    base = 0.5 * 4 / 256
+    assert [m["lr"] for _, m in reported] == pytest.approx([base * lars_warmup_cosine(s, 6, 2) for s in range(6)])
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("train: ")]
+    assert lines[0].startswith("train: 1/6 steps") and lines[-1].startswith("train: 6/6 steps (100 %)")
+    assert "clips_per_s=" in lines[-1] and "loss=" in lines[-1]

@@ -62,6 +62,7 @@ def run(args) -> None:
             identity.update(replay_pairs=args.replay_pairs, replay_prob=args.replay_prob,
                             soft_label_alpha=args.soft_label_alpha, teacher_audio=args.teacher_audio)
         history = train(encoder, task, cfg, out, identity=identity, on_epoch=lambda e, m: mlrun.log_metrics(m, step=e),
+                        on_step=lambda s, m: mlrun.log_metrics(m, step=s),
                         **scale_init)
         mlrun.log_metrics({f"final_{k}": v for k, v in history[-1].items() if k != "epoch"})
         write_history(out / "history.json", history)

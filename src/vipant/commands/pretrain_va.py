@@ -57,6 +57,7 @@ def run(args) -> None:
                     "inputs": [args.fbank_index, args.frames, args.train_clips, args.val_clips],
                     "val_labels": args.val_labels}  # the history's label-set metrics depend on it
         history = train(encoder, task, cfg, out, identity=identity, on_epoch=lambda e, m: mlrun.log_metrics(m, step=e),
+                        on_step=lambda s, m: mlrun.log_metrics(m, step=s),
                         logit_scale_init=logit_scale)
         mlrun.log_metrics({f"final_{k}": v for k, v in history[-1].items() if k != "epoch"})
         if rank == 0:

@@ -36,6 +36,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from vipant.checkpoint import load_checkpoint, save_checkpoint
+from vipant.progress import Progress
 from vipant.train.lars import LARS, lars_param_groups
 from vipant.train.loss import LOGIT_SCALE_INIT, LogitScale, clip_loss
 from vipant.train.precision import autocast
@@ -68,6 +69,7 @@ class TrainConfig:
     max_steps: int | None = None  # step budget: this many optimiser steps, cycling epochs; warm-up/cosine span them
     eval_every: int | None = None  # optimiser steps between evaluations and checkpoints (None: at each epoch's end)
     keep_best: bool = False  # keep the weights of the evaluation with the lowest task.validation_loss
+    log_every: int = 50  # optimiser steps between the loss/LR sent to ``on_step`` (MLflow) and the progress fields
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "TrainConfig":
@@ -177,7 +179,7 @@ def _batches(task: ContrastiveTask, order: torch.Tensor, steps: int, batch: int,
 def run_identity(cfg: TrainConfig, task: ContrastiveTask, extra: dict[str, Any] | None) -> dict[str, Any]:
     """What makes two runs the same run: the recipe (minus test/speed knobs), the task and the caller's
     inputs. A checkpoint is resumed only by a run with the same identity."""
-    speed_only = ("crash_after_epoch", "device", "compile", "loader_threads")
+    speed_only = ("crash_after_epoch", "device", "compile", "loader_threads", "log_every")
     recipe = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in speed_only}
     return {"recipe": recipe, "examples": len(task), "segments": task.segments, **(extra or {})}
 
@@ -191,6 +193,7 @@ def train(
     identity: dict[str, Any] | None = None,
     on_epoch: Callable[[int, dict[str, float]], None] | None = None,
     logit_scale_init: float = LOGIT_SCALE_INIT,
+    on_step: Callable[[int, dict[str, float]], None] | None = None,
 ) -> list[dict[str, float]]:
     """Train ``encoder`` on ``task``; checkpoints in ``out_dir/checkpoint.pt``; returns the history, one record
     per evaluation (each epoch's end, or every ``cfg.eval_every`` steps), with the optimiser steps done.
@@ -205,6 +208,9 @@ def train(
     left by a run with another identity (e.g. before a config change) is ignored, never resumed.
     ``logit_scale_init``: where the learnable temperature starts (CLIP's 1/0.07 unless the caller inherits
     one, as VA pretraining of a CLIP-initialised g_A does: :func:`vipant.train.pretrain_va.initial_logit_scale`).
+    ``on_step(step, {"train_loss", "lr"})`` is called on rank 0 every ``cfg.log_every`` optimiser steps (the
+    loss of that step); the same fields join the progress line the log shows every
+    :data:`vipant.progress.INTERVAL_S` seconds (done/total steps, rate, ETA, clips/s).
     """
     out_dir = Path(out_dir)
     device = resolve_device(cfg.device)
@@ -259,6 +265,9 @@ def train(
     local = batch // world
     first_epoch = start_step // steps_per_epoch
     losses, seen, started = [], 0, time.perf_counter()
+    # rank 0 reports; ``tail -f`` on the job's log shows it move (tqdm shows nothing in a redirected log)
+    progress = Progress("train", total_steps, unit="steps", interval=None if rank == 0 else float("inf"))
+    progress.done, run_started, run_seen = start_step, time.perf_counter(), 0
     for epoch in range(first_epoch, -(-total_steps // steps_per_epoch)):
         shuffle = _epoch_generator(cfg.seed, epoch, 0)
         # optional: a task may lay out its own batches (follow-up B's replay draws some from another set)
@@ -296,7 +305,16 @@ def train(
             optimizer.step()
             losses.append(loss.detach())  # no .item() here: it would wait for the GPU every step
             seen += len(index) * world
+            run_seen += len(index) * world
             done = global_step + 1
+            if done % cfg.log_every == 0 or done == total_steps:  # one GPU sync per log_every steps
+                fields = {"train_loss": float(loss.item()), "lr": float(optimizer.param_groups[0]["lr"])}
+                if rank == 0 and on_step is not None:
+                    on_step(done, fields)
+                progress.update(1, loss=fields["train_loss"], lr=fields["lr"],
+                                clips_per_s=run_seen / (time.perf_counter() - run_started))
+            else:
+                progress.update(1)
             if done % eval_every and done != total_steps:
                 continue
             step_losses = torch.stack(losses)
@@ -332,6 +350,8 @@ def train(
             if len(history) - 1 == cfg.crash_after_epoch:
                 os._exit(17)  # simulated kill (tests): the checkpoint of this evaluation is on disk
             losses, seen, started = [], 0, time.perf_counter()
+    if rank == 0:
+        progress.close()
     if best is not None:
         model.load_state_dict(best["model"])
         log.info("kept the weights of step %d (validation loss %.4g)", best["step"], best["val_loss"])
