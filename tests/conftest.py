@@ -6,8 +6,10 @@ that needs it is selected.
 """
 
 import os
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -194,3 +196,22 @@ def audio_zoo(tmp_path_factory) -> dict:
     bad["text"].write_text("not audio at all\n")
     bad["text_as_wav"].write_text("RIFF? no, just text pretending to be a wav file\n")
     return {"dir": d, "good": good, "bad": bad}
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated MLflow database for the session: creating the schema takes ~10 s, copying it milliseconds."""
+    from vipant import tracking
+
+    db = tmp_path_factory.mktemp("template") / "mlflow.db"
+    tracking.setup_tracking(f"sqlite:///{db}", "vipant")
+    return db
+
+
+@pytest.fixture
+def db_uri(template_db: Path, tmp_path: Path) -> str:
+    """A private copy of the migrated database (the backup API copies WAL content consistently)."""
+    db = tmp_path / "mlflow.db"
+    with closing(sqlite3.connect(template_db)) as src, closing(sqlite3.connect(db)) as dst:
+        src.backup(dst)
+    return f"sqlite:///{db}"

@@ -28,23 +28,6 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-@pytest.fixture(scope="module")
-def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One migrated database for the module: creating the schema takes ~10 s, copying it milliseconds."""
-    db = tmp_path_factory.mktemp("template") / "mlflow.db"
-    tracking.setup_tracking(f"sqlite:///{db}", "template")
-    return db
-
-
-@pytest.fixture
-def db_uri(template_db: Path, tmp_path: Path) -> str:
-    """A private copy of the migrated database (the backup API copies WAL content consistently)."""
-    db = tmp_path / "mlflow.db"
-    with closing(sqlite3.connect(template_db)) as src, closing(sqlite3.connect(db)) as dst:
-        src.backup(dst)
-    return f"sqlite:///{db}"
-
-
 def test_setup_is_idempotent_and_uses_wal(db_uri: str) -> None:
     first = tracking.setup_tracking(db_uri, "vipant")
     assert tracking.setup_tracking(db_uri, "vipant") == first

@@ -22,21 +22,6 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(tracking.ENV_GIT_COMMIT, "test")  # no git calls
 
 
-@pytest.fixture(scope="module")
-def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    db = tmp_path_factory.mktemp("template") / "mlflow.db"
-    tracking.setup_tracking(f"sqlite:///{db}", "vipant")
-    return db
-
-
-@pytest.fixture
-def db_uri(template_db: Path, tmp_path: Path) -> str:
-    db = tmp_path / "mlflow.db"
-    with closing(sqlite3.connect(template_db)) as src, closing(sqlite3.connect(db)) as dst:
-        src.backup(dst)
-    return f"sqlite:///{db}"
-
-
 def _files(client: MlflowClient, run_id: str, path: str | None = None) -> set[str]:
     out = set()
     for info in client.list_artifacts(run_id, path):
