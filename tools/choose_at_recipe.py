@@ -39,7 +39,7 @@ def run_cell(work: Path, at: dict, curation: str, pool: str, lr: float, epochs: 
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if proc.returncode:
         raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stderr[-3000:]}")
-    last = json.loads((out / "history.json").read_text())[-1]
+    last = json.loads((out / "history.json").read_text())["history"][-1]
     return {"curation": curation, "lr_weights": lr, "epochs": epochs, "seed": seed, "loss": last["loss"],
             "val_t2a_R@1": last["val_t2a_R@1"], "val_t2a_R@10": last["val_t2a_R@10"]}
 
