@@ -282,3 +282,19 @@ def test_audio_only_shard_and_journal_rows(tmp_path, file_template):
     assert back["attempts"].dtype.kind == "i" and back["duration"].dtype.kind == "f"
     json.dumps(back.to_dict("records"), default=str)
     assert os.path.isabs(back.loc[0, "audio_path"]) == os.path.isabs(str(tmp_path))
+
+
+def test_the_job_log_shows_the_shard_moving(tmp_path, sandbox, all_clips, file_template, monkeypatch, caplog):
+    """A rule sends the shard's output to its log file, where a tqdm bar shows nothing: the log must carry
+    progress lines (done/total and the failures so far). Catches a progress count that never advances, a
+    total that is not the clips still to do, and failures left out of the line."""
+    import logging
+
+    monkeypatch.setenv("VIPANT_PROGRESS_INTERVAL", "1e-9")  # a line per clip
+    with caplog.at_level(logging.INFO, logger="vipant.progress"):
+        manifest = _run_and_check(tmp_path, sandbox, all_clips, file_template)
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("download shard_000: ")]
+    n, failed = len(all_clips), int((manifest["status"] != "ok").sum())
+    assert failed > 0
+    assert lines[0].startswith(f"download shard_000: 1/{n} clips")
+    assert lines[-1].startswith(f"download shard_000: {n}/{n} clips (100 %)") and f"failed={failed}" in lines[-1]

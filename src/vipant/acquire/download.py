@@ -55,7 +55,6 @@ import os
 import re
 import shutil
 import socket
-import sys
 import tempfile
 import time
 from contextlib import ExitStack, contextmanager
@@ -84,6 +83,7 @@ from vipant.acquire.manifest import (
 )
 from vipant.atomic import atomic_path
 from vipant.media.ffmpeg import FFmpegError, MediaInfo, ProbeError, ffmpeg_detail, ffmpeg_exe, probe, run_ffmpeg
+from vipant.progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -708,7 +708,6 @@ def download_shard(
         The manifest (:data:`~vipant.acquire.manifest.MANIFEST_COLUMNS`), one row per clip, sorted by
         clip id.
     """
-    from tqdm.auto import tqdm
 
     settings = settings or YtdlpSettings()
     out_dir = Path(out_dir)
@@ -751,8 +750,9 @@ def download_shard(
             log.warning("yt-dlp may miss YouTube formats: %s (docs/download.md)", problem)
 
     base_opts = dict(ytdlp_opts or {})
-    bar = tqdm(total=n_pending, desc=f"download {manifest_path.stem}", unit="clip",
-               disable=not sys.stderr.isatty())
+    # a line in the job's log every 30 s (tqdm shows nothing in a redirected log): done/total, rate, ETA, failures
+    bar = Progress(f"download {manifest_path.stem}", n_pending, unit="clips")
+    n_failed = 0
     journal = Journal(jpath)
     watch = _BlockWatch(blocked_limit, blocked_pauses, blocked_pause)
     ydl = None
@@ -773,7 +773,8 @@ def download_shard(
                 for row in video_rows:
                     rows[row["clip_id"]] = row
                     journal.append(row)
-                    bar.update(1)
+                    n_failed += row["status"] != STATUS_OK
+                    bar.update(1, failed=n_failed)
                     if row["status"] == STATUS_OK:
                         log.debug("%s ok (%.2fs)", row["clip_id"], row["duration"])
                     else:

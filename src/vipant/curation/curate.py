@@ -20,6 +20,7 @@ import pandas as pd
 import torch
 
 from vipant.embed.table import EmbeddingTable
+from vipant.progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ def retrieval_curation(frames: EmbeddingTable, clip_ids: Sequence[str], prompted
     rows = frames.rows("clip_id", clip_ids)
     texts = prompted.tensor()
     best, score = [], []
+    progress = Progress("curation: frame -> caption retrieval", len(rows), unit="clips")
     for start in range(0, len(rows), chunk):
         part = np.sort(rows[start:start + chunk])
         image = torch.from_numpy(np.asarray(frames.array[part][:, EVAL_FRAME], dtype=np.float32))
@@ -43,6 +45,8 @@ def retrieval_curation(frames: EmbeddingTable, clip_ids: Sequence[str], prompted
         order = np.argsort(np.argsort(rows[start:start + chunk]))  # back to the clip order of this chunk
         best.extend(top.indices.numpy()[order].tolist())
         score.extend(top.values.numpy()[order].tolist())
+        progress.update(len(part))
+    progress.close()
     return pd.DataFrame({"clip_id": clip_ids, "text_row": best, "text": [raw_texts[i] for i in best], "score": score})
 
 
