@@ -81,7 +81,10 @@ def run_free_captions(args) -> None:
     if args.generator == "trigram":
         generated = generate_trigram(captions, args.n, seed=args.seed)
     else:
-        generated = generate_transformers(captions, args.n, model_name=args.generator, seed=args.seed)
+        out = Path(args.out)
+        chunk_dir = Path(args.chunk_dir) if args.chunk_dir else out.with_name(out.stem + "_chunks")
+        generated = generate_transformers(captions, args.n, chunk_dir=chunk_dir, model_name=args.generator,
+                                          seed=args.seed, batch_size=args.batch_size)
     out = Path(args.out)
     write_csv(out, pd.DataFrame({"text": generated}))
     write_csv(out.with_name(out.stem + "_prompted.csv"), pd.DataFrame({"text": [PHOTO_PROMPT + t for t in generated]}))
@@ -114,4 +117,6 @@ def add_parsers(sub) -> None:
     p.add_argument("--n", type=int, default=5000)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, help="fc.csv (fc_prompted.csv is written beside it)")
+    p.add_argument("--batch-size", type=int, default=32, help="LM: prompts sampled in one generate call")
+    p.add_argument("--chunk-dir", help="LM: finished chunks, read back by a rerun (default: <out>_chunks beside --out)")
     p.set_defaults(func=run_free_captions)
