@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import http.server
 import random
+import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,6 +81,27 @@ def make_media(folder: Path) -> None:
     (folder / f"{CORRUPT}.mp4").write_bytes(good[: mdat + 64] + rng.randbytes(len(good) - mdat - 64))
 
 
+
+class _LoopbackServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):  # clients closing early is normal here
+        pass
+
+
+def _serve(handler, state):
+    """Serve ``handler`` on a free loopback port (set as ``state.port``) while the caller's fixture yields."""
+    server = _LoopbackServer(("127.0.0.1", 0), handler)
+    state.port = server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
 @pytest.fixture(scope="session")
 def media_dir(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("web") / "videos"
@@ -137,22 +159,7 @@ def http_server(media_dir):
                 return
             super().do_GET()
 
-    class Server(http.server.ThreadingHTTPServer):
-        daemon_threads = True
-
-        def handle_error(self, request, client_address):  # clients closing early is normal here
-            pass
-
-    server = Server(("127.0.0.1", 0), functools.partial(Handler, directory=str(media_dir)))
-    state.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield state
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    yield from _serve(functools.partial(Handler, directory=str(media_dir)), state)
 
 
 @pytest.fixture
@@ -308,19 +315,9 @@ def bad_day_server(media_dir):
     make_long_video(media_dir)
     state = BadDayServer()
 
-    class Server(http.server.ThreadingHTTPServer):
-        daemon_threads = True
+    yield from _serve(_range_handler(state, media_dir), state)
 
-        def handle_error(self, request, client_address):
-            pass
 
-    server = Server(("127.0.0.1", 0), _range_handler(state, media_dir))
-    state.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield state
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+# The suite imports in importlib mode, where test files cannot import a conftest: they read its helpers
+# (media constants, the bad-day server) from this entry, which pytest fills before collecting them.
+sys.modules.setdefault("_acquire_conftest", sys.modules[__name__])

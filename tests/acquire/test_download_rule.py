@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -12,12 +11,7 @@ import pandas as pd
 import pytest
 import yaml
 
-_spec = importlib.util.spec_from_file_location("_acquire_conftest", Path(__file__).with_name("conftest.py"))
-_fx = sys.modules.get(_spec.name)
-if _fx is None:
-    _fx = importlib.util.module_from_spec(_spec)
-    sys.modules[_spec.name] = _fx
-    _spec.loader.exec_module(_fx)
+_fx = sys.modules["_acquire_conftest"]  # tests/acquire/conftest.py (see its last lines)
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent

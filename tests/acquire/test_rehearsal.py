@@ -9,19 +9,13 @@ limit holds, and after it lifts.
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-_spec = importlib.util.spec_from_file_location("_acquire_conftest", Path(__file__).with_name("conftest.py"))
-_fx = sys.modules.get(_spec.name)
-if _fx is None:
-    _fx = importlib.util.module_from_spec(_spec)
-    sys.modules[_spec.name] = _fx
-    _spec.loader.exec_module(_fx)
+_fx = sys.modules["_acquire_conftest"]  # tests/acquire/conftest.py (see its last lines)
 
 from vipant.acquire import download as dl  # noqa: E402
 from vipant.acquire.coverage import CoverageTooLow, coverage_report, require_min_coverage  # noqa: E402

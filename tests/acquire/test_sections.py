@@ -3,7 +3,6 @@ whole-video + ffmpeg-cut fallback."""
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -11,12 +10,7 @@ import numpy as np
 import pandas as pd
 import soundfile as sf
 
-_spec = importlib.util.spec_from_file_location("_acquire_conftest", Path(__file__).with_name("conftest.py"))
-_fx = sys.modules.get(_spec.name)
-if _fx is None:
-    _fx = importlib.util.module_from_spec(_spec)
-    sys.modules[_spec.name] = _fx
-    _spec.loader.exec_module(_fx)
+_fx = sys.modules["_acquire_conftest"]  # tests/acquire/conftest.py (see its last lines)
 
 from vipant.acquire import download as dl  # noqa: E402
 from vipant.acquire.download import download_shard  # noqa: E402
