@@ -51,8 +51,9 @@ def _check_shard(manifest, out_dir: Path, manifest_path: Path, clips) -> None:
         assert (row["status"], row["reason"]) == (status, reason), (ytid, row["detail"])
         assert row["reason"] == "" or row["reason"] in REASONS
         clip_id = clip_id_for(ytid, START)
-        audio = out_dir / "audio" / f"{clip_id}.flac"
-        video = out_dir / "video" / f"{clip_id}.mp4"
+        # two-character prefix folders (vipant.layout): no flat folder of millions of files
+        audio = out_dir / "audio" / clip_id[:2] / f"{clip_id}.flac"
+        video = out_dir / "video" / clip_id[:2] / f"{clip_id}.mp4"
         if status == "ok":
             assert Path(row["audio_path"]) == audio and Path(row["video_path"]) == video
             data, sr = sf.read(audio)
@@ -76,7 +77,7 @@ def _check_shard(manifest, out_dir: Path, manifest_path: Path, clips) -> None:
     assert by_ytid.loc[MISSING, "attempts"] == 1  # permanent: not retried
     # exactly the good clips' outputs, no temporaries, no journal, no leftover download
     ok_ids = manifest.loc[manifest["status"] == "ok", "clip_id"]
-    expected_files = {f"audio/{c}.flac" for c in ok_ids} | {f"video/{c}.mp4" for c in ok_ids}
+    expected_files = {f"audio/{c[:2]}/{c}.flac" for c in ok_ids} | {f"video/{c[:2]}/{c}.mp4" for c in ok_ids}
     assert _files(out_dir) == expected_files
     assert not (out_dir / ".tmp").exists()
     assert not journal_path(manifest_path).exists()
@@ -184,7 +185,8 @@ def test_resume_after_crash(tmp_path, file_template, monkeypatch):
     # the crash also tore the journal's last line, and one finished output got lost
     with open(jpath, "a") as fh:
         fh.write('{"clip_id": "' + clip_id_for(SILENT, START) + '", "status": "o')
-    (out_dir / "audio" / f"{clip_id_for(GOOD, START)}.flac").unlink()
+    good_audio = out_dir / "audio" / GOOD[:2] / f"{clip_id_for(GOOD, START)}.flac"
+    good_audio.unlink()
 
     calls = _counting_fetch(monkeypatch)
     manifest = download_shard(clips, url_template=file_template, out_dir=out_dir, manifest_path=manifest_path,
@@ -194,9 +196,9 @@ def test_resume_after_crash(tmp_path, file_template, monkeypatch):
     assert len(manifest) == len(ytids)
     status = manifest.set_index("ytid")[["status", "reason"]].apply(tuple, axis=1).to_dict()
     assert status == {y: EXPECTED[y] for y in ytids}
-    assert (out_dir / "audio" / f"{clip_id_for(GOOD, START)}.flac").is_file()
+    assert good_audio.is_file()
     assert not jpath.exists()
-    assert {p.name for p in (out_dir / "audio").iterdir()} == {
+    assert {p.name for p in (out_dir / "audio").rglob("*") if p.is_file()} == {
         f"{clip_id_for(y, START)}.flac" for y in (GOOD, STEREO)}
 
     # a finished shard reruns without any download
@@ -298,3 +300,27 @@ def test_the_job_log_shows_the_shard_moving(tmp_path, sandbox, all_clips, file_t
     assert failed > 0
     assert lines[0].startswith(f"download shard_000: 1/{n} clips")
     assert lines[-1].startswith(f"download shard_000: {n}/{n} clips (100 %)") and f"failed={failed}" in lines[-1]
+
+
+def test_a_shard_written_in_the_flat_layout_is_not_downloaded_again(tmp_path, file_template, monkeypatch):
+    """Shards downloaded before the prefix folders recorded ``audio/<id>.flac``: a rerun takes the paths from
+    the manifest, so it neither fetches those clips again nor rewrites their paths. Catches a rerun (or a
+    reader) that rebuilds paths from the current layout instead of reading them."""
+    from vipant.acquire.manifest import write_manifest
+
+    clips = clips_frame([GOOD, STEREO])
+    out_dir, manifest_path = tmp_path / "out", tmp_path / "shard.csv"
+    first = download_shard(clips, url_template=file_template, out_dir=out_dir, manifest_path=manifest_path)
+    flat = first.copy()
+    for i, row in first.iterrows():  # move the files as the old layout had them
+        for col in ("audio_path", "video_path"):
+            old = Path(row[col])
+            new = old.parent.parent / old.name
+            old.rename(new)
+            flat.loc[i, col] = str(new)
+    write_manifest(manifest_path, flat)
+    calls = _counting_fetch(monkeypatch)
+    again = download_shard(clips, url_template=file_template, out_dir=out_dir, manifest_path=manifest_path)
+    assert calls == []
+    assert again["audio_path"].tolist() == flat["audio_path"].tolist()
+    assert all(Path(p).is_file() for p in again["audio_path"])

@@ -3,10 +3,14 @@
 For one shard of clips (:func:`download_shard`), every clip ends as one manifest row (see
 :mod:`vipant.acquire.manifest`): ``ok`` with
 
-* ``{out_dir}/audio/{clip_id}.flac`` — the segment's audio, 16 kHz (``sample_rate``) mono FLAC,
+* ``{out_dir}/audio/{prefix}/{clip_id}.flac`` — the segment's audio, 16 kHz (``sample_rate``) mono FLAC,
   downmixed and resampled by ffmpeg;
-* ``{out_dir}/video/{clip_id}.mp4`` — the segment's video only, re-encoded H.264 (``-preset
+* ``{out_dir}/video/{prefix}/{clip_id}.mp4`` — the segment's video only, re-encoded H.264 (``-preset
   veryfast``) so the cut is frame accurate (when ``keep_video``);
+
+where ``{prefix}`` is the clip id's first two characters (:mod:`vipant.layout`: no folder holds millions
+of files at paper scale). Readers take the paths from the manifest, so shards written in the earlier flat
+layout stay valid and are not downloaded again.
 
 or ``failed`` with a reason from :data:`~vipant.acquire.manifest.REASONS`.
 
@@ -82,6 +86,7 @@ from vipant.acquire.manifest import (
     write_retry_token,
 )
 from vipant.atomic import atomic_path
+from vipant.layout import clip_file
 from vipant.media.ffmpeg import FFmpegError, MediaInfo, ProbeError, ffmpeg_detail, ffmpeg_exe, probe, run_ffmpeg
 from vipant.progress import Progress
 
@@ -844,8 +849,9 @@ def _process_video(
                         src_channels=info.channels if info else None)
 
     def outputs(clip: dict[str, Any]) -> tuple[Path, Path | None]:
-        audio_out = audio_dir / f"{clip['clip_id']}.flac"
-        return audio_out, (video_dir / f"{clip['clip_id']}.mp4" if video_dir is not None else None)
+        cid = clip["clip_id"]
+        audio_out = clip_file(audio_dir, cid, f"{cid}.flac")
+        return audio_out, (clip_file(video_dir, cid, f"{cid}.mp4") if video_dir is not None else None)
 
     def cut(clip: dict[str, Any], source: Path, info: MediaInfo, offset: float, attempts: int) -> dict[str, Any]:
         """Cut one clip out of ``source`` (which starts at ``offset`` s of the video); an ok row or ClipFailed."""
@@ -879,7 +885,8 @@ def _process_video(
     # a stale output of a clip we are about to (re)do must not survive a failure
     for clip in todo:
         audio_out, video_out = outputs(clip)
-        _remove_outputs(audio_out, video_out or audio_dir.parent / "video" / f"{clip['clip_id']}.mp4")
+        _remove_outputs(audio_out, video_out or clip_file(audio_dir.parent / "video", clip["clip_id"],
+                                                          f"{clip['clip_id']}.mp4"))
 
     url = url_template.format(ytid=ytid)
     if sections:

@@ -29,6 +29,7 @@ import pandas as pd
 from PIL import Image
 
 from vipant.atomic import atomic_path, write_csv
+from vipant.layout import clip_file
 from vipant.media.ffmpeg import FFmpegError, ffmpeg_detail, run_ffmpeg
 from vipant.progress import track
 
@@ -55,10 +56,10 @@ def frame_times(n_frames: int = 4, duration: float = 10.0) -> list[float]:
 
 
 def frame_paths(out_dir: str | os.PathLike[str], clip_id: str, n_frames: int = 4) -> list[Path]:
-    """Where a clip's JPEGs live: ``out_dir/<first two characters of the id>/<id>_<i>.jpg``. At paper scale
-    (~2 M clips x 4 frames) one flat folder would hold 8 M entries; YouTube ids spread evenly over the
-    ~4 k two-character prefixes (~2 k files each). Readers take the paths from the frames manifest."""
-    return [Path(out_dir) / clip_id[:2] / f"{clip_id}_{i}.jpg" for i in range(n_frames)]
+    """Where a clip's JPEGs live: ``out_dir/<first two characters of the id>/<id>_<i>.jpg``
+    (:mod:`vipant.layout`: 8 M JPEGs at paper scale, ~2 k per folder). Readers take the paths from the
+    frames manifest."""
+    return [clip_file(out_dir, clip_id, f"{clip_id}_{i}.jpg") for i in range(n_frames)]
 
 
 def _scale_filter(short_side: int) -> str:
