@@ -83,7 +83,7 @@ def _cmd_coverage_gate(args: argparse.Namespace) -> None:
 
 
 def _cmd_frames(args: argparse.Namespace) -> None:
-    from vipant.acquire.manifest import read_manifest
+    from vipant.acquire.manifest import dropped_videos_path, read_manifest
     from vipant.features.frames import frames_shard
 
     frames_shard(
@@ -93,6 +93,7 @@ def _cmd_frames(args: argparse.Namespace) -> None:
         n_frames=args.n_frames,
         short_side=args.short_side,
         keep_video=args.keep_video,
+        dropped_videos=dropped_videos_path(args.manifest),  # next to the download manifest, which reads it
     )
 
 

@@ -324,3 +324,47 @@ def test_a_shard_written_in_the_flat_layout_is_not_downloaded_again(tmp_path, fi
     assert calls == []
     assert again["audio_path"].tolist() == flat["audio_path"].tolist()
     assert all(Path(p).is_file() for p in again["audio_path"])
+
+    # a clip that lost its flat video is redone into the prefix folders, and its flat audio goes
+    Path(flat.loc[0, "video_path"]).unlink()
+    calls = _counting_fetch(monkeypatch)
+    redone = download_shard(clips, url_template=file_template, out_dir=out_dir, manifest_path=manifest_path)
+    assert calls == [first.loc[0, "ytid"]]
+    assert redone.loc[0, "audio_path"] == first.loc[0, "audio_path"] and Path(first.loc[0, "audio_path"]).is_file()
+    assert not Path(flat.loc[0, "audio_path"]).exists()  # not orphaned
+    assert redone.loc[1, "audio_path"] == flat.loc[1, "audio_path"]
+
+
+def test_video_cuts_that_frames_dropped_are_not_fetched_again(tmp_path, file_template, monkeypatch):
+    """With ``frames.keep_video: false`` the frames stage deletes each cut once its JPEGs exist. A later run of
+    the shard (forced, or for a retry ticket) must count those clips as done: no download, audio kept, and
+    no retry ticket for them (else every invocation reruns the shard and fetches the whole shard again). A
+    cut missing for another reason (here deleted by hand, frames never made) is still fetched. Catches a
+    rerun that requires every video cut, and a record of dropped cuts that covers clips it should not."""
+    from vipant.acquire.manifest import retry_token
+    from vipant.cli import main
+
+    clips = pd.concat([clips_frame([GOOD, STEREO]), clips_frame([GOOD]).assign(start=3.0, end=13.0)])
+    clips["clip_id"] = [clip_id_for(y, s) for y, s in zip(clips["ytid"], clips["start"])]
+    out_dir, manifest_path = tmp_path / "download", tmp_path / "download" / "shard-000.csv"
+    first = download_shard(clips, url_template=file_template, out_dir=out_dir, manifest_path=manifest_path)
+    assert set(first["status"]) == {"ok"} and len(first) == 3
+    lost = clip_id_for(GOOD, 3.0)
+    by_id = first.set_index("clip_id")
+    Path(by_id.loc[lost, "video_path"]).unlink()  # missing, but not dropped after frames
+    # frames as the workflow's rule runs them: the two other cuts go, the lost one fails no_video
+    assert main(["frames", "--manifest", str(manifest_path), "--out-dir", str(tmp_path / "jpg"),
+                 "--frames-manifest", str(tmp_path / "frames.csv"), "--no-keep-video"]) == 0
+    dropped = [c for c in first["clip_id"] if c != lost]
+    assert not any(Path(by_id.loc[c, "video_path"]).exists() for c in dropped)
+    assert retry_token(manifest_path).startswith("retry-1-")  # only the lost cut is work left
+
+    calls = _counting_fetch(monkeypatch)
+    again = download_shard(clips, url_template=file_template, out_dir=out_dir, manifest_path=manifest_path)
+    assert calls == [GOOD]  # the lost cut's video, once
+    assert set(again["status"]) == {"ok"}
+    assert Path(again.set_index("clip_id").loc[lost, "video_path"]).is_file()
+    for c in dropped:
+        assert Path(by_id.loc[c, "audio_path"]).is_file()  # FBANK still reads it
+        assert not Path(by_id.loc[c, "video_path"]).exists()
+    assert not retry_token(manifest_path).startswith("retry-")

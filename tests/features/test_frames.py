@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
+from vipant.acquire.manifest import read_dropped_videos
 from vipant.features import frames as fr
 from vipant.features.frames import extract_frames, frame_times, frames_shard
 from vipant.media.ffmpeg import run_ffmpeg
@@ -127,10 +128,28 @@ def test_video_cuts_go_once_their_frames_exist(videos, tmp_path):
         {"clip_id": "a_0", "status": "ok", "video_path": str(land), "start": 0.0, "end": 10.0},
         {"clip_id": "b_0", "status": "ok", "video_path": str(corrupt), "start": 0.0, "end": 10.0},
     ])
-    out = tmp_path / "frames"
-    first = frames_shard(manifest, out, tmp_path / "f.csv", keep_video=False)
+    out, record = tmp_path / "frames", tmp_path / "shard.video_dropped.txt"
+    with pytest.raises(ValueError, match="dropped_videos"):  # a deletion nobody records is refetched
+        frames_shard(manifest, out, tmp_path / "f.csv", keep_video=False)
+    assert land.exists()
+    first = frames_shard(manifest, out, tmp_path / "f.csv", keep_video=False, dropped_videos=record)
     assert first.set_index("clip_id")["status"].to_dict() == {"a_0": "ok", "b_0": "failed"}
     assert not land.exists() and corrupt.exists()
+    assert read_dropped_videos(record) == {"a_0"}  # what the download's rerun counts as done without a cut
     assert sorted(p.name for p in (out / "a_").iterdir()) == [f"a_0_{i}.jpg" for i in range(4)]
-    again = frames_shard(manifest, out, tmp_path / "f.csv", keep_video=False)
+    again = frames_shard(manifest, out, tmp_path / "f.csv", keep_video=False, dropped_videos=record)
     assert again.equals(first)
+    assert read_dropped_videos(record) == {"a_0"}
+
+
+def test_kept_video_cuts_are_not_recorded_as_dropped(videos, tmp_path):
+    """Catches recording (or deleting) cuts while ``keep_video`` is on: a download rerun would then skip
+    clips whose cut it should fetch again if the cut is lost."""
+    import shutil
+
+    land = tmp_path / "a_0.mp4"
+    shutil.copy(videos["land"], land)
+    manifest = pd.DataFrame([{"clip_id": "a_0", "status": "ok", "video_path": str(land), "start": 0.0, "end": 10.0}])
+    record = tmp_path / "shard.video_dropped.txt"
+    frames_shard(manifest, tmp_path / "frames", tmp_path / "f.csv", keep_video=True, dropped_videos=record)
+    assert land.exists() and not record.exists()

@@ -1,5 +1,6 @@
 # Four equally spaced JPEG frames per clip (short side 224) from the cut video; frames.keep_video: false
-# (paper preset) deletes each cut once its frames exist (docs/cluster.md, disk budget).
+# (paper preset) deletes each cut once its frames exist and lists the clip in download/shard-NNN.video_dropped.txt,
+# so that a rerun of the download does not fetch those cuts again (docs/cluster.md, disk budget).
 rule frames:
     input:
         manifest=f"{W}/download/shard-{{shard}}.csv",

@@ -41,8 +41,9 @@ A shard that gets ``blocked_limit`` videos in a row answered ``blocked`` pauses 
 seconds, doubled each time); after ``blocked_pauses`` pauses it stops and records its untried clips as
 ``blocked``, rather than racing through them while YouTube refuses every request.
 
-A rerun skips clips already journalled (or in an existing final manifest) as ok whose files exist and
-failed ones with a final reason; ``network`` and ``blocked`` failures are tried again. The final
+A rerun skips clips already journalled (or in an existing final manifest) as ok whose files exist (a
+video cut that the frames stage deleted on purpose, listed in ``<manifest>.video_dropped.txt``, counts as
+there) and failed ones with a final reason; ``network`` and ``blocked`` failures are tried again. The final
 manifest, sorted by clip id, is written atomically at the end and the journal removed; the workflow
 reruns a shard whose manifest still has retryable rows (:func:`~vipant.acquire.manifest.retry_token`).
 No exception raised while handling a clip escapes: it becomes a row (``decode_error`` with detail
@@ -76,11 +77,13 @@ from vipant.acquire.manifest import (
     STATUS_FAILED,
     STATUS_OK,
     Journal,
+    dropped_videos_path,
     is_final,
     journal_path,
     make_row,
     normalize_manifest,
     read_journal,
+    read_dropped_videos,
     read_manifest,
     write_manifest,
     write_retry_token,
@@ -737,15 +740,22 @@ def download_shard(
         except Exception as exc:  # unreadable manifest: start over for it
             log.warning("ignoring unreadable manifest %s: %s", manifest_path, exc)
     done.update(read_journal(jpath))
+    dropped = read_dropped_videos(dropped_videos_path(manifest_path))  # cuts deleted after their frames
 
     rows: dict[str, dict[str, Any]] = {}
     pending: dict[str, list[dict[str, Any]]] = {}  # ytid -> clips, in order
     for clip in frame.to_dict("records"):
         prev = done.get(clip["clip_id"])
-        if (prev is not None and is_final(prev, need_video=keep_video, cookies=bool(settings.cookies))
+        if (prev is not None
+                and is_final(prev, need_video=keep_video, cookies=bool(settings.cookies), dropped=dropped)
                 and str(prev.get("ytid")) == clip["ytid"]):
             rows[clip["clip_id"]] = prev
         else:
+            if prev is not None and prev.get("status") == STATUS_OK:
+                # files of an earlier layout (flat folders) would be orphaned by the redone clip's new ones
+                for old in (prev.get("audio_path"), prev.get("video_path")):
+                    if old:
+                        _remove(Path(old))
             pending.setdefault(clip["ytid"], []).append(clip)
     n_pending = sum(len(v) for v in pending.values())
     log.info("shard %s: %d clips, %d already done, %d to do", manifest_path.name, len(frame),

@@ -23,6 +23,10 @@ Besides the final manifest (a CSV written atomically once a shard is done), a sh
 append-only *journal* next to it (``<manifest>.journal.jsonl``): one JSON object per finished clip,
 flushed and fsync'd, so a killed job resumes where it stopped. A torn last line (the process died
 mid-write) is ignored when reading.
+
+Two small files may sit next to the manifest too: ``<manifest>.retry`` (:func:`write_retry_token`) and
+``<manifest>.video_dropped.txt``, the clips whose video cut the frames stage deleted once their JPEGs
+existed (:func:`record_dropped_videos`), which a rerun does not download again.
 """
 
 from __future__ import annotations
@@ -31,12 +35,12 @@ import json
 import logging
 import os
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Collection, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
 
-from vipant.atomic import write_csv
+from vipant.atomic import write_csv, write_text
 
 log = logging.getLogger(__name__)
 
@@ -265,12 +269,15 @@ def read_journal(path: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
     return rows
 
 
-def is_final(row: Mapping[str, Any], *, need_video: bool = True, cookies: bool = False) -> bool:
+def is_final(
+    row: Mapping[str, Any], *, need_video: bool = True, cookies: bool = False, dropped: Collection[str] = ()
+) -> bool:
     """Whether a journalled/manifest row needs no further work on a rerun.
 
-    ok rows count only while their files exist; failed rows only with a permanent reason that did not
-    come from an unexpected (internal) error; ``age_restricted`` rows are not final for a run that has a
-    cookie file (``cookies``).
+    ok rows count only while their files exist, except a video cut that the frames stage deleted on
+    purpose (its clip id is in ``dropped``, see :func:`read_dropped_videos`); failed rows only with a
+    permanent reason that did not come from an unexpected (internal) error; ``age_restricted`` rows are
+    not final for a run that has a cookie file (``cookies``).
     """
     status = row.get("status")
     if status == STATUS_OK:
@@ -278,7 +285,7 @@ def is_final(row: Mapping[str, Any], *, need_video: bool = True, cookies: bool =
         video = row.get("video_path") or ""
         if not audio or not Path(audio).is_file():
             return False
-        if need_video and (not video or not Path(video).is_file()):
+        if need_video and (not video or not Path(video).is_file()) and str(row.get("clip_id")) not in dropped:
             return False
         return True
     if status == STATUS_FAILED:
@@ -312,7 +319,8 @@ def retry_token(manifest_path: str | os.PathLike[str], *, need_video: bool = Tru
     if not path.exists():
         return ""
     rows = read_manifest(path).to_dict("records")
-    pending = sum(not is_final(r, need_video=need_video, cookies=cookies) for r in rows)
+    dropped = read_dropped_videos(dropped_videos_path(path))
+    pending = sum(not is_final(r, need_video=need_video, cookies=cookies, dropped=dropped) for r in rows)
     if pending:
         return f"retry-{pending}-{path.stat().st_mtime_ns}"
     stored = retry_token_path(path)
@@ -329,3 +337,28 @@ def write_retry_token(manifest_path: str | os.PathLike[str], token: str) -> None
         return
     with atomic_path(target) as tmp:
         Path(tmp).write_text(token + "\n", encoding="utf-8")
+
+
+def dropped_videos_path(manifest_path: str | os.PathLike[str]) -> Path:
+    """``shard-007.csv`` → ``shard-007.video_dropped.txt``: the shard's clips whose video cut was deleted
+    on purpose once their frames existed (``frames.keep_video: false``)."""
+    return Path(manifest_path).with_suffix(".video_dropped.txt")
+
+
+def read_dropped_videos(path: str | os.PathLike[str]) -> frozenset[str]:
+    """Clip ids listed in a dropped-videos file (one per line); empty when there is none.
+
+    A rerun of the download counts these clips as done without their cut, so it does not fetch ~2 TB of
+    video again that was deleted to save exactly that. Deleting the file (or a line) makes the next run
+    fetch those cuts again, which the frames stage needs if their JPEGs are ever lost.
+    """
+    path = Path(path)
+    if not path.exists():
+        return frozenset()
+    return frozenset(line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+
+
+def record_dropped_videos(path: str | os.PathLike[str], clip_ids: Iterable[str]) -> None:
+    """Add ``clip_ids`` to a dropped-videos file, written atomically (call it before deleting the cuts)."""
+    ids = read_dropped_videos(path) | {str(c) for c in clip_ids}
+    write_text(path, "".join(f"{c}\n" for c in sorted(ids)))

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
+from vipant.acquire.manifest import record_dropped_videos
 from vipant.atomic import atomic_path, write_csv
 from vipant.layout import clip_file
 from vipant.media.ffmpeg import FFmpegError, ffmpeg_detail, run_ffmpeg
@@ -132,17 +133,24 @@ def frames_shard(
     duration: float | None = 10.0,
     short_side: int = 224,
     keep_video: bool = True,
+    dropped_videos: str | os.PathLike[str] | None = None,
 ) -> pd.DataFrame:
     """Extract frames for the ok clips of a download manifest; write and return the frames manifest.
 
-    ``keep_video=False`` (paper preset: the 10 s cuts are ~1 MB each, 2 TB over AudioSet) deletes a clip's
-    video cut once all its frames are on disk; a clip whose frames exist is skipped without its video.
+    ``keep_video=False`` (paper preset: the 10 s cuts are ~1 MB each, 2 TB over AudioSet) deletes the video
+    cuts of the clips whose frames are all on disk, once the frames manifest is written; a clip whose
+    frames exist is skipped without its video. Those clips are first added to ``dropped_videos`` (the
+    download shard's :func:`~vipant.acquire.manifest.dropped_videos_path`, required then), so that a rerun
+    of the download counts them as done instead of fetching their videos again.
 
     ``duration=None`` uses each clip's ``end - start``. The result has one row per ok clip with a
     video (columns :data:`FRAMES_MANIFEST_COLUMNS`; ``frame_paths`` joined by ``|``). Failures are
     recorded per clip and the shard goes on. Resumable: a clip whose ``n_frames`` JPEGs all exist is
     not processed again.
     """
+    if not keep_video and dropped_videos is None:
+        raise ValueError("keep_video=False needs dropped_videos: without that record a rerun of the "
+                         "download would fetch the deleted cuts again")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     if len(manifest) and "status" in manifest.columns:
@@ -150,16 +158,22 @@ def frames_shard(
     else:
         todo = manifest.iloc[0:0]
     rows: list[dict[str, Any]] = []
+    done: dict[str, Any] = {}  # clip id -> its video cut, for the clips whose frames all exist
     n_skip = 0
     for rec in track(todo.to_dict("records"), f"frames {Path(frames_manifest_path).stem}", unit="clips"):
         clip_id = str(rec["clip_id"])
-        paths = frame_paths(out_dir, clip_id, n_frames)
-        row = {"clip_id": clip_id, "status": "ok", "reason": "", "detail": "",
-               "frame_paths": "|".join(str(p) for p in paths)}
+        row = {"clip_id": clip_id, "status": "ok", "reason": "", "detail": "", "frame_paths": ""}
+        try:
+            paths = frame_paths(out_dir, clip_id, n_frames)
+        except ValueError as exc:  # an id that would leave out_dir (download never writes one)
+            row.update(status="failed", reason="decode_error", detail=str(exc)[:300])
+            rows.append(row)
+            continue
+        row["frame_paths"] = "|".join(str(p) for p in paths)
         if all(p.is_file() for p in paths):
             n_skip += 1
             rows.append(row)
-            _drop_video(rec, keep_video)
+            done[clip_id] = rec.get("video_path")
             continue
         video = rec.get("video_path")
         try:
@@ -179,21 +193,28 @@ def frames_shard(
         if row["status"] != "ok":
             log.info("frames of %s failed: %s (%s)", clip_id, row["reason"], row["detail"])
         else:
-            _drop_video(rec, keep_video)
+            done[clip_id] = video
         rows.append(row)
     frame = pd.DataFrame(rows, columns=FRAMES_MANIFEST_COLUMNS)
     frame = frame.sort_values("clip_id", kind="stable").reset_index(drop=True)
     write_csv(frames_manifest_path, frame)
     n_ok = int((frame["status"] == "ok").sum()) if len(frame) else 0
     log.info("frames: %d/%d clips ok (%d already done)", n_ok, len(frame), n_skip)
+    if not keep_video and done:
+        _drop_videos(done, Path(dropped_videos))
     return frame
 
 
-def _drop_video(rec: dict[str, Any], keep_video: bool) -> None:
-    """Delete a clip's video cut (its frames are all written) unless it is to be kept."""
-    video = rec.get("video_path")
-    if not keep_video and isinstance(video, str) and video:
-        Path(video).unlink(missing_ok=True)
+def _drop_videos(videos: dict[str, Any], record: Path) -> None:
+    """Delete the video cuts of clips whose frames are written, after recording them in ``record``: a
+    crash in between leaves cuts that the next run deletes, never a deleted cut that nobody recorded."""
+    record_dropped_videos(record, videos)
+    n = 0
+    for video in videos.values():
+        if isinstance(video, str) and video and os.path.lexists(video):
+            Path(video).unlink(missing_ok=True)
+            n += 1
+    log.info("frames: deleted %d video cuts (recorded in %s)", n, record)
 
 
 def read_frames_manifest(path: str | os.PathLike[str]) -> pd.DataFrame:
