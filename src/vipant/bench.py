@@ -2,6 +2,8 @@
 
 * ``data`` — on a freshly generated synthetic world: download+cut, frames and FBANK clips/s on one core,
   and the FBANK loader's clips/s reading memory-mapped shards on one core.
+* ``disk`` — bytes per clip and for 2.08 M clips (:mod:`vipant.disk_budget`), measured on a work dir's
+  files (``--measure``) or on freshly downloaded synthetic clips.
 * ``train`` — audio-encoder training clips/s (synthetic and ViT-B/32 architectures; random weights,
   since only speed is measured): one training step, eager and (on CUDA) ``torch.compile``d; the step-time
   ratio of training with cached frame embeddings vs. running the frozen image encoder every step; and
@@ -50,15 +52,13 @@ def _random_store(folder: Path, n: int) -> FbankStore:
     return FbankStore(folder / "index.csv", FbankStats(-5.0, 4.0))
 
 
-def bench_data(workdir: Path, clips: int) -> dict[str, float]:
-    from vipant.acquire.download import download_shard
+def _bench_world(workdir: Path, clips: int) -> tuple[Path, pd.DataFrame]:
+    """A synthetic world with ``clips`` good training clips (built once per workdir) and their segments;
+    the download, frames and fbank stages' folders are emptied so they run from scratch."""
     from vipant.datasets import audioset
-    from vipant.features.fbank import fbank_shard
-    from vipant.features.frames import frames_shard
     from vipant.synth.config import WorldConfig
     from vipant.synth.world import build_world
 
-    torch.set_num_threads(1)
     tiny = WorldConfig.tiny().to_dict()
     cfg = WorldConfig.from_dict({**tiny, "audioset_unbalanced_train": clips, "missing_video_rate": 0.0,
                                  "no_audio_videos": 0, "short_videos": 0, "corrupt_videos": 0, "silent_videos": 0})
@@ -69,7 +69,16 @@ def bench_data(workdir: Path, clips: int) -> dict[str, float]:
     for stage in ("download", "frames", "fbank"):  # timed from scratch, never resumed
         shutil.rmtree(workdir / stage, ignore_errors=True)
     segments, _ = audioset.read_segments(world / "audioset" / "unbalanced_train_segments.csv")
-    segments = segments.head(clips)
+    return world, segments.head(clips)
+
+
+def bench_data(workdir: Path, clips: int) -> dict[str, float]:
+    from vipant.acquire.download import download_shard
+    from vipant.features.fbank import fbank_shard
+    from vipant.features.frames import frames_shard
+
+    torch.set_num_threads(1)
+    world, segments = _bench_world(workdir, clips)
     figures: dict[str, float] = {}
 
     t = time.perf_counter()
@@ -107,6 +116,38 @@ def bench_data(workdir: Path, clips: int) -> dict[str, float]:
     figures["loader"] = n / dt
     print(f"FBANK loader (1 core, mmap, batches of 64, normalised float32): {_rate(n, dt)}")
     return figures
+
+
+def bench_disk(workdir: Path, clips: int, measure: Path | None = None) -> dict[str, float]:
+    """Bytes per clip and for the paper's 2.08 M clips (docs/cluster.md): FLAC, video cut and JPEG sizes
+    measured on the files of ``measure`` (a work dir such as ``data/paper``, read only) or, without it, of
+    ``clips`` synthetic clips downloaded, cut and framed here; FBANK and embeddings from their shapes."""
+    from vipant import disk_budget
+    from vipant.acquire.download import download_shard
+    from vipant.features.fbank import fbank_shard
+    from vipant.features.frames import frames_shard
+
+    if measure is not None:
+        download, frames = disk_budget.read_work_dir(measure)
+        what = f"clips of {measure}"
+    else:
+        world, segments = _bench_world(workdir, clips)
+        download = download_shard(segments[["clip_id", "ytid", "start", "end"]],
+                                  url_template=f"{world.resolve().as_uri()}/web/videos/{{ytid}}.mp4",
+                                  out_dir=workdir / "download", manifest_path=workdir / "download" / "shard-000.csv",
+                                  retries=0)
+        frames = frames_shard(download, workdir / "frames" / "jpg", workdir / "frames" / "shard-000.csv")
+        ok = download[download["status"] == "ok"]
+        array = workdir / "fbank" / "shard-000.npy"
+        fbank_shard(ok[["clip_id", "audio_path"]].rename(columns={"audio_path": "path"}), array,
+                    workdir / "fbank" / "shard-000.csv", target_frames=1000)
+        # the exact figure below, checked against a real shard (its .npy header is the only extra)
+        print(f"FBANK shard written: {array.stat().st_size / max(len(ok), 1):,.0f} B per clip", flush=True)
+        what = "synthetic clips"
+    items = disk_budget.measure_manifests(download, frames, what=what) + disk_budget.exact_items()
+    table = disk_budget.budget_table(items)
+    print(disk_budget.format_table(table))
+    return {str(r["what"]): float(r["per_clip_B"]) for r in table.to_dict("records")}
 
 
 def bench_train(device: str, batch: int, steps: int, workdir: Path | None = None) -> dict[str, float]:
@@ -214,7 +255,13 @@ def _bench_loop(name: str, cfg: dict, dev: torch.device, batch: int, steps: int,
 
 
 def run(what: str, *, workdir: Path | None = None, clips: int = 64, device: str = "cpu", batch: int = 16,
-        steps: int = 3) -> dict[str, float]:
+        steps: int = 3, measure: Path | None = None) -> dict[str, float]:
+    if what == "disk":
+        if workdir is not None:
+            workdir.mkdir(parents=True, exist_ok=True)
+            return bench_disk(workdir, clips, measure)
+        with tempfile.TemporaryDirectory(prefix="vipant-bench-") as tmp:
+            return bench_disk(Path(tmp), clips, measure)
     if what == "data":
         if workdir is not None:
             workdir.mkdir(parents=True, exist_ok=True)
