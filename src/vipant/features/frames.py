@@ -137,9 +137,9 @@ def frames_shard(
 ) -> pd.DataFrame:
     """Extract frames for the ok clips of a download manifest; write and return the frames manifest.
 
-    ``keep_video=False`` (paper preset: the 10 s cuts are ~1 MB each, 2 TB over AudioSet) deletes the video
-    cuts of the clips whose frames are all on disk, once the frames manifest is written; a clip whose
-    frames exist is skipped without its video. Those clips are first added to ``dropped_videos`` (the
+    ``keep_video=False`` (paper preset: real 10 s cuts are an estimated 0.5-1 MB each, 1-2 TB over
+    AudioSet; docs/cluster.md) deletes the video cuts of the clips whose frames are all on disk, once the
+    frames manifest is written; a clip whose frames exist is skipped without its video. Those clips are first added to ``dropped_videos`` (the
     download shard's :func:`~vipant.acquire.manifest.dropped_videos_path`, required then), so that a rerun
     of the download counts them as done instead of fetching their videos again.
 
