@@ -15,7 +15,7 @@ from vipant.embed.table import EmbeddingTable
 from vipant.features.store import FbankStore
 from vipant.models.audio_encoder import segment_mean
 from vipant.train.frame_matching import FrameMatch, choose_targets
-from vipant.train.loss import LOGIT_SCALE_INIT, LOGIT_SCALE_MAX
+from vipant.train.loss import LOGIT_SCALE_INIT, LOGIT_SCALE_MAX, clip_loss
 
 log = logging.getLogger(__name__)
 
@@ -123,3 +123,22 @@ class VAPretrainTask:
         if self.val_labels is not None:
             metrics.update(label_set_retrieval(sim.T, [self.val_labels.get(c, frozenset()) for c in self.val_ids]))
         return metrics
+
+    def validation_loss(self, embed: Callable[[torch.Tensor], torch.Tensor], logit_scale: float, batch: int) -> float:
+        """The training loss L_cst(A, I) on the held-out clips against their 2nd frame, in consecutive
+        batches of ``batch`` clips, averaged over clips (Multiframe models through their segment mean).
+        A held-out loss, unlike retrieval at R@k, moves before a model ranks anything first; it is what
+        tells whether an initialisation starts closer to the image space (tools/probe_init.py)."""
+        if len(self.val_ids) < 2:
+            raise ValueError("a held-out VA loss needs at least 2 validation clips")
+        images = F.normalize(self.frames.tensor(self.frames.rows("clip_id", self.val_ids))[:, EVAL_FRAME], dim=-1)
+        total, n = 0.0, len(self.val_ids)
+        for start in range(0, n, batch):
+            ids = self.val_ids[start:start + batch]
+            if len(ids) < 2:  # a lone leftover clip has no negatives: fold it out of the average
+                n -= len(ids)
+                continue
+            emb = embed(self.store.batch(ids, length=self.length))
+            a = F.normalize((segment_mean(emb) if emb.dim() == 3 else emb).float().cpu(), dim=-1)
+            total += float(clip_loss(a, images[start:start + len(ids)], torch.tensor(logit_scale))) * len(ids)
+        return total / n

@@ -1,0 +1,79 @@
+"""Design probe of the synthetic world: are the sources seen often enough to be learnt from audio?
+
+A supervised linear probe (one-vs-rest logistic regression) on pooled FBANK (per-bin mean and standard
+deviation over each clip's real frames, padding excluded) with the ground-truth source labels, trained on
+the VA training clips and scored on the AudioSet eval clips: mAP over sources and top-1 precision (the
+top-scored source sounds in the clip), each beside its chance level, and how many training clips each
+source sounds in. It reads a built work dir (world truth + FBANK) and sees no model and no test table.
+
+    python tools/probe_sources.py data/synthetic
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import average_precision_score
+from sklearn.preprocessing import StandardScaler
+
+from vipant.features.store import FbankStore
+
+
+def pooled(store: FbankStore, clip_ids: list[str]) -> np.ndarray:
+    """``[N, 256]``: per-bin mean and std over each clip's real (unpadded) frames."""
+    out = []
+    for cid in clip_ids:
+        x = np.asarray(store.raw(cid)[: store.n_frames(cid)], dtype=np.float32)
+        out.append(np.concatenate([x.mean(0), x.std(0)]))
+    return np.stack(out)
+
+
+def labels(truth: dict[str, dict], clip_ids: list[str], mids: list[str]) -> np.ndarray:
+    """Multi-hot ``[N, sources]`` of the sources sounding inside each clip's segment."""
+    y = np.zeros((len(clip_ids), len(mids)), dtype=np.int64)
+    col = {m: i for i, m in enumerate(mids)}
+    for r, cid in enumerate(clip_ids):
+        for m in truth[cid.rsplit("_", 1)[0]]["labels"]:
+            y[r, col[m]] = 1
+    return y
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("work_dir", type=Path)
+    args = ap.parse_args()
+    w = args.work_dir
+    truth = {t["ytid"]: t for t in map(json.loads, (w / "world/truth/clips.jsonl").read_text().splitlines())}
+    mids = [s["mid"] for s in json.loads((w / "world/truth/sources.json").read_text())]
+    store = FbankStore(w / "fbank/audioset/index.csv")
+    train = [c for c in pd.read_csv(w / "meta/va_train.csv")["clip_id"] if c in store]
+    test = [c for c in pd.read_csv(w / "meta/audioset_eval.csv")["clip_id"] if c in store]
+    x_train, x_test = pooled(store, train), pooled(store, test)
+    y_train, y_test = labels(truth, train, mids), labels(truth, test, mids)
+    scaler = StandardScaler().fit(x_train)
+    x_train, x_test = scaler.transform(x_train), scaler.transform(x_test)
+    scores = np.zeros(y_test.shape)
+    for j in range(len(mids)):
+        if 0 < y_train[:, j].sum() < len(train):
+            clf = LogisticRegression(C=1.0, max_iter=2000).fit(x_train, y_train[:, j])
+            scores[:, j] = clf.decision_function(x_test)
+    present = y_test.sum(0) > 0
+    ap_per = [average_precision_score(y_test[:, j], scores[:, j]) for j in np.flatnonzero(present)]
+    top1 = y_test[np.arange(len(test)), scores.argmax(1)].mean()
+    per_source = y_train.sum(0)
+    print(json.dumps({
+        "train_clips": len(train), "test_clips": len(test),
+        "train_clips_per_source": {"mean": float(per_source.mean()), "min": int(per_source.min()),
+                                   "median": float(np.median(per_source))},
+        "mAP": float(100 * np.mean(ap_per)), "chance_mAP": float(100 * y_test[:, present].mean(0).mean()),
+        "top1_precision": float(100 * top1), "chance_top1": float(100 * y_test.sum(1).mean() / len(mids)),
+    }, indent=1))
+
+
+if __name__ == "__main__":
+    main()
