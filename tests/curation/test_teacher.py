@@ -38,7 +38,7 @@ def test_du_keeps_every_clip_caption_pair_above_the_threshold():
     assert list(out.pairs.columns) == ["clip_id", "text_row", "text", "score"]
     assert out.pairs.loc[out.pairs["clip_id"] == "b", "text"].item() == "an engine idles"
     assert out.threshold == 0.6 and out.candidates == 12
-    assert out.summary()["pairs"] == 2 and out.summary()["clips"] == 2
+    assert out.summary() == {"pairs": 2, "clips": 2, "distinct_texts": 2, "threshold": 0.6, "candidates": 12}
 
 
 def test_du_uses_only_the_teachers_training_captions():
@@ -64,6 +64,27 @@ def test_quantile_of_a_huge_candidate_set_comes_from_a_seeded_row_sample(monkeyp
     b = domain_unspecific(audio, clips, _teacher_pairs(), POOL, TEXTS, {"quantile": 0.5}, seed=3)
     assert a.threshold == b.threshold
     assert 100 <= len(a.pairs) <= 300  # a median estimated from 40 of the 400 cosines
+
+
+def test_quantile_sample_is_whole_distinct_rows_in_order_read_in_chunks(monkeypatch):
+    """The cosines a quantile is taken from: every row when they fit in QUANTILE_SAMPLE, else that many
+    cosines' worth of distinct whole rows (at least one), in row order, however CHUNK splits them. Catches a
+    sample with repeated rows, a row budget divided by the embedding width or by a floor of 2 captions, and
+    chunks that overlap or skip the first rows."""
+    monkeypatch.setattr(teacher, "CHUNK", 3)
+    g = torch.Generator().manual_seed(0)
+    audio, text = torch.randn(100, 4, generator=g), torch.randn(5, 4, generator=g)
+    full = (audio @ text.T).numpy()
+    monkeypatch.setattr(teacher, "QUANTILE_SAMPLE", 10_000)
+    assert np.allclose(teacher._sample_cosines(audio, text, 0), full.flatten(), atol=1e-6)
+    monkeypatch.setattr(teacher, "QUANTILE_SAMPLE", 250)  # 50 of the 100 rows
+    got = teacher._sample_cosines(audio, text, 0).reshape(-1, 5)
+    rows = [int(np.flatnonzero(np.isclose(full, r, atol=1e-6).all(axis=1))[0]) for r in got]
+    assert len(rows) == 50 and rows == sorted(set(rows))
+    monkeypatch.setattr(teacher, "QUANTILE_SAMPLE", 3)  # less than one row's cosines: one row
+    assert len(teacher._sample_cosines(audio, text, 0)) == 5
+    monkeypatch.setattr(teacher, "QUANTILE_SAMPLE", 40)  # one caption: 40 rows of one cosine
+    assert len(teacher._sample_cosines(audio, text[:1], 0)) == 40
 
 
 def test_ds_keeps_teacher_pairs_whose_caption_is_close_to_a_class_prompt():
@@ -95,6 +116,23 @@ def test_subset_is_seeded_and_keeps_at_least_two_pairs():
     assert len(subset_pairs(pairs.iloc[:5], 0.1)) == 2
     with pytest.raises(ValueError, match="fraction"):
         subset_pairs(pairs, 0.0)
+
+
+def test_subset_bounds_draws_distinct_pairs_and_renumbers_rows():
+    """fraction 1 keeps every pair, above 1 is refused; two pairs are the smallest list to subset, one is
+    refused; a draw never repeats a pair; the subset's rows are numbered 0..n-1. Catches an open upper bound,
+    a minimum of 3 pairs, a draw with replacement and the original row labels left on the subset."""
+    pairs = pd.DataFrame({"clip_id": [f"c{i}" for i in range(10)], "text_row": range(10)})
+    assert subset_pairs(pairs, 1.0).equals(pairs)
+    with pytest.raises(ValueError, match="fraction"):
+        subset_pairs(pairs, 1.5)
+    assert len(subset_pairs(pairs.iloc[:2], 0.5)) == 2
+    with pytest.raises(ValueError, match="subset of 1 pairs"):
+        subset_pairs(pairs.iloc[:1], 0.5)
+    for seed in range(5):
+        sub = subset_pairs(pairs, 0.9, seed=seed)
+        assert len(sub) == 9 and sub["clip_id"].is_unique
+        assert sub.index.tolist() == list(range(9)) and "index" not in sub.columns
 
 
 def test_in_the_wild_leaves_out_the_teachers_clips_once_each():

@@ -180,3 +180,20 @@ def test_precision_recall_same_labels():
     assert m["precision@2"] == pytest.approx(50.0) and m["recall@2"] == pytest.approx(75.0)
     assert m["n_queries"] == 2 and m["n_no_relevant"] == 0
     assert precision_recall_same_labels([{"a", "b"}], [["b", "a"], ["a"]], np.zeros((1, 2)), 1)["precision@1"] == 0.0
+
+
+def test_precision_recall_leaves_queries_without_a_relevant_candidate_out_of_recall():
+    """Query 1's label set matches no candidate: it counts in precision (0 found) and in ``n_no_relevant``, never
+    in recall. Catches recall averaged over every query (0/0 = NaN) and a count of such queries that stays 0."""
+    sim = np.array([[1.0, 0.0], [1.0, 0.0]])
+    m = precision_recall_same_labels([{"a"}, {"z"}], [["a"], ["b"]], sim, k=1)
+    assert m["precision@1"] == pytest.approx(50.0)
+    assert m["recall@1"] == pytest.approx(100.0)
+    assert m["n_no_relevant"] == 1
+
+
+def test_precision_recall_refusals_say_what_is_wrong():
+    with pytest.raises(ValueError, match="1 queries x 2 candidates"):
+        precision_recall_same_labels([{"a"}], [["a"], ["b"]], np.zeros((2, 2)), 1)
+    with pytest.raises(ValueError, match="k must be >= 1, got 0"):
+        precision_recall_same_labels([{"a"}], [["a"]], np.zeros((1, 1)), [1, 0])
