@@ -107,6 +107,45 @@ def test_ads_matches_only_ds_captions_to_in_the_wild_audio():
     assert set(out.pairs["text_row"]) == {0}
 
 
+def test_ds_records_its_threshold_renumbers_rows_and_takes_a_quantile_of_the_best_prompt_cosines():
+    """Catches a DS list that keeps the teacher list's row labels, a Curated without the applied τ, and a quantile
+    spec that never sees the captions' best-prompt cosines."""
+    labels = torch.tensor([[0.95, 0.1, 0.0, 0.0], [0.0, 0.0, 0.8, 0.6]])
+    out = domain_specific(_teacher_pairs(), POOL, labels, ["dog", "engine"], 0.7, task="esc50")
+    assert out.threshold == 0.7
+    assert list(out.pairs.columns) == ["clip_id", "text_row", "text", "score", "label"]
+    assert out.pairs.index.tolist() == [0, 1]
+    # best-prompt cosines of captions 0..3: 0.995, 0, 0.8, 0.6; their median is 0.7
+    q = domain_specific(_teacher_pairs(), POOL, labels, ["dog", "engine"], {"quantile": 0.5}, task="esc50")
+    assert q.threshold == pytest.approx(0.7, abs=1e-6)
+    assert q.pairs["clip_id"].tolist() == ["t0", "t2"]
+
+
+def test_ds_refuses_prompts_that_do_not_match_the_class_names():
+    """One prompt per class name, at least one: a single class is fine. Catches a check that needs both faults
+    at once, one that reads the embedding width, and one that refuses a single class."""
+    labels = torch.tensor([[0.95, 0.1, 0.0, 0.0], [0.0, 0.0, 0.8, 0.6]])
+    with pytest.raises(ValueError, match="DS_esc50: 2 label prompts for 1 class names"):
+        domain_specific(_teacher_pairs(), POOL, labels, ["dog"], 0.7, task="esc50")
+    with pytest.raises(ValueError, match="0 label prompts for 0 class names"):
+        domain_specific(_teacher_pairs(), POOL, torch.zeros(0, 4), [], 0.7, task="esc50")
+    one = domain_specific(_teacher_pairs(), POOL, labels[:1], ["dog"], 0.7, task="esc50")
+    assert one.pairs["clip_id"].tolist() == ["t0"]
+
+
+def test_ads_names_itself_and_samples_its_quantile_with_the_given_seed(monkeypatch):
+    ds = pd.DataFrame({"clip_id": ["t0", "t2"], "text_row": [0, 2], "text": [TEXTS[0], TEXTS[2]], "score": [0.9, 0.8]})
+    with pytest.raises(ValueError, match="ADS_esc50: no"):
+        augmented_domain_specific(torch.tensor([[0.0, 1.0, 0.0, 0.0]]), ["w0"], ds, POOL, TEXTS, 0.5, task="esc50")
+    monkeypatch.setattr(teacher, "QUANTILE_SAMPLE", 20)  # 10 of the 100 clips x 2 captions
+    audio = torch.randn(100, 4, generator=torch.Generator().manual_seed(1))
+    out = augmented_domain_specific(audio, [f"w{i}" for i in range(100)], ds, POOL, TEXTS, {"quantile": 0.5},
+                                    task="esc50", seed=3)
+    a = torch.nn.functional.normalize(audio, dim=-1)
+    expected = np.quantile(teacher._sample_cosines(a, POOL[[0, 2]], 3), 0.5)
+    assert out.threshold == pytest.approx(float(expected), abs=1e-6)
+
+
 def test_subset_is_seeded_and_keeps_at_least_two_pairs():
     pairs = pd.DataFrame({"clip_id": [f"c{i}" for i in range(40)], "text_row": range(40)})
     a, b = subset_pairs(pairs, 0.1, seed=0), subset_pairs(pairs, 0.1, seed=0)

@@ -21,6 +21,7 @@ def clip():
 def test_token_count_for_1000x128_is_305_plus_cls(clip):
     assert grid_size(1000, 128) == (61, 5)
     assert n_tokens(1000, 128) == 306
+    assert n_tokens() == 306  # the default input is the paper's 10 s x 128 bins
     enc = AudioEncoder(clip.visual)
     tokens, grid = enc.tokens(torch.randn(2, 1000, 128))
     assert grid == (61, 5) and tokens.shape == (2, 306, 64)
