@@ -146,6 +146,37 @@ def test_ads_names_itself_and_samples_its_quantile_with_the_given_seed(monkeypat
     assert out.threshold == pytest.approx(float(expected), abs=1e-6)
 
 
+def test_matching_reads_every_chunk_of_a_non_square_problem_and_its_refusals_count_rows(monkeypatch):
+    """5 clips of width 4 against 2 captions, in chunks of 2 clips: the last chunk's clip is matched too, and
+    every refusal names rows, not the embedding width. Catches loops and messages that read ``shape[1]``."""
+    monkeypatch.setattr(teacher, "CHUNK", 2)
+    audio = torch.tensor([[0.0, 1.0, 0, 0]] * 4 + [[1.0, 0, 0, 0]])  # only the last clip is the dog
+    clips = [f"w{i}" for i in range(5)]
+    captions, rows = POOL[[0, 2]], [0, 2]
+    out = teacher.match_audio_to_captions(audio, clips, captions, rows, TEXTS, 0.9, name="DU")
+    assert out.pairs["clip_id"].tolist() == ["w4"] and out.candidates == 10
+    with pytest.raises(ValueError, match=r"DU: no \(clip, caption\) pair reaches the threshold 1.5000 \(highest "
+                                         r"teacher cosine 1.0000 over 5 clips x 2 captions\)"):
+        teacher.match_audio_to_captions(audio, clips, captions, rows, TEXTS, 1.5, name="DU")
+    with pytest.raises(ValueError, match="DU: 5 audio rows for 4 clips, 2 caption rows for 1 text rows"):
+        teacher.match_audio_to_captions(audio, clips[:4], captions, rows[:1], TEXTS, 0.9, name="DU")
+    with pytest.raises(ValueError, match=r"DU: nothing to match \(0 clips, 2 captions\)"):
+        teacher.match_audio_to_captions(audio[:0], [], captions, rows, TEXTS, 0.9, name="DU")
+    with pytest.raises(ValueError, match=r"DU: nothing to match \(5 clips, 0 captions\)"):
+        teacher.match_audio_to_captions(audio, clips, captions[:0], [], TEXTS, 0.9, name="DU")
+
+
+def test_du_names_itself_and_samples_its_quantile_with_the_given_seed(monkeypatch):
+    with pytest.raises(ValueError, match="DU: no"):
+        domain_unspecific(torch.tensor([[0.0, 0.0, 0.0, 1.0]]), ["w0"], _teacher_pairs().iloc[:2], POOL, TEXTS, 0.5)
+    monkeypatch.setattr(teacher, "QUANTILE_SAMPLE", 40)  # 10 of the 100 clips x 4 captions
+    audio = torch.randn(100, 4, generator=torch.Generator().manual_seed(1))
+    out = domain_unspecific(audio, [f"w{i}" for i in range(100)], _teacher_pairs(), POOL, TEXTS, {"quantile": 0.5},
+                            seed=3)
+    expected = np.quantile(teacher._sample_cosines(torch.nn.functional.normalize(audio, dim=-1), POOL, 3), 0.5)
+    assert out.threshold == pytest.approx(float(expected), abs=1e-6)
+
+
 def test_subset_is_seeded_and_keeps_at_least_two_pairs():
     pairs = pd.DataFrame({"clip_id": [f"c{i}" for i in range(40)], "text_row": range(40)})
     a, b = subset_pairs(pairs, 0.1, seed=0), subset_pairs(pairs, 0.1, seed=0)
