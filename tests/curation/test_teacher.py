@@ -27,6 +27,21 @@ def test_threshold_spec_is_a_cosine_or_a_quantile():
             resolve_threshold(bad, cos)
 
 
+def test_threshold_quantile_bounds_and_refusals():
+    """q = 0 and q = 1 are the extreme cosines; q = 2 is refused; one cosine is enough, none is refused; each
+    refusal says why. Catches open bounds, a widened range and a refusal of a single cosine."""
+    cos = np.array([0.1, 0.5, 0.9])
+    assert resolve_threshold({"quantile": 0.0}, cos) == pytest.approx(0.1)
+    assert resolve_threshold({"quantile": 1.0}, cos) == pytest.approx(0.9)
+    assert resolve_threshold({"quantile": 0.5}, np.array([0.3])) == pytest.approx(0.3)
+    with pytest.raises(ValueError, match=r"must lie in \[0, 1\], got 2.0"):
+        resolve_threshold({"quantile": 2.0}, cos)
+    with pytest.raises(ValueError, match="^no cosines to take a threshold quantile of$"):
+        resolve_threshold({"quantile": 0.5}, np.zeros(0))
+    with pytest.raises(ValueError, match=r"threshold spec \{'q': 0.5\}: expected a number"):
+        resolve_threshold({"q": 0.5}, cos)
+
+
 def test_du_keeps_every_clip_caption_pair_above_the_threshold():
     # clip a is the dog and a bit of rain, clip b is the engine, clip c matches nothing well
     audio = torch.tensor([[0.9, 0.4, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0], [0.3, 0.3, 0.3, 0.3]])

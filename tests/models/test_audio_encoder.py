@@ -64,6 +64,30 @@ def test_random_init_differs_but_keeps_architecture(clip):
     assert not torch.equal(w, clip.visual.transformer.resblocks[0].attn.in_proj_weight)
 
 
+def test_random_init_follows_clips_scheme(clip):
+    """VA-Rand's weights have CLIP's init scales (width 64, 2 blocks): ``64**-0.5`` for the class and positional
+    embeddings, the projection and the attention input, ``64**-0.5 * (2 * 2)**-0.5`` for the residual outputs,
+    ``(2 * 64)**-0.5`` for the MLP input; biases 0, LayerNorms reset. Catches a scale off by a power or a factor
+    and a parameter left at ``normal_``'s std of 1."""
+    torch.manual_seed(0)
+    enc = AudioEncoder(clip.visual, init="random")
+    scale, out_std, fc_std = 64**-0.5, 64**-0.5 * 4**-0.5, 128**-0.5
+    expected = {"class_embedding": (scale, 0.3), "positional_embedding": (scale, 0.1), "proj": (scale, 0.1)}
+    for i in range(2):
+        block = f"transformer.resblocks.{i}."
+        expected.update({block + "attn.in_proj_weight": (scale, 0.1), block + "attn.out_proj.weight": (out_std, 0.1),
+                         block + "mlp.c_fc.weight": (fc_std, 0.1), block + "mlp.c_proj.weight": (out_std, 0.1)})
+    params = dict(enc.named_parameters())
+    for name, (std, tolerance) in expected.items():
+        assert params[name].std().item() == pytest.approx(std, rel=tolerance), name
+    for i in range(2):
+        block = enc.transformer.resblocks[i]
+        for bias in (block.attn.in_proj_bias, block.attn.out_proj.bias, block.mlp.c_fc.bias, block.mlp.c_proj.bias):
+            assert torch.count_nonzero(bias) == 0
+    for norm in (m for m in enc.modules() if isinstance(m, torch.nn.LayerNorm)):
+        assert torch.all(norm.weight == 1) and torch.all(norm.bias == 0)
+
+
 def test_averaged_patch_weights_preserve_grey_images(clip):
     """CLIP's conv on a grey image (replicated to RGB) = 3 x the adapted conv on the 1-channel image."""
     enc = AudioEncoder(clip.visual)
