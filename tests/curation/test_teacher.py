@@ -40,6 +40,8 @@ def test_threshold_quantile_bounds_and_refusals():
         resolve_threshold({"quantile": 0.5}, np.zeros(0))
     with pytest.raises(ValueError, match=r"threshold spec \{'q': 0.5\}: expected a number"):
         resolve_threshold({"q": 0.5}, cos)
+    with pytest.raises(ValueError, match=r"threshold spec '0.7': expected a number"):
+        resolve_threshold("0.7", cos)
 
 
 def test_du_keeps_every_clip_caption_pair_above_the_threshold():

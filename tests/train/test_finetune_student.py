@@ -177,6 +177,24 @@ def test_validation_loss_is_the_hard_contrastive_loss_on_first_captions(data):
     assert got == pytest.approx((first + second) / 3, rel=1e-5)
 
 
+def test_validation_loss_reads_the_tasks_input_length_and_needs_validation_captions(data):
+    """Validation clips are read at the task's ``frames_length`` (48 here), not at the store's default (96):
+    the encoder must see what training fed it. Without validation captions the loss is refused."""
+    store, improve, _, pool, _ = data
+    table = EmbeddingTable(pd.DataFrame({"clip_id": ["clip11", "clip12"]}), _unit(np.random.default_rng(2), (2, 16)))
+    task = StudentTask(store, improve, pool, frames_length=FRAMES // 2, val=(["clip11", "clip12"], table, [0, 1]))
+    shapes = []
+
+    def embed(x):
+        shapes.append(tuple(x.shape))
+        return torch.randn(len(x), 16)
+
+    task.validation_loss(embed, logit_scale=7.0, batch=2)
+    assert shapes == [(2, FRAMES // 2, 128)]
+    with pytest.raises(ValueError, match=r"^a student's validation loss needs validation captions \(--val-text\)$"):
+        StudentTask(store, improve, pool, frames_length=FRAMES).validation_loss(embed, 7.0, 2)
+
+
 @pytest.fixture
 def command_inputs(data, tmp_path):
     """Files for ``vipant finetune-at``: a teacher checkpoint recording logit scale 23.5, pairs, replay pairs,
