@@ -91,16 +91,17 @@ def test_replay_probability_bounds(data, prob, expect):
     assert sum(bool((order[s * 3:(s + 1) * 3] >= 10).all()) for s in range(3)) == expect
 
 
-def test_soft_label_loss_uses_the_cached_teacher_audio_of_each_clip(data):
+@pytest.mark.parametrize("alpha", [0.3, 0.6])  # the paper's 0.3 (the default) and another: the task's own is used
+def test_soft_label_loss_uses_the_cached_teacher_audio_of_each_clip(data, alpha):
     store, improve, replay, pool, teacher = data
-    task = StudentTask(store, improve, pool, replay=replay, soft_label_alpha=0.3, teacher_audio=teacher,
+    task = StudentTask(store, improve, pool, replay=replay, soft_label_alpha=alpha, teacher_audio=teacher,
                        frames_length=FRAMES)
     index = torch.tensor([12, 2, 0, 15])  # two replay pairs, two improvement pairs
     clips = [task.clip_ids[i] for i in index.tolist()]
     t_audio = teacher.tensor(teacher.rows("clip_id", clips))
     text = torch.from_numpy(np.asarray(pool.array, dtype=np.float32))[task.text_rows[index]]
     audio, scale = torch.randn(4, 16), torch.tensor(8.0)
-    expected = soft_label_loss(audio, text, t_audio, text, scale, alpha=0.3)
+    expected = soft_label_loss(audio, text, t_audio, text, scale, alpha=alpha)
     assert torch.allclose(task.loss(index, audio, scale), expected)
     assert not torch.allclose(task.loss(index, audio, scale), clip_loss(audio, text, scale))
 
