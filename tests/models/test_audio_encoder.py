@@ -150,6 +150,21 @@ def test_segments_come_from_one_pass(clip):
     assert not torch.allclose(seg[:, 0], seg[:, 3])
 
 
+def test_segments_pool_their_own_time_rows_and_more_segments_than_rows_stay_finite(clip):
+    """A 200-frame input has 11 time rows: 11 segments are one row each (the row's patch tokens pooled), and 16
+    segments repeat rows instead of pooling an empty slice. Catches a segment that takes 2 rows and a guard that
+    lets an empty segment through (a NaN embedding)."""
+    enc = AudioEncoder(clip.visual, frames=200).eval()
+    x = torch.randn(2, 200, 128)
+    with torch.no_grad():
+        tokens, (h, w) = enc.encode_tokens(x)
+        assert h == 11
+        patches = tokens[:, 1:].reshape(2, h, w, -1)
+        own_rows = enc.ln_post(patches.mean(dim=2)) @ enc.proj
+        assert torch.allclose(enc.forward_segments(x, 11), own_rows, atol=1e-5)
+        assert torch.isfinite(enc.forward_segments(x, 16)).all()
+
+
 def test_unknown_init_rejected(clip):
     with pytest.raises(ValueError, match="init"):
         AudioEncoder(clip.visual, init="imagenet")
