@@ -197,3 +197,12 @@ def test_precision_recall_refusals_say_what_is_wrong():
         precision_recall_same_labels([{"a"}], [["a"], ["b"]], np.zeros((2, 2)), 1)
     with pytest.raises(ValueError, match="k must be >= 1, got 0"):
         precision_recall_same_labels([{"a"}], [["a"]], np.zeros((1, 1)), [1, 0])
+
+
+def test_chance_retrieval_needs_a_caption_for_every_clip_and_accepts_one_each():
+    """One caption per clip is the common case (T→A with one gold); a last clip without captions is found
+    although ``bincount`` alone would not count it. The refusal counts the clips without captions."""
+    one_each = audio_text_chance(np.array([1, 0, 2]), n_clips=3, ks=(1,))
+    assert one_each["a2t_R@1"] == pytest.approx(100 / 3) and one_each["t2a_R@1"] == pytest.approx(100 / 3)
+    with pytest.raises(ValueError, match="^1 clips have no caption$"):
+        audio_text_chance(np.array([0, 0, 1]), n_clips=3)

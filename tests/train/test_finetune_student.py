@@ -91,6 +91,24 @@ def test_replay_probability_bounds(data, prob, expect):
     assert sum(bool((order[s * 3:(s + 1) * 3] >= 10).all()) for s in range(3)) == expect
 
 
+def test_a_replay_set_no_larger_than_a_batch(data):
+    """6 replay pairs. A batch of 6 is a permutation of them (no repeats); a batch of 8 draws them with
+    replacement, every replay pair reachable, seeded, and only the epoch's one full batch is swapped (the 2
+    improvement pairs after it stay). Catches repeats where a permutation fits, draws that skip replay pair 0
+    or ignore the generator, and a swapped second, partial batch."""
+    store, improve, replay, pool, _ = data
+    task = StudentTask(store, improve, pool, replay=replay, replay_prob=1.0, frames_length=FRAMES)
+    six = task.epoch_order(torch.Generator().manual_seed(0), 6)
+    assert sorted(six[:6].tolist()) == list(range(10, 16))
+    drawn = set()
+    for seed in range(6):
+        order = task.epoch_order(torch.Generator().manual_seed(seed), 8)
+        assert torch.equal(order, task.epoch_order(torch.Generator().manual_seed(seed), 8))
+        assert ((order[:8] >= 10) & (order[:8] < 16)).all() and (order[8:] < 10).all()
+        drawn |= set(order[:8].tolist())
+    assert drawn == set(range(10, 16))
+
+
 @pytest.mark.parametrize("alpha", [0.3, 0.6])  # the paper's 0.3 (the default) and another: the task's own is used
 def test_soft_label_loss_uses_the_cached_teacher_audio_of_each_clip(data, alpha):
     store, improve, replay, pool, teacher = data

@@ -76,7 +76,7 @@ def test_gradient_reaches_the_student_only():
 def test_a_teacher_tensor_that_requires_grad_is_refused(which):
     audio, text, t_audio, t_text = _batch(2)
     (t_audio if which == "audio" else t_text).requires_grad_(True)
-    with pytest.raises(ValueError, match="teacher embeddings must be frozen"):
+    with pytest.raises(ValueError, match="^teacher embedding requires grad: teacher embeddings must be frozen"):
         soft_label_loss(audio, text, t_audio, t_text, torch.tensor(5.0))
 
 
@@ -130,6 +130,14 @@ def test_row_count_message_names_rows_and_kl_is_a_mean_over_rows():
     logits = torch.randn(2, 6, generator=g)
     per_row = (target * (target.log() - torch.log_softmax(logits, dim=1))).sum(dim=1)
     assert torch.allclose(_kl_rows(target, logits), per_row.mean())
+
+
+def test_alpha_one_is_the_teachers_cosines_alone():
+    """α = 1 is allowed (the bound is closed) and drops the one-hot part: rows are the clamped teacher cosines,
+    normalised."""
+    teacher = torch.tensor([[1.0, 0.0], [0.6, 0.8], [0.0, 1.0]])
+    cos = (teacher @ teacher.T).clamp(min=0.0)
+    assert torch.allclose(soft_targets(teacher, alpha=1.0), cos / cos.sum(dim=1, keepdim=True))
 
 
 def test_planted_duplicates_stay_closer_with_soft_labels():
