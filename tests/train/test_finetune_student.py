@@ -126,14 +126,14 @@ def test_soft_label_loss_uses_the_cached_teacher_audio_of_each_clip(data, alpha)
 
 def test_bad_inputs_are_clear_errors(data):
     store, improve, replay, pool, teacher = data
-    with pytest.raises(ValueError, match="teacher's audio embeddings"):
+    with pytest.raises(ValueError, match=r"^soft labels need the teacher's audio embeddings \(teacher_audio\)$"):
         StudentTask(store, improve, pool, soft_label_alpha=0.3, frames_length=FRAMES)
     partial = EmbeddingTable(teacher.keys.iloc[:8].reset_index(drop=True), teacher.array[:8])
     with pytest.raises(KeyError, match="not in the table"):
         StudentTask(store, improve, pool, soft_label_alpha=0.3, teacher_audio=partial, frames_length=FRAMES)
-    with pytest.raises(ValueError, match="pool has 16 rows"):
-        StudentTask(store, improve, pool, replay=replay.assign(text_row=40), frames_length=FRAMES)
-    with pytest.raises(ValueError, match="no replay pair has FBANK"):
+    with pytest.raises(ValueError, match="text row 16 but the pool has 16 rows"):  # one past the last row
+        StudentTask(store, improve, pool, replay=replay.assign(text_row=16), frames_length=FRAMES)
+    with pytest.raises(ValueError, match="^no replay pair has FBANK features$"):
         StudentTask(store, improve, pool, replay=replay.assign(clip_id="nowhere"), frames_length=FRAMES)
     with pytest.raises(ValueError, match="replay probability"):
         StudentTask(store, improve, pool, replay=replay, replay_prob=2.0, frames_length=FRAMES)
