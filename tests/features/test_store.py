@@ -131,3 +131,14 @@ def test_stats_ignore_the_zero_padding_after_each_clips_valid_frames(tmp_path):
     assert stats.mean == pytest.approx(4.5)
     assert stats.std == pytest.approx(np.sqrt(15) / 2)
     assert stats.n_clips == 2
+
+
+def test_a_sample_has_distinct_clips_and_may_be_a_single_clip(tmp_path):
+    """A sample draws clips without repeats, in store order; one clip is a valid sample, zero is refused.
+    Catches a draw with replacement (1500 of 2000 would repeat clips) and a minimum of 2."""
+    store, ids = _trend_store(tmp_path, n=2000, frames=2)
+    chosen, record = sample_clips(store, ids, 1500, seed=0)
+    assert len(set(chosen)) == 1500 and chosen == sorted(chosen) and record["size"] == 1500
+    assert len(sample_clips(store, ids, 1, seed=0)[0]) == 1
+    with pytest.raises(ValueError, match="^FBANK stats sample size must be >= 1, got 0$"):
+        sample_clips(store, ids, 0)
