@@ -142,3 +142,13 @@ def test_a_sample_has_distinct_clips_and_may_be_a_single_clip(tmp_path):
     assert len(sample_clips(store, ids, 1, seed=0)[0]) == 1
     with pytest.raises(ValueError, match="^FBANK stats sample size must be >= 1, got 0$"):
         sample_clips(store, ids, 0)
+
+
+def test_stats_skip_missing_clips_anywhere_and_accumulate_in_float64(tmp_path):
+    """A requested clip without features is skipped wherever it comes, not the end of the loop; sums are taken
+    in float64 (squares of 300 overflow float16). Catches ``break`` for ``continue`` and float16 sums."""
+    _write_shard(tmp_path, "s", ["a", "b"], frames=10, fill=300.0)
+    merge_indexes([tmp_path / "s.csv"], tmp_path / "index.csv")
+    stats = compute_stats(FbankStore(tmp_path / "index.csv"), ["not-there", "a", "b"])
+    assert stats.n_clips == 2
+    assert stats.mean == pytest.approx(300.0) and np.isfinite(stats.std) and stats.std < 1e-3
