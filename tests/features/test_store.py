@@ -152,3 +152,5 @@ def test_stats_skip_missing_clips_anywhere_and_accumulate_in_float64(tmp_path):
     stats = compute_stats(FbankStore(tmp_path / "index.csv"), ["not-there", "a", "b"])
     assert stats.n_clips == 2
     assert stats.mean == pytest.approx(300.0) and np.isfinite(stats.std) and stats.std < 1e-3
+    with pytest.raises(ValueError, match="none of the requested clips has features; cannot compute stats"):
+        compute_stats(FbankStore(tmp_path / "index.csv"), ["not-there"])
