@@ -206,3 +206,16 @@ def test_chance_retrieval_needs_a_caption_for_every_clip_and_accepts_one_each():
     assert one_each["a2t_R@1"] == pytest.approx(100 / 3) and one_each["t2a_R@1"] == pytest.approx(100 / 3)
     with pytest.raises(ValueError, match="^1 clips have no caption$"):
         audio_text_chance(np.array([0, 0, 1]), n_clips=3)
+
+
+def test_audio_text_retrieval_passes_its_ks_on_and_checks_caption_owners():
+    """The requested cut-offs reach both directions; an owner index of -1 or of n_clips is refused (either alone
+    is enough), and the refusals say what is wrong."""
+    audio, text = np.eye(3), np.eye(3)
+    m = audio_text_retrieval(audio, text, np.array([0, 1, 2]), ks=(2,))
+    assert {"a2t_R@2", "t2a_R@2"} <= set(m) and "a2t_R@1" not in m and "t2a_R@1" not in m
+    for bad in ([0, 1, 3], [-1, 1, 2]):
+        with pytest.raises(ValueError, match=r"^caption_clip index out of range 0\.\.2$"):
+            audio_text_retrieval(audio, text, np.array(bad))
+    with pytest.raises(ValueError, match=r"^caption_clip has shape \(2,\), expected \(3,\)$"):
+        audio_text_retrieval(audio, text, np.array([0, 1]))
