@@ -219,3 +219,8 @@ def test_audio_text_retrieval_passes_its_ks_on_and_checks_caption_owners():
             audio_text_retrieval(audio, text, np.array(bad))
     with pytest.raises(ValueError, match=r"^caption_clip has shape \(2,\), expected \(3,\)$"):
         audio_text_retrieval(audio, text, np.array([0, 1]))
+
+
+def test_paired_retrieval_refuses_unequal_counts():
+    with pytest.raises(ValueError, match=r"^paired retrieval needs equal counts, got \(3, 2\)$"):
+        modality_retrieval(np.eye(3), np.eye(3)[:2])
