@@ -224,3 +224,5 @@ def test_audio_text_retrieval_passes_its_ks_on_and_checks_caption_owners():
 def test_paired_retrieval_refuses_unequal_counts():
     with pytest.raises(ValueError, match=r"^paired retrieval needs equal counts, got \(3, 2\)$"):
         modality_retrieval(np.eye(3), np.eye(3)[:2])
+    m = modality_retrieval(np.eye(3), np.eye(3), ks=(2,))  # both directions take the requested cut-offs
+    assert {"a2i_R@2", "i2a_R@2"} <= set(m) and "a2i_R@1" not in m and "i2a_R@1" not in m
