@@ -147,3 +147,6 @@ def test_a_model_of_another_input_width_reloads_and_non_encoder_files_are_refuse
         load_audio_model(tmp_path / "other.pt")
     with pytest.raises(CheckpointError, match=r"retrain it \(vipant pretrain-va / finetune-at\)$"):
         load_audio_model(_legacy(tmp_path, AudioEncoder(visual, frames=FRAMES), match="multiframe"))
+    save_checkpoint(tmp_path / "empty.pt", {"encoder": {}, "vt_config": CFG, "frames": FRAMES, "mel_bins": 128})
+    with pytest.raises(CheckpointError, match=r"empty\.pt: weights do not fit the recorded architecture \("):
+        load_audio_model(tmp_path / "empty.pt")
