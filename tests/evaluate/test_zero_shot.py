@@ -62,3 +62,11 @@ def test_multilabel_task_metrics():
     # random rankings of 3 clips: one positive E[AP] = H3/3, two positives H3/3 + (1 - H3/3)/2
     h3 = (1 + 1 / 2 + 1 / 3) / 3
     assert chance["mAP"] == pytest.approx(100 * (h3 + h3 + (1 - h3) / 2) / 2)
+
+
+def test_multilabel_task_metrics_count_the_classes_without_positives():
+    """A class no clip carries is left out of the mAP and reported as skipped (AudioSet's eval set lacks some)."""
+    classes = np.eye(3)
+    audio = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    metrics, _ = multilabel_task_metrics(audio, classes, classes, np.array([[1, 0, 0], [0, 1, 0]]))
+    assert metrics["n_classes"] == 2 and metrics["n_skipped_classes"] == 1
