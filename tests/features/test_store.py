@@ -154,3 +154,9 @@ def test_stats_skip_missing_clips_anywhere_and_accumulate_in_float64(tmp_path):
     assert stats.mean == pytest.approx(300.0) and np.isfinite(stats.std) and stats.std < 1e-3
     with pytest.raises(ValueError, match="none of the requested clips has features; cannot compute stats"):
         compute_stats(FbankStore(tmp_path / "index.csv"), ["not-there"])
+
+
+def test_stats_files_without_a_clip_count_load_with_zero(tmp_path):
+    """A stats.json written before clip counts were recorded still loads: 0 clips, no sample."""
+    (tmp_path / "stats.json").write_text('{"mean": -4.5, "std": 3.25}')
+    assert FbankStats.load(tmp_path / "stats.json") == FbankStats(mean=-4.5, std=3.25, n_clips=0, sample=None)
