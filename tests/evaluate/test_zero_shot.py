@@ -70,3 +70,8 @@ def test_multilabel_task_metrics_count_the_classes_without_positives():
     audio = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
     metrics, _ = multilabel_task_metrics(audio, classes, classes, np.array([[1, 0, 0], [0, 1, 0]]))
     assert metrics["n_classes"] == 2 and metrics["n_skipped_classes"] == 1
+
+
+def test_prompt_and_no_prompt_embeddings_must_name_the_same_classes():
+    with pytest.raises(ValueError, match="^prompt and no-prompt class embeddings differ in number of classes$"):
+        classification_task_metrics(np.eye(2), np.eye(2), np.eye(3)[:, :2], np.array([0, 1]))

@@ -39,3 +39,11 @@ def test_k_equal_to_the_number_of_clips_is_reported():
     m = label_set_retrieval(torch.eye(3), labels, ks=(3,))
     assert m["val_i2a_labelset_R@3"] == pytest.approx(100.0)
     assert m["val_i2a_labelset_P@3"] == pytest.approx(100 * (2 + 2 + 1) / 9)
+
+
+def test_recall_at_is_a_percentage_of_queries():
+    """Row 0's gold is its top candidate, row 1's is last: R@1 = 50 %, R@2 = 100 %."""
+    from vipant.train.pretrain_va import recall_at
+
+    sim = torch.tensor([[0.9, 0.1], [0.8, 0.2]])
+    assert recall_at(sim, 1) == pytest.approx(50.0) and recall_at(sim, 2) == pytest.approx(100.0)
