@@ -48,6 +48,9 @@ def test_classification_task_metrics_keys():
     assert metrics["acc_noprompt"] == pytest.approx((50 + 100 / 3) / 2)  # swapped classes: the complement
     assert {"acc_prompt_fold1", "acc_prompt_fold2", "acc_prompt_std", "acc_prompt_pooled",
             "acc_noprompt_fold2"} <= set(metrics)
+    # the fold accuracies 50 and 66.7: their sample std and the pooled accuracy over the 5 clips
+    assert metrics["acc_prompt_std"] == pytest.approx(np.std([50, 200 / 3], ddof=1))
+    assert metrics["acc_prompt_fold1"] == pytest.approx(50.0) and metrics["acc_prompt_pooled"] == pytest.approx(60.0)
     assert chance == {"acc": 50.0}
     pooled, _ = classification_task_metrics(audio, classes, classes, labels)
     assert pooled == {"acc_prompt": pytest.approx(60.0), "acc_noprompt": pytest.approx(60.0)}
