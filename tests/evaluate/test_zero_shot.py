@@ -78,3 +78,11 @@ def test_multilabel_task_metrics_count_the_classes_without_positives():
 def test_prompt_and_no_prompt_embeddings_must_name_the_same_classes():
     with pytest.raises(ValueError, match="^prompt and no-prompt class embeddings differ in number of classes$"):
         classification_task_metrics(np.eye(2), np.eye(2), np.eye(3)[:, :2], np.array([0, 1]))
+
+
+def test_one_fold_has_a_std_of_zero_and_fold_shapes_must_match():
+    audio, classes, labels, _ = _toy()
+    res = fold_accuracies(audio, classes, labels, np.zeros(len(labels), dtype=np.int64))
+    assert res["std"] == 0.0 and res["n_folds"] == 1
+    with pytest.raises(ValueError, match=r"^folds have shape \(2,\), expected \(5,\)$"):
+        fold_accuracies(audio, classes, labels, np.zeros(2))

@@ -49,3 +49,13 @@ def test_a_ranks_share_gets_the_masks_of_its_rows_in_the_whole_batch():
         share = spec_augment(x[first:first + 4], torch.Generator().manual_seed(3), rows=(first, 8))
         assert torch.equal(share, whole[first:first + 4])
     assert not torch.equal(whole[:4] == 0, whole[4:] == 0)  # the two shares' masks differ
+
+
+def test_mask_widths_take_every_value_from_zero_to_the_maximum():
+    """10 frames x 8 bins: a time mask covers 0, 1 or 2 frames (1/5), a frequency mask 0, 1 or 2 bins (1/4); over
+    500 rows every width occurs. Catches masks that are never empty and masks that never reach the maximum."""
+    out = spec_augment(torch.ones(500, 10, 8), torch.Generator().manual_seed(0))
+    time_widths = (out == 0).all(dim=2).sum(dim=1)  # frames zero in every bin: the time mask
+    freq_widths = (out == 0).all(dim=1).sum(dim=1)  # bins zero in every frame: the frequency mask
+    assert set(time_widths.tolist()) == {0, 1, 2}
+    assert set(freq_widths.tolist()) == {0, 1, 2}
