@@ -150,3 +150,5 @@ def test_a_model_of_another_input_width_reloads_and_non_encoder_files_are_refuse
     save_checkpoint(tmp_path / "empty.pt", {"encoder": {}, "vt_config": CFG, "frames": FRAMES, "mel_bins": 128})
     with pytest.raises(CheckpointError, match=r"empty\.pt: weights do not fit the recorded architecture \("):
         load_audio_model(tmp_path / "empty.pt")
+    on_meta, _ = load_audio_model(tmp_path / "narrow.pt", device="meta")  # the device argument is honoured
+    assert {p.device.type for p in on_meta.parameters()} == {"meta"}
