@@ -100,6 +100,7 @@ def test_a_replay_set_no_larger_than_a_batch(data):
     task = StudentTask(store, improve, pool, replay=replay, replay_prob=1.0, frames_length=FRAMES)
     six = task.epoch_order(torch.Generator().manual_seed(0), 6)
     assert sorted(six[:6].tolist()) == list(range(10, 16))
+    assert torch.equal(six, task.epoch_order(torch.Generator().manual_seed(0), 6))  # seeded: the permutation too
     drawn = set()
     for seed in range(6):
         order = task.epoch_order(torch.Generator().manual_seed(seed), 8)
