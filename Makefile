@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 CORES ?= 2
 DEMO_TARGETS ?= results/table3.csv results/table4.csv data
 
-.PHONY: venv demo demo-large test test-fast lint bench clean-results
+.PHONY: venv demo demo-large test test-fast lint bench mutation clean-results
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,18 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/vipant bench data
+
+# Mutation score of the method's core against its fast unit tests ([tool.mutmut] in pyproject.toml,
+# docs/mutation.md); not part of CI. Stops after MUTATION_TIMEOUT (mutmut keeps the verdicts so far, and a
+# rerun continues with the unchecked mutants), at low priority, one thread per test process; then prints the
+# score. MUTANTS: mutant-name globs to run only those (e.g. 'vipant.train.schedule.*').
+MUTATION_TIMEOUT ?= 60m
+MUTATION_CHILDREN ?= 2
+MUTANTS ?=
+mutation: $(STAMP)
+	-OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 timeout --foreground $(MUTATION_TIMEOUT) \
+		nice -n 19 $(BIN)/mutmut run --max-children $(MUTATION_CHILDREN) $(MUTANTS)
+	$(BIN)/python tools/mutation_score.py
 
 clean-results:
 	rm -rf results data/synthetic data/synthetic_large

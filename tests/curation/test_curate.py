@@ -41,6 +41,22 @@ def test_gold_captions_and_labels():
     assert list(zip(gl["clip_id"], gl["text"])) == [("a", "Dog"), ("b", "Rain")]
 
 
+def test_every_pair_list_has_the_columns_fine_tuning_reads():
+    """Fine-tuning and the tables read ``clip_id, text_row, text, score`` from every curation; GL skips a clip
+    without labels. Catches a renamed or missing column (a KeyError only when the AT job runs)."""
+    columns = ["clip_id", "text_row", "text", "score"]
+    train = pd.DataFrame({"clip_id": ["a", "b"], "caption": ["rain", "dog"]})
+    gc = gold_captions(train, ["dog", "rain"])
+    assert list(gc.columns) == columns
+    assert gc["clip_id"].tolist() == ["a", "b"] and gc["text"].tolist() == ["rain", "dog"]
+    assert gc["score"].isna().all()
+    gl = gold_labels(["a", "unlabelled", "b"], {"a": ["/m/dog"], "b": ["/m/rain"]}, {"/m/dog": 0, "/m/rain": 1},
+                     ["Dog", "Rain"])
+    assert list(gl.columns) == columns
+    assert gl["clip_id"].tolist() == ["a", "b"] and gl["text_row"].tolist() == [0, 1]
+    assert list(random_captions(["a"], 2, ["x", "y"]).columns) == columns
+
+
 def test_random_captions_are_varied_and_spread_over_the_pool():
     """RC is a lower bound only if its captions are random: catches every clip getting the same caption
     (one draw broadcast, or a reseeded generator per clip) and draws from a corner of the pool."""

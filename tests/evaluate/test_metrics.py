@@ -180,3 +180,49 @@ def test_precision_recall_same_labels():
     assert m["precision@2"] == pytest.approx(50.0) and m["recall@2"] == pytest.approx(75.0)
     assert m["n_queries"] == 2 and m["n_no_relevant"] == 0
     assert precision_recall_same_labels([{"a", "b"}], [["b", "a"], ["a"]], np.zeros((1, 2)), 1)["precision@1"] == 0.0
+
+
+def test_precision_recall_leaves_queries_without_a_relevant_candidate_out_of_recall():
+    """Query 1's label set matches no candidate: it counts in precision (0 found) and in ``n_no_relevant``, never
+    in recall. Catches recall averaged over every query (0/0 = NaN) and a count of such queries that stays 0."""
+    sim = np.array([[1.0, 0.0], [1.0, 0.0]])
+    m = precision_recall_same_labels([{"a"}, {"z"}], [["a"], ["b"]], sim, k=1)
+    assert m["precision@1"] == pytest.approx(50.0)
+    assert m["recall@1"] == pytest.approx(100.0)
+    assert m["n_no_relevant"] == 1
+
+
+def test_precision_recall_refusals_say_what_is_wrong():
+    with pytest.raises(ValueError, match="1 queries x 2 candidates"):
+        precision_recall_same_labels([{"a"}], [["a"], ["b"]], np.zeros((2, 2)), 1)
+    with pytest.raises(ValueError, match="k must be >= 1, got 0"):
+        precision_recall_same_labels([{"a"}], [["a"]], np.zeros((1, 1)), [1, 0])
+
+
+def test_chance_retrieval_needs_a_caption_for_every_clip_and_accepts_one_each():
+    """One caption per clip is the common case (T→A with one gold); a last clip without captions is found
+    although ``bincount`` alone would not count it. The refusal counts the clips without captions."""
+    one_each = audio_text_chance(np.array([1, 0, 2]), n_clips=3, ks=(1,))
+    assert one_each["a2t_R@1"] == pytest.approx(100 / 3) and one_each["t2a_R@1"] == pytest.approx(100 / 3)
+    with pytest.raises(ValueError, match="^1 clips have no caption$"):
+        audio_text_chance(np.array([0, 0, 1]), n_clips=3)
+
+
+def test_audio_text_retrieval_passes_its_ks_on_and_checks_caption_owners():
+    """The requested cut-offs reach both directions; an owner index of -1 or of n_clips is refused (either alone
+    is enough), and the refusals say what is wrong."""
+    audio, text = np.eye(3), np.eye(3)
+    m = audio_text_retrieval(audio, text, np.array([0, 1, 2]), ks=(2,))
+    assert {"a2t_R@2", "t2a_R@2"} <= set(m) and "a2t_R@1" not in m and "t2a_R@1" not in m
+    for bad in ([0, 1, 3], [-1, 1, 2]):
+        with pytest.raises(ValueError, match=r"^caption_clip index out of range 0\.\.2$"):
+            audio_text_retrieval(audio, text, np.array(bad))
+    with pytest.raises(ValueError, match=r"^caption_clip has shape \(2,\), expected \(3,\)$"):
+        audio_text_retrieval(audio, text, np.array([0, 1]))
+
+
+def test_paired_retrieval_refuses_unequal_counts():
+    with pytest.raises(ValueError, match=r"^paired retrieval needs equal counts, got \(3, 2\)$"):
+        modality_retrieval(np.eye(3), np.eye(3)[:2])
+    m = modality_retrieval(np.eye(3), np.eye(3), ks=(2,))  # both directions take the requested cut-offs
+    assert {"a2i_R@2", "i2a_R@2"} <= set(m) and "a2i_R@1" not in m and "i2a_R@1" not in m

@@ -131,3 +131,32 @@ def test_stats_ignore_the_zero_padding_after_each_clips_valid_frames(tmp_path):
     assert stats.mean == pytest.approx(4.5)
     assert stats.std == pytest.approx(np.sqrt(15) / 2)
     assert stats.n_clips == 2
+
+
+def test_a_sample_has_distinct_clips_and_may_be_a_single_clip(tmp_path):
+    """A sample draws clips without repeats, in store order; one clip is a valid sample, zero is refused.
+    Catches a draw with replacement (1500 of 2000 would repeat clips) and a minimum of 2."""
+    store, ids = _trend_store(tmp_path, n=2000, frames=2)
+    chosen, record = sample_clips(store, ids, 1500, seed=0)
+    assert len(set(chosen)) == 1500 and chosen == sorted(chosen) and record["size"] == 1500
+    assert len(sample_clips(store, ids, 1, seed=0)[0]) == 1
+    with pytest.raises(ValueError, match="^FBANK stats sample size must be >= 1, got 0$"):
+        sample_clips(store, ids, 0)
+
+
+def test_stats_skip_missing_clips_anywhere_and_accumulate_in_float64(tmp_path):
+    """A requested clip without features is skipped wherever it comes, not the end of the loop; sums are taken
+    in float64 (squares of 300 overflow float16). Catches ``break`` for ``continue`` and float16 sums."""
+    _write_shard(tmp_path, "s", ["a", "b"], frames=10, fill=300.0)
+    merge_indexes([tmp_path / "s.csv"], tmp_path / "index.csv")
+    stats = compute_stats(FbankStore(tmp_path / "index.csv"), ["not-there", "a", "b"])
+    assert stats.n_clips == 2
+    assert stats.mean == pytest.approx(300.0) and np.isfinite(stats.std) and stats.std < 1e-3
+    with pytest.raises(ValueError, match="none of the requested clips has features; cannot compute stats"):
+        compute_stats(FbankStore(tmp_path / "index.csv"), ["not-there"])
+
+
+def test_stats_files_without_a_clip_count_load_with_zero(tmp_path):
+    """A stats.json written before clip counts were recorded still loads: 0 clips, no sample."""
+    (tmp_path / "stats.json").write_text('{"mean": -4.5, "std": 3.25}')
+    assert FbankStats.load(tmp_path / "stats.json") == FbankStats(mean=-4.5, std=3.25, n_clips=0, sample=None)

@@ -21,6 +21,7 @@ def clip():
 def test_token_count_for_1000x128_is_305_plus_cls(clip):
     assert grid_size(1000, 128) == (61, 5)
     assert n_tokens(1000, 128) == 306
+    assert n_tokens() == 306  # the default input is the paper's 10 s x 128 bins
     enc = AudioEncoder(clip.visual)
     tokens, grid = enc.tokens(torch.randn(2, 1000, 128))
     assert grid == (61, 5) and tokens.shape == (2, 306, 64)
@@ -61,6 +62,30 @@ def test_random_init_differs_but_keeps_architecture(clip):
     w = enc.transformer.resblocks[0].attn.in_proj_weight
     assert w.shape == clip.visual.transformer.resblocks[0].attn.in_proj_weight.shape
     assert not torch.equal(w, clip.visual.transformer.resblocks[0].attn.in_proj_weight)
+
+
+def test_random_init_follows_clips_scheme(clip):
+    """VA-Rand's weights have CLIP's init scales (width 64, 2 blocks): ``64**-0.5`` for the class and positional
+    embeddings, the projection and the attention input, ``64**-0.5 * (2 * 2)**-0.5`` for the residual outputs,
+    ``(2 * 64)**-0.5`` for the MLP input; biases 0, LayerNorms reset. Catches a scale off by a power or a factor
+    and a parameter left at ``normal_``'s std of 1."""
+    torch.manual_seed(0)
+    enc = AudioEncoder(clip.visual, init="random")
+    scale, out_std, fc_std = 64**-0.5, 64**-0.5 * 4**-0.5, 128**-0.5
+    expected = {"class_embedding": (scale, 0.3), "positional_embedding": (scale, 0.1), "proj": (scale, 0.1)}
+    for i in range(2):
+        block = f"transformer.resblocks.{i}."
+        expected.update({block + "attn.in_proj_weight": (scale, 0.1), block + "attn.out_proj.weight": (out_std, 0.1),
+                         block + "mlp.c_fc.weight": (fc_std, 0.1), block + "mlp.c_proj.weight": (out_std, 0.1)})
+    params = dict(enc.named_parameters())
+    for name, (std, tolerance) in expected.items():
+        assert params[name].std().item() == pytest.approx(std, rel=tolerance), name
+    for i in range(2):
+        block = enc.transformer.resblocks[i]
+        for bias in (block.attn.in_proj_bias, block.attn.out_proj.bias, block.mlp.c_fc.bias, block.mlp.c_proj.bias):
+            assert torch.count_nonzero(bias) == 0
+    for norm in (m for m in enc.modules() if isinstance(m, torch.nn.LayerNorm)):
+        assert torch.all(norm.weight == 1) and torch.all(norm.bias == 0)
 
 
 def test_averaged_patch_weights_preserve_grey_images(clip):
@@ -123,6 +148,21 @@ def test_segments_come_from_one_pass(clip):
     seg = enc.forward_segments(x, 4)
     assert seg.shape == (3, 4, 32)
     assert not torch.allclose(seg[:, 0], seg[:, 3])
+
+
+def test_segments_pool_their_own_time_rows_and_more_segments_than_rows_stay_finite(clip):
+    """A 200-frame input has 11 time rows: 11 segments are one row each (the row's patch tokens pooled), and 16
+    segments repeat rows instead of pooling an empty slice. Catches a segment that takes 2 rows and a guard that
+    lets an empty segment through (a NaN embedding)."""
+    enc = AudioEncoder(clip.visual, frames=200).eval()
+    x = torch.randn(2, 200, 128)
+    with torch.no_grad():
+        tokens, (h, w) = enc.encode_tokens(x)
+        assert h == 11
+        patches = tokens[:, 1:].reshape(2, h, w, -1)
+        own_rows = enc.ln_post(patches.mean(dim=2)) @ enc.proj
+        assert torch.allclose(enc.forward_segments(x, 11), own_rows, atol=1e-5)
+        assert torch.isfinite(enc.forward_segments(x, 16)).all()
 
 
 def test_unknown_init_rejected(clip):

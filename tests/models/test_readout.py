@@ -130,3 +130,25 @@ def test_old_checkpoints_load_as_cls_and_old_multiframe_ones_are_refused(visual,
         load_audio_model(_legacy(tmp_path, enc, match="multiframe"))
     with pytest.raises(CheckpointError, match=r"legacy\.pt.*readout"):
         load_audio_model(_legacy(tmp_path, enc, readout="segment_mean", segments=None))
+
+
+def test_a_model_of_another_input_width_reloads_and_non_encoder_files_are_refused(visual, tmp_path):
+    """The recorded mel_bins rebuild the patch grid (64 bins: 2 frequency columns, not 5); a file that lacks
+    the encoder or the VT config is refused, naming its first 6 keys; the legacy-Multiframe refusal ends by
+    saying how to fix it."""
+    enc = AudioEncoder(visual, frames=FRAMES, mel_bins=64)
+    save_audio_model(tmp_path / "narrow.pt", enc, CFG)
+    loaded, _ = load_audio_model(tmp_path / "narrow.pt")
+    assert loaded.mel_bins == 64 and loaded.grid == enc.grid
+    keys = {"encoder": {}, **{k: 0 for k in "abcdef"}}  # 7 keys, no vt_config
+    save_checkpoint(tmp_path / "other.pt", keys)
+    with pytest.raises(CheckpointError, match=r"not an audio-encoder checkpoint \(keys \['a', 'b', 'c', 'd', 'e', "
+                                              r"'encoder'\]\)$"):
+        load_audio_model(tmp_path / "other.pt")
+    with pytest.raises(CheckpointError, match=r"retrain it \(vipant pretrain-va / finetune-at\)$"):
+        load_audio_model(_legacy(tmp_path, AudioEncoder(visual, frames=FRAMES), match="multiframe"))
+    save_checkpoint(tmp_path / "empty.pt", {"encoder": {}, "vt_config": CFG, "frames": FRAMES, "mel_bins": 128})
+    with pytest.raises(CheckpointError, match=r"empty\.pt: weights do not fit the recorded architecture \("):
+        load_audio_model(tmp_path / "empty.pt")
+    on_meta, _ = load_audio_model(tmp_path / "narrow.pt", device="meta")  # the device argument is honoured
+    assert {p.device.type for p in on_meta.parameters()} == {"meta"}

@@ -91,30 +91,50 @@ def test_replay_probability_bounds(data, prob, expect):
     assert sum(bool((order[s * 3:(s + 1) * 3] >= 10).all()) for s in range(3)) == expect
 
 
-def test_soft_label_loss_uses_the_cached_teacher_audio_of_each_clip(data):
+def test_a_replay_set_no_larger_than_a_batch(data):
+    """6 replay pairs. A batch of 6 is a permutation of them (no repeats); a batch of 8 draws them with
+    replacement, every replay pair reachable, seeded, and only the epoch's one full batch is swapped (the 2
+    improvement pairs after it stay). Catches repeats where a permutation fits, draws that skip replay pair 0
+    or ignore the generator, and a swapped second, partial batch."""
+    store, improve, replay, pool, _ = data
+    task = StudentTask(store, improve, pool, replay=replay, replay_prob=1.0, frames_length=FRAMES)
+    six = task.epoch_order(torch.Generator().manual_seed(0), 6)
+    assert sorted(six[:6].tolist()) == list(range(10, 16))
+    assert torch.equal(six, task.epoch_order(torch.Generator().manual_seed(0), 6))  # seeded: the permutation too
+    drawn = set()
+    for seed in range(6):
+        order = task.epoch_order(torch.Generator().manual_seed(seed), 8)
+        assert torch.equal(order, task.epoch_order(torch.Generator().manual_seed(seed), 8))
+        assert ((order[:8] >= 10) & (order[:8] < 16)).all() and (order[8:] < 10).all()
+        drawn |= set(order[:8].tolist())
+    assert drawn == set(range(10, 16))
+
+
+@pytest.mark.parametrize("alpha", [0.3, 0.6])  # the paper's 0.3 (the default) and another: the task's own is used
+def test_soft_label_loss_uses_the_cached_teacher_audio_of_each_clip(data, alpha):
     store, improve, replay, pool, teacher = data
-    task = StudentTask(store, improve, pool, replay=replay, soft_label_alpha=0.3, teacher_audio=teacher,
+    task = StudentTask(store, improve, pool, replay=replay, soft_label_alpha=alpha, teacher_audio=teacher,
                        frames_length=FRAMES)
     index = torch.tensor([12, 2, 0, 15])  # two replay pairs, two improvement pairs
     clips = [task.clip_ids[i] for i in index.tolist()]
     t_audio = teacher.tensor(teacher.rows("clip_id", clips))
     text = torch.from_numpy(np.asarray(pool.array, dtype=np.float32))[task.text_rows[index]]
     audio, scale = torch.randn(4, 16), torch.tensor(8.0)
-    expected = soft_label_loss(audio, text, t_audio, text, scale, alpha=0.3)
+    expected = soft_label_loss(audio, text, t_audio, text, scale, alpha=alpha)
     assert torch.allclose(task.loss(index, audio, scale), expected)
     assert not torch.allclose(task.loss(index, audio, scale), clip_loss(audio, text, scale))
 
 
 def test_bad_inputs_are_clear_errors(data):
     store, improve, replay, pool, teacher = data
-    with pytest.raises(ValueError, match="teacher's audio embeddings"):
+    with pytest.raises(ValueError, match=r"^soft labels need the teacher's audio embeddings \(teacher_audio\)$"):
         StudentTask(store, improve, pool, soft_label_alpha=0.3, frames_length=FRAMES)
     partial = EmbeddingTable(teacher.keys.iloc[:8].reset_index(drop=True), teacher.array[:8])
     with pytest.raises(KeyError, match="not in the table"):
         StudentTask(store, improve, pool, soft_label_alpha=0.3, teacher_audio=partial, frames_length=FRAMES)
-    with pytest.raises(ValueError, match="pool has 16 rows"):
-        StudentTask(store, improve, pool, replay=replay.assign(text_row=40), frames_length=FRAMES)
-    with pytest.raises(ValueError, match="no replay pair has FBANK"):
+    with pytest.raises(ValueError, match="text row 16 but the pool has 16 rows"):  # one past the last row
+        StudentTask(store, improve, pool, replay=replay.assign(text_row=16), frames_length=FRAMES)
+    with pytest.raises(ValueError, match="^no replay pair has FBANK features$"):
         StudentTask(store, improve, pool, replay=replay.assign(clip_id="nowhere"), frames_length=FRAMES)
     with pytest.raises(ValueError, match="replay probability"):
         StudentTask(store, improve, pool, replay=replay, replay_prob=2.0, frames_length=FRAMES)
@@ -175,6 +195,24 @@ def test_validation_loss_is_the_hard_contrastive_loss_on_first_captions(data):
     first = clip_loss(a[:2], t[:2], torch.tensor(7.0)).item() * 2  # two pairs
     second = clip_loss(a[2:], t[2:], torch.tensor(7.0)).item()  # one pair: loss 0
     assert got == pytest.approx((first + second) / 3, rel=1e-5)
+
+
+def test_validation_loss_reads_the_tasks_input_length_and_needs_validation_captions(data):
+    """Validation clips are read at the task's ``frames_length`` (48 here), not at the store's default (96):
+    the encoder must see what training fed it. Without validation captions the loss is refused."""
+    store, improve, _, pool, _ = data
+    table = EmbeddingTable(pd.DataFrame({"clip_id": ["clip11", "clip12"]}), _unit(np.random.default_rng(2), (2, 16)))
+    task = StudentTask(store, improve, pool, frames_length=FRAMES // 2, val=(["clip11", "clip12"], table, [0, 1]))
+    shapes = []
+
+    def embed(x):
+        shapes.append(tuple(x.shape))
+        return torch.randn(len(x), 16)
+
+    task.validation_loss(embed, logit_scale=7.0, batch=2)
+    assert shapes == [(2, FRAMES // 2, 128)]
+    with pytest.raises(ValueError, match=r"^a student's validation loss needs validation captions \(--val-text\)$"):
+        StudentTask(store, improve, pool, frames_length=FRAMES).validation_loss(embed, 7.0, 2)
 
 
 @pytest.fixture

@@ -76,6 +76,20 @@ def test_frame_choice_is_redrawn_each_epoch_and_seeded(data):
     assert any(not torch.equal(draws[0], d) for d in draws[1:])
 
 
+def test_every_frame_can_be_drawn_and_the_at_settings_reach_the_task(data):
+    """Over 4 epochs x 10 clips every one of the 4 frames is drawn, the first included; ``frames_length``
+    passes through to the AT task underneath. Catches draws that start at frame 1 and settings dropped on the
+    way to ``ATFinetuneTask``."""
+    store, pairs, pool, frames = data
+    task = VATFinetuneTask(store, pairs, pool, frames, frames_length=FRAMES // 2)
+    drawn = set()
+    for epoch in range(4):
+        task.start_epoch(epoch, torch.Generator().manual_seed(epoch))
+        drawn |= set(task.choice.tolist())
+    assert drawn == {0, 1, 2, 3}
+    assert task.audio(torch.tensor([0, 1])).shape == (2, FRAMES // 2, 128)
+
+
 def test_the_shared_loop_trains_with_the_vat_loss(data, tmp_path, tiny_encoder):
     store, pairs, pool, frames = data
     task = VATFinetuneTask(store, pairs, pool, frames, frames_length=FRAMES)

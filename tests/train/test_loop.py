@@ -247,3 +247,10 @@ def test_steps_report_their_own_loss_and_lr_and_the_log_shows_progress(tmp_path,
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("train: ")]
     assert lines[0].startswith("train: 1/6 steps") and lines[-1].startswith("train: 6/6 steps (100 %)")
     assert "clips_per_s=" in lines[-1] and "loss=" in lines[-1]
+
+
+def test_unknown_training_settings_are_refused_by_name():
+    from vipant.train.loop import TrainConfig
+
+    with pytest.raises(ValueError, match=r"^unknown training settings \['epoch'\]; known: \['batch_size', "):
+        TrainConfig.from_dict({"epoch": 3})

@@ -30,3 +30,20 @@ def test_ties_count_against_the_model_and_k_beyond_n_is_skipped():
     assert "val_i2a_labelset_P@5" not in m
     with pytest.raises(ValueError, match="does not match"):
         label_set_retrieval(torch.zeros(2, 3), labels)
+
+
+def test_k_equal_to_the_number_of_clips_is_reported():
+    """k = n retrieves every clip: recall 100 %, precision the share of relevant clips. Catches ``k < n``
+    dropping the whole-list cut-off that ``k <= n`` keeps."""
+    labels = [A, A, B]
+    m = label_set_retrieval(torch.eye(3), labels, ks=(3,))
+    assert m["val_i2a_labelset_R@3"] == pytest.approx(100.0)
+    assert m["val_i2a_labelset_P@3"] == pytest.approx(100 * (2 + 2 + 1) / 9)
+
+
+def test_recall_at_is_a_percentage_of_queries():
+    """Row 0's gold is its top candidate, row 1's is last: R@1 = 50 %, R@2 = 100 %."""
+    from vipant.train.pretrain_va import recall_at
+
+    sim = torch.tensor([[0.9, 0.1], [0.8, 0.2]])
+    assert recall_at(sim, 1) == pytest.approx(50.0) and recall_at(sim, 2) == pytest.approx(100.0)

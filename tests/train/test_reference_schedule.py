@@ -83,3 +83,7 @@ def test_four_pairs_train_at_four_over_256(tmp_path, array_store, pool_encoder):
     assert [g["base_lr"] for g in groups] == pytest.approx([0.2 * 4 / 256, 0.0048 * 4 / 256])
     line = steps_summary(4, cfg)
     assert "batch 4," in line and f"{0.2 * 4 / 256:.4g}" in line and f"{0.0048 * 4 / 256:.4g}" in line
+    assert line == "4 examples, batch 4, 1 steps/epoch, 1 epochs, LR weights 0.003125 / biases 7.5e-05 (x 4/256)"
+    # a step budget is reported as steps; 10 examples in batches of 4 take 2 whole steps per epoch
+    assert steps_summary(10, TrainConfig(max_steps=7, batch_size=4)) == (
+        "10 examples, batch 4, 2 steps/epoch, 7 steps, LR weights 0.003125 / biases 7.5e-05 (x 4/256)")

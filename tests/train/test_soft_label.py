@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from vipant.train.loss import clip_loss
-from vipant.train.soft_label import soft_label_loss, soft_targets
+from vipant.train.soft_label import _kl_rows, soft_label_loss, soft_targets
 
 sys.path.insert(0, str(Path(__file__).parent))
 from ddp_soft_label_script import ddp_batch  # noqa: E402  (the script's inputs, without running it)
@@ -76,7 +76,7 @@ def test_gradient_reaches_the_student_only():
 def test_a_teacher_tensor_that_requires_grad_is_refused(which):
     audio, text, t_audio, t_text = _batch(2)
     (t_audio if which == "audio" else t_text).requires_grad_(True)
-    with pytest.raises(ValueError, match="teacher embeddings must be frozen"):
+    with pytest.raises(ValueError, match="^teacher embedding requires grad: teacher embeddings must be frozen"):
         soft_label_loss(audio, text, t_audio, t_text, torch.tensor(5.0))
 
 
@@ -117,6 +117,27 @@ def test_mismatched_rows_and_bad_alpha_are_errors():
         soft_label_loss(audio, text[:3], t_audio, t_text, torch.tensor(5.0))
     with pytest.raises(ValueError, match="alpha"):
         soft_targets(t_audio, alpha=1.5)
+
+
+def test_row_count_message_names_rows_and_kl_is_a_mean_over_rows():
+    """The refusal counts rows, not widths; the KL term averages over a rank's rows (2 here) even when the global
+    batch has more columns (6), as under DDP. Catches ``shape[1]`` read in either place."""
+    g = torch.Generator().manual_seed(0)
+    a, t = torch.randn(3, 5, generator=g), torch.randn(2, 7, generator=g)
+    with pytest.raises(ValueError, match="row counts differ: audio 3, text 2, teacher audio 3, teacher text 2"):
+        soft_label_loss(a, t, a, t, torch.tensor(5.0))
+    target = torch.softmax(torch.randn(2, 6, generator=g), dim=1)
+    logits = torch.randn(2, 6, generator=g)
+    per_row = (target * (target.log() - torch.log_softmax(logits, dim=1))).sum(dim=1)
+    assert torch.allclose(_kl_rows(target, logits), per_row.mean())
+
+
+def test_alpha_one_is_the_teachers_cosines_alone():
+    """α = 1 is allowed (the bound is closed) and drops the one-hot part: rows are the clamped teacher cosines,
+    normalised."""
+    teacher = torch.tensor([[1.0, 0.0], [0.6, 0.8], [0.0, 1.0]])
+    cos = (teacher @ teacher.T).clamp(min=0.0)
+    assert torch.allclose(soft_targets(teacher, alpha=1.0), cos / cos.sum(dim=1, keepdim=True))
 
 
 def test_planted_duplicates_stay_closer_with_soft_labels():
