@@ -19,7 +19,7 @@ unchanged, and ``--gpus=1`` is really granted and counted by SLURM (at most N GP
 though the machine has 2 cores and no GPU: processes are not bound (``task/none``), they time-share.
 
 ``mlflow_server`` starts ``mlflow server`` on a free loopback port with a SQLite backend in a temp dir,
-which is how a cluster should track (README, "On a SLURM cluster"), and stops it by pid.
+which is how a cluster should track (docs/cluster.md, "Submitting the workflow with SLURM"), and stops it by pid.
 """
 
 from __future__ import annotations
