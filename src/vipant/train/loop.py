@@ -328,8 +328,7 @@ def train(
                 embed = lambda x: model.encoder(x.to(device), task.segments).float()  # noqa: E731
                 # every rank holds the same weights: one validation is enough, the others go on
                 metrics = task.validate(embed) if rank == 0 else {}
-                # on every rank (same weights, same data), so that keep_best keeps the same weights everywhere
-                if cfg.keep_best or (hasattr(task, "validation_loss") and getattr(task, "val_ids", None)):
+                if cfg.keep_best:  # on every rank (same weights, same data), so that all keep the same weights
                     metrics["val_loss"] = float(task.validation_loss(embed, float(model.logit_scale().item()), batch))
             model.train()
             record = {"epoch": epoch, "step": done, "loss": mean_loss, "clips_per_s": seen / elapsed,
