@@ -61,6 +61,7 @@ MUNGE_KEY = Path("/etc/munge/munge.key")
 MUNGE_RUN_DIR = Path("/run/munge")
 # Fake GPUs on the test node: two, so two GPU jobs can share the 2 cores, as local CPU training would.
 TEST_GPUS = 2
+TEST_CLUSTER = "vipanttest"
 START_TIMEOUT_S = 90
 
 
@@ -233,7 +234,7 @@ def write_slurm_conf(tmp: Path, node: str) -> Path:
         (tmp / sub).mkdir(exist_ok=True)
     conf = tmp / "slurm.conf"
     conf.write_text(f"""\
-ClusterName=vipanttest
+ClusterName={TEST_CLUSTER}
 SlurmctldHost={node}(127.0.0.1)
 SlurmctldPort={_free_port()}
 SlurmdPort={_free_port()}
@@ -285,26 +286,44 @@ def node_states(conf: Path, node: str) -> set[str]:
     return set(proc.stdout.split()) if proc.returncode == 0 else set()
 
 
+def _is_test_conf_link(path: Path) -> bool:
+    """Whether ``path`` is a link this fixture made: dangling, or to a config naming the test cluster."""
+    if not path.is_symlink():
+        return False
+    try:
+        return f"ClusterName={TEST_CLUSTER}" in path.read_text().splitlines()
+    except OSError:  # dangling: the temp dir it pointed into is gone
+        return True
+
+
 @contextlib.contextmanager
-def default_conf_link(conf: Path) -> Iterator[None]:
-    """Make the default config path a link to ``conf`` for the cluster's lifetime.
+def default_conf_link(conf: Path, default: Path = DEFAULT_SLURM_CONF) -> Iterator[None]:
+    """Make the default config path ``default`` a link to ``conf`` for the cluster's lifetime.
 
     Inside a job, snakemake-executor-plugin-slurm-jobstep (0.6.1) starts the rule with ``srun`` in an
     environment stripped of every ``SLURM_*`` variable but the job's ids, SLURM_CONF included; that srun
     then only finds a config at the default path, as on a real cluster, where it lives there on every node.
-    An existing file that is not our link is never touched: the test fails instead.
+    A link left by a killed test session (pytest keeps the last temp dirs, so it may still resolve) is
+    replaced; any other existing file is never touched: the test fails instead.
     """
-    if DEFAULT_SLURM_CONF.is_symlink() and not DEFAULT_SLURM_CONF.exists():
-        DEFAULT_SLURM_CONF.unlink()  # dangling link left by a killed test session
-    if DEFAULT_SLURM_CONF.exists() or DEFAULT_SLURM_CONF.is_symlink():
-        pytest.fail(f"{DEFAULT_SLURM_CONF} exists (a real SLURM installation?): not starting a test cluster over it")
-    DEFAULT_SLURM_CONF.parent.mkdir(parents=True, exist_ok=True)
-    DEFAULT_SLURM_CONF.symlink_to(conf)
+    if _is_test_conf_link(default):
+        log.info("removing %s -> %s, left by an earlier test session", default, os.readlink(default))
+        default.unlink()
+    if default.exists() or default.is_symlink():
+        pytest.fail(f"{default} exists (a real SLURM installation?): not starting a test cluster over it")
+    default.parent.mkdir(parents=True, exist_ok=True)
+    default.symlink_to(conf)
     try:
         yield
     finally:
-        if DEFAULT_SLURM_CONF.is_symlink() and Path(os.readlink(DEFAULT_SLURM_CONF)) == conf:
-            DEFAULT_SLURM_CONF.unlink()
+        if default.is_symlink() and Path(os.readlink(default)) == conf:
+            default.unlink()
+
+
+@pytest.fixture
+def conf_link():
+    """``default_conf_link`` itself, for its own tests (test modules cannot import this conftest)."""
+    return default_conf_link
 
 
 @pytest.fixture(scope="session")
