@@ -10,6 +10,9 @@ def test_catalogue_is_large_and_unique():
     assert len({s.name for s in SOURCES}) == len(SOURCES)
     assert len({s.mid for s in SOURCES}) == len(SOURCES)
     assert len({(s.shape, s.colour) for s in SOURCES}) == len(SOURCES)
+    assert len({(s.shape, s.texture) for s in SOURCES}) == len(SOURCES)  # the textured world in grey
+    # the flat world's shapes are those it always had: 6 sources to a shape, in catalogue order
+    assert [s.shape for s in SOURCES] == [SHAPES[i % len(SHAPES)] for i in range(len(SOURCES))]
     assert all(MID_RE.fullmatch(s.mid) for s in SOURCES)
     assert {s.family for s in SOURCES} == {"harmonic", "bell", "noise", "clicks", "chirp", "fm"}
     for s in SOURCES:

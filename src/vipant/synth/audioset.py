@@ -66,6 +66,7 @@ class Clip:
     corruption: str | None  # "truncated" or "garbage" for the corrupt defect
     seed: int  # seed of the media renderer for this clip
     audiocaps: str | None  # AudioCaps split using this clip ("train", "val", "test") or None
+    textured: bool = False  # drawn in the textured world's look
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -171,7 +172,7 @@ def _plan_clip(
         ytid=ytid, split=split, start=start, end=end, duration=duration, width=width, height=height, fps=fps,
         sample_rate=sample_rate_out, channels=channels_out, scene=scene, events=events, outside=tuple(outside),
         objects=objects, defect=defect, corruption=corruption, seed=seed_for(cfg.seed, "audioset-media", index),
-        audiocaps=audiocaps,
+        audiocaps=audiocaps, textured=cfg.textures,
     )
 
 
@@ -268,7 +269,7 @@ def ontology(clips: Sequence[Clip]) -> list[dict[str, Any]]:
 def sources_truth() -> list[dict[str, Any]]:
     """``truth/sources.json``: how each source is named, looks and sounds."""
     return [
-        {"name": s.name, "mid": s.mid, "shape": s.shape, "colour": s.colour, "rgb": list(s.rgb), "noun": s.noun,
+        {"name": s.name, "mid": s.mid, "shape": s.shape, "texture": s.texture.name, "colour": s.colour, "rgb": list(s.rgb), "noun": s.noun,
          "family": s.family, "parent": s.parent, "esc50": s.esc50}
         for s in SOURCES
     ]
@@ -335,8 +336,8 @@ def render_clip(task: tuple[Clip, str]) -> str:
     if c.corruption == "garbage":
         write_bytes(path, rng.bytes(int(rng.integers(20_000, 60_000))))
         return c.ytid
-    bg = background(c.width, c.height, SCENE_BY_LABEL[c.scene], rng)
-    frames = frames_bytes(bg, c.objects, int(round(c.duration * c.fps)), c.fps)
+    bg = background(c.width, c.height, SCENE_BY_LABEL[c.scene], rng, c.textured)
+    frames = frames_bytes(bg, c.objects, int(round(c.duration * c.fps)), c.fps, c.textured)
     truncated = c.corruption == "truncated"
     write_mp4(path, frames, c.width, c.height, c.fps, clip_audio(c), c.sample_rate, faststart=not truncated)
     if truncated:  # an interrupted download: the index (moov atom, at the end here) never arrived

@@ -83,7 +83,7 @@ def plan(cfg: WorldConfig) -> tuple[CocoImage, ...]:
                     break
             while len(captions) < 5:
                 captions.append(captions[len(captions) % len(captions)])
-            spec = ImageSpec(width, height, scene, objects, seed_for(cfg.seed, "coco-media", image_id))
+            spec = ImageSpec(width, height, scene, objects, seed_for(cfg.seed, "coco-media", image_id), cfg.textures)
             date = (f"2013-{int(rng.integers(1, 13)):02d}-{int(rng.integers(1, 29)):02d} "
                     f"{int(rng.integers(0, 24)):02d}:{int(rng.integers(0, 60)):02d}:{int(rng.integers(0, 60)):02d}")
             out.append(CocoImage(split, image_id, f"{image_id:012d}.jpg", spec,

@@ -74,6 +74,9 @@ class WorldConfig:
     vt_pairs: int = 2000  # image-caption pairs of the VT corpus (for the small CLIP)
     vt_val_fraction: float = 0.1  # share of VT pairs in vt_corpus/val.csv
     vt_image_size: int = 224  # side of the square VT corpus images
+    # Objects drawn in their source's texture and backgrounds with a faint grating, so identity survives in
+    # grey (docs/recipes.md, "The synthetic world's look"); off: flat colours.
+    textures: bool = False
 
     def __post_init__(self) -> None:
         problems = []

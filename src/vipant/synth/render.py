@@ -1,9 +1,12 @@
 """Pictures of the world: scene backgrounds with the objects of sources drawn on them.
 
 A frame is a numpy ``uint8`` array ``(height, width, 3)``. Backgrounds are a vertical gradient in the
-scene's colours plus mild static noise; an object is its source's shape filled with its source's
-colour inside a square bounding box ``(x0, y0, x1, y1)`` (pixels, end-exclusive). Objects that are
-on screen together never overlap, so every visible object shows its colour inside its box.
+scene's colours plus mild static noise; an object is its source's shape filled with its source's colour
+inside a square bounding box ``(x0, y0, x1, y1)`` (pixels, end-exclusive). ``textured`` renders the
+textured world instead: objects are filled with their source's texture in their colour (shaded between
+``TEXTURE_FLOOR`` and full brightness) and backgrounds carry a faint grating, so that identity survives in
+grey. Objects that are on screen together never overlap, so every visible object shows its appearance
+inside its box.
 """
 
 from __future__ import annotations
@@ -17,9 +20,14 @@ from typing import Iterable, Sequence
 import numpy as np
 from PIL import Image, ImageDraw
 
-from vipant.synth.sources import SCENE_BY_LABEL, SHAPES, Scene, source
+from vipant.synth.sources import SCENE_BY_LABEL, SHAPES, Scene, Source, Texture, source
 
 Box = tuple[int, int, int, int]
+
+# Brightness of a texture's dark parts relative to its colour: dark enough to survive JPEG and greyscale,
+# light enough that the colour is still recognisable everywhere in the object.
+TEXTURE_FLOOR = 0.4
+BACKGROUND_GRATING = 8.0  # amplitude (grey levels) of the background's texture
 
 
 @dataclass(frozen=True)
@@ -77,8 +85,44 @@ def shape_mask(shape: str, size: int) -> np.ndarray:
     return mask
 
 
-def background(width: int, height: int, scene: Scene, rng: np.random.Generator) -> np.ndarray:
-    """The scene's gradient (top to bottom colour, slight random tilt) plus mild static noise."""
+@functools.lru_cache(maxsize=512)
+def texture_pattern(texture: Texture, size: int) -> np.ndarray:
+    """Float ``(size, size)`` brightness in ``{TEXTURE_FLOOR, 1}`` of ``texture`` over a square of side ``size``.
+
+    Coordinates are the object's own, so the pattern moves with the object.
+    """
+    y, x = np.mgrid[0:size, 0:size].astype(np.float32)
+    a = math.radians(texture.angle)
+    u = x * math.cos(a) + y * math.sin(a)  # across the stripes
+    v = -x * math.sin(a) + y * math.cos(a)
+    p = float(texture.period)
+    if texture.kind == "stripes":
+        light = np.mod(u, p) < p / 2
+    elif texture.kind == "checks":
+        light = (np.floor(u / (p / 2)) + np.floor(v / (p / 2))) % 2 == 0
+    elif texture.kind == "dots":  # dark discs of radius p/4 at the lattice points
+        du = np.mod(u, p) - p / 2
+        dv = np.mod(v, p) - p / 2
+        light = du * du + dv * dv > (0.25 * p) ** 2
+    else:
+        raise ValueError(f"unknown texture kind {texture.kind!r}")
+    out = np.where(light, 1.0, TEXTURE_FLOOR).astype(np.float32)
+    out.setflags(write=False)
+    return out
+
+
+def appearance(src: Source, size: int) -> np.ndarray:
+    """``uint8`` ``(size, size, 3)``: ``src``'s texture in its colour (draw it through ``shape_mask``)."""
+    shade = texture_pattern(src.texture, size)[..., None] * np.asarray(src.rgb, dtype=np.float32)
+    return np.rint(shade).astype(np.uint8)
+
+
+def background(width: int, height: int, scene: Scene, rng: np.random.Generator, textured: bool = False) -> np.ndarray:
+    """The scene's gradient (top to bottom colour, slight random tilt) plus mild static noise.
+
+    ``textured`` adds a faint grating (random orientation and period): luminance structure, as real scenes
+    have, so that texture alone does not mark an object.
+    """
     top = np.asarray(scene.top, dtype=np.float32) + rng.uniform(-12, 12, 3)
     bottom = np.asarray(scene.bottom, dtype=np.float32) + rng.uniform(-12, 12, 3)
     v = np.linspace(0.0, 1.0, height, dtype=np.float32)[:, None, None]
@@ -86,27 +130,36 @@ def background(width: int, height: int, scene: Scene, rng: np.random.Generator) 
     tilt = rng.uniform(-0.15, 0.15)
     w = np.clip(v + tilt * u, 0.0, 1.0)
     img = top * (1 - w) + bottom * w
-    img = img + rng.normal(0.0, 3.0, (height, width, 1)).astype(np.float32)
+    noise = rng.normal(0.0, 3.0, (height, width, 1)).astype(np.float32)
+    if textured:  # drawn after the noise, so the flat world's backgrounds stay what they were
+        angle = rng.uniform(0.0, math.pi)
+        period = rng.uniform(12.0, 40.0)
+        y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+        phase = (x * math.cos(angle) + y * math.sin(angle)) * (2 * math.pi / period)
+        img = img + (BACKGROUND_GRATING * np.sin(phase))[..., None]
+    img = img + noise
     return np.clip(img, 0, 255).astype(np.uint8)
 
 
-def draw_objects(frame: np.ndarray, objects: Iterable[DrawnObject]) -> np.ndarray:
-    """Draw ``objects`` onto a copy of ``frame`` and return it."""
+def draw_objects(frame: np.ndarray, objects: Iterable[DrawnObject], textured: bool = False) -> np.ndarray:
+    """Draw ``objects`` onto a copy of ``frame`` (flat colour, or ``textured``) and return it."""
     out = frame.copy()
     for obj in objects:
         src = source(obj.source)
         x0, y0, x1, y1 = obj.bbox
         mask = shape_mask(src.shape, x1 - x0)
-        out[y0:y1, x0:x1][mask] = src.rgb
+        out[y0:y1, x0:x1][mask] = appearance(src, x1 - x0)[mask] if textured else src.rgb
     return out
 
 
-def render_frame(bg: np.ndarray, objects: Sequence[DrawnObject], t: float | None = None) -> np.ndarray:
+def render_frame(bg: np.ndarray, objects: Sequence[DrawnObject], t: float | None = None,
+                 textured: bool = False) -> np.ndarray:
     """The frame at time ``t``: ``bg`` with the objects visible then (all of them when ``t`` is None)."""
-    return draw_objects(bg, [o for o in objects if t is None or o.visible_at(t)])
+    return draw_objects(bg, [o for o in objects if t is None or o.visible_at(t)], textured)
 
 
-def frames_bytes(bg: np.ndarray, objects: Sequence[DrawnObject], n_frames: int, fps: float) -> bytes:
+def frames_bytes(bg: np.ndarray, objects: Sequence[DrawnObject], n_frames: int, fps: float,
+                 textured: bool = False) -> bytes:
     """Raw RGB24 bytes of ``n_frames`` frames at ``fps`` (frame i shows what is visible at i / fps)."""
     cache: dict[tuple[int, ...], bytes] = {}
     chunks = []
@@ -114,7 +167,7 @@ def frames_bytes(bg: np.ndarray, objects: Sequence[DrawnObject], n_frames: int, 
         t = i / fps
         key = tuple(k for k, o in enumerate(objects) if o.visible_at(t))
         if key not in cache:
-            cache[key] = draw_objects(bg, [objects[k] for k in key]).tobytes()
+            cache[key] = draw_objects(bg, [objects[k] for k in key], textured).tobytes()
         chunks.append(cache[key])
     return b"".join(chunks)
 
@@ -184,9 +237,10 @@ class ImageSpec:
     scene: str  # scene label (background look)
     objects: tuple[DrawnObject, ...]  # objects drawn (all visible)
     seed: int  # seed of the background noise
+    textured: bool = False  # the textured world's look (module docstring)
 
 
 def render_image(spec: ImageSpec) -> bytes:
     """Render one image as JPEG bytes."""
-    bg = background(spec.width, spec.height, SCENE_BY_LABEL[spec.scene], np.random.default_rng(spec.seed))
-    return jpeg_bytes(draw_objects(bg, spec.objects))
+    bg = background(spec.width, spec.height, SCENE_BY_LABEL[spec.scene], np.random.default_rng(spec.seed), spec.textured)
+    return jpeg_bytes(draw_objects(bg, spec.objects, spec.textured))

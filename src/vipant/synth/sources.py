@@ -2,7 +2,8 @@
 
 Every source has an AudioSet-like display name and machine id, a procedural sound recipe (one of the
 families below, with parameters of its own so sources differ in a 128-bin log-mel spectrogram), a
-visual appearance (a unique shape x colour), a visual noun, and caption phrases in an audio-focused
+visual appearance (a colour of its own, a shape, and a texture that the textured world draws: shape x
+texture is unique, so there a source can be told apart in grey too), a visual noun, and caption phrases in an audio-focused
 register (AudioCaps/Clotho-like) and a vision-focused one (COCO-like). The catalogue is fixed (not
 drawn from the seed): the seed only decides how the world uses it.
 """
@@ -111,8 +112,8 @@ Recipe = Union[Harmonic, Bell, Noise, Clicks, Chirp, FM]
 SHAPES: tuple[str, ...] = ("circle", "square", "triangle", "diamond", "star", "cross", "ring", "hexagon")
 # One colour per source: the 48 most saturated points of a 4-level RGB grid (levels 40/110/180/250; every
 # pair differs by >= 70 in RGB), each named after the nearest CSS colour. The small synthetic VT learns
-# colour within the demo's few hundred steps but not shape (README: "the naming probe"), so a source's
-# colour is what lets the pivot tell it apart; shapes are still drawn, 6 sources to a shape.
+# colour within the demo's few hundred steps but not shape (docs/recipes.md), so a source's colour is what
+# lets the pivot tell it apart; in the textured world each source also wears a texture (below).
 COLOURS: dict[str, tuple[int, int, int]] = {
     "blue": (40, 40, 250), "royal blue": (40, 110, 250), "dodger blue": (40, 180, 250),
     "lime": (40, 250, 40), "spring green": (40, 250, 110), "turquoise": (40, 250, 180),
@@ -133,6 +134,33 @@ COLOURS: dict[str, tuple[int, int, int]] = {
 }
 _COLOUR_NAMES = tuple(COLOURS)
 
+
+@dataclass(frozen=True)
+class Texture:
+    """A luminance pattern filling an object: the identity that survives in grey.
+
+    ``kind`` is ``stripes`` (bands at ``angle`` degrees), ``checks`` (a checkerboard turned by ``angle``)
+    or ``dots`` (dark discs on a lattice turned by ``angle``); ``period`` is the pattern's period in
+    pixels of the drawn object. Oriented lines of a given spatial frequency are what a spectrogram is made
+    of (harmonics, onsets, chirps), so an image tower that tells these apart hands g_A a useful start.
+    """
+
+    kind: str
+    angle: int  # degrees
+    period: int  # pixels
+
+    @property
+    def name(self) -> str:
+        return f"{self.kind}-{self.angle}-{self.period}"
+
+
+# 24 textures: stripes at 4 orientations, checks and dots at 2, each at 3 spatial frequencies.
+TEXTURE_PERIODS: tuple[int, ...] = (6, 10, 16)
+TEXTURES: tuple[Texture, ...] = (
+    tuple(Texture("stripes", a, p) for a in (0, 45, 90, 135) for p in TEXTURE_PERIODS)
+    + tuple(Texture(k, a, p) for k in ("checks", "dots") for a in (0, 45) for p in TEXTURE_PERIODS)
+)
+
 # ---------------------------------------------------------------------------------------- sources
 
 
@@ -144,6 +172,7 @@ class Source:
     mid: str  # AudioSet-style machine id ("/m/0vip01")
     recipe: Recipe  # procedural sound
     shape: str  # drawn shape (one of SHAPES)
+    texture: Texture  # luminance pattern inside the shape in the textured world (one of TEXTURES)
     colour: str  # colour name (key of COLOURS)
     noun: str  # what the object is called in images ("dog", "church bell")
     parent: str  # ontology parent category name ("Animal")
@@ -368,11 +397,14 @@ _TABLE: list[tuple[str, str, str, str, Recipe, tuple[str, ...], tuple[str, ...],
 def _build_catalogue() -> tuple[Source, ...]:
     out = []
     for i, (name, noun, parent, esc, recipe, clauses, gerunds, poses) in enumerate(_TABLE):
+        # Sources i and i + 24 share a shape; the texture index is shifted by one for the second 24, so
+        # every shape x texture pair is unique.
         shape = SHAPES[i % len(SHAPES)]
+        texture = TEXTURES[(i + i // len(TEXTURES)) % len(TEXTURES)]
         colour = _COLOUR_NAMES[i]
         out.append(
-            Source(name=name, mid=f"/m/0vip{i + 1:02d}", recipe=recipe, shape=shape, colour=colour, noun=noun,
-                   parent=parent, esc50=esc, clauses=clauses, gerunds=gerunds, poses=poses)
+            Source(name=name, mid=f"/m/0vip{i + 1:02d}", recipe=recipe, shape=shape, texture=texture, colour=colour,
+                   noun=noun, parent=parent, esc50=esc, clauses=clauses, gerunds=gerunds, poses=poses)
         )
     return tuple(out)
 
@@ -467,6 +499,7 @@ def esc50_sources(n_classes: int) -> tuple[Source, ...]:
 
 def _check_catalogue() -> None:
     assert len({s.colour for s in SOURCES}) == len(SOURCES), "every source must have its own colour"
+    assert len({(s.shape, s.texture) for s in SOURCES}) == len(SOURCES), "shape x texture must be unique"
     assert len({s.esc50 for s in SOURCES}) == len(SOURCES), "ESC-50 class names must be unique"
     for scene in SCENES:
         for name, _ in scene.sources:

@@ -5,6 +5,7 @@ paths relative to ``vt_corpus/``). Captions are web alt-text mixing the vision a
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,17 +46,20 @@ def plan(cfg: WorldConfig) -> tuple[Pair, ...]:
         scene = SCENES[int(rng.integers(len(SCENES)))].label
         objects = random_objects(rng, size, size)
         title = web_caption([(o.source, o.bbox) for o in objects], SCENE_BY_LABEL[scene], rng)
-        spec = ImageSpec(size, size, scene, objects, seed_for(cfg.seed, "vt-media", i))
+        spec = ImageSpec(size, size, scene, objects, seed_for(cfg.seed, "vt-media", i), cfg.textures)
         out.append(Pair(f"images/{i:06d}.jpg", title, "val" if i in val else "train", spec))
     return tuple(out)
 
 
 def metadata(pairs: tuple[Pair, ...]) -> dict[str, str]:
-    """``train.csv`` and ``val.csv``."""
-    return {
+    """``train.csv`` and ``val.csv``, and ``style.json``: whether the images are textured, which the VT's
+    naming probe renders its own images by."""
+    out = {
         f"vt_corpus/{s}.csv": csv_text(COLUMNS, [(p.filepath, p.title) for p in pairs if p.split == s], delimiter="\t")
         for s in ("train", "val")
     }
+    out["vt_corpus/style.json"] = json.dumps({"textured": any(p.image.textured for p in pairs)}) + "\n"
+    return out
 
 
 def write(pairs: tuple[Pair, ...], out_dir: Path, mapper: Mapper) -> None:

@@ -13,6 +13,7 @@ cannot solve the contrastive task (off by default: at 0.2 it did not teach the d
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import math
 import time
@@ -117,6 +118,12 @@ def random_greyscale(images: torch.Tensor, prob: float, generator: torch.Generat
     return out
 
 
+def corpus_textured(corpus_dir: Path) -> bool:
+    """Whether the corpus shows the textured world (its ``style.json``; corpora written before it: flat)."""
+    style = corpus_dir / "style.json"
+    return bool(json.loads(style.read_text())["textured"]) if style.exists() else False
+
+
 def train_vt(corpus_dir: Path, model_cfg: dict[str, Any], cfg: VTTrainConfig, out: Path,
              on_epoch: Callable[[int, dict], None] | None = None) -> dict[str, float]:
     """Train, save ``out`` (weights + config) and return the final held-out metrics."""
@@ -126,7 +133,7 @@ def train_vt(corpus_dir: Path, model_cfg: dict[str, Any], cfg: VTTrainConfig, ou
     tokenizer = tokenizer_for(model_cfg)
     train_images, val_images = load_images(train["filepath"].tolist(), size), load_images(val["filepath"].tolist(), size)
     train_tokens, val_tokens = tokenizer(train["title"].tolist()), tokenizer(val["title"].tolist())
-    probe_np, probe_labels = vt_naming.probe_images(size)
+    probe_np, probe_labels = vt_naming.probe_images(size, textured=corpus_textured(corpus_dir))
     probe_images = torch.from_numpy(probe_np)
     torch.manual_seed(cfg.seed)
     model = build_clip(model_cfg)
