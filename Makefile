@@ -20,8 +20,7 @@ venv: $(STAMP)
 demo: $(STAMP)
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/snakemake --cores $(CORES) $(DEMO_TARGETS)
 
-# The same world at 4x the AudioSet clips and ~3x the test clips (preset synthetic_large, ~22 min on 2 cores):
-# the scale at which vip-AnT's zero-shot and retrieval scores separate from chance (README).
+# The same world at 4x the AudioSet training clips and ~2x the test clips (preset synthetic_large):
 demo-large: $(STAMP)
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/snakemake --cores $(CORES) $(DEMO_TARGETS) --config preset=synthetic_large
 

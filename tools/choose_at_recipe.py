@@ -66,11 +66,14 @@ def main() -> None:
     ap.add_argument("--epochs", default="3,6,12")
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--pairs", default="GC,RC", help="GC decides; RC is the memorisation check (GC alone: half the time)")
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
     at = yaml.safe_load(Path(args.config).read_text())["presets"][args.preset]["at"]
     work = Path(args.work_dir)
-    pools = {"GC": "audiocaps_train", "RC": "audiocaps_train"}
+    pools = {p: "audiocaps_train" for p in args.pairs.split(",")}
+    if "GC" not in pools:
+        ap.error("--pairs must include GC: the rule chooses on it")
     grid = list(itertools.product(pools, [float(x) for x in args.lrs.split(",")],
                                   [int(x) for x in args.epochs.split(",")], [int(x) for x in args.seeds.split(",")]))
     with tempfile.TemporaryDirectory() as tmp, cf.ThreadPoolExecutor(args.jobs) as pool:
