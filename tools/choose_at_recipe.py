@@ -49,7 +49,9 @@ def choose(rows: list[dict]) -> dict:
     for r in rows:
         if r["curation"] == "GC":
             cells.setdefault((r["lr_weights"], r["epochs"]), []).append(r["val_t2a_R@10"])
-    stats = {k: (statistics.mean(v), statistics.stdev(v) / len(v) ** 0.5) for k, v in cells.items()}
+    # one seed (a quick look, e.g. --lrs 0 for the encoder as it is) has no spread: its SE counts as 0
+    stats = {k: (statistics.mean(v), statistics.stdev(v) / len(v) ** 0.5 if len(v) > 1 else 0.0)
+             for k, v in cells.items()}
     best = max(stats, key=lambda k: stats[k][0])
     near = [k for k, (m, _) in stats.items() if m >= stats[best][0] - stats[best][1]]
     lr, epochs = min(near)
