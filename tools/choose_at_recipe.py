@@ -68,7 +68,8 @@ def main() -> None:
     ap.add_argument("--epochs", default="3,6,12")
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--jobs", type=int, default=2)
-    ap.add_argument("--pairs", default="GC,RC", help="GC decides; RC is the memorisation check (GC alone: half the time)")
+    ap.add_argument("--pairs", default="GC,RC",
+                    help="GC decides; RC is the memorisation check (GC alone: half the time)")
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
     at = yaml.safe_load(Path(args.config).read_text())["presets"][args.preset]["at"]

@@ -57,7 +57,8 @@ def choose(rows: list[dict]) -> float:
     by_p: dict[float, list[dict]] = {}
     for r in rows:
         by_p.setdefault(r["grey_prob"], []).append(r)
-    mean = {p: {k: sum(r[k] for r in rs) / len(rs) for k in ("naming_top1", "grey_naming_top1")} for p, rs in by_p.items()}
+    keys = ("naming_top1", "grey_naming_top1")
+    mean = {p: {k: sum(r[k] for r in rs) / len(rs) for k in keys} for p, rs in by_p.items()}
     best_colour = max(m["naming_top1"] for m in mean.values())
     eligible = [p for p, m in mean.items() if m["naming_top1"] >= COLOUR_SHARE * best_colour]
     return max(eligible, key=lambda p: (mean[p]["grey_naming_top1"], -p))
@@ -87,7 +88,8 @@ def main() -> None:
                              "grey_naming_top1": m["grey_naming_top1"], "chance": m.get("chance_naming_top1")})
     print("seed  grey_prob  naming_top1  grey_naming_top1  chance")
     for r in rows:
-        print(f"{r['seed']:>4}  {r['grey_prob']:>9g}  {r['naming_top1']:>11.1f}  {r['grey_naming_top1']:>16.1f}  {r['chance']}")
+        print(f"{r['seed']:>4}  {r['grey_prob']:>9g}  {r['naming_top1']:>11.1f}  {r['grey_naming_top1']:>16.1f}"
+              f"  {r['chance']:.1f}")
     if rows and len({r["grey_prob"] for r in rows}) == len(args.grey_probs):
         print(f"chosen grey_prob (rule in the docstring): {choose(rows):g}")
 

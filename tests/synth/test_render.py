@@ -57,7 +57,8 @@ def test_stripes_vary_across_their_angle_with_their_period(angle, axis):
 
 def test_checks_alternate_every_half_period_and_dots_cover_a_fifth():
     checks = texture_pattern(Texture("checks", 0, 10), 40).astype(float).round(6)
-    assert checks[0, 0] == 1.0 and checks[0, 5] == TEXTURE_FLOOR and checks[5, 0] == TEXTURE_FLOOR and checks[5, 5] == 1.0
+    assert checks[0, 0] == checks[5, 5] == 1.0
+    assert checks[0, 5] == checks[5, 0] == TEXTURE_FLOOR
     dots = texture_pattern(Texture("dots", 0, 16), 64).astype(float).round(6)
     assert dots[8, 8] == TEXTURE_FLOOR and dots[0, 0] == 1.0  # disc centres at half a period
     assert abs((dots == TEXTURE_FLOOR).mean() - np.pi / 16) < 0.03  # discs of radius p/4

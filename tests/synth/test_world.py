@@ -12,7 +12,8 @@ TOP_LEVEL = {
     "clotho/clotho_audio_development.zip", "clotho/clotho_audio_evaluation.zip",
     "esc50/ESC-50-master.zip", "us8k/UrbanSound8K.tar.gz", "tut17/TUT-acoustic-scenes-2017-development.zip",
     "coco/annotations_trainval2017.zip", "coco/train2017.zip", "coco/val2017.zip",
-    "vt_corpus/train.csv", "vt_corpus/val.csv", "vt_corpus/style.json", "truth/sources.json", "truth/clips.jsonl", "world.json",
+    "vt_corpus/train.csv", "vt_corpus/val.csv", "vt_corpus/style.json", "truth/sources.json", "truth/clips.jsonl",
+    "world.json",
 }
 
 

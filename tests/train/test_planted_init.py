@@ -97,7 +97,8 @@ def _pretrain_transfer_and_compare(tmp_path, array_store, seed):
     for init in ("clip", "random"):
         torch.manual_seed(0)
         enc = AudioEncoder(tower, init=init, frames=T)
-        r5[init] = train(enc, _task(array_store, ids, audio, frames, 128), _cfg(4), tmp_path / f"{init}{seed}")[-1]["val_a2i_R@5"]
+        history = train(enc, _task(array_store, ids, audio, frames, 128), _cfg(4), tmp_path / f"{init}{seed}")
+        r5[init] = history[-1]["val_a2i_R@5"]
     return r5
 
 

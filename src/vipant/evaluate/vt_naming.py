@@ -33,7 +33,8 @@ def prompts() -> list[str]:
     return class_prompts([s.name for s in SOURCES], prompt=True)
 
 
-def probe_images(size: int, per_source: int = 3, seed: int = 0, textured: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def probe_images(size: int, per_source: int = 3, seed: int = 0,
+                 textured: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """``(images, labels)``: uint8 ``[N, 3, size, size]`` single-object images and source indices.
 
     Objects are 20–32 % of the side (as in the corpus images), fully inside the frame; ``textured``: drawn

@@ -269,8 +269,8 @@ def ontology(clips: Sequence[Clip]) -> list[dict[str, Any]]:
 def sources_truth() -> list[dict[str, Any]]:
     """``truth/sources.json``: how each source is named, looks and sounds."""
     return [
-        {"name": s.name, "mid": s.mid, "shape": s.shape, "texture": s.texture.name, "colour": s.colour, "rgb": list(s.rgb), "noun": s.noun,
-         "family": s.family, "parent": s.parent, "esc50": s.esc50}
+        {"name": s.name, "mid": s.mid, "shape": s.shape, "texture": s.texture.name, "colour": s.colour,
+         "rgb": list(s.rgb), "noun": s.noun, "family": s.family, "parent": s.parent, "esc50": s.esc50}
         for s in SOURCES
     ]
 

@@ -75,7 +75,7 @@ class WorldConfig:
     vt_val_fraction: float = 0.1  # share of VT pairs in vt_corpus/val.csv
     vt_image_size: int = 224  # side of the square VT corpus images
     # Objects drawn in their source's texture and backgrounds with a faint grating, so identity survives in
-    # grey (docs/recipes.md, "The synthetic world's look"); off: flat colours.
+    # grey (docs/recipes.md, "How the synthetic world's look and the VT were chosen"); off: flat colours.
     textures: bool = False
 
     def __post_init__(self) -> None:

@@ -117,7 +117,8 @@ def appearance(src: Source, size: int) -> np.ndarray:
     return np.rint(shade).astype(np.uint8)
 
 
-def background(width: int, height: int, scene: Scene, rng: np.random.Generator, textured: bool = False) -> np.ndarray:
+def background(width: int, height: int, scene: Scene, rng: np.random.Generator,
+               textured: bool = False) -> np.ndarray:
     """The scene's gradient (top to bottom colour, slight random tilt) plus mild static noise.
 
     ``textured`` adds a faint grating (random orientation and period): luminance structure, as real scenes
@@ -242,5 +243,6 @@ class ImageSpec:
 
 def render_image(spec: ImageSpec) -> bytes:
     """Render one image as JPEG bytes."""
-    bg = background(spec.width, spec.height, SCENE_BY_LABEL[spec.scene], np.random.default_rng(spec.seed), spec.textured)
+    rng = np.random.default_rng(spec.seed)
+    bg = background(spec.width, spec.height, SCENE_BY_LABEL[spec.scene], rng, spec.textured)
     return jpeg_bytes(draw_objects(bg, spec.objects, spec.textured))

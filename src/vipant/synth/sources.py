@@ -3,8 +3,8 @@
 Every source has an AudioSet-like display name and machine id, a procedural sound recipe (one of the
 families below, with parameters of its own so sources differ in a 128-bin log-mel spectrogram), a
 visual appearance (a colour of its own, a shape, and a texture that the textured world draws: shape x
-texture is unique, so there a source can be told apart in grey too), a visual noun, and caption phrases in an audio-focused
-register (AudioCaps/Clotho-like) and a vision-focused one (COCO-like). The catalogue is fixed (not
+texture is unique, so there a source can be told apart in grey too), a visual noun, and caption phrases
+in an audio-focused register (AudioCaps/Clotho-like) and a vision-focused one (COCO-like). The catalogue is fixed (not
 drawn from the seed): the seed only decides how the world uses it.
 """
 
