@@ -26,4 +26,7 @@ loss = clip_loss(local_a, b[rank * n:(rank + 1) * n], torch.tensor(5.0, device=d
 loss.backward()
 with open(f"{sys.argv[1]}/rank{rank}.json", "w") as f:
     json.dump({"loss": loss.item(), "grad": local_a.grad.tolist()}, f)
+# Both ranks leave together: a rank that tears gloo down while its peer is still finishing its last
+# collective aborts the peer ("terminate called without an active exception", seen in CI).
+dist.barrier()
 dist.destroy_process_group()

@@ -33,4 +33,5 @@ if __name__ == "__main__":
     targets = soft_targets(t_audio[rows], alpha=0.3)
     with open(f"{sys.argv[1]}/rank{rank}.json", "w") as f:
         json.dump({"loss": loss.item(), "grad": local_audio.grad.tolist(), "targets": targets.tolist()}, f)
+    dist.barrier()  # both ranks leave together (see ddp_loss_script.py)
     dist.destroy_process_group()

@@ -65,6 +65,8 @@ def run(args) -> None:
             log_training_artifacts(mlrun, out / "history.json", history,
                                    f"VA pretraining ({args.init} init, {args.match} matching)")
     if torch.distributed.is_initialized():
+        # rank 0 writes the history first; the ranks leave together, or gloo may abort the one still inside
+        torch.distributed.barrier()
         torch.distributed.destroy_process_group()
     if rank != 0:
         return
