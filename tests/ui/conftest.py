@@ -3,7 +3,7 @@
 Opt-in: everything here is skipped unless ``VIPANT_SYSTEM_TESTS=1`` (``.ci/run`` sets it), because the
 first run installs Debian's chromium with apt-get (root) and the test needs the tiny pipeline run of
 ``tests/conftest.py``. The helpers live in ``mlflow_browser.py`` beside this file, which is also the
-script that makes the README screenshot; the ``mlflow_browser`` fixture hands that module to tests.
+script that makes the screenshot in docs/mlflow.md; the ``mlflow_browser`` fixture hands that module to tests.
 """
 
 from __future__ import annotations

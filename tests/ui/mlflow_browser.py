@@ -1,6 +1,6 @@
 """Drive the MLflow UI in headless Chromium: start ``mlflow ui`` on a database, open its runs page.
 
-Used by ``test_mlflow_ui.py`` (on the tiny run's database) and, run as a script, to make the README
+Used by ``test_mlflow_ui.py`` (on the tiny run's database) and, run as a script, to make the docs/mlflow.md
 screenshot from the demo's database::
 
     .venv/bin/python tests/ui/mlflow_browser.py --db mlflow.db --out workflow/report/img/mlflow_ui.png
