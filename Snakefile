@@ -35,6 +35,7 @@ include: "workflow/rules/scaling.smk"
 include: "workflow/rules/teacher.smk"
 include: "workflow/rules/appendix.smk"
 include: "workflow/rules/tables.smk"
+include: "workflow/rules/summary.smk"
 
 
 rule all:
@@ -50,3 +51,4 @@ rule all:
 rule all_results:
     input:
         ALL_RESULTS,
+        "results/RESULTS.md",

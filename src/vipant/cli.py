@@ -265,6 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
     from vipant.commands import embed_audio; embed_audio.add_parser(sub)  # cached g_A embeddings of clip sets
     from vipant.commands import linear_probe; linear_probe.add_parser(sub)  # vip-AnT appendix C: table 7
     from vipant.commands import pivotability; pivotability.add_parsers(sub)  # vip-AnT appendix F: figure 10
+    from vipant.commands import results_summary; results_summary.add_parser(sub)  # results/RESULTS.md
 
     p = sub.add_parser("bench", help="print throughput figures (data, train) or the disk budget (disk)")
     p.add_argument("what", choices=["data", "train", "disk"])
