@@ -30,6 +30,7 @@ import pandas as pd
 from vipant.atomic import write_csv, write_json
 from vipant.paper_values import (ROW_NAMES, TABLE3, TABLE4, TEMPORAL_ROW_NAMES, TEMPORAL_TABLE3, TEMPORAL_TABLE4,
                                  paper_value)
+from vipant.registry import at_key, parse_temporal_key, student_key
 
 logger = logging.getLogger(__name__)
 
@@ -213,8 +214,8 @@ def table4(metrics_paths: Iterable[PathLike]) -> pd.DataFrame:
 
 
 # ---- follow-up A (temporal agreement): one row per frame-matching variant, mean ± std over seeds ----------
-# Model keys are ``tm_<variant>_s<seed>`` (VA pretraining) and ``tm_<variant>_s<seed>_at`` (its AT fine-tune).
-SEEDED_MODEL = re.compile(r"^tm_(?P<variant>[a-z0-9]+)_s(?P<seed>\d+)(?P<at>_at)?$")
+# Model keys are ``tm_<variant>_s<seed>`` (VA pretraining) and ``tm_<variant>_s<seed>_at`` (its AT fine-tune),
+# as vipant.registry names them.
 
 
 def _seeded(
@@ -232,12 +233,13 @@ def _seeded(
     """
     groups: dict[str, dict[int, MetricsRecord]] = {}
     for (model, t), rec in records.items():
-        m = SEEDED_MODEL.match(model)
-        if t != task or m is None or bool(m["at"]) != fine_tuned:
+        parsed = parse_temporal_key(model)
+        if t != task or parsed is None or parsed[2] != fine_tuned:
             if t == task:
                 logger.warning("%s: model %r (%s) is not a row of this table; ignored", name, model, rec.path)
             continue
-        groups.setdefault(m["variant"], {})[int(m["seed"])] = rec
+        variant, seed, _ = parsed
+        groups.setdefault(variant, {})[seed] = rec
     if not groups:
         raise MetricsFileError(f"{name}: no metrics file of a tm_<variant>_s<seed> model for task {task!r}")
     order = [v for v in TEMPORAL_ROW_NAMES if v in groups] + sorted(set(groups) - set(TEMPORAL_ROW_NAMES))
@@ -303,23 +305,23 @@ TABLES["table8"] = table8
 # ---- follow-up B (unsupervised curation, soft labels): zero-shot accuracy of teachers and students --------
 # Row key (paper_values), display name, model key. ``{task}`` stands for the target task (esc50, us8k,
 # tut17): DS/ADS students are trained per target task, so a row takes each column from another model. The
-# model keys are those workflow/rules/teacher.smk registers: student_<teacher>_<set>_<hard|sl>.
+# model keys come from vipant.registry, as the workflow's: student_<teacher>_<set>_<hard|sl>.
 CURATION_TASKS: tuple[tuple[str, str], ...] = (("ESC-50", "esc50_zs"), ("US8K", "us8k_zs"), ("TUT17", "tut17_zs"))
 CURATION_TABLE2_ROWS: tuple[tuple[str, str, str], ...] = (
-    ("teacher", "Teacher (vip-AnT + AT w/ GC)", "at_GC"),
-    ("SL", "SL", "student_full_own_sl"),
-    ("DU", "DU", "student_full_DU_hard"),
-    ("DU+SL", "DU+SL", "student_full_DU_sl"),
-    ("DS", "DS", "student_full_DS_{task}_hard"),
-    ("DS+SL", "DS+SL", "student_full_DS_{task}_sl"),
-    ("ADS", "ADS", "student_full_ADS_{task}_hard"),
-    ("ADS+SL", "ADS+SL", "student_full_ADS_{task}_sl"),
+    ("teacher", "Teacher (vip-AnT + AT w/ GC)", at_key("GC")),
+    ("SL", "SL", student_key("full", "own", "sl")),
+    ("DU", "DU", student_key("full", "DU", "hard")),
+    ("DU+SL", "DU+SL", student_key("full", "DU", "sl")),
+    ("DS", "DS", student_key("full", "DS_{task}", "hard")),
+    ("DS+SL", "DS+SL", student_key("full", "DS_{task}", "sl")),
+    ("ADS", "ADS", student_key("full", "ADS_{task}", "hard")),
+    ("ADS+SL", "ADS+SL", student_key("full", "ADS_{task}", "sl")),
 )
 CURATION_TABLE3_ROWS: tuple[tuple[str, str, str], ...] = (
-    ("teacher_full", "Teacher (full GC)", "at_GC"),
+    ("teacher_full", "Teacher (full GC)", at_key("GC")),
     ("teacher_sub", "Teacher (10 % of GC)", "teacher_sub"),
-    ("DU+SL", "DU + SL", "student_sub_DU_sl"),
-    ("ADS+SL", "ADS + SL", "student_sub_ADS_{task}_sl"),
+    ("DU+SL", "DU + SL", student_key("sub", "DU", "sl")),
+    ("ADS+SL", "ADS + SL", student_key("sub", "ADS_{task}", "sl")),
 )
 
 

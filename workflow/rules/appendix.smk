@@ -11,13 +11,6 @@ PROBE_MODELS = list(APPENDIX["probe"]["models"])
 PROBE_TASKS = ["esc50_probe", "us8k_probe", "audioset_probe"]
 PIVOT_MODELS = list(APPENDIX["pivotability"]["models"])
 
-for _c in VAT_CURATIONS:
-    MODEL_CHECKPOINTS[f"vat_{_c}"] = f"{W}/models/vat/{_c}/model.pt"
-for _init in ("clip", "random"):  # untrained encoders: Table 7's "CLIP" and "random" initialisations
-    MODEL_CHECKPOINTS[f"init_{_init}"] = f"{W}/models/init/{_init}/model.pt"
-
-ALL_RESULTS.extend(["results/table7.csv", "results/table_vat.csv", "results/figure10.png"])
-
 # clip sets whose g_A embeddings are cached per model (embed-audio's --sets-json)
 AUDIO_SETS = {
     name: {"clips": clips, "where": where, "fbank": f"{W}/fbank/{collection}/index.csv",

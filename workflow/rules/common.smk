@@ -3,6 +3,8 @@ import json
 import os
 from pathlib import Path
 
+from vipant.registry import Registry, student_key
+
 PRESET = config["preset"]
 if PRESET not in config["presets"]:
     raise ValueError(f"config.yaml: preset {PRESET!r} is not one of {sorted(config['presets'])}")
@@ -85,10 +87,13 @@ EVAL_PERMUTATIONS = P["eval"].get("permutations", 0)
 VT_CKPT = f"{W}/models/vt/model.pt"
 VT_WEIGHTS = f"{W}/models/vt/clip_weights.pt"  # paper: the CLIP weights every job loads (rule vt_weights)
 VA_MODELS = sorted(P["va"]["models"])
-# name -> {init, match, seed[, train overrides]} of every VA model pretrain_va can build; temporal.smk adds
-# the follow-up A variants × seeds.
-VA_SPECS = dict(P["va"]["models"])
-CURATIONS = list(P["at"]["curations"])
+# Every model key, its checkpoint and every result target, derived once from the preset (vipant.registry);
+# rule files read these names and never add to them.
+REGISTRY = Registry.from_preset(P)
+# name -> {init, match, seed[, train overrides]} of every VA model pretrain_va can build (follow-up A's
+# variants × seeds included)
+VA_SPECS = REGISTRY.va_specs
+CURATIONS = REGISTRY.curations
 AT_MODELS = [f"at_{c}" for c in CURATIONS]
 TEXT_POOLS = [
     "ac", "ac_prompted", "vc", "vc_prompted", "fc", "fc_prompted", "audiocaps_train", "audioset_labels",
@@ -97,8 +102,8 @@ TEXT_POOLS = [
 ]
 # follow-up B: the "this is a sound of <label>" prompts that DS curation compares captions with
 TEXT_POOLS += [f"labels_{t}_thisis" for t in ("esc50", "us8k", "tut17")]
-# the raw pool each curation's text_row points into (fine-tuning reads its embeddings)
-CURATION_POOL = {"AC": "ac", "FC": "fc", "VC": "vc", "RC": "audiocaps_train", "GC": "audiocaps_train", "GL": "audioset_labels"}
+# the raw pool each curation's text_row points into (fine-tuning reads its embeddings), GC@N included
+CURATION_POOL = REGISTRY.curation_pool
 TABLE3_MODELS = ["va_rand", "vipant", *AT_MODELS]
 ZS_TASKS = ["esc50_zs", "us8k_zs", "audioset_zs"]
 RETRIEVAL_TASKS = ["audiocaps_retrieval", "clotho_retrieval"]
@@ -125,18 +130,9 @@ def track(rule_name, **params):
     return fn
 
 
-# Audio models that are neither VA variants nor at_<curation> fine-tunes (students, probes...): the rule
-# file that trains one registers its checkpoint here, and `evaluate` finds it by name.
-MODEL_CHECKPOINTS = {}
-
-
 def audio_model(name):
-    """Checkpoint of an audio encoder by row key: VA variants, at_<curation> fine-tunes, registered models."""
-    if name in MODEL_CHECKPOINTS:
-        return MODEL_CHECKPOINTS[name]
-    if name.startswith("at_"):
-        return f"{W}/models/at/{name[3:]}/model.pt"
-    return f"{W}/models/va/{name}/model.pt"
+    """Checkpoint of an audio encoder by model key (vipant.registry lists the keys)."""
+    return REGISTRY.audio_model(name)
 
 
 def eval_inputs(tasks, oracle=False):
@@ -202,8 +198,8 @@ def curate_args(wildcards, input):
 # by the follow-up papers' tables
 EVAL_TASKS = RETRIEVAL_TASKS + ZS_TASKS + ["tut17_zs", "audioset_a2i"]
 
-# `snakemake all_results` builds every table and figure; each rule file appends its outputs.
-ALL_RESULTS = ["results/table3.csv", "results/table4.csv"]
+# `snakemake all_results` builds every table and figure (and every AT model's export folder).
+ALL_RESULTS = REGISTRY.all_results
 
 
 def evaluate_inputs(wildcards):
@@ -224,16 +220,7 @@ def clotho_10s_inputs(wildcards):
 
 # ---- follow-up A (temporal.smk): one VA model per frame-matching variant × seed, each fine-tuned on GC ----
 TEMPORAL = P.get("temporal")
-TEMPORAL_VA = []
-if TEMPORAL:
-    for _variant in TEMPORAL["variants"]:
-        for _seed in TEMPORAL["seeds"]:
-            _name = f"tm_{_variant['name']}_s{_seed}"
-            VA_SPECS[_name] = {"init": "clip", "match": _variant["match"], "seed": _seed,
-                               "train": TEMPORAL.get("va_train", {})}
-            MODEL_CHECKPOINTS[f"{_name}_at"] = f"{W}/models/at_temporal/{_name}/model.pt"
-            TEMPORAL_VA.append(_name)
-    ALL_RESULTS.extend(["results/temporal_table3.csv", "results/temporal_table4.csv"])
+TEMPORAL_VA = REGISTRY.temporal_va
 
 
 def temporal_at_train(wildcards):

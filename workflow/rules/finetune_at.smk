@@ -35,8 +35,7 @@ rule finetune_at:
 
 
 # Every AT model as a shareable folder (vipant.export): weights, config and a model card with its scores.
-AT_EXPORTS = [f"{W}/export/at_{c}" for c in CURATIONS]
-ALL_RESULTS += AT_EXPORTS
+AT_EXPORTS = REGISTRY.at_exports
 
 
 rule export_at:

@@ -6,15 +6,12 @@
 import shlex
 
 SCALING = P["scaling"]
-SCALING_CURATIONS = [f"GC@{2 ** k}" for k in range(SCALING["min_log2"], SCALING["max_log2"] + 1)]
-CURATION_POOL.update({c: CURATION_POOL["GC"] for c in SCALING_CURATIONS})
+SCALING_CURATIONS = REGISTRY.scaling_curations
 SCALING_MODELS = [f"at_{c}" for c in SCALING_CURATIONS] + (["at_GC"] if SCALING["include_full"] else [])
 SCALING_TASKS = ["audiocaps_retrieval", "esc50_zs", "us8k_zs"]
 SCALING_REFERENCE = P["at"]["init"]  # the model every GC@N starts from: the N = 0 row (not fitted)
 TABLE8_FRAMES = {**P["eval"]["frames"], "clotho_10s_retrieval": P["table8"]["short_frames"]}
 FIGURE5_MODELS = {"CLIP init (vip-AnT)": "vipant", "random init (VA-Rand)": "va_rand"}
-
-ALL_RESULTS.extend(["results/scaling.csv", "results/figure7.png", "results/table8.csv", "results/figure5.png"])
 
 
 rule scaling:

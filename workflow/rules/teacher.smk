@@ -194,5 +194,3 @@ rule curation_table3:
     shell:
         "vipant table --name curation_table3 --out {output} {input} > {log} 2>&1"
 
-
-ALL_RESULTS.extend(["results/curation_table2.csv", "results/curation_table3.csv"])

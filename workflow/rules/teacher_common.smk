@@ -3,30 +3,9 @@
 TC = P["teacher_curation"]
 TC_TASKS = list(TC["tasks"])
 TEACHER_POOL = CURATION_POOL["GC"]  # the teachers' captions: rows of the AudioCaps training pool
-TEACHERS = {
-    "full": {"model": audio_model("at_GC"), "pairs": f"{W}/curation/GC.csv"},
-    "sub": {"model": f"{W}/models/teacher/sub/model.pt", "pairs": f"{W}/teacher/sub/pairs.csv"},
-}
-MODEL_CHECKPOINTS["teacher_sub"] = TEACHERS["sub"]["model"]
-
-
-def student_key(teacher, tset, loss):
-    return f"student_{teacher}_{tset}_{loss}"
-
-
-def student_model(teacher, tset, loss):
-    return f"{W}/models/student/{teacher}/{tset}/{loss}/model.pt"
-
-
+TEACHERS = REGISTRY.teachers  # full | sub -> {model, pairs}
 # the students of each table (follow-up B tables 2 and 3), by (teacher, set, loss)
-CURATION_STUDENTS = {
-    "curation_table2": [("full", "own", "sl"), ("full", "DU", "hard"), ("full", "DU", "sl")]
-    + [("full", f"{kind}_{t}", loss) for kind in ("DS", "ADS") for t in TC_TASKS for loss in ("hard", "sl")],
-    "curation_table3": [("sub", "DU", "sl")] + [("sub", f"ADS_{t}", "sl") for t in TC_TASKS],
-}
-for _students in CURATION_STUDENTS.values():
-    for _s in _students:
-        MODEL_CHECKPOINTS[student_key(*_s)] = student_model(*_s)
+CURATION_STUDENTS = REGISTRY.students
 CURATION_TEACHER_ROWS = {"curation_table2": ["at_GC"], "curation_table3": ["at_GC", "teacher_sub"]}
 
 
