@@ -67,7 +67,7 @@ def test_fbank_shard_records_failures_and_keeps_going(tmp_path):
 
 # ---- an independent reference: kaldi-native-fbank (a separate C++ implementation of Kaldi's fbank) -----
 def _kaldi_native_fbank(wave: np.ndarray, sample_rate: int, num_bins: int) -> np.ndarray:
-    """Kaldi's fbank with SPEC 2.4's settings, computed by kaldi-native-fbank on the mean-removed wave.
+    """Kaldi's fbank with the settings of docs/design.md (Stages: fbank), computed by kaldi-native-fbank on the mean-removed wave.
 
     Its defaults are Kaldi's (and torchaudio.compliance.kaldi's): 25 ms frames, 10 ms shift, pre-emphasis
     0.97, DC removal per frame, FFT size rounded to a power of two, snip_edges, low_freq 20 Hz, log power.

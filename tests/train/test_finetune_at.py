@@ -1,4 +1,4 @@
-"""AT fine-tuning (SPEC 2.8): the validation metric that picks the AT recipe, the (clip, caption) pairing
+"""AT fine-tuning (docs/design.md, Stages: finetune_at): the validation metric that picks the AT recipe, the (clip, caption) pairing
 of the AT and student tasks, and that training on the pairing is what teaches the encoder.
 
 Every FBANK array here carries its clip's number in cell ``[0, 0]`` so a test can tell which clip's

@@ -1,4 +1,4 @@
-"""A model is evaluated and fine-tuned through the readout its training loss used (SPEC 4, follow-up A).
+"""A model is evaluated and fine-tuned through the readout its training loss used (docs/design.md, Frame matching; follow-up A).
 
 ``vipant pretrain-va --match multiframe`` trains the mean of L segment embeddings (the CLS output is never
 in its loss); evaluation must read exactly that, the checkpoint must say so, and AT fine-tuning must train

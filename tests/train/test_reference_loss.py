@@ -4,7 +4,7 @@ diagonal; its VAT model (``VALCELossHead``) holds one such head, with its own lo
 
 Two documented differences: the reference *sums* the two directions where :func:`clip_loss` averages them
 (open_clip's form; under LARS the >= 2-D weights' steps are invariant to that factor, the bias group's are
-not), and its ``scale_max`` is ``null`` in ``configs/model/loss/ce*.yaml`` (no clamp) where SPEC 3 clamps at
+not), and its ``scale_max`` is ``null`` in ``configs/model/loss/ce*.yaml`` (no clamp) where docs/design.md (Models) clamps at
 100 as CLIP does. Both are asserted here so that a change to either is a deliberate one."""
 
 import math
@@ -44,7 +44,7 @@ def test_clip_loss_is_half_the_reference_sum(log_scale):
 
 
 def test_logit_scale_starts_at_1_over_0_07_and_is_clamped_at_100():
-    """Catches a wrong init (e.g. 0.07 instead of 1/0.07) and a missing clamp (the reference has none; SPEC 3's
+    """Catches a wrong init (e.g. 0.07 instead of 1/0.07) and a missing clamp (the reference has none; the design's (docs/design.md, Models)
     CLIP clamp at 100 is kept: above it, ours equals the reference at scale 100)."""
     assert LogitScale()().item() == pytest.approx(1 / 0.07, rel=1e-6)
     g = torch.Generator().manual_seed(2)

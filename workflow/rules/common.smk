@@ -80,7 +80,7 @@ def local_fbank_shards(collection):
     return expand(f"{W}/fbank/{collection}/shard-{{shard}}.csv", shard=LOCAL_SHARDS)
 
 
-# ---- training, curation and evaluation (SPEC 3-7) -------------------------------------------------
+# ---- training, curation and evaluation (docs/design.md, Models to Outputs) -------------------------------------------------
 VT_TRAINED = "model" in P["vt"]  # synthetic: a small CLIP trained by pretrain_vt; paper: OpenAI CLIP
 # shuffles behind each evaluation score's p-value against chance (evaluate --permutations); 0: none
 EVAL_PERMUTATIONS = P["eval"].get("permutations", 0)

@@ -1,4 +1,4 @@
-# Curated audio-text pair lists (SPEC 5): AC/FC/VC by frame->caption retrieval with the frozen CLIP,
+# Curated audio-text pair lists (docs/design.md, Curation): AC/FC/VC by frame->caption retrieval with the frozen CLIP,
 # RC/GL/GC from AudioCaps.
 
 rule curate:

@@ -1,4 +1,4 @@
-# Frozen-encoder caches: every frame and every text pool is embedded once (SPEC 2.5).
+# Frozen-encoder caches: every frame and every text pool is embedded once (docs/design.md, Stages: embed).
 rule embed_frames:
     input:
         vt_input,

@@ -1,4 +1,4 @@
-# Evaluation (SPEC 6): one job per model covering its tasks, one metrics.json per (model, task).
+# Evaluation (docs/design.md, Metrics): one job per model covering its tasks, one metrics.json per (model, task).
 
 rule evaluate:
     wildcard_constraints:

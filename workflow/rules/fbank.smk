@@ -1,4 +1,4 @@
-# Kaldi FBANK features (SPEC 2.4) into float16 shards, one merged index per collection, and the
+# Kaldi FBANK features (docs/design.md, Stages: fbank) into float16 shards, one merged index per collection, and the
 # normalisation statistics of the VA training split.
 rule fbank_youtube:
     input:

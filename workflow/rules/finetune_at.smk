@@ -1,4 +1,4 @@
-# AT fine-tuning of vip-AnT on each curated pair list (SPEC 2.8), text encoder frozen (cached).
+# AT fine-tuning of vip-AnT on each curated pair list (docs/design.md, Stages: finetune_at), text encoder frozen (cached).
 rule finetune_at:
     input:
         init=audio_model(P["at"]["init"]),

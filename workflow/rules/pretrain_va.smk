@@ -1,4 +1,4 @@
-# VA pretraining of g_A against cached frame embeddings (SPEC 2.6): one job per variant in config
+# VA pretraining of g_A against cached frame embeddings (docs/design.md, Stages: pretrain_va): one job per variant in config
 # (init clip/random = vip-AnT/VA-Rand, frame matching, seed).
 
 rule pretrain_va:

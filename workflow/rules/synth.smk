@@ -1,4 +1,4 @@
-# The synthetic world (SPEC 8): sound sources, videos and every dataset in its real file format.
+# The synthetic world (docs/design.md, The synthetic world): sound sources, videos and every dataset in its real file format.
 if SYNTHETIC:
 
     rule synth_world:

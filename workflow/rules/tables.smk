@@ -1,4 +1,4 @@
-# Paper tables, built only from metrics.json files (SPEC 7).
+# Paper tables, built only from metrics.json files (docs/design.md, Outputs).
 rule table3:
     input:
         [f"{W}/eval/{m}/{t}/metrics.json" for m in TABLE3_MODELS for t in RETRIEVAL_TASKS],

@@ -1,4 +1,4 @@
-# Follow-up B (SPEC 5, 7): a trained AT model (the teacher) curates pairs from unpaired audio and text
+# Follow-up B (docs/design.md, Curation and Outputs): a trained AT model (the teacher) curates pairs from unpaired audio and text
 # (DU, DS, ADS); students fine-tuned on them, with replay and optionally the soft-label loss (SL), fill
 # results/curation_table2.csv (teacher = vip-AnT + AT w/ GC, i.e. at_GC) and curation_table3.csv
 # (teacher fine-tuned on 10 % of the GC pairs).

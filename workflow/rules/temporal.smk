@@ -1,4 +1,4 @@
-# Follow-up A (temporal agreement, SPEC 4 "Frame matching"): VA pretraining with Random / Nearest / Multiframe
+# Follow-up A (temporal agreement, docs/design.md, Frame matching): VA pretraining with Random / Nearest / Multiframe
 # Match, one model per (variant, seed) via the pretrain_va rule, each then fine-tuned on the gold AudioCaps
 # pairs (GC); Table III reads audio-image retrieval of the VA models, Table IV audio-text retrieval of the
 # fine-tunes, both as mean ± std over seeds. The variants × seeds are registered in common.smk.

@@ -1,4 +1,4 @@
-"""``vipant curate``, ``text-pools``, ``free-captions``: the pair lists of SPEC 5 and the texts behind them."""
+"""``vipant curate``, ``text-pools``, ``free-captions``: the pair lists of docs/design.md (Curation) and the texts behind them."""
 
 from __future__ import annotations
 

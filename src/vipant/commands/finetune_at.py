@@ -1,4 +1,4 @@
-"""``vipant finetune-at``: AT fine-tuning of a VA-pretrained g_A on a curated pair list (SPEC 2.8)."""
+"""``vipant finetune-at``: AT fine-tuning of a VA-pretrained g_A on a curated pair list (docs/design.md, Stages: finetune_at)."""
 
 from __future__ import annotations
 

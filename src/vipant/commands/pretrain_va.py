@@ -1,4 +1,4 @@
-"""``vipant pretrain-va``: VA pretraining of g_A (SPEC 2.6) from cached frame embeddings."""
+"""``vipant pretrain-va``: VA pretraining of g_A (docs/design.md, Stages: pretrain_va) from cached frame embeddings."""
 
 from __future__ import annotations
 

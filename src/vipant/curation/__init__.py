@@ -1,1 +1,1 @@
-"""Curation of audio-text pairs (SPEC 5): unsupervised (AC, FC, VC), baselines (RC) and gold (GL, GC)."""
+"""Curation of audio-text pairs (docs/design.md, Curation): unsupervised (AC, FC, VC), baselines (RC) and gold (GL, GC)."""

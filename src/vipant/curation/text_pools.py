@@ -1,7 +1,7 @@
 """Text pools: every list of texts the frozen text encoder must embed, written once as CSVs.
 
 Raw pools hold captions as they are (fine-tuning and evaluation use them); ``*_prompted`` pools hold the
-same rows with the retrieval prompt of SPEC 5 prefixed ("the sound of" for audio captions, "a photo of"
+same rows with the retrieval prompt of docs/design.md (Curation) prefixed ("the sound of" for audio captions, "a photo of"
 for vision captions), used only to pick captions for frames. Evaluation pools keep a ``clip_id`` per
 caption; label pools keep the class name, with and without the zero-shot prompt.
 """

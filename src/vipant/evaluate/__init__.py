@@ -1,4 +1,4 @@
-"""Evaluation: retrieval and classification metrics, and the zero-shot protocol (SPEC section 6)."""
+"""Evaluation: retrieval and classification metrics, and the zero-shot protocol (docs/design.md, Metrics)."""
 
 from vipant.evaluate.metrics import (
     audio_text_chance,

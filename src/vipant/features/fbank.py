@@ -1,4 +1,4 @@
-"""Kaldi-compatible log-mel filterbank features (SPEC 2.4), computed per shard into float16 arrays.
+"""Kaldi-compatible log-mel filterbank features (docs/design.md, Stages: fbank), computed per shard into float16 arrays.
 
 The call is exactly vip-AnT's (and AST's): ``torchaudio.compliance.kaldi.fbank`` on the mean-removed
 first channel at 16 kHz, 128 mel bins, 25 ms Hanning windows every 10 ms, no dither, no energy term —
@@ -48,7 +48,7 @@ def load_waveform(path: str | os.PathLike[str], sample_rate: int = SAMPLE_RATE) 
 
 
 def compute_fbank(wave: torch.Tensor, sample_rate: int = SAMPLE_RATE) -> torch.Tensor:
-    """``[1, n]`` (or ``[n]``) waveform → ``[frames, 128]`` log-mel features, SPEC 2.4 to the letter."""
+    """``[1, n]`` (or ``[n]``) waveform → ``[frames, 128]`` log-mel features, docs/design.md (Stages: fbank) to the letter."""
     if wave.dim() == 1:
         wave = wave[None, :]
     wave = wave[:1]

@@ -1,7 +1,7 @@
 """Files → audio embeddings, texts → text embeddings, both L2-normalised in the shared space.
 
 Audio follows the workflow's path: 16 kHz mono (:mod:`vipant.inference.decode`), Kaldi FBANK exactly as
-the FBANK stage computes it (:func:`vipant.features.fbank.compute_fbank`, SPEC 2.4) and stores it
+the FBANK stage computes it (:func:`vipant.features.fbank.compute_fbank`, docs/design.md, Stages: fbank) and stores it
 (float16), zero padding, then the loader's normalisation with the checkpoint's mean/std. A window's vector is the encoder's own
 output, through the readout its checkpoint records (CLS, or a Multiframe Match model's segment mean).
 

@@ -1,4 +1,4 @@
-"""The audio encoder g_A: CLIP's vision transformer adapted to FBANK spectrograms (SPEC 3).
+"""The audio encoder g_A: CLIP's vision transformer adapted to FBANK spectrograms (docs/design.md, Models).
 
 Adaptation, as in vip-AnT:
 * the patch embedding takes 1 channel: its weights are CLIP's RGB weights averaged over the 3 input
@@ -14,7 +14,7 @@ Adaptation, as in vip-AnT:
 ``init="random"`` keeps the architecture and re-initialises every weight (the paper's VA-Rand).
 
 Readout: how a clip becomes one vector is part of the model, because a model must be read the way its
-loss trained it (SPEC 4). ``"cls"`` (vip-AnT, random and Nearest Match): the CLS token → ``ln_post`` →
+loss trained it (docs/design.md, Frame matching). ``"cls"`` (vip-AnT, random and Nearest Match): the CLS token → ``ln_post`` →
 ``proj``. ``"segment_mean"`` with ``segments = L`` (Multiframe Match): the mean of the L segment
 embeddings of :meth:`AudioEncoder.forward_segments`; the CLS output, which that loss never trains, is
 not used. The checkpoint records the readout (:func:`save_audio_model`), so evaluation, AT fine-tuning,
@@ -79,7 +79,7 @@ def average_rgb_patch_weights(conv: nn.Conv2d, stride: tuple[int, int] = STRIDE)
     What averaging preserves: for a grey image ``g`` (the same values on R, G and B) CLIP's patch conv
     computes ``sum_c W_c * g = 3 * mean_c(W_c) * g``, so the adapted conv applied to ``g`` gives exactly
     one third of CLIP's patch embedding of the grey image: the same direction, the same relative
-    geometry between patches (tests/test_audio_encoder.py checks this equality). SPEC 3 / vip-AnT
+    geometry between patches (tests/test_audio_encoder.py checks this equality). The design (docs/design.md, Models) and vip-AnT
     average rather than sum; FBANK inputs are normalised, so the scale is absorbed in training.
     """
     new = nn.Conv2d(1, conv.out_channels, kernel_size=conv.kernel_size, stride=stride, bias=conv.bias is not None)

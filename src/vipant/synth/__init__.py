@@ -1,4 +1,4 @@
-"""The synthetic world (SPEC section 8): sources, clips, videos and every dataset in its real format.
+"""The synthetic world (docs/design.md, The synthetic world): sources, clips, videos and every dataset in its real format.
 
 ``build_world(WorldConfig(), out_dir, jobs=2)`` writes it; ``python -m vipant.synth`` does the same
 from the command line.

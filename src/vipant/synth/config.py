@@ -1,4 +1,4 @@
-"""Sizes, rates and the seed of the synthetic world (SPEC section 8).
+"""Sizes, rates and the seed of the synthetic world (docs/design.md, The synthetic world).
 
 ``WorldConfig()`` is the demo world (whole world in about a minute or two on 2 cores);
 ``WorldConfig.tiny()`` is the test world (seconds). ``WorldConfig.from_dict`` builds one from the

@@ -1,4 +1,4 @@
-"""AT fine-tuning (SPEC 2.8): g_A, initialised from a VA-pretrained checkpoint, learns L_cst(A, T) on a
+"""AT fine-tuning (docs/design.md, Stages: finetune_at): g_A, initialised from a VA-pretrained checkpoint, learns L_cst(A, T) on a
 curated pair list; the text side is the frozen CLIP text encoder, read from the text-embedding cache."""
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 What differs between the two lives in a :class:`ContrastiveTask`: which examples exist, their FBANK
 features, and the frozen-side targets (cached frame or caption embeddings). The loop owns everything
-else: LARS with SPEC 4's two learning rates (scaled by the batch actually used), vip-AnT's warm-up + cosine
+else: LARS with the recipe's two learning rates (docs/design.md, Training recipes; scaled by the batch actually used), vip-AnT's warm-up + cosine
 per step, SpecAugment, bf16 autocast on
 CUDA (and on the CPU when ``cpu_precision`` asks for it), DDP under ``torchrun`` (negatives gathered
 across ranks), one checkpoint per epoch and resuming.
@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class TrainConfig:
-    """One training run's recipe (SPEC 4); the synthetic preset scales sizes and epochs down."""
+    """One training run's recipe (docs/design.md, Training recipes); the synthetic preset scales sizes and epochs down."""
 
     epochs: int = 25  # passes over the examples
     batch_size: int = 432  # global batch (split across DDP ranks)

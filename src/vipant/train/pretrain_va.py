@@ -1,4 +1,4 @@
-"""VA pretraining (SPEC 2.6): g_A learns to embed a clip's audio next to the frozen CLIP embedding of one
+"""VA pretraining (docs/design.md, Stages: pretrain_va): g_A learns to embed a clip's audio next to the frozen CLIP embedding of one
 of its frames. Frame embeddings come from the cache (:mod:`vipant.embed.frames`), never from running the
 image encoder; validation is audio↔image retrieval on held-out clips with their 2nd frame."""
 
@@ -34,7 +34,7 @@ def initial_logit_scale(vt: torch.nn.Module, init: str) -> float:
 def label_set_retrieval(sim: torch.Tensor, label_sets: Sequence[frozenset[str]], ks: Sequence[int] = (1, 5, 10),
                         prefix: str = "val_i2a_labelset") -> dict[str, float]:
     """Precision@k and recall@k (%) of ``sim``'s rows as queries, where a candidate is relevant when its label
-    set equals the query's (SPEC 6, vip-AnT figure 5): retrieving *a* clip of the same sounds counts, not only
+    set equals the query's (docs/design.md, Metrics; vip-AnT figure 5): retrieving *a* clip of the same sounds counts, not only
     the query's own clip. Ties are broken against the model, as in :mod:`vipant.evaluate.metrics`. Chance
     levels (random ranking) come with them: precision = mean share of relevant clips, recall@k = k / n."""
     n = sim.shape[1]
