@@ -1,7 +1,7 @@
 """Soft-label contrastive loss (SL) of follow-up B (Wang et al., "Unsupervised Improvement of Audio-Text
 Cross-Modal Representations", section 2.3).
 
-Our text copy of the paper lost its equations 2-5, so the form follows the released code: ``SoftCLAPLoss``
+The paper's text as available here lacks its equations 2-5, so the form follows the released code: ``SoftCLAPLoss``
 in ``zhepeiw/clap_curation``, file ``losses.py`` (used by ``softclap_train.py`` with ``softclap_beta: 0.3``).
 What that code does, for a batch of B pairs with student logits ``L = scale · A Tᵀ`` (the student's own
 learnable logit scale, logits clamped at 100) and the frozen teacher's L2-normalised embeddings Ê_A, Ê_T of
