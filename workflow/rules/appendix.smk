@@ -66,7 +66,7 @@ rule init_audio_encoder:
 
 
 # Appendix E: the AT recipe and inputs of finetune_at plus the cached frame embeddings (the V term).
-rule finetune_vat:
+use rule finetune_at as finetune_vat with:
     input:
         init=audio_model(P["at"]["init"]),
         pairs=f"{W}/curation/{{curation}}.csv",
@@ -79,27 +79,13 @@ rule finetune_vat:
         model=f"{W}/models/vat/{{curation}}/model.pt",
         history=f"{W}/models/vat/{{curation}}/history.json",
     params:
-        train=as_json(P["at"]["train"]),
-        frames_length=P["va"]["frames_length"],
-        out=lambda wc, output: os.path.dirname(output.model),
         track=track("finetune_vat", train=P["at"]["train"], init=P["at"]["init"]),
-    threads: 1  # two 1-thread jobs beat one 2-thread job on CPU; profiles raise it for GPUs
-    resources:
-        gpu=1,
-        mem_mb=16000,
-        runtime=24 * 60,
-    conda:
-        "../../envs/train.yaml"
+        extra=lambda wc, input: f" --vat-frames {input.frames}",
+    priority: 0
     log:
         f"{W}/logs/finetune_vat/{{curation}}.log",
     benchmark:
         f"{W}/benchmarks/finetune_vat/{{curation}}.tsv"
-    shell:
-        "OMP_NUM_THREADS={threads} vipant finetune-at --init-model {input.init} --pairs {input.pairs}"
-        " --text {input.text} --vat-frames {input.frames} --val-text {input.val} --fbank-index {input.fbank}"
-        " --fbank-stats {input.stats} --frames-length {params.frames_length} --train-json {params.train:q}"
-        " --out-dir {params.out} --track-json {params.track:q} > {log} 2>&1"
-
 
 # One job per model and consumer (the model is loaded once): the linear probe's four sets, and the
 # AudioCaps test clips for pivotability.
@@ -219,38 +205,6 @@ rule pivotability:
         "OMP_NUM_THREADS={threads} vipant pivotability --model-name {wildcards.model} --audio {params.audio}"
         " --frames {input.frames} --captions {input.captions} --ks {params.ks} --n-captions {params.n_captions}"
         " --out {output} --track-json {params.track:q} > {log} 2>&1"
-
-
-rule table7:
-    input:
-        [f"{W}/eval/{m}/{t}/metrics.json" for m in PROBE_MODELS for t in PROBE_TASKS],
-    output:
-        report("results/table7.csv", caption="../report/table7.rst", category="vip-AnT"),
-    conda:
-        "../../envs/data.yaml"
-    log:
-        f"{W}/logs/tables/table7.log",
-    benchmark:
-        f"{W}/benchmarks/tables/table7.tsv"
-    shell:
-        "vipant table --name table7 --out {output} {input} > {log} 2>&1"
-
-
-rule table_vat:
-    input:
-        [f"{W}/eval/{m}/{t}/metrics.json"
-         for m in [P["at"]["init"], *(f"{k}_{c}" for c in VAT_CURATIONS for k in ("at", "vat"))]
-         for t in ("esc50_zs", "audiocaps_retrieval")],
-    output:
-        report("results/table_vat.csv", caption="../report/table_vat.rst", category="vip-AnT"),
-    conda:
-        "../../envs/data.yaml"
-    log:
-        f"{W}/logs/tables/table_vat.log",
-    benchmark:
-        f"{W}/benchmarks/tables/table_vat.tsv"
-    shell:
-        "vipant table --name table_vat --out {output} {input} > {log} 2>&1"
 
 
 rule figure10:

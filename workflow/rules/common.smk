@@ -19,6 +19,13 @@ SHARDS = [f"{i:03d}" for i in range(P["download"]["shards"])]
 LOCAL_COLLECTIONS = ["clotho_development", "clotho_evaluation", "esc50", "us8k", "tut17"]
 LOCAL_SHARDS = [f"{i:03d}" for i in range(P["fbank"]["local_shards"])]
 
+# results table (rule `table`) -> its category in the Snakemake report
+TABLE_CATEGORIES = {
+    **dict.fromkeys(["table3", "table4", "table7", "table8", "table_vat"], "vip-AnT"),
+    **dict.fromkeys(["temporal_table3", "temporal_table4"], "Temporal agreement"),
+    **dict.fromkeys(["curation_table2", "curation_table3"], "Unsupervised curation (follow-up B)"),
+}
+
 
 wildcard_constraints:
     shard=r"\d{3}",
@@ -27,6 +34,7 @@ wildcard_constraints:
     name="|".join(["audioset"] + LOCAL_COLLECTIONS),
     pool=r"[a-z0-9_]+",
     curation=r"[A-Z]+(@\d+)?",
+    table="|".join(TABLE_CATEGORIES),
     va=r"[a-z0-9_@]+",
 
 
@@ -226,3 +234,46 @@ TEMPORAL_VA = REGISTRY.temporal_va
 def temporal_at_train(wildcards):
     """AT recipe for the gold-caption fine-tune, seeded like the VA model it starts from."""
     return {**P["at"]["train"], **TEMPORAL.get("at_train", {}), "seed": VA_SPECS[wildcards.tva]["seed"]}
+
+
+# ---- results/RESULTS.md (summary.smk): the tables of the run's scope (config summary_scope) ----
+SUMMARY_SCOPES = {
+    "demo": ["results/coverage.csv", "results/table3.csv", "results/table4.csv"],
+    "all": ["results/coverage.csv"] + [t for t in ALL_RESULTS if t.startswith("results/")],
+}
+
+
+def summary_inputs(wildcards):
+    paths = SUMMARY_SCOPES[config.get("summary_scope", "all")]
+    named = {
+        "tables": [p for p in paths if p.endswith(".csv")],
+        "figures": [p for p in paths if p.endswith(".png")],
+    }
+    if "results/scaling.csv" in paths:
+        named["scaling"] = "results/scaling.json"
+    if "results/figure10.png" in paths:
+        named["tables"].append("results/figure10.csv")
+    return named
+
+
+# ---- results tables (tables.smk) ------------------------------------------------------------------------
+def table_category(wildcards):
+    return TABLE_CATEGORIES[wildcards.table]
+
+
+def table_inputs(wildcards):
+    """The metrics.json files a results table is built from, as (model key, task) cells."""
+    name = wildcards.table
+    if name.startswith("curation_table"):
+        return curation_table_inputs(name)
+    cells = {
+        "table3": [(m, t) for m in TABLE3_MODELS for t in RETRIEVAL_TASKS] + [("oracle_av_clip", "audiocaps_retrieval")],
+        "table4": [(m, t) for m in TABLE3_MODELS for t in ZS_TASKS],
+        "table8": [(m, t) for m in TABLE3_MODELS for t in ("clotho_10s_retrieval", "clotho_retrieval")],
+        "table7": [(m, t) for m in PROBE_MODELS for t in PROBE_TASKS],
+        "table_vat": [(m, t) for m in [P["at"]["init"], *(f"{k}_{c}" for c in VAT_CURATIONS for k in ("at", "vat"))]
+                      for t in ("esc50_zs", "audiocaps_retrieval")],
+        "temporal_table3": [(m, "audioset_a2i") for m in TEMPORAL_VA],
+        "temporal_table4": [(f"{m}_at", "audiocaps_retrieval") for m in TEMPORAL_VA],
+    }[name]
+    return [f"{W}/eval/{m}/{t}/metrics.json" for m, t in cells]

@@ -15,6 +15,7 @@ rule finetune_at:
         frames_length=P["va"]["frames_length"],
         out=lambda wc, output: os.path.dirname(output.model),
         track=track("finetune_at", train=P["at"]["train"], init=P["at"]["init"]),
+        extra="",  # arguments a variant adds (use rule finetune_at as ... with: params: extra=...)
     threads: 1  # two 1-thread jobs beat one 2-thread job on CPU; profiles raise it for GPUs
     priority: 1  # ahead of evaluations (priority 0), which then fill the cores after the last fine-tuning
     resources:
@@ -31,7 +32,7 @@ rule finetune_at:
         "OMP_NUM_THREADS={threads} vipant finetune-at --init-model {input.init} --pairs {input.pairs}"
         " --text {input.text} --val-text {input.val} --fbank-index {input.fbank} --fbank-stats {input.stats}"
         " --frames-length {params.frames_length} --train-json {params.train:q} --out-dir {params.out}"
-        " --track-json {params.track:q} > {log} 2>&1"
+        "{params.extra} --track-json {params.track:q} > {log} 2>&1"
 
 
 # Every AT model as a shareable folder (vipant.export): weights, config and a model card with its scores.

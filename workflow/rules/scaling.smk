@@ -89,21 +89,6 @@ rule evaluate_clotho_10s:
         " --out-dir {params.out} --permutations {params.permutations} --track-json {params.track:q} > {log} 2>&1"
 
 
-rule table8:
-    input:
-        [f"{W}/eval/{m}/{t}/metrics.json" for m in TABLE3_MODELS for t in ("clotho_10s_retrieval", "clotho_retrieval")],
-    output:
-        report("results/table8.csv", caption="../report/table8.rst", category="vip-AnT"),
-    conda:
-        "../../envs/data.yaml"
-    log:
-        f"{W}/logs/tables/table8.log",
-    benchmark:
-        f"{W}/benchmarks/tables/table8.tsv"
-    shell:
-        "vipant table --name table8 --out {output} {input} > {log} 2>&1"
-
-
 rule figure5:
     input:
         [f"{W}/models/va/{m}/history.json" for m in FIGURE5_MODELS.values()],

@@ -1,30 +1,15 @@
-# Paper tables, built only from metrics.json files (docs/design.md, Outputs).
-rule table3:
+# Every results table, built only from metrics.json files (docs/design.md, Outputs): one rule, the table's
+# name as its wildcard; table_inputs (common.smk) lists the files each table reads, vipant.tables builds it.
+rule table:
     input:
-        [f"{W}/eval/{m}/{t}/metrics.json" for m in TABLE3_MODELS for t in RETRIEVAL_TASKS],
-        f"{W}/eval/oracle_av_clip/audiocaps_retrieval/metrics.json",
+        table_inputs,
     output:
-        report("results/table3.csv", caption="../report/table3.rst", category="vip-AnT"),
+        report("results/{table}.csv", caption="../report/table.rst", category=table_category),
     conda:
         "../../envs/data.yaml"
     log:
-        f"{W}/logs/tables/table3.log",
+        f"{W}/logs/tables/{{table}}.log",
     benchmark:
-        f"{W}/benchmarks/tables/table3.tsv"
+        f"{W}/benchmarks/tables/{{table}}.tsv"
     shell:
-        "vipant table --name table3 --out {output} {input} > {log} 2>&1"
-
-
-rule table4:
-    input:
-        [f"{W}/eval/{m}/{t}/metrics.json" for m in TABLE3_MODELS for t in ZS_TASKS],
-    output:
-        report("results/table4.csv", caption="../report/table4.rst", category="vip-AnT"),
-    conda:
-        "../../envs/data.yaml"
-    log:
-        f"{W}/logs/tables/table4.log",
-    benchmark:
-        f"{W}/benchmarks/tables/table4.tsv"
-    shell:
-        "vipant table --name table4 --out {output} {input} > {log} 2>&1"
+        "vipant table --name {wildcards.table} --out {output} {input} > {log} 2>&1"

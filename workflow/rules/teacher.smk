@@ -45,7 +45,7 @@ rule teacher_subset:
 
 
 # the subset teacher is trained exactly like at_GC (vip-AnT + AT fine-tuning, at.train), on fewer pairs
-rule teacher_sub:
+use rule finetune_at as teacher_sub with:
     input:
         init=audio_model(P["at"]["init"]),
         pairs=TEACHERS["sub"]["pairs"],
@@ -57,27 +57,12 @@ rule teacher_sub:
         model=TEACHERS["sub"]["model"],
         history=f"{W}/models/teacher/sub/history.json",
     params:
-        train=as_json(P["at"]["train"]),
-        frames_length=P["va"]["frames_length"],
-        out=lambda wc, output: os.path.dirname(output.model),
         track=track("teacher_sub", train=P["at"]["train"], init=P["at"]["init"], fraction=TC["subset_fraction"]),
-    threads: 1
-    resources:
-        gpu=1,
-        mem_mb=16000,
-        runtime=24 * 60,
-    conda:
-        "../../envs/train.yaml"
+    priority: 0
     log:
         f"{W}/logs/teacher/sub_model.log",
     benchmark:
         f"{W}/benchmarks/teacher/sub_model.tsv"
-    shell:
-        "OMP_NUM_THREADS={threads} vipant finetune-at --init-model {input.init} --pairs {input.pairs}"
-        " --text {input.text} --val-text {input.val} --fbank-index {input.fbank} --fbank-stats {input.stats}"
-        " --frames-length {params.frames_length} --train-json {params.train:q} --out-dir {params.out}"
-        " --track-json {params.track:q} > {log} 2>&1"
-
 
 # the frozen teacher embeds the in-the-wild audio and its own training clips once
 rule teacher_embed:
@@ -132,65 +117,19 @@ rule teacher_curate:
         " {params.args} --threshold-json {params.threshold:q} --out {output} --track-json {params.track:q} > {log} 2>&1"
 
 
-rule finetune_student:
+use rule finetune_at as finetune_student with:
     input:
         unpack(student_inputs),
     output:
         model=f"{W}/models/student/{{teacher}}/{{sset}}/{{loss}}/model.pt",
         history=f"{W}/models/student/{{teacher}}/{{sset}}/{{loss}}/history.json",
     params:
-        args=student_args,
+        extra=student_args,
         train=as_json(TC["train"]),
-        frames_length=P["va"]["frames_length"],
-        out=lambda wc, output: os.path.dirname(output.model),
         track=track("finetune_student", train=TC["train"], replay_prob=TC["replay_prob"],
                     soft_label_alpha=TC["soft_label_alpha"]),
-    threads: 1  # two 1-thread jobs beat one 2-thread job on CPU; profiles raise it for GPUs
-    resources:
-        gpu=1,
-        mem_mb=16000,
-        runtime=24 * 60,
-    conda:
-        "../../envs/train.yaml"
+    priority: 0
     log:
         f"{W}/logs/teacher/{{teacher}}/student_{{sset}}_{{loss}}.log",
     benchmark:
         f"{W}/benchmarks/teacher/{{teacher}}/student_{{sset}}_{{loss}}.tsv"
-    shell:
-        "OMP_NUM_THREADS={threads} vipant finetune-at --init-model {input.init} --pairs {input.pairs}"
-        " --text {input.text} --val-text {input.val} --fbank-index {input.fbank} --fbank-stats {input.stats}"
-        " --frames-length {params.frames_length} --train-json {params.train:q} --out-dir {params.out}"
-        "{params.args} --track-json {params.track:q} > {log} 2>&1"
-
-
-rule curation_table2:
-    input:
-        curation_table_inputs("curation_table2"),
-    output:
-        report("results/curation_table2.csv", caption="../report/curation_table2.rst",
-               category="Unsupervised curation (follow-up B)"),
-    conda:
-        "../../envs/data.yaml"
-    log:
-        f"{W}/logs/tables/curation_table2.log",
-    benchmark:
-        f"{W}/benchmarks/tables/curation_table2.tsv"
-    shell:
-        "vipant table --name curation_table2 --out {output} {input} > {log} 2>&1"
-
-
-rule curation_table3:
-    input:
-        curation_table_inputs("curation_table3"),
-    output:
-        report("results/curation_table3.csv", caption="../report/curation_table3.rst",
-               category="Unsupervised curation (follow-up B)"),
-    conda:
-        "../../envs/data.yaml"
-    log:
-        f"{W}/logs/tables/curation_table3.log",
-    benchmark:
-        f"{W}/benchmarks/tables/curation_table3.tsv"
-    shell:
-        "vipant table --name curation_table3 --out {output} {input} > {log} 2>&1"
-
