@@ -28,7 +28,11 @@ demo-large: $(STAMP)
 test: $(STAMP)
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m pytest
 
+# ruff (lint and format) on the Python, snakefmt and Snakemake's own linter on the workflow; .ci/run runs it.
 lint: $(STAMP)
+	$(BIN)/ruff check src tests tools
+	$(BIN)/ruff format --check src tests tools
+	$(BIN)/snakefmt --check Snakefile workflow/rules
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/snakemake --lint
 
 bench: $(STAMP)

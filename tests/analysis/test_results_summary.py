@@ -3,8 +3,8 @@ import math
 import pandas as pd
 import pytest
 
-from vipant.analysis.results_summary import (ALPHA, ColumnGroup, column_groups, format_cell, number, paper_table,
-                                             render, scaling_fits)
+from vipant.analysis.results_summary import (ALPHA, ColumnGroup, column_groups, directions, format_cell, number,
+                                             paper_table, render, scaling_fits)
 from vipant.commands.results_summary import run as run_command
 
 
@@ -99,8 +99,9 @@ def test_page_names_preset_and_commit_and_orders_tables_as_the_papers():
     page = render(tables, preset="synthetic", commit="abc123", figures=["figure7.png"])
     assert "Preset `synthetic`, code at commit `abc123`" in page
     headings = [line for line in page.splitlines() if line.startswith("## ")]
-    assert [h.split(":")[0] for h in headings] == ["## Data coverage", "## vip-AnT Table 3", "## vip-AnT Table 4",
-                                                  "## zz_extra", "## Figures"]
+    assert [h.split(":")[0] for h in headings] == ["## The papers' directions on this run", "## Data coverage",
+                                                  "## vip-AnT Table 3", "## vip-AnT Table 4", "## zz_extra",
+                                                  "## Figures"]
     # a failure reason no clip had is dropped, one that happened is kept
     assert "failed_network" not in page and "failed_silent" in page
     assert page.endswith("![figure7.png](figure7.png)\n")
@@ -127,3 +128,75 @@ def test_command_writes_the_page_and_names_a_bad_table(tmp_path, monkeypatch):
     Args.tables = [str(good), str(good)]
     with pytest.raises(ValueError, match="given twice"):
         run_command(Args)
+
+
+def retrieval_table(rows: dict[str, tuple[float, float]], p: float = 0.5) -> pd.DataFrame:
+    """A table 3 with AudioCaps T→A / A→T R@10 per model (Clotho columns empty), chance 10."""
+    table = {"Model": list(rows)}
+    for i, column in enumerate(["AudioCaps T→A R@10", "AudioCaps A→T R@10"]):
+        table[column] = [v[i] for v in rows.values()]
+        table[f"{column} (chance)"] = [10.0] * len(rows)
+        table[f"{column} (p)"] = [p] * len(rows)
+    return pd.DataFrame(table)
+
+
+def verdicts(found) -> dict[str, bool | None]:
+    return {d.claim: d.holds for d in found}
+
+
+def test_directions_compare_the_named_rows_in_the_papers_direction():
+    t3 = retrieval_table({"vip-AnT": (20.0, 30.0), "+AT w/ GC": (40.0, 25.0), "+AT w/ AC": (30.0, 1.0),
+                          "+AT w/ RC": (35.0, 1.0), "OracleAV-CLIP": (60.0, 50.0)})
+    found = verdicts(directions({"table3": t3}))
+    assert found["+AT w/ GC > vip-AnT: AudioCaps T→A R@10"] is True
+    assert found["+AT w/ GC > vip-AnT: AudioCaps A→T R@10"] is False  # 25 < 30: reversed rows would say True
+    assert found["+AT w/ GC > +AT w/ AC: AudioCaps T→A R@10"] is True
+    assert found["+AT w/ AC > +AT w/ RC: AudioCaps T→A R@10"] is False
+    assert found["OracleAV-CLIP > vip-AnT: AudioCaps A→T R@10"] is True
+    # p 0.5: not above chance; the Clotho columns are absent: unknown, not failed
+    assert found["vip-AnT above chance (p ≤ 0.01): AudioCaps T→A R@10"] is False
+    assert found["vip-AnT above chance (p ≤ 0.01): Clotho A→T R@10"] is None
+
+
+def test_above_chance_is_read_from_the_models_own_p_value():
+    t3 = retrieval_table({"VA-Rand": (50.0, 50.0), "vip-AnT": (20.0, 30.0)})
+    t3.loc[t3["Model"] == "VA-Rand", "AudioCaps T→A R@10 (p)"] = 0.001  # another row's p must not count
+    t3.loc[t3["Model"] == "vip-AnT", "AudioCaps A→T R@10 (p)"] = 0.01
+    found = verdicts(directions({"table3": t3}))
+    assert found["vip-AnT above chance (p ≤ 0.01): AudioCaps T→A R@10"] is False
+    assert found["vip-AnT above chance (p ≤ 0.01): AudioCaps A→T R@10"] is True
+
+
+def test_follow_up_directions_allow_ties_where_the_papers_say_at_or_above():
+    t4 = pd.DataFrame({"Model": ["VIP-ANT (reproduction)", "Nearest Match (n = 5)", "Multiframe Match"],
+                       "A→T R@1": [10.0, 10.0, 9.0], "A→T R@10": [50.0, 40.0, 60.0]})
+    t3 = pd.DataFrame({"Model": ["VIP-ANT (reproduction)", "Multiframe Match"], "A→I R@1": [5.0, 6.0],
+                       "A→I R@5": [20.0, 19.0]})
+    c2 = pd.DataFrame({"Model": ["DS", "DS+SL"], "ESC-50": [30.0, 31.0], "US8K": [math.nan, math.nan],
+                       "TUT17": [40.0, 40.0]})
+    found = verdicts(directions({"temporal_table4": t4, "temporal_table3": t3, "curation_table2": c2}))
+    assert found["Nearest Match (n = 5) ≥ VIP-ANT (reproduction): AudioCaps A→T R@1"] is True
+    assert found["Nearest Match (n = 5) ≥ VIP-ANT (reproduction): AudioCaps A→T R@10"] is False
+    assert "Multiframe Match ≥ VIP-ANT (reproduction): AudioCaps A→T R@1" not in found  # not a Nearest row
+    assert found["Multiframe Match ≥ VIP-ANT (reproduction): AudioSet A→I R@1"] is True
+    assert found["Multiframe Match ≥ VIP-ANT (reproduction): AudioSet A→I R@5"] is False
+    assert found["DS+SL > DS: zero-shot ESC-50"] is True
+    assert found["DS+SL > DS: zero-shot US8K"] is None
+    assert found["DS+SL > DS: zero-shot TUT17"] is False  # strictly above
+
+
+def test_scaling_direction_needs_the_whole_interval_above_zero():
+    fits = {"fits": {"rising": {"slope": 2.0, "se_slope": 0.5, "dof": 3},  # interval 0.41 to 3.59
+                     "unsure": {"slope": 2.0, "se_slope": 1.0, "dof": 3}}}  # interval -1.18 to 5.18
+    found = verdicts(directions({}, fits))
+    assert found["few-shot scaling: rising rises with log2 N (95 % interval > 0)"] is True
+    assert found["few-shot scaling: unsure rises with log2 N (95 % interval > 0)"] is False
+
+
+def test_page_counts_the_directions_that_hold():
+    t3 = retrieval_table({"vip-AnT": (20.0, 30.0), "+AT w/ GC": (40.0, 25.0)}, p=0.001)
+    page = render({"table3": t3}, preset="synthetic", commit="abc")
+    section = page.split("## The papers' directions on this run")[1].split("\n## ")[0]
+    assert "| vip-AnT above chance (p ≤ 0.01): AudioCaps T→A R@10 | 20 (chance 10, p 0.001) | yes |" in section
+    assert "| +AT w/ GC > vip-AnT: AudioCaps A→T R@10 | 25 vs 30 | **no** |" in section
+    assert "3 of 4 checked directions hold." in section

@@ -190,6 +190,102 @@ def scaling_fits(scaling: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
+@dataclass(frozen=True)
+class Direction:
+    """One comparison a paper reports, checked on this run: ``holds`` is None when a value is missing."""
+
+    claim: str
+    ours: str
+    holds: bool | None
+
+
+def _row(table: pd.DataFrame, model: str) -> Mapping[str, Any] | None:
+    rows = table[table[table.columns[0]] == model]
+    return None if rows.empty else rows.iloc[0].to_dict()
+
+
+def _value(row: Mapping[str, Any] | None, column: str) -> float | None:
+    if row is None or column not in row or _missing(row[column]):
+        return None
+    return float(row[column])
+
+
+def _above_chance(table: pd.DataFrame, model: str, columns: Sequence[str], where: str) -> list[Direction]:
+    row = _row(table, model)
+    out = []
+    for column in columns:
+        ours, p = _value(row, column), _value(row, f"{column} (p)")
+        text = "–"
+        if ours is not None:
+            chance = number(_value(row, f"{column} (chance)"))
+            text = f"{number(ours)} (chance {chance}, {'no p-value' if p is None else p_value(p)})"
+        claim = f"{model} above chance (p ≤ {ALPHA}): {where + ' ' if where else ''}{column}"
+        out.append(Direction(claim, text, None if p is None else p <= ALPHA))
+    return out
+
+
+def _ahead(table: pd.DataFrame, better: str, worse: str, columns: Sequence[str], where: str,
+           or_equal: bool = False) -> list[Direction]:
+    a_row, b_row = _row(table, better), _row(table, worse)
+    out = []
+    for column in columns:
+        a, b = _value(a_row, column), _value(b_row, column)
+        holds = None if a is None or b is None else (a >= b if or_equal else a > b)
+        claim = f"{better} {'≥' if or_equal else '>'} {worse}: {where + ' ' if where else ''}{column}"
+        out.append(Direction(claim, f"{number(a)} vs {number(b)}", holds))
+    return out
+
+
+def directions(tables: Mapping[str, pd.DataFrame], scaling: Mapping[str, Any] | None = None) -> list[Direction]:
+    """The directions the three papers report, each checked on the tables this run built (a comparison whose
+    table is absent is left out). They are the claims a world smaller than the papers' can still show."""
+    out: list[Direction] = []
+    retrieval = ["AudioCaps T→A R@10", "AudioCaps A→T R@10", "Clotho T→A R@10", "Clotho A→T R@10"]
+    if "table3" in tables:
+        t3 = tables["table3"]
+        out += _above_chance(t3, "vip-AnT", retrieval, "")
+        out += _ahead(t3, "+AT w/ GC", "vip-AnT", ["AudioCaps T→A R@10", "AudioCaps A→T R@10"], "")
+        out += _ahead(t3, "+AT w/ GC", "+AT w/ AC", ["AudioCaps T→A R@10"], "")
+        out += _ahead(t3, "+AT w/ AC", "+AT w/ RC", ["AudioCaps T→A R@10"], "")
+        out += _ahead(t3, "OracleAV-CLIP", "vip-AnT", ["AudioCaps T→A R@10", "AudioCaps A→T R@10"], "")
+    if "table4" in tables:
+        t4 = tables["table4"]
+        zero_shot = ["ESC50", "US8K", "AS"]
+        out += _above_chance(t4, "vip-AnT", zero_shot, "zero-shot")
+        out += _ahead(t4, "vip-AnT", "VA-Rand", zero_shot, "zero-shot")
+    if scaling is not None:
+        from scipy import stats
+
+        for name, fit in sorted(scaling.get("fits", {}).items()):
+            slope, se, dof = fit.get("slope"), fit.get("se_slope"), fit.get("dof")
+            if _missing(slope) or _missing(se) or not dof:
+                out.append(Direction(f"few-shot scaling: {name} rises with log2 N (95 % interval > 0)", "–", None))
+                continue
+            low = slope - float(stats.t.ppf(0.975, dof)) * se
+            out.append(Direction(f"few-shot scaling: {name} rises with log2 N (95 % interval > 0)",
+                                 f"b = {number(slope)} per doubling, interval from {number(low)}", bool(low > 0)))
+    if "temporal_table4" in tables:
+        t4 = tables["temporal_table4"]
+        for model in (m for m in t4["Model"] if str(m).startswith("Nearest Match")):
+            out += _ahead(t4, model, "VIP-ANT (reproduction)", ["A→T R@1", "A→T R@10"], "AudioCaps",
+                          or_equal=True)
+    if "temporal_table3" in tables:
+        out += _ahead(tables["temporal_table3"], "Multiframe Match", "VIP-ANT (reproduction)", ["A→I R@1", "A→I R@5"],
+                      "AudioSet", or_equal=True)
+    if "curation_table2" in tables:
+        out += _ahead(tables["curation_table2"], "DS+SL", "DS", ["ESC-50", "US8K", "TUT17"], "zero-shot")
+    return out
+
+
+def directions_table(found: Sequence[Direction]) -> str:
+    verdict = {True: "yes", False: "**no**", None: "–"}
+    lines = [_markdown_row(["direction", "this run", "holds"]), _markdown_row(["---"] * 3)]
+    lines += [_markdown_row([d.claim, d.ours, verdict[d.holds]]) for d in found]
+    held = sum(d.holds is True for d in found)
+    checked = sum(d.holds is not None for d in found)
+    return "\n".join(lines) + f"\n\n{held} of {checked} checked directions hold."
+
+
 def _legend(has_p: bool) -> str:
     text = "Each cell: ours, then the paper's value in [brackets]"
     if has_p:
@@ -220,6 +316,11 @@ def render(
         "",
         _legend(has_p),
     ]
+    found = directions(tables, scaling)
+    if found:
+        out += ["", "## The papers' directions on this run", "",
+                "Each comparison the papers report, checked on the tables below (on means over seeds where a table "
+                "has several; – where a table lacks the row or the value).", "", directions_table(found)]
     for name in order:
         table = tables[name]
         if name == "coverage":  # a failure reason no clip had says nothing
