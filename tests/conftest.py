@@ -21,35 +21,9 @@ BIN = Path(sys.executable).parent
 # What the tiny run builds; tests/cluster runs the same targets through SLURM.
 TINY_TARGETS = ("data", "results/table3.csv", "results/table4.csv")
 
-TINY_TRAINING = {
-    "vt": {"model": {"embed_dim": 64, "quick_gelu": True,
-                     "vision_cfg": {"image_size": 224, "layers": 1, "width": 64, "patch_size": 32, "head_width": 32},
-                     "text_cfg": {"context_length": 32, "vocab_size": 49408, "width": 64, "heads": 2, "layers": 1}},
-           "train": {"epochs": 2, "batch_size": 32}},
-    "va": {"frames_length": 1000, "max_val": 16, "train": {"epochs": 2, "batch_size": 8, "warmup_epochs": 1},
-           "models": {"vipant": {"init": "clip", "match": "random", "seed": 0},
-                      "va_rand": {"init": "random", "match": "random", "seed": 0}}},
-    "at": {"init": "vipant", "curations": ["AC", "FC", "VC", "RC", "GL", "GC"],
-           "train": {"epochs": 1, "batch_size": 8, "warmup_epochs": 0, "spec_augment": False}},
-    "fc": {"generator": "trigram", "n": 50, "seed": 0},
-    # p-values against chance from 19 shuffles (floor .05): enough to check them, cheap for ~50 evaluations
-    "eval": {"permutations": 19},
-    # follow-up B: one target task (ESC-50) for DS/ADS, 4-step students evaluated twice (best-validation kept)
-    "teacher_curation": {"tasks": ["esc50"], "train": {"max_steps": 4, "eval_every": 2, "batch_size": 8,
-                                                       "warmup_epochs": 0}},
-    # follow-up A: three frame-matching variants × two seeds (enough for a std)
-    "temporal": {"seeds": [0, 1], "variants": [{"name": "random", "match": "random"},
-                                               {"name": "nearest5", "match": "nearest@1"},
-                                               {"name": "multiframe", "match": "multiframe"}]},
-    # few-shot scaling: GC@2, GC@4, GC@8 and the full GC set (11 of the tiny world's 12 pairs have features)
-    "scaling": {"min_log2": 1, "max_log2": 3, "include_full": True, "seed": 0},
-    # vip-AnT appendices: VAT on GC only; pivotability of vip-AnT, +AT w/ GC and the frame-as-query oracle
-    "appendix": {"vat": {"curations": ["GC"]},
-                 "probe": {"models": ["init_random", "init_clip", "vipant"],
-                           "train": {"epochs": 30, "batch_size": 50, "lr": 0.001, "weight_decay": 1.0e-4, "seed": 0}},
-                 "pivotability": {"models": ["vipant", "at_GC", "oracle_av_clip"], "ks": [1, 2, 3, 5, 10],
-                                  "captions_per_image": 5}},
-}
+# The tiny run's configuration, an overlay on config.yaml's `synthetic` preset: a file a person can run
+# too (its first lines say how); tests/workflow/test_config_schema.py checks it against the code.
+TINY_CONFIG = ROOT / ".test" / "config.yaml"
 
 
 def run_snakemake(workdir: Path, *args: str, check: bool = True, extra_config: Path | None = None,
@@ -70,14 +44,8 @@ def run_snakemake(workdir: Path, *args: str, check: bool = True, extra_config: P
 
 
 def tiny_config() -> dict:
-    from vipant.synth.config import WorldConfig
-
-    return {"presets": {"synthetic": {
-        "world": WorldConfig.tiny().to_dict(),
-        "download": {"url_template": "{world_url}/web/videos/{ytid}.mp4", "shards": 2, "retries": 0,
-                     "backoff": 0.1, "min_coverage": 0.5},
-        **TINY_TRAINING,
-    }}}
+    # no work_dir: the preset's relative data/synthetic lands in each test's temp dir
+    return yaml.safe_load(TINY_CONFIG.read_text())
 
 
 @pytest.fixture(scope="session")
@@ -89,6 +57,12 @@ def snakemake():
 @pytest.fixture(scope="session")
 def tiny_targets() -> tuple[str, ...]:
     return TINY_TARGETS
+
+
+@pytest.fixture
+def tiny_overlay() -> dict:
+    """The config overlay the tiny run passes to Snakemake (``tiny_config()``; a fresh copy per test)."""
+    return tiny_config()
 
 
 @pytest.fixture(scope="session")
@@ -138,7 +112,7 @@ def inference_layout(tmp_path_factory) -> dict:
 
     root = tmp_path_factory.mktemp("inference")
     work = root / "data" / "synthetic"
-    cfg = TINY_TRAINING["vt"]["model"]
+    cfg = tiny_config()["presets"]["synthetic"]["vt"]["model"]
     torch.manual_seed(0)
     vt = build_clip(cfg)
     vt_path = work / "models" / "vt" / "model.pt"

@@ -1,5 +1,5 @@
 """Follow-up B on the tiny world: the teachers' improvement sets (DU, DS, ADS), the students and the
-curation tables 2 and 3, built on top of the session's tiny run (TINY_TRAINING's teacher_curation block:
+curation tables 2 and 3, built on top of the session's tiny run (.test/config.yaml's teacher_curation block:
 one target task, ESC-50)."""
 
 import json

@@ -26,7 +26,7 @@ def test_gc_at_n_pair_lists_are_nested_gold_pairs_with_features(run):
     gold = pd.read_csv(w / "curation" / "GC.csv", dtype={"clip_id": str})
     gold_pairs = set(zip(gold["clip_id"], gold["text"]))
     previous: set = set()
-    for n in (2, 4, 8):  # TINY_TRAINING's scaling block: 2^1 .. 2^3
+    for n in (2, 4, 8):  # .test/config.yaml's scaling block: 2^1 .. 2^3
         pairs = pd.read_csv(w / "curation" / f"GC@{n}.csv", dtype={"clip_id": str})
         now = set(zip(pairs["clip_id"], pairs["text"]))
         assert len(pairs) == n and now <= gold_pairs and pairs["clip_id"].isin(have).all()

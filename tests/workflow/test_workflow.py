@@ -190,7 +190,7 @@ def test_curations_against_the_worlds_truth(run, names_true_source):
     (catches one caption for every clip). The AC/VC/FC rates are logged beside RC's, not asserted: the
     tiny run's VT model trains for 2 epochs on 54 pairs and does not discriminate yet (its frame -> text
     retrieval gives nearly every clip the same caption), so "AC and VC above RC" needs a larger VT than
-    TINY_TRAINING's.
+    .test/config.yaml's.
     """
     rates, distinct = {}, {}
     for name in ("GC", "AC", "FC", "VC", "RC"):
