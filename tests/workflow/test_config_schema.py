@@ -69,6 +69,7 @@ def test_the_tiny_overlay_validates(tiny_overlay):
 # (where in the synthetic preset, misspelt key); "" is the preset itself, None the top level
 MISSPELLINGS = [
     (None, "presset"),
+    (None, "summary_scop"),
     ("<mlflow>", "tracking_url"),
     ("", "teacher_curaton"),
     ("world", "audioset_evl"),
@@ -121,6 +122,14 @@ def test_a_misspelt_key_is_refused_with_its_name(where, key):
     message = str(err.value)
     assert f"'{key}' was unexpected" in message, message[:2000]
     assert f"On instance{''.join(f'[{p!r}]' for p in instance)}:" in message, message[:2000]
+
+
+def test_summary_scope_takes_only_its_two_values():
+    """Catches a scope the results_summary rule has no input list for (a KeyError deep in the DAG)."""
+    for scope in ("all", "demo"):
+        _validate(_merged({"summary_scope": scope}))
+    with pytest.raises(WorkflowError, match="'everything' is not one of"):
+        _validate(_merged({"summary_scope": "everything"}))
 
 
 def test_every_block_lists_its_keys():
