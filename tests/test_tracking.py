@@ -144,7 +144,7 @@ def test_disabled_mode_records_nothing(tmp_path: Path, monkeypatch: pytest.Monke
 
 
 def test_retry_only_on_lock_errors(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(tracking, "_FIRST_DELAY", 0.001)
+    monkeypatch.setattr(tracking.retry, "_FIRST_DELAY", 0.001)
     calls: list[int] = []
 
     def flaky() -> str:

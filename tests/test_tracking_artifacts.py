@@ -62,7 +62,7 @@ def test_folders_are_copied_or_referenced_by_size(db_uri: str, tmp_path: Path, m
     with tracking.job_run(rule="x", wildcards={}, params={}, preset="t", tracking_uri=db_uri) as run:
         run.log_artifacts([folder, tmp_path / "absent.json"], "model")
     assert _files(client, run.run_id) == {"model/at_GC/config.json", "model/at_GC/model.safetensors"}
-    monkeypatch.setattr(tracking, "MAX_ARTIFACT_BYTES", 1000)
+    monkeypatch.setattr(tracking.run_logger, "MAX_ARTIFACT_BYTES", 1000)
     with tracking.job_run(rule="x", wildcards={}, params={}, preset="t", tracking_uri=db_uri) as run:
         run.log_artifacts([folder], "model")
     assert _files(client, run.run_id) == {"model/at_GC.reference.json"}

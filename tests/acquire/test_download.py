@@ -124,7 +124,7 @@ def test_shard_http(tmp_path, sandbox, all_clips, http_server):
 
 def test_invalid_ids_touch_nothing(tmp_path, monkeypatch):
     calls = []
-    monkeypatch.setattr(dl, "fetch_video", lambda *a, **k: calls.append(a))
+    monkeypatch.setattr(dl.fetch, "fetch_video", lambda *a, **k: calls.append(a))
     clips = clips_frame([TRAVERSAL, "short", "x" * 12, "has space1!", ""])
     clips.loc[0, "clip_id"] = "../../escape_2000"
     manifest = download_shard(clips, url_template="file:///nonexistent/{ytid}.mp4", out_dir=tmp_path / "o",
@@ -162,7 +162,7 @@ def _counting_fetch(monkeypatch, crash_on: str | None = None):
             raise SimulatedCrash
         return real(url, dest_dir, ydl)
 
-    monkeypatch.setattr(dl, "fetch_video", fetch)
+    monkeypatch.setattr(dl.fetch, "fetch_video", fetch)
     return calls
 
 
@@ -210,12 +210,12 @@ def test_resume_after_crash(tmp_path, file_template, monkeypatch):
 
 def test_network_failures_are_retried_on_rerun(tmp_path, file_template, monkeypatch):
     clips = clips_frame([GOOD])
-    monkeypatch.setattr(dl, "_sleep", lambda s: None)
+    monkeypatch.setattr(dl.fetch, "_sleep", lambda s: None)
 
     def flaky(url, dest_dir, ydl):
         raise TimeoutError("The read operation timed out")
 
-    monkeypatch.setattr(dl, "fetch_video", flaky)
+    monkeypatch.setattr(dl.fetch, "fetch_video", flaky)
     m = download_shard(clips, url_template=file_template, out_dir=tmp_path / "o", manifest_path=tmp_path / "m.csv",
                        retries=1)
     assert (m.loc[0, "reason"], m.loc[0, "attempts"]) == ("network", 2)
@@ -227,7 +227,7 @@ def test_network_failures_are_retried_on_rerun(tmp_path, file_template, monkeypa
 def test_transient_http_error_is_retried_with_backoff(tmp_path, http_server, monkeypatch):
     sleeps: list[float] = []
     real_sleep = time.sleep
-    monkeypatch.setattr(dl, "_sleep", lambda s: (sleeps.append(s), real_sleep(s)))
+    monkeypatch.setattr(dl.fetch, "_sleep", lambda s: (sleeps.append(s), real_sleep(s)))
     http_server.fail_first[f"{GOOD}.mp4"] = (2, 503)
     http_server.fail_first[f"{STEREO}.mp4"] = (100, 503)
     clips = clips_frame([GOOD, STEREO, MISSING])

@@ -53,7 +53,7 @@ def test_bad_day_then_the_limit_lifts(tmp_path, bad_day_server, monkeypatch):
     name; a retry token that stays put while retryable rows remain or moves once none do; a coverage
     gate that lets training start at 2 of 10 clips."""
     sleeps: list[float] = []
-    monkeypatch.setattr(dl, "_sleep", sleeps.append)
+    monkeypatch.setattr(dl.fetch, "_sleep", sleeps.append)
     server = bad_day_server
     server.aliases.update({f"{y}.mp4": f"{GOOD}.mp4" for y in [*G, SLOW, BOT, FORBIDDEN]})
     server.answers.update({

@@ -38,7 +38,7 @@ def _recording_fetch(monkeypatch, fail_sections_with: str | None = None):
         calls.append((section, path.stat().st_size))
         return path
 
-    monkeypatch.setattr(dl, "fetch_video", fetch)
+    monkeypatch.setattr(dl.fetch, "fetch_video", fetch)
     return calls
 
 
