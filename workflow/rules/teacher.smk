@@ -11,7 +11,7 @@
 #   models/student/<teacher>/<set|own>/<hard|sl>/model.pt   students (start from the teacher, logit scale
 #                                            included; teacher_curation.train's step budget; the weights of the
 #                                            best validation loss are kept), evaluated as
-#                                            student_<teacher>_<set|own>_<hard|sl> (tables.py reads these)
+#                                            student_<teacher>_<set|own>_<hard|sl> (vipant.registry names them)
 # DS and ADS exist once per target task: the task is part of the `tset` wildcard, so each student is
 # trained for one downstream task and fills that task's column only.
 include: "teacher_common.smk"
