@@ -116,7 +116,7 @@ TABLES = {
 
 
 def build_table(name: str, metrics_paths: Iterable[PathLike]) -> pd.DataFrame:
-    """Build a table by name (``table3`` or ``table4``)."""
+    """Build the results table ``name`` (a key of ``TABLES``: table3, temporal_table4, curation_table2, ...)."""
     if name not in TABLES:
         raise ValueError(f"unknown table {name!r}; known: {sorted(TABLES)}")
     return TABLES[name](list(metrics_paths))
