@@ -153,14 +153,14 @@ def test_defects_exist_as_recorded(tiny_world, truth, tiny_cfg):
 
 def test_an_event_that_fills_its_room_stays_inside_it():
     # 1.8 - 1.6 is a hair below 0.2 in floats: the onset's range must not come out empty
-    from vipant.synth.audioset import _events_in
+    from vipant.synth.audioset import event_in
 
-    event = _events_in(0.2, 1.8, "x", np.random.default_rng(0), (1.6, 4.0))
+    event = event_in(0.2, 1.8, "x", np.random.default_rng(0), (1.6, 4.0))
     assert (event.onset, event.offset) == (0.2, 1.8)
     r = np.random.default_rng(1)
     for _ in range(2000):
         lo = round(float(r.uniform(0, 5)), 3)
         hi = round(lo + float(r.uniform(0.5, 3)), 3)
-        event = _events_in(lo, hi, "x", r, (1.0, 4.0))
+        event = event_in(lo, hi, "x", r, (1.0, 4.0))
         assert lo <= event.onset < event.offset <= hi + 5e-4
 

@@ -107,12 +107,12 @@ class _CountingTask:
 
 @pytest.mark.parametrize("steps", [1, 2, 7])
 def test_loader_threads_yield_the_batches_in_order(steps):
-    from vipant.train.loop import _batches
+    from vipant.train.loop import rank_batches
 
     order = torch.randperm(40, generator=torch.Generator().manual_seed(0))
     in_turn, threaded = _CountingTask(), _CountingTask()
-    a = list(_batches(in_turn, order, steps, batch=4, rank=1, local=2, loaders=0))
-    b = list(_batches(threaded, order, steps, batch=4, rank=1, local=2, loaders=3))
+    a = list(rank_batches(in_turn, order, steps, batch=4, rank=1, local=2, loaders=0))
+    b = list(rank_batches(threaded, order, steps, batch=4, rank=1, local=2, loaders=3))
     assert len(a) == len(b) == steps
     for (ia, fa), (ib, fb) in zip(a, b):
         assert torch.equal(ia, ib) and torch.equal(fa, fb)

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from vipant.train.loss import clip_loss
-from vipant.train.soft_label import _kl_rows, soft_label_loss, soft_targets
+from vipant.train.soft_label import kl_rows, soft_label_loss, soft_targets
 
 sys.path.insert(0, str(Path(__file__).parent))
 from ddp_soft_label_script import ddp_batch  # noqa: E402  (the script's inputs, without running it)
@@ -129,7 +129,7 @@ def test_row_count_message_names_rows_and_kl_is_a_mean_over_rows():
     target = torch.softmax(torch.randn(2, 6, generator=g), dim=1)
     logits = torch.randn(2, 6, generator=g)
     per_row = (target * (target.log() - torch.log_softmax(logits, dim=1))).sum(dim=1)
-    assert torch.allclose(_kl_rows(target, logits), per_row.mean())
+    assert torch.allclose(kl_rows(target, logits), per_row.mean())
 
 
 def test_alpha_one_is_the_teachers_cosines_alone():

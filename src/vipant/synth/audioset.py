@@ -106,7 +106,7 @@ def _primaries(split: str, n: int, rng: np.random.Generator) -> list[str]:
     return out[:n]
 
 
-def _events_in(lo: float, hi: float, name: str, r: np.random.Generator, dur_range: tuple[float, float]) -> Event:
+def event_in(lo: float, hi: float, name: str, r: np.random.Generator, dur_range: tuple[float, float]) -> Event:
     # An event that fills its whole room can leave hi - dur a hair below lo in floats (1.8 - 1.6 < 0.2), or
     # rounding can lift dur past hi - lo: the onset's range is clamped to be at least [lo, lo].
     dur = min(round(r.uniform(min(dur_range[0], hi - lo), min(dur_range[1], hi - lo)), 3), hi - lo)
@@ -134,7 +134,7 @@ def _plan_clip(
     others = [n for n in all_names if n != primary]
     names = [primary] + [others[i] for i in r.choice(len(others), k - 1, replace=False)]
     dur_range = (cfg.event_min_seconds, cfg.event_max_seconds)
-    events = tuple(_events_in(start, end, n, r, dur_range) for n in names)
+    events = tuple(event_in(start, end, n, r, dur_range) for n in names)
     used = set(names)
 
     def unused() -> str:
@@ -146,11 +146,11 @@ def _plan_clip(
     outside = []
     for lo, hi in ((0.2, start - 0.2), (end + 0.2, duration - 0.2)):
         if hi - lo >= 1.5 and r.random() < cfg.outside_event_prob:
-            outside.append(_events_in(lo, hi, unused(), r, (1.0, 4.0)))
+            outside.append(event_in(lo, hi, unused(), r, (1.0, 4.0)))
     distractors = []
     if cfg.distractors_max and r.random() < cfg.distractor_prob:
         for _ in range(int(r.integers(1, cfg.distractors_max + 1))):
-            distractors.append(_events_in(start, end, unused(), r, (2.0, 6.0)))
+            distractors.append(event_in(start, end, unused(), r, (2.0, 6.0)))
 
     shown = list(events) + outside + distractors
     boxes = place_boxes(

@@ -148,7 +148,7 @@ def _epoch_generator(seed: int, epoch: int, stream: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed * 1_000_003 + epoch * 101 + stream)
 
 
-def _batches(task: ContrastiveTask, order: torch.Tensor, steps: int, batch: int, rank: int, local: int,
+def rank_batches(task: ContrastiveTask, order: torch.Tensor, steps: int, batch: int, rank: int, local: int,
              loaders: int, first: int = 0) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """``(index, features)`` of this rank's share of the batch of each step ``first..steps-1``, in step order.
     With ``loaders`` > 0, that many background threads read (and pin) the next batches while the caller
@@ -279,7 +279,7 @@ def train(
             masks.set_state(masks_state.cpu())  # a checkpoint loaded onto CUDA carries it there
         steps_here = min(steps_per_epoch, total_steps - epoch * steps_per_epoch)
         model.train()
-        for step, (index, fbank) in enumerate(_batches(task, order, steps_here, batch, rank, local,
+        for step, (index, fbank) in enumerate(rank_batches(task, order, steps_here, batch, rank, local,
                                                             loaders=cfg.loader_threads if cuda else 0, first=skip),
                                               start=skip):
             global_step = epoch * steps_per_epoch + step

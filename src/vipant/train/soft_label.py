@@ -68,7 +68,7 @@ def soft_targets(teacher: torch.Tensor, alpha: float) -> torch.Tensor:
     return mixed / mixed.sum(dim=1, keepdim=True)
 
 
-def _kl_rows(target: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+def kl_rows(target: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
     """Mean over rows of KL(target_row ‖ softmax(logits_row)) (the code's ``batchmean``); zero targets add 0."""
     return F.kl_div(F.log_softmax(logits, dim=1), target, reduction="sum") / logits.shape[0]
 
@@ -89,4 +89,4 @@ def soft_label_loss(audio: torch.Tensor, text: torch.Tensor, teacher_audio: torc
     with torch.no_grad():
         y_at = soft_targets(teacher_audio, alpha)  # audio–audio cosines soften A→T (target_1 in losses.py)
         y_ta = soft_targets(teacher_text, alpha)  # text–text cosines soften T→A (target_2)
-    return 0.5 * (_kl_rows(y_at, logits_at) + _kl_rows(y_ta, logits_ta))
+    return 0.5 * (kl_rows(y_at, logits_at) + kl_rows(y_ta, logits_ta))
