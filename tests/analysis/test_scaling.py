@@ -12,6 +12,8 @@ from vipant.analysis.scaling import (
     fit_log_linear,
     scaling_table,
     summarise,
+    trained_pair_counts,
+    trained_pairs,
 )
 from vipant.tables import MetricsFileError, MetricsRecord
 
@@ -144,3 +146,20 @@ def test_a_slope_of_rounding_noise_is_not_extrapolated():
     # the same metric computed for different models can differ in its last bits
     fit = fit_log_linear([2, 4, 8, 11], [16.666666666666664, 16.66666666666666, 16.666666666666664, 16.66666666666667])
     assert extrapolate(fit, 81.0).log2_n is None
+
+
+def test_n_counts_only_pairs_with_features_and_a_gc_at_n_list_must_hold_n(tmp_path):
+    """Defects caught: counting pairs whose clip has no FBANK features (a failed download inflating N), and a
+    stale GC@N list (other than N trainable pairs) passing silently."""
+    have = {"a", "b", "c"}
+    pd.DataFrame({"clip_id": ["a", "b", "gone", "c", "a"], "text_row": range(5)}).to_csv(tmp_path / "GC.csv", index=False)
+    pd.DataFrame({"clip_id": ["a", "b"], "text_row": [0, 1]}).to_csv(tmp_path / "GC@2.csv", index=False)
+    pd.DataFrame({"clip_id": ["a", "gone"], "text_row": [0, 1]}).to_csv(tmp_path / "stale.csv", index=False)
+    assert trained_pairs(str(tmp_path / "GC.csv"), have) == 4
+    counts = trained_pair_counts({"at_GC": str(tmp_path / "GC.csv"), "at_GC@2": str(tmp_path / "GC@2.csv")}, have)
+    assert counts == {"at_GC": 4, "at_GC@2": 2}
+    with pytest.raises(ValueError, match="stale.csv: at_GC@2 should hold 2 pairs with features, holds 1"):
+        trained_pair_counts({"at_GC@2": str(tmp_path / "stale.csv")}, have)
+    pd.DataFrame({"text_row": [0]}).to_csv(tmp_path / "bad.csv", index=False)
+    with pytest.raises(ValueError, match="bad.csv: not a pair list"):
+        trained_pairs(str(tmp_path / "bad.csv"), have)

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from vipant.cli import main
-from vipant.commands.analysis import _named
+from vipant.commands.analysis import named_paths
 from vipant.tables import write_metrics
 
 
@@ -66,8 +66,8 @@ def test_scaling_command_refuses_a_stale_gc_at_n_list(tmp_path, monkeypatch):
 
 
 def test_named_arguments():
-    assert _named(["at_GC@4=a=b.csv", "CLIP init=x.json"], "--pairs") == {"at_GC@4": "a=b.csv", "CLIP init": "x.json"}
+    assert named_paths(["at_GC@4=a=b.csv", "CLIP init=x.json"], "--pairs") == {"at_GC@4": "a=b.csv", "CLIP init": "x.json"}
     with pytest.raises(ValueError, match="NAME=PATH"):
-        _named(["nopath"], "--pairs")
+        named_paths(["nopath"], "--pairs")
     with pytest.raises(ValueError, match="twice"):
-        _named(["a=1", "a=2"], "--pairs")
+        named_paths(["a=1", "a=2"], "--pairs")

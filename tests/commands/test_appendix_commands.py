@@ -1,5 +1,5 @@
-"""Glue of the appendix commands: clip selection for the embedding cache, triplet alignment for
-pivotability, and the linear-probe job on cached embeddings (one metrics.json per task)."""
+"""Glue of the appendix commands: clip selection for the embedding cache and the linear-probe job on
+cached embeddings (one metrics.json per task)."""
 
 import json
 from argparse import Namespace
@@ -9,8 +9,7 @@ import pandas as pd
 import pytest
 
 from vipant.commands.embed_audio import select_clips
-from vipant.commands.pivotability import aligned_triplets
-from vipant.embed.table import EmbeddingTable, save_table
+from vipant.embed.table import save_table
 
 
 def test_select_clips_filters_rows_and_keeps_first_occurrences(tmp_path):
@@ -23,26 +22,6 @@ def test_select_clips_filters_rows_and_keeps_first_occurrences(tmp_path):
         select_clips(str(path), ["colour=red"])
     with pytest.raises(ValueError, match="no clip matches"):
         select_clips(str(path), ["split=test"])
-
-
-def _table(tmp_path, name, keys, array):
-    save_table(tmp_path / name, pd.DataFrame(keys), np.asarray(array, dtype=np.float32))
-    return EmbeddingTable.load(tmp_path / name)
-
-
-def test_triplets_keep_clips_with_audio_frames_and_captions_row_aligned(tmp_path):
-    rng = np.random.default_rng(0)
-    frames = _table(tmp_path, "frames", {"clip_id": ["c", "a", "b"]}, rng.standard_normal((3, 4, 6)))
-    audio = _table(tmp_path, "audio", {"clip_id": ["a", "c"]}, rng.standard_normal((2, 6)))  # b has no audio
-    captions = _table(tmp_path, "caps", {"clip_id": ["a", "a", "b", "c", "c"], "text": list("vwxyz")},
-                      rng.standard_normal((5, 6)))
-    ids, sound, image, rows, owner = aligned_triplets(audio, frames, captions, eval_frame=1)
-    assert ids == ["a", "c"]
-    assert np.allclose(sound.numpy(), audio.tensor().numpy())
-    assert np.allclose(image.numpy(), frames.tensor([1, 0])[:, 1].numpy())  # each clip's 2nd frame
-    assert rows.tolist() == [0, 1, 3, 4] and owner.tolist() == [0, 0, 1, 1]
-    ids, sound, image, _, _ = aligned_triplets("frames", frames, captions, eval_frame=1)  # OracleAV-CLIP
-    assert ids == ["a", "b", "c"] and np.allclose(sound.numpy(), image.numpy())
 
 
 def test_linear_probe_job_writes_one_metrics_file_per_task(tmp_path, monkeypatch):

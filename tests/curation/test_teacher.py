@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from vipant.curation import teacher
-from vipant.curation.teacher import (augmented_domain_specific, domain_specific, domain_unspecific, in_the_wild,
-                                     resolve_threshold, subset_pairs)
+from vipant.curation.teacher import (augmented_domain_specific, domain_specific, domain_unspecific,
+                                     improvement_set_kind, in_the_wild, resolve_threshold, subset_pairs)
 
 TEXTS = ["a dog barks", "rain falls", "an engine idles", "a bell rings"]
 # caption pool embeddings: one axis per caption
@@ -224,6 +224,15 @@ def test_subset_bounds_draws_distinct_pairs_and_renumbers_rows():
 
 def test_in_the_wild_leaves_out_the_teachers_clips_once_each():
     assert in_the_wild(["a", "b", "a", "c", "d"], ["b", "d"]) == ["a", "c"]
+
+
+def test_improvement_set_names_give_their_kind_and_task():
+    assert improvement_set_kind("DU") == ("DU", None)
+    assert improvement_set_kind("DS_esc50") == ("DS", "esc50")
+    assert improvement_set_kind("ADS_us8k") == ("ADS", "us8k")
+    for bad in ("DU_esc50", "DS", "ADS_", "XS_esc50", "DS_ESC50"):
+        with pytest.raises(ValueError, match="unknown improvement set"):
+            improvement_set_kind(bad)
 
 
 def test_shape_mismatch_is_an_error():

@@ -1,7 +1,10 @@
 import numpy as np
+import pandas as pd
 import pytest
 
+from vipant.embed.table import EmbeddingTable, save_table
 from vipant.evaluate.pivotability import (
+    aligned_triplets,
     chance_pivotability,
     pivotability_metrics,
     pivotability_per_clip,
@@ -128,3 +131,23 @@ def test_pivotable_means_three_of_five_captions_found_and_two_is_not_enough():
     assert per_clip.tolist() == pytest.approx([0.6, 0.4, 0.2, 0.2, 0, 0, 0, 0, 0, 0])
     metrics, _ = pivotability_metrics(audio, images, captions, owner, ks=[5], n_captions=1)
     assert metrics["pivotable_share@5"] == pytest.approx(0.1)  # clip 0 only
+
+
+def _table(tmp_path, name, keys, array):
+    save_table(tmp_path / name, pd.DataFrame(keys), np.asarray(array, dtype=np.float32))
+    return EmbeddingTable.load(tmp_path / name)
+
+
+def test_triplets_keep_clips_with_audio_frames_and_captions_row_aligned(tmp_path):
+    rng = np.random.default_rng(0)
+    frames = _table(tmp_path, "frames", {"clip_id": ["c", "a", "b"]}, rng.standard_normal((3, 4, 6)))
+    audio = _table(tmp_path, "audio", {"clip_id": ["a", "c"]}, rng.standard_normal((2, 6)))  # b has no audio
+    captions = _table(tmp_path, "caps", {"clip_id": ["a", "a", "b", "c", "c"], "text": list("vwxyz")},
+                      rng.standard_normal((5, 6)))
+    ids, sound, image, rows, owner = aligned_triplets(audio, frames, captions, eval_frame=1)
+    assert ids == ["a", "c"]
+    assert np.allclose(sound.numpy(), audio.tensor().numpy())
+    assert np.allclose(image.numpy(), frames.tensor([1, 0])[:, 1].numpy())  # each clip's 2nd frame
+    assert rows.tolist() == [0, 1, 3, 4] and owner.tolist() == [0, 0, 1, 1]
+    ids, sound, image, _, _ = aligned_triplets("frames", frames, captions, eval_frame=1)  # OracleAV-CLIP
+    assert ids == ["a", "b", "c"] and np.allclose(sound.numpy(), image.numpy())

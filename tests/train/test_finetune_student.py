@@ -17,7 +17,7 @@ from vipant.features.store import FbankStats, FbankStore, merge_indexes
 from vipant.checkpoint import load_checkpoint
 from vipant.models.audio_encoder import AudioEncoder, save_audio_model
 from vipant.models.vt import build_clip
-from vipant.train.finetune_at import StudentTask
+from vipant.train.finetune_at import StudentTask, student_task, validation_captions
 from vipant.train.loop import TrainConfig, train
 from vipant.train.loss import clip_loss
 from vipant.train.soft_label import soft_label_loss
@@ -275,3 +275,33 @@ def test_a_teacher_without_a_recorded_scale_is_refused_for_students(command_inpu
     command_inputs.init_model = str(tmp_path / "old_teacher.pt")
     with pytest.raises(ValueError, match="old_teacher.pt: the teacher checkpoint records no logit_scale"):
         run(command_inputs)
+
+
+def test_validation_captions_keep_clips_with_features_in_first_seen_order(data):
+    store, *_ = data
+    table = EmbeddingTable(pd.DataFrame({"clip_id": ["clip12", "nofbank", "clip03", "clip12"]}),
+                           _unit(np.random.default_rng(3), (4, 16)))
+    clip_ids, kept, caption_clip = validation_captions(table, store.clip_ids)
+    assert clip_ids == ["clip12", "clip03"] and caption_clip == [0, 1, 0]
+    assert kept.keys["clip_id"].tolist() == ["clip12", "clip03", "clip12"]
+    assert np.array_equal(kept.array, table.array[[0, 2, 3]])
+
+
+def test_student_task_input_problems_name_their_file(command_inputs, data, tmp_path):
+    """The student's inputs are checked with the file they come from: a replay list without text_row, soft
+    labels without teacher embeddings, teacher embeddings missing a clip, pairs beyond the pool."""
+    store, improve, *_ = data
+    files = {"pairs_path": command_inputs.pairs, "text": command_inputs.text, "frames_length": FRAMES}
+    task = student_task(store, improve, replay_pairs=command_inputs.replay_pairs, **files)
+    assert len(task) == 10 and task.n_replay == 6
+    pd.DataFrame({"clip_id": ["clip10"]}).to_csv(tmp_path / "bad_replay.csv", index=False)
+    with pytest.raises(ValueError, match=r"bad_replay.csv: replay pair list lacks columns \['text_row'\]"):
+        student_task(store, improve, replay_pairs=str(tmp_path / "bad_replay.csv"), **files)
+    with pytest.raises(ValueError, match="--soft-label-alpha needs --teacher-audio"):
+        student_task(store, improve, soft_label_alpha=0.3, **files)
+    save_table(tmp_path / "few", pd.DataFrame({"clip_id": ["clip00"]}), _unit(np.random.default_rng(4), (1, 16)))
+    with pytest.raises(ValueError, match="few: teacher audio embeddings miss clips of .*pairs.csv"):
+        student_task(store, improve, soft_label_alpha=0.3, teacher_audio=str(tmp_path / "few"), **files)
+    beyond = improve.assign(text_row=improve["text_row"] + 100)
+    with pytest.raises(ValueError, match="pairs.csv / None with pool .*pool: pairs point at text row"):
+        student_task(store, beyond, **files)

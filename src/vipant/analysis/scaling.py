@@ -8,8 +8,8 @@ ordinary least squares, with standard errors from the residual variance, and the
 * a slope that is not positive has no crossing ahead of it, so no N* is reported (and the reason is);
 * a slope whose interval includes zero makes the ratio's interval meaningless; the result says so.
 
-Everything here works on plain numbers and ``metrics.json`` records, so it is tested on data with a
-known line and never touches models.
+Everything here works on plain numbers, pair lists and ``metrics.json`` records, so it is tested on data
+with a known line and never touches models.
 """
 
 from __future__ import annotations
@@ -167,6 +167,31 @@ def _power_of_two(x: float) -> str:
     if x > 60:
         return f"2^{x:.0f}"
     return f"{2.0 ** x:.3g}"
+
+
+def trained_pairs(pairs_csv: str, have_features: set[str]) -> int:
+    """Pairs of a curated list whose clip has FBANK features (the fine-tuning drops the others)."""
+    pairs = pd.read_csv(pairs_csv, dtype={"clip_id": str}, keep_default_na=False)
+    if "clip_id" not in pairs.columns:
+        raise ValueError(f"{pairs_csv}: not a pair list (no clip_id column)")
+    return int(pairs["clip_id"].isin(have_features).sum())
+
+
+def trained_pair_counts(pair_lists: Mapping[str, str], have_features: set[str]) -> dict[str, int]:
+    """N of each fine-tuned model (``model -> pair-list CSV``): its pairs whose clip has FBANK features, so a
+    failed download never inflates N. A ``GC@N`` model (row key ``at_GC@N``) must hold exactly N of them;
+    anything else is a stale pair list and is refused."""
+    from vipant.curation.curate import gold_subset_size  # imports torch: only when counting
+
+    n_pairs = {}
+    for model, path in pair_lists.items():
+        n = trained_pairs(path, have_features)
+        nominal = gold_subset_size(model.removeprefix("at_"))
+        if nominal is not None and n != nominal:
+            raise ValueError(f"{path}: {model} should hold {nominal} pairs with features, holds {n} "
+                             "(a stale pair list? rerun its curate job)")
+        n_pairs[model] = n
+    return n_pairs
 
 
 def scaling_table(records: Mapping[tuple[str, str], MetricsRecord], n_pairs: Mapping[str, int],

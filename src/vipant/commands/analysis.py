@@ -2,7 +2,8 @@
 
 The scaling table is built from ``metrics.json`` files; the number of gold pairs behind each model is
 counted from its pair list, keeping only pairs whose clip has FBANK features (exactly what the
-fine-tuning trained on), so a failed download never inflates N.
+fine-tuning trained on), so a failed download never inflates N
+(:func:`vipant.analysis.scaling.trained_pair_counts`).
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from vipant.commands.common import tracked
 log = logging.getLogger(__name__)
 
 
-def _named(items: list[str], what: str) -> dict[str, str]:
-    """``["name=path", ...]`` as a dict (names may contain '@', paths may contain '=' after the first)."""
+def named_paths(items: list[str], what: str) -> dict[str, str]:
+    """``["name=path", ...]`` (the values of option ``what``) as a dict (names may contain '@', paths may
+    contain '=' after the first)."""
     out = {}
     for item in items:
         name, sep, path = item.partition("=")
@@ -28,33 +30,15 @@ def _named(items: list[str], what: str) -> dict[str, str]:
     return out
 
 
-def trained_pairs(pairs_csv: str, have_features: set[str]) -> int:
-    """Pairs of a curated list whose clip has FBANK features (the fine-tuning drops the others)."""
-    import pandas as pd
-
-    pairs = pd.read_csv(pairs_csv, dtype={"clip_id": str}, keep_default_na=False)
-    if "clip_id" not in pairs.columns:
-        raise ValueError(f"{pairs_csv}: not a pair list (no clip_id column)")
-    return int(pairs["clip_id"].isin(have_features).sum())
-
-
 def run_scaling(args) -> None:
     from vipant.analysis import scaling
     from vipant.atomic import write_csv, write_json
-    from vipant.curation.curate import gold_subset_size
     from vipant.features.store import FbankStore
     from vipant.paper_values import ESC50_HUMAN_ACCURACY, FIGURE7_LOG2_N_HUMAN_PARITY
     from vipant.tables import load_records
 
     have = set(FbankStore(args.fbank_index).clip_ids)
-    n_pairs = {}
-    for model, path in _named(args.pairs, "--pairs").items():
-        n = trained_pairs(path, have)
-        nominal = gold_subset_size(model.removeprefix("at_"))
-        if nominal is not None and n != nominal:
-            raise ValueError(f"{path}: {model} should hold {nominal} pairs with features, holds {n} "
-                             "(a stale pair list? rerun its curate job)")
-        n_pairs[model] = n
+    n_pairs = scaling.trained_pair_counts(named_paths(args.pairs, "--pairs"), have)
     for model in args.zero_pair_models:
         n_pairs[model] = 0
     records = load_records(args.metrics)
@@ -99,7 +83,7 @@ def run_figure5(args) -> None:
     from vipant.analysis.figures import figure5, save_figure
     from vipant.analysis.training_curves import label_set_curves
 
-    curves = {label: label_set_curves(path) for label, path in _named(args.history, "--history").items()}
+    curves = {label: label_set_curves(path) for label, path in named_paths(args.history, "--history").items()}
     with tracked(args.track_json):
         save_figure(figure5(curves), args.out)
     _log_figure(args.out)

@@ -6,7 +6,6 @@ import json
 import logging
 from pathlib import Path
 
-
 from vipant.commands.common import log_training_artifacts, tracked, write_history
 
 log = logging.getLogger(__name__)
@@ -17,27 +16,22 @@ def run(args) -> None:
     from vipant.embed.table import EmbeddingTable
     from vipant.features.store import FbankStats, FbankStore
     from vipant.models.audio_encoder import load_audio_model, save_audio_model
-    from vipant.train.finetune_at import ATFinetuneTask, VATFinetuneTask
+    from vipant.train.finetune_at import ATFinetuneTask, VATFinetuneTask, student_task, validation_captions
     from vipant.train.loop import TrainConfig, kept_record, steps_summary, train
     train_cfg = json.loads(args.train_json)
     cfg = TrainConfig.from_dict(train_cfg)
     store = FbankStore(args.fbank_index, FbankStats.load(args.fbank_stats), length=args.frames_length)
     pairs = pd.read_csv(args.pairs, dtype={"clip_id": str}, keep_default_na=False)
-    val = None
-    if args.val_text:
-        table = EmbeddingTable.load(args.val_text)
-        keep = table.keys["clip_id"].isin(set(store.clip_ids)).to_numpy()
-        table = EmbeddingTable(table.keys[keep].reset_index(drop=True), table.array[keep])
-        clip_ids = list(dict.fromkeys(table.keys["clip_id"]))
-        position = {c: i for i, c in enumerate(clip_ids)}
-        val = (clip_ids, table, [position[c] for c in table.keys["clip_id"]])
+    val = validation_captions(EmbeddingTable.load(args.val_text), store.clip_ids) if args.val_text else None
     if args.vat_frames and (args.replay_pairs or args.soft_label_alpha is not None):
         raise ValueError("--vat-frames cannot be combined with --replay-pairs / --soft-label-alpha")
     if args.vat_frames:  # VAT fine-tuning (appendix E): + L_cst(V, A) against cached frame embeddings
         task = VATFinetuneTask(store, pairs, EmbeddingTable.load(args.text), EmbeddingTable.load(args.vat_frames),
                                frames_length=args.frames_length, val=val)
     elif args.replay_pairs or args.soft_label_alpha is not None:  # follow-up B's student: replay and/or SL
-        task = _student_task(args, store, pairs, val)
+        task = student_task(store, pairs, pairs_path=args.pairs, text=args.text, replay_pairs=args.replay_pairs,
+                            replay_prob=args.replay_prob, soft_label_alpha=args.soft_label_alpha,
+                            teacher_audio=args.teacher_audio, frames_length=args.frames_length, val=val)
     else:
         task = ATFinetuneTask(store, pairs, EmbeddingTable.load(args.text), frames_length=args.frames_length, val=val)
     encoder, state = load_audio_model(args.init_model)
@@ -73,34 +67,6 @@ def run(args) -> None:
                      finetuned_on=str(args.pairs), objective=objective, mlflow_run_id=mlrun.run_id or "",
                      logit_scale=kept_record(history)["logit_scale"],  # the scale trained with the kept weights
                      **describe(state.get("vt"), args.fbank_stats))  # self-describing (vipant.inference)
-
-
-def _student_task(args, store, pairs, val):
-    """Follow-up B's student task; input problems are reported with the file they come from."""
-    import pandas as pd
-    from vipant.embed.table import EmbeddingTable
-    from vipant.train.finetune_at import StudentTask
-
-    replay = None
-    if args.replay_pairs:
-        replay = pd.read_csv(args.replay_pairs, dtype={"clip_id": str}, keep_default_na=False)
-        missing = {"clip_id", "text_row"} - set(replay.columns)
-        if missing:
-            raise ValueError(f"{args.replay_pairs}: replay pair list lacks columns {sorted(missing)}")
-    teacher = None
-    if args.soft_label_alpha is not None:
-        if not args.teacher_audio:
-            raise ValueError("--soft-label-alpha needs --teacher-audio (the teacher's cached audio embeddings)")
-        teacher = EmbeddingTable.load(args.teacher_audio)
-    try:
-        return StudentTask(store, pairs, EmbeddingTable.load(args.text), replay=replay, replay_prob=args.replay_prob,
-                           soft_label_alpha=args.soft_label_alpha, teacher_audio=teacher,
-                           frames_length=args.frames_length, val=val)
-    except KeyError as err:
-        raise ValueError(f"{args.teacher_audio}: teacher audio embeddings miss clips of {args.pairs} or "
-                         f"{args.replay_pairs}: {err}") from err
-    except ValueError as err:
-        raise ValueError(f"{args.pairs} / {args.replay_pairs} with pool {args.text}: {err}") from err
 
 
 def add_parser(sub) -> None:

@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 
 from vipant.commands.common import tracked
 
 log = logging.getLogger(__name__)
-
-SET_NAME = re.compile(r"^(DU|(DS|ADS)_([a-z0-9]+))$")
 
 
 def _read_pairs(path: str):
@@ -54,10 +51,7 @@ def run_curate(args) -> None:
     from vipant.curation import teacher
     from vipant.embed.table import EmbeddingTable
 
-    match = SET_NAME.match(args.set)
-    if not match:
-        raise ValueError(f"unknown improvement set {args.set!r}; expected DU, DS_<task> or ADS_<task>")
-    kind, task = (match.group(2) or "DU"), match.group(3)
+    kind, task = teacher.improvement_set_kind(args.set)
     threshold = json.loads(args.threshold_json)
     pool = EmbeddingTable.load(args.pool)
     texts = pool.keys["text"].tolist()

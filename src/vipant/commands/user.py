@@ -125,7 +125,7 @@ def classify(args: argparse.Namespace) -> None:
 def search(args: argparse.Namespace) -> None:
     import numpy as np
 
-    from vipant.inference.embedder import embed_files, embed_texts
+    from vipant.inference.embedder import embed_files, embed_texts, top_k
     from vipant.inference.files import find_audio_files
 
     paths = find_audio_files(args.paths)
@@ -136,10 +136,8 @@ def search(args: argparse.Namespace) -> None:
     results = embed_files(model, paths, progress=not args.quiet)
     ok = [r for r in results if r.ok]
     scores = np.array([float(query @ r.vector) for r in ok])
-    order = np.argsort(-scores, kind="stable")
-    if args.top_k > 0:
-        order = order[:args.top_k]
-    ranked = [{"rank": i + 1, "score": round(float(scores[j]), 6), "path": ok[j].path} for i, j in enumerate(order)]
+    best = top_k(scores, [r.path for r in ok], args.top_k if args.top_k > 0 else len(ok))
+    ranked = [{"rank": i + 1, "score": round(score, 6), "path": path} for i, (path, score) in enumerate(best)]
     if args.json:
         failed = [{"path": r.path, "error": r.error} for r in results if not r.ok]
         json.dump({"query": args.query, "n_files": len(results), "results": ranked, "failed": failed}, sys.stdout, indent=2)

@@ -20,6 +20,7 @@ results. Quantiles of very large candidate sets are taken over a seeded sample o
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -30,6 +31,7 @@ import torch.nn.functional as F
 
 log = logging.getLogger(__name__)
 
+IMPROVEMENT_SET = re.compile(r"^(DU|(DS|ADS)_([a-z0-9]+))$")  # the names of the improvement sets
 QUANTILE_SAMPLE = 4_000_000  # most cosines a quantile threshold is computed from
 CHUNK = 1024  # clips per similarity block (1024 x 50k captions = 200 MB of float32)
 
@@ -47,6 +49,15 @@ class Curated:
         return {"pairs": len(self.pairs), "clips": int(self.pairs["clip_id"].nunique()),
                 "distinct_texts": int(self.pairs["text_row"].nunique()), "threshold": float(self.threshold),
                 "candidates": int(self.candidates)}
+
+
+def improvement_set_kind(name: str) -> tuple[str, str | None]:
+    """``(kind, task)`` of an improvement set's name: ``DU`` is ``("DU", None)``, ``DS_<task>`` and
+    ``ADS_<task>`` are ``("DS", task)`` and ``("ADS", task)``."""
+    match = IMPROVEMENT_SET.match(name)
+    if not match:
+        raise ValueError(f"unknown improvement set {name!r}; expected DU, DS_<task> or ADS_<task>")
+    return (match.group(2) or "DU"), match.group(3)
 
 
 def resolve_threshold(spec: float | Mapping[str, float], cosines: np.ndarray) -> float:

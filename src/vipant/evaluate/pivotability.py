@@ -141,3 +141,28 @@ def pivotability_metrics(audio_emb: ArrayLike, image_emb: ArrayLike, text_emb: A
     metrics["n_clips"] = n
     metrics["n_captions"] = len(as_numpy(caption_clip))
     return metrics, chance
+
+
+def aligned_triplets(audio, frames, captions, eval_frame: int):
+    """Clips with audio, frame and captions, row-aligned: (clip ids, audio, image, caption rows, caption_clip).
+
+    ``audio`` is an embedding table of the model's g_A (or the string "frames": OracleAV-CLIP, the clip's
+    own frame stands in for its audio); ``frames`` holds the 4 frame embeddings per clip.
+    """
+    cap_ids = captions.keys["clip_id"]
+    have = set(frames.keys["clip_id"])
+    if audio != "frames":
+        have &= set(audio.keys["clip_id"])
+    clip_ids = [c for c in dict.fromkeys(cap_ids) if c in have]
+    if len(clip_ids) < 2:
+        raise ValueError(f"pivotability needs at least 2 test clips with audio, frames and captions; found {len(clip_ids)}")
+    dropped = cap_ids.nunique() - len(clip_ids)
+    if dropped:
+        log.warning("%d of %d captioned test clips lack audio embeddings or frames and are left out", dropped,
+                    cap_ids.nunique())
+    image = frames.tensor(frames.rows("clip_id", clip_ids))[:, eval_frame]
+    sound = image if audio == "frames" else audio.tensor(audio.rows("clip_id", clip_ids))
+    position = {c: i for i, c in enumerate(clip_ids)}
+    rows = np.flatnonzero(cap_ids.isin(position).to_numpy())
+    caption_clip = np.array([position[c] for c in cap_ids.iloc[rows]])
+    return clip_ids, sound, image, rows, caption_clip

@@ -206,3 +206,44 @@ class StudentTask(ATFinetuneTask):
             total += 0.5 * float(F.cross_entropy(logits, gold, reduction="sum")
                                  + F.cross_entropy(logits.T, gold, reduction="sum"))
         return total / len(clips)
+
+
+# ---- inputs of the tasks ---------------------------------------------------------------------------------
+def validation_captions(table: EmbeddingTable, have_features: Sequence[str]
+                        ) -> tuple[list[str], EmbeddingTable, list[int]]:
+    """The tasks' ``val``: the validation captions whose clip has FBANK features, their clips (in first-seen
+    order) and, per caption, its clip's position in that list."""
+    keep = table.keys["clip_id"].isin(set(have_features)).to_numpy()
+    table = EmbeddingTable(table.keys[keep].reset_index(drop=True), table.array[keep])
+    clip_ids = list(dict.fromkeys(table.keys["clip_id"]))
+    position = {c: i for i, c in enumerate(clip_ids)}
+    return clip_ids, table, [position[c] for c in table.keys["clip_id"]]
+
+
+def student_task(store: FbankStore, pairs: pd.DataFrame, *, pairs_path: str, text: str,
+                 replay_pairs: str | None = None, replay_prob: float = 0.5, soft_label_alpha: float | None = None,
+                 teacher_audio: str | None = None, frames_length: int = 1000,
+                 val: tuple[Sequence[str], EmbeddingTable, Sequence[int]] | None = None) -> StudentTask:
+    """Follow-up B's student task from its files: ``text`` (embedding table of the pool ``text_row`` points
+    into), ``replay_pairs`` (pair list) and ``teacher_audio`` (the teacher's cached audio embeddings).
+    Input problems are reported with the file they come from (``pairs_path`` is the file of ``pairs``)."""
+    replay = None
+    if replay_pairs:
+        replay = pd.read_csv(replay_pairs, dtype={"clip_id": str}, keep_default_na=False)
+        missing = {"clip_id", "text_row"} - set(replay.columns)
+        if missing:
+            raise ValueError(f"{replay_pairs}: replay pair list lacks columns {sorted(missing)}")
+    teacher = None
+    if soft_label_alpha is not None:
+        if not teacher_audio:
+            raise ValueError("--soft-label-alpha needs --teacher-audio (the teacher's cached audio embeddings)")
+        teacher = EmbeddingTable.load(teacher_audio)
+    try:
+        return StudentTask(store, pairs, EmbeddingTable.load(text), replay=replay, replay_prob=replay_prob,
+                           soft_label_alpha=soft_label_alpha, teacher_audio=teacher,
+                           frames_length=frames_length, val=val)
+    except KeyError as err:
+        raise ValueError(f"{teacher_audio}: teacher audio embeddings miss clips of {pairs_path} or "
+                         f"{replay_pairs}: {err}") from err
+    except ValueError as err:
+        raise ValueError(f"{pairs_path} / {replay_pairs} with pool {text}: {err}") from err

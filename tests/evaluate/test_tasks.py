@@ -1,4 +1,4 @@
-"""The scorer behind ``vipant evaluate`` (``vipant.commands.evaluate.evaluate_task``), driven end to end
+"""The scorer behind ``vipant evaluate`` (``vipant.evaluate.tasks.evaluate_task``), driven end to end
 with embeddings whose right answer is known, on annotation files laid out as the workflow writes them.
 
 * the *oracle* gives each clip the embedding its annotation asks for (its captions' prototype, its class
@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 import torch
 
-from vipant.commands.evaluate import evaluate_task
 from vipant.embed.table import save_table
+from vipant.evaluate.tasks import evaluate_task
 
 DIM = 32
 TASKS = ("audiocaps_retrieval", "esc50_zs", "tut17_zs", "audioset_zs", "audioset_a2i")
