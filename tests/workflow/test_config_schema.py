@@ -205,7 +205,7 @@ def test_each_train_block_uses_the_dataclass_definitions():
 def test_eval_frames_names_the_evaluation_tasks_and_their_collections():
     """Catches an evaluation task added to ``evaluate`` whose input length the config cannot set, and a
     collection or task name in the schema that the evaluate command never looks up."""
-    from vipant.commands.evaluate import TASKS
+    from vipant.evaluate.tasks import TASKS
 
     frames = PRESET_BLOCKS["eval"]["properties"]["frames"]
     collections = {collection for collection, _, _ in TASKS.values()}
