@@ -26,19 +26,40 @@ TINY_TARGETS = ("data", "results/table3.csv", "results/table4.csv")
 TINY_CONFIG = ROOT / ".test" / "config.yaml"
 
 
-def run_snakemake(workdir: Path, *args: str, check: bool = True, extra_config: Path | None = None,
-                  env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def run_snakemake(
+    workdir: Path,
+    *args: str,
+    check: bool = True,
+    extra_config: Path | None = None,
+    env_extra: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess:
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
     env.pop("VIPANT_MLFLOW_URI", None)
     env.update(env_extra or {})  # e.g. the cluster test's SLURM_CONF and tracking server
     proc = subprocess.run(
-        [str(BIN / "snakemake"), "-s", str(ROOT / "Snakefile"), "--configfile", str(ROOT / "config.yaml"),
-         str(extra_config or workdir / "test_config.yaml"), "--cores", "2", *args],
-        cwd=workdir, capture_output=True, text=True, env=env, timeout=1500,
+        [
+            str(BIN / "snakemake"),
+            "-s",
+            str(ROOT / "Snakefile"),
+            "--configfile",
+            str(ROOT / "config.yaml"),
+            str(extra_config or workdir / "test_config.yaml"),
+            "--cores",
+            "2",
+            *args,
+        ],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=1500,
     )
     if check and proc.returncode != 0:
-        logs = "\n".join(f"--- {p}\n{p.read_text()[-2000:]}" for p in (workdir / "data").rglob("*.log")
-                         if "Error" in p.read_text() or "Traceback" in p.read_text())
+        logs = "\n".join(
+            f"--- {p}\n{p.read_text()[-2000:]}"
+            for p in (workdir / "data").rglob("*.log")
+            if "Error" in p.read_text() or "Traceback" in p.read_text()
+        )
         raise AssertionError(f"snakemake failed ({proc.returncode}):\n{proc.stderr[-4000:]}\n{logs}")
     return proc
 
@@ -72,7 +93,6 @@ def tiny_workflow(tmp_path_factory) -> Path:
     (work / "test_config.yaml").write_text(yaml.safe_dump(tiny_config()))
     run_snakemake(work, *TINY_TARGETS)
     return work
-
 
 
 @pytest.fixture(scope="session")
@@ -123,12 +143,21 @@ def inference_layout(tmp_path_factory) -> dict:
     encoder = AudioEncoder(vt.visual, init="clip", frames=1000)
     at = work / "models" / "at" / "GC" / "model.pt"
     # recorded relative to the folder Snakemake ran in, as the workflow's vt_spec_json does
-    save_audio_model(at, encoder, cfg, init="clip", **describe({"checkpoint": "data/synthetic/models/vt/model.pt"}, stats))
+    save_audio_model(
+        at, encoder, cfg, init="clip", **describe({"checkpoint": "data/synthetic/models/vt/model.pt"}, stats)
+    )
     legacy = work / "models" / "va" / "legacy" / "model.pt"
     save_audio_model(legacy, encoder, cfg, init="clip", match="random")
     (root / "config.yaml").write_text("preset: synthetic\npresets:\n  synthetic:\n    work_dir: data/synthetic\n")
-    return {"root": root, "work": work, "vt": vt_path, "stats": stats, "at": at, "legacy": legacy,
-            "config": root / "config.yaml"}
+    return {
+        "root": root,
+        "work": work,
+        "vt": vt_path,
+        "stats": stats,
+        "at": at,
+        "legacy": legacy,
+        "config": root / "config.yaml",
+    }
 
 
 def _tone(seconds: float, sr: int, freq: float, channels: int = 1, seed: int = 0):
@@ -136,7 +165,9 @@ def _tone(seconds: float, sr: int, freq: float, channels: int = 1, seed: int = 0
 
     t = np.arange(int(seconds * sr)) / sr
     rng = np.random.default_rng(seed)
-    wave = 0.3 * np.sin(2 * np.pi * freq * t) * (0.6 + 0.4 * np.sin(2 * np.pi * 0.7 * t)) + 0.02 * rng.standard_normal(t.size)
+    wave = 0.3 * np.sin(2 * np.pi * freq * t) * (0.6 + 0.4 * np.sin(2 * np.pi * 0.7 * t)) + 0.02 * rng.standard_normal(
+        t.size
+    )
     return np.stack([wave * (0.5 + 0.5 * c) for c in range(channels)], axis=1).astype(np.float32)
 
 
@@ -151,8 +182,15 @@ def audio_zoo(tmp_path_factory) -> dict:
 
     d = tmp_path_factory.mktemp("zoo")
     (d / "sub").mkdir()
-    good = {"wav": d / "tone.wav", "flac": d / "sub" / "hum.flac", "mp3": d / "chirp.mp3", "ogg": d / "bell.ogg",
-            "stereo48k": d / "stereo_48k.wav", "short": d / "short.wav", "long": d / "long.flac"}
+    good = {
+        "wav": d / "tone.wav",
+        "flac": d / "sub" / "hum.flac",
+        "mp3": d / "chirp.mp3",
+        "ogg": d / "bell.ogg",
+        "stereo48k": d / "stereo_48k.wav",
+        "short": d / "short.wav",
+        "long": d / "long.flac",
+    }
     sf.write(good["wav"], _tone(3.0, 16000, 440, seed=1), 16000, subtype="PCM_16")
     sf.write(good["flac"], _tone(6.0, 22050, 120, seed=2), 22050)
     sf.write(good["stereo48k"], _tone(4.0, 48000, 1500, channels=2, seed=3), 48000, subtype="PCM_16")
@@ -163,8 +201,13 @@ def audio_zoo(tmp_path_factory) -> dict:
     run_ffmpeg(["-i", str(src), "-c:a", "libmp3lame", "-b:a", "96k", str(good["mp3"])])
     run_ffmpeg(["-i", str(src), "-c:a", "libvorbis", "-q:a", "3", str(good["ogg"])])
     src.unlink()
-    bad = {"corrupt": d / "corrupt.mp3", "empty": d / "empty.wav", "text": d / "notes.txt",
-           "text_as_wav": d / "sub" / "fake.wav", "missing": d / "missing.flac"}
+    bad = {
+        "corrupt": d / "corrupt.mp3",
+        "empty": d / "empty.wav",
+        "text": d / "notes.txt",
+        "text_as_wav": d / "sub" / "fake.wav",
+        "missing": d / "missing.flac",
+    }
     bad["corrupt"].write_bytes(bytes(range(256)) * 40)
     bad["empty"].write_bytes(b"")
     bad["text"].write_text("not audio at all\n")

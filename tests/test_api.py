@@ -82,8 +82,12 @@ def test_arrays_embed_as_the_files_they_were_read_from(model, audio_zoo):
     assert np.array_equal(model.embed_audio(wav, sample_rate=sr), file_vec)
     assert np.array_equal(model.embed_audio(torch.from_numpy(wav), sample_rate=sr), file_vec)
     stereo, sr = sf.read(audio_zoo["good"]["stereo48k"], dtype="float32")
-    np.testing.assert_allclose(model.embed_audio(stereo.T, sample_rate=sr),
-                               model.embed_audio(str(audio_zoo["good"]["stereo48k"])), rtol=0, atol=1e-4)
+    np.testing.assert_allclose(
+        model.embed_audio(stereo.T, sample_rate=sr),
+        model.embed_audio(str(audio_zoo["good"]["stereo48k"])),
+        rtol=0,
+        atol=1e-4,
+    )
     with pytest.raises(AudioBatchError, match=r"pass \[channels, samples\]"):
         model.embed_audio([stereo], sample_rate=sr)
 
@@ -92,8 +96,22 @@ def test_text_similarity_and_classify_match_the_cli(model, inference_layout, aud
     """Catches: classify without the "the sound of" prompt, scores not cosine, labels misaligned with scores."""
     labels = ["dog barking", "rain", "car horn"]
     files = [str(audio_zoo["good"]["wav"]), str(audio_zoo["good"]["ogg"])]
-    main(["classify", *files, "--labels", ",".join(labels), "--top-k", "0", "--json", "-q",
-          "--checkpoint", str(inference_layout["at"]), "--device", "cpu"])
+    main(
+        [
+            "classify",
+            *files,
+            "--labels",
+            ",".join(labels),
+            "--top-k",
+            "0",
+            "--json",
+            "-q",
+            "--checkpoint",
+            str(inference_layout["at"]),
+            "--device",
+            "cpu",
+        ]
+    )
     cli = json.loads(capsys.readouterr().out)
     api = model.classify(files, labels)
     for entry, ranked in zip(cli, api):
@@ -105,12 +123,19 @@ def test_text_similarity_and_classify_match_the_cli(model, inference_layout, aud
     assert dict(api[0])["rain"] == pytest.approx(float(sims[0, 1]), abs=2e-6)
     np.testing.assert_allclose(model.similarity(text * 3.0, text).diagonal(), 1.0, rtol=0, atol=1e-6)
     bare = model.classify(files[:1], labels, prompt=False)[0]
-    assert dict(bare)["rain"] == pytest.approx(float(model.similarity(model.embed_audio(files[0]), model.embed_text("rain"))[0, 0]), abs=2e-6)
+    assert dict(bare)["rain"] == pytest.approx(
+        float(model.similarity(model.embed_audio(files[0]), model.embed_text("rain"))[0, 0]), abs=2e-6
+    )
 
 
 def _torch_globals():
-    return (torch.are_deterministic_algorithms_enabled(), torch.backends.cuda.matmul.allow_tf32,
-            torch.backends.cudnn.allow_tf32, torch.backends.cudnn.benchmark, torch.get_num_threads())
+    return (
+        torch.are_deterministic_algorithms_enabled(),
+        torch.backends.cuda.matmul.allow_tf32,
+        torch.backends.cudnn.allow_tf32,
+        torch.backends.cudnn.benchmark,
+        torch.get_num_threads(),
+    )
 
 
 def test_loading_leaves_torch_settings_alone_unless_asked(inference_layout, tmp_path):
@@ -142,8 +167,8 @@ def test_docs_api_examples_run(doc, inference_layout, audio_zoo, tmp_path, monke
     monkeypatch.chdir(tmp_path)
     text = doc.read_text()
     if doc == README:  # the README's other blocks run the workflow; its API section is what is checked here
-        text = text[text.index("## Python API and shareable models"):]
-        text = text[:text.index("\n## ", 1)]
+        text = text[text.index("## Python API and shareable models") :]
+        text = text[: text.index("\n## ", 1)]
     commands = [line for block in _blocks(text, "bash") for line in block.splitlines() if line.startswith("vipant ")]
     python = _blocks(text, "python")
     assert commands and python and (doc == README or len(python) >= 3)

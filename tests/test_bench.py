@@ -33,15 +33,28 @@ def test_disk_benchmark_measures_a_work_dirs_manifests(capsys, tmp_path):
     audio = work / "download" / "audio" / "ab" / "abc_0.flac"
     audio.parent.mkdir(parents=True)
     audio.write_bytes(b"x" * 150_000)
-    write_manifest(work / "download" / "shard-000.csv",
-                   [make_row("abc_0", "abcdefghijk", 0, 10, status="ok", audio_path=audio,
-                             video_path=work / "download" / "video" / "ab" / "abc_0.mp4", duration=10)])
+    write_manifest(
+        work / "download" / "shard-000.csv",
+        [
+            make_row(
+                "abc_0",
+                "abcdefghijk",
+                0,
+                10,
+                status="ok",
+                audio_path=audio,
+                video_path=work / "download" / "video" / "ab" / "abc_0.mp4",
+                duration=10,
+            )
+        ],
+    )
     jpgs = [work / "frames" / "jpg" / "ab" / f"abc_0_{i}.jpg" for i in range(4)]
     jpgs[0].parent.mkdir(parents=True)
     for j in jpgs:
         j.write_bytes(b"y" * 10_000)
     (work / "frames" / "shard-000.csv").write_text(
-        "clip_id,status,reason,detail,frame_paths\nabc_0,ok,,," + "|".join(map(str, jpgs)) + "\n")
+        "clip_id,status,reason,detail,frame_paths\nabc_0,ok,,," + "|".join(map(str, jpgs)) + "\n"
+    )
     before = sorted(p for p in work.rglob("*"))
     assert main(["bench", "disk", "--measure", str(work), "--workdir", str(tmp_path / "scratch")]) == 0
     out = capsys.readouterr().out

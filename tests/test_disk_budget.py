@@ -22,18 +22,27 @@ def test_measured_sizes_come_from_the_manifests_files(tmp_path):
     """Means over the clips whose files exist: a dropped video cut is not a 0-byte cut, a failed clip is not
     measured, and JPEG groups are per clip. On-disk sizes round every file up to 4 KiB. Catches dividing by
     all rows, counting missing files as 0 B, and rounding the sum instead of each file."""
+
     def write(name, size):
         path = tmp_path / name
         path.write_bytes(b"x" * size)
         return str(path)
 
-    download = pd.DataFrame([
-        {"clip_id": "a", "status": "ok", "audio_path": write("a.flac", 1000), "video_path": write("a.mp4", 5000)},
-        {"clip_id": "b", "status": "ok", "audio_path": write("b.flac", 3000), "video_path": str(tmp_path / "gone.mp4")},
-        {"clip_id": "c", "status": "failed", "audio_path": "", "video_path": ""},
-    ])
-    frames = pd.DataFrame([{"clip_id": "a", "status": "ok",
-                            "frame_paths": "|".join(write(f"a_{i}.jpg", 100) for i in range(4))}])
+    download = pd.DataFrame(
+        [
+            {"clip_id": "a", "status": "ok", "audio_path": write("a.flac", 1000), "video_path": write("a.mp4", 5000)},
+            {
+                "clip_id": "b",
+                "status": "ok",
+                "audio_path": write("b.flac", 3000),
+                "video_path": str(tmp_path / "gone.mp4"),
+            },
+            {"clip_id": "c", "status": "failed", "audio_path": "", "video_path": ""},
+        ]
+    )
+    frames = pd.DataFrame(
+        [{"clip_id": "a", "status": "ok", "frame_paths": "|".join(write(f"a_{i}.jpg", 100) for i in range(4))}]
+    )
     flac, video, jpg = measure_manifests(download, frames)
     assert (flac.bytes_per_clip, flac.disk_per_clip) == (2000, 4096)
     assert (video.bytes_per_clip, video.disk_per_clip, video.kept) == (5000, 8192, False)

@@ -20,8 +20,21 @@ def exported(inference_layout, tmp_path_factory):
     write_metrics(metrics, "at_GC", "esc50_zs", {"top1": 42.5}, {"top1": 2.0}, 40)
     history = out.parent / "history.json"
     history.write_text(json.dumps({"history": [{"epoch": 1, "loss": 3.25}]}))
-    assert main(["export", str(inference_layout["at"]), str(out), "--metrics", str(metrics), "--history",
-                 str(history), "--recipe-json", '{"epochs": 1, "lr": 5e-05}', "--preset", "synthetic"]) in (0, None)
+    assert main(
+        [
+            "export",
+            str(inference_layout["at"]),
+            str(out),
+            "--metrics",
+            str(metrics),
+            "--history",
+            str(history),
+            "--recipe-json",
+            '{"epochs": 1, "lr": 5e-05}',
+            "--preset",
+            "synthetic",
+        ]
+    ) in (0, None)
     return out
 
 

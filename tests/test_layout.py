@@ -11,7 +11,8 @@ from vipant.layout import clip_file, prefix_dir
 
 def test_clip_files_go_into_the_folder_of_their_first_two_characters(tmp_path):
     assert clip_file(tmp_path, "dQw4w9WgXcQ_30000", "dQw4w9WgXcQ_30000.flac") == (
-        tmp_path / "dQ" / "dQw4w9WgXcQ_30000.flac")
+        tmp_path / "dQ" / "dQw4w9WgXcQ_30000.flac"
+    )
     assert prefix_dir("x", "a") == Path("x") / "a"  # shorter ids: the whole id
     # case matters: YouTube ids differing only in case are different videos
     assert prefix_dir(tmp_path, "Ab_1") != prefix_dir(tmp_path, "ab_1")

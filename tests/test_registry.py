@@ -3,8 +3,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-from vipant.registry import (Registry, at_key, curation_students, parse_temporal_key, scaling_curations, student_key,
-                             temporal_at_key, temporal_key)
+from vipant.registry import (
+    Registry,
+    at_key,
+    curation_students,
+    parse_temporal_key,
+    scaling_curations,
+    student_key,
+    temporal_at_key,
+    temporal_key,
+)
 from vipant.tables import CURATION_TABLE2_ROWS, CURATION_TABLE3_ROWS, CURATION_TASKS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,7 +54,9 @@ def test_checkpoints_follow_the_key_kinds(registry):
     assert registry.audio_model("vipant") == f"{w}/models/va/vipant/model.pt"
     assert registry.audio_model("at_GC@8") == f"{w}/models/at/GC@8/model.pt"
     assert registry.audio_model("teacher_sub") == registry.teachers["sub"]["model"]
-    assert registry.audio_model(student_key("sub", "ADS_esc50", "sl")) == f"{w}/models/student/sub/ADS_esc50/sl/model.pt"
+    assert (
+        registry.audio_model(student_key("sub", "ADS_esc50", "sl")) == f"{w}/models/student/sub/ADS_esc50/sl/model.pt"
+    )
     assert registry.teachers["full"]["model"] == registry.audio_model(at_key("GC"))
     for key in registry.temporal_va:
         variant, seed, _ = parse_temporal_key(key)
@@ -66,11 +76,17 @@ def test_the_curation_tables_read_exactly_the_students_the_workflow_trains():
 
 def test_result_targets_are_the_demo_tables_then_every_follow_up(registry):
     assert registry.all_results[:2] == ["results/table3.csv", "results/table4.csv"]
-    for target in ("results/temporal_table4.csv", "results/scaling.csv", "results/curation_table3.csv",
-                   "results/table7.csv", "results/figure10.png"):
+    for target in (
+        "results/temporal_table4.csv",
+        "results/scaling.csv",
+        "results/curation_table3.csv",
+        "results/table7.csv",
+        "results/figure10.png",
+    ):
         assert target in registry.all_results
-    assert [p for p in registry.all_results if "/export/" in p] == [f"{registry.work_dir}/export/at_{c}"
-                                                                     for c in registry.curations]
+    assert [p for p in registry.all_results if "/export/" in p] == [
+        f"{registry.work_dir}/export/at_{c}" for c in registry.curations
+    ]
     assert len(set(registry.all_results)) == len(registry.all_results)
 
 

@@ -22,8 +22,7 @@ def _retrieval(tmp_path, model, task, base):
 def _zs(tmp_path, model, task, prompt, noprompt):
     path = tmp_path / model / task / "metrics.json"
     key = "mAP" if task == "audioset_zs" else "acc"
-    write_metrics(path, model, task, {f"{key}_prompt": prompt, f"{key}_noprompt": noprompt},
-                  {key: 2.0}, n=40)
+    write_metrics(path, model, task, {f"{key}_prompt": prompt, f"{key}_noprompt": noprompt}, {key: 2.0}, n=40)
     return path
 
 
@@ -38,8 +37,15 @@ def test_metrics_json_keeps_p_values_when_given(tmp_path):
 
 def test_tables_carry_p_values_beside_the_scores_that_have_them(tmp_path):
     a = tmp_path / "vipant.json"
-    write_metrics(a, "vipant", "us8k_zs", {"acc_prompt": 22.1, "acc_noprompt": 19.2}, {"acc": 10.0}, n=80,
-                  p={"acc_prompt": 0.005, "acc_noprompt": 0.0312})
+    write_metrics(
+        a,
+        "vipant",
+        "us8k_zs",
+        {"acc_prompt": 22.1, "acc_noprompt": 19.2},
+        {"acc": 10.0},
+        n=80,
+        p={"acc_prompt": 0.005, "acc_noprompt": 0.0312},
+    )
     b = tmp_path / "va_rand.json"  # evaluated without shuffles: its p cells are empty, not zero
     write_metrics(b, "va_rand", "us8k_zs", {"acc_prompt": 11.0, "acc_noprompt": 12.0}, {"acc": 10.0}, n=80)
     row = build_table("table4", [a, b]).set_index("Model")
@@ -77,8 +83,12 @@ def test_table3_rows_in_paper_order_with_paper_values(tmp_path):
     # GC has only Clotho: its AudioCaps cells are empty but the paper's value is still shown.
     assert math.isnan(row.loc["+AT w/ GC", "AudioCaps T→A R@1"])
     assert row.loc["+AT w/ GC", "AudioCaps T→A R@1 (paper)"] == 27.7
-    assert list(df.columns[:4]) == ["Model", "AudioCaps T→A R@1", "AudioCaps T→A R@1 (paper)",
-                                    "AudioCaps T→A R@1 (chance)"]
+    assert list(df.columns[:4]) == [
+        "Model",
+        "AudioCaps T→A R@1",
+        "AudioCaps T→A R@1 (paper)",
+        "AudioCaps T→A R@1 (chance)",
+    ]
 
     out = tmp_path / "results" / "table3.csv"
     write_table(out, df)
@@ -135,14 +145,16 @@ def test_duplicates_no_rows_and_unknown_table(tmp_path):
 
 def test_paper_values_match_the_paper_text():
     assert TABLE3["at_GC"]["clotho_retrieval"] == {"t2a_R@1": 11.1, "t2a_R@10": 40.5, "a2t_R@1": 11.8, "a2t_R@10": 41.0}
-    assert TABLE3["oracle_av_clip"] == {"audiocaps_retrieval": {"t2a_R@1": 4.8, "t2a_R@10": 27.8,
-                                                                "a2t_R@1": 6.6, "a2t_R@10": 31.2}}
+    assert TABLE3["oracle_av_clip"] == {
+        "audiocaps_retrieval": {"t2a_R@1": 4.8, "t2a_R@10": 27.8, "a2t_R@1": 6.6, "a2t_R@10": 31.2}
+    }
     assert TABLE4["at_GL"]["audioset_zs"] == {"mAP_prompt": 15.4, "mAP_noprompt": 18.9}
     assert TABLE4["vipant"]["us8k_zs"] == {"acc_prompt": 44.7, "acc_noprompt": 37.8}
     assert len(TABLE3) == 9 and len(TABLE4) == 8
 
 
 # ---- follow-up A: mean ± std over seeds ----
+
 
 def _seeded(tmp_path, model, task, values):
     path = tmp_path / model / task / "metrics.json"
@@ -155,8 +167,14 @@ def test_temporal_tables_average_seeds_in_paper_order(tmp_path):
     paths = []
     for variant, base in (("multiframe", 20.0), ("random", 10.0)):
         for seed, delta in ((0, -1.0), (1, 0.0), (2, 1.0)):
-            paths.append(_seeded(tmp_path, f"tm_{variant}_s{seed}", "audioset_a2i",
-                                 {k: base + delta + i for i, k in enumerate(keys3)}))
+            paths.append(
+                _seeded(
+                    tmp_path,
+                    f"tm_{variant}_s{seed}",
+                    "audioset_a2i",
+                    {k: base + delta + i for i, k in enumerate(keys3)},
+                )
+            )
     # an AT fine-tune and a non-temporal model of the same task are not rows of Table III
     paths.append(_seeded(tmp_path, "tm_random_s0_at", "audioset_a2i", {k: 99.0 for k in keys3}))
     paths.append(_seeded(tmp_path, "vipant", "audioset_a2i", {k: 99.0 for k in keys3}))
@@ -171,8 +189,10 @@ def test_temporal_tables_average_seeds_in_paper_order(tmp_path):
 
 def test_temporal_table4_reads_fine_tuned_models_only(tmp_path):
     keys4 = ("t2a_R@1", "t2a_R@10", "a2t_R@1", "a2t_R@10")
-    paths = [_seeded(tmp_path, "tm_nearest15_s0_at", "audiocaps_retrieval", {k: 5.0 for k in keys4}),
-             _seeded(tmp_path, "tm_nearest15_s0", "audiocaps_retrieval", {k: 50.0 for k in keys4})]
+    paths = [
+        _seeded(tmp_path, "tm_nearest15_s0_at", "audiocaps_retrieval", {k: 5.0 for k in keys4}),
+        _seeded(tmp_path, "tm_nearest15_s0", "audiocaps_retrieval", {k: 50.0 for k in keys4}),
+    ]
     t = build_table("temporal_table4", paths)
     assert t["Model"].tolist() == ["Nearest Match (n = 15)"] and t["seeds"].tolist() == [1]
     assert t["T→A R@1"].tolist() == [5.0] and math.isnan(t.loc[0, "T→A R@1 ±"])

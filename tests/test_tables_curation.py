@@ -33,7 +33,10 @@ def test_table2_takes_each_ds_column_from_that_tasks_student(tmp_path):
 
 
 def test_table3_rows_and_missing_cells(tmp_path):
-    paths = [_write(tmp_path, "teacher_sub", "esc50_zs", 20.0), _write(tmp_path, "student_sub_ADS_esc50_sl", "esc50_zs", 25.0)]
+    paths = [
+        _write(tmp_path, "teacher_sub", "esc50_zs", 20.0),
+        _write(tmp_path, "student_sub_ADS_esc50_sl", "esc50_zs", 25.0),
+    ]
     df = build_table("curation_table3", paths).set_index("Model")
     assert df.index.tolist() == ["Teacher (10 % of GC)", "ADS + SL"]
     assert df.loc["ADS + SL", "ESC-50"] == 25.0 and df.loc["ADS + SL", "ESC-50 (paper)"] == 81.3

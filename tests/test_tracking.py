@@ -58,7 +58,10 @@ def test_child_run_under_parent(db_uri: str, monkeypatch: pytest.MonkeyPatch) ->
     assert os.environ[tracking.ENV_URI] == db_uri
     params = {"train": {"lr": 0.001, "epochs": 3, "datasets": ["audioset", "vggsound"]}, "seed": 7}
     with tracking.job_run(
-        rule="train_va", wildcards={"seed": 7, "variant": "base"}, params=params, preset="synthetic",
+        rule="train_va",
+        wildcards={"seed": 7, "variant": "base"},
+        params=params,
+        preset="synthetic",
         job_info={"threads": 2},
     ) as run:
         for step in range(5):
@@ -195,7 +198,10 @@ def test_parallel_job_processes_lose_nothing(db_uri: str, tmp_path: Path) -> Non
     procs = [
         subprocess.Popen(
             [sys.executable, str(script), str(i), str(ready[i]), str(go)],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         for i in range(N_PROCS)
     ]

@@ -30,8 +30,9 @@ def _files(client: MlflowClient, run_id: str, path: str | None = None) -> set[st
 def test_a_short_training_job_still_records_cpu_and_memory(db_uri: str) -> None:
     """MLflow's monitor samples every 10 s; a job that ends sooner still gets its final sample.
     Catches: system metrics never started, or lost for jobs shorter than the sampling interval."""
-    with tracking.job_run(rule="pretrain_va", wildcards={}, params={}, preset="t", tracking_uri=db_uri,
-                          system_metrics=True) as run:
+    with tracking.job_run(
+        rule="pretrain_va", wildcards={}, params={}, preset="t", tracking_uri=db_uri, system_metrics=True
+    ) as run:
         run.log_metrics({"loss": 1.0})
     metrics = MlflowClient(db_uri).get_run(run.run_id).data.metrics
     assert {"system/cpu_utilization_percentage", "system/system_memory_usage_megabytes"} <= set(metrics)
@@ -44,8 +45,9 @@ def test_a_short_training_job_still_records_cpu_and_memory(db_uri: str) -> None:
 def test_mlflow_splits_large_batches_itself(db_uri: str) -> None:
     """RunLogger hands MLflow 1,500 metrics and 250 params in one call each (MLflow's limits are 1,000
     and 100 per request). Catches: dropping our chunking without MLflow's client splitting them."""
-    with tracking.job_run(rule="x", wildcards={}, params={f"p{i}": i for i in range(250)}, preset="t",
-                          tracking_uri=db_uri) as run:
+    with tracking.job_run(
+        rule="x", wildcards={}, params={f"p{i}": i for i in range(250)}, preset="t", tracking_uri=db_uri
+    ) as run:
         run.log_metrics({f"m{i}": float(i) for i in range(1500)}, step=3)
     data = MlflowClient(db_uri).get_run(run.run_id).data
     assert len(data.params) == 250 and data.params["p249"] == "249"
@@ -66,7 +68,9 @@ def test_folders_are_copied_or_referenced_by_size(db_uri: str, tmp_path: Path, m
     with tracking.job_run(rule="x", wildcards={}, params={}, preset="t", tracking_uri=db_uri) as run:
         run.log_artifacts([folder], "model")
     assert _files(client, run.run_id) == {"model/at_GC.reference.json"}
-    ref = json.loads(Path(client.download_artifacts(run.run_id, "model/at_GC.reference.json", str(tmp_path))).read_text())
+    ref = json.loads(
+        Path(client.download_artifacts(run.run_id, "model/at_GC.reference.json", str(tmp_path))).read_text()
+    )
     assert ref["path"] == str(folder.resolve()) and ref["bytes"] == 2002
     assert ref["files"] == ["config.json", "model.safetensors"]
 
@@ -89,12 +93,16 @@ def test_tables_go_to_the_parent_run(db_uri: str, tmp_path: Path, monkeypatch) -
 def test_export_adds_the_model_to_its_training_run(db_uri: str, inference_layout, tmp_path: Path, monkeypatch) -> None:
     """The checkpoint names the training run; `vipant export` logs the folder there.
     Catches: the exported model logged to no run, or to the wrong one."""
-    with tracking.job_run(rule="finetune_at", wildcards={"curation": "GC"}, params={}, preset="t",
-                          tracking_uri=db_uri) as run:
+    with tracking.job_run(
+        rule="finetune_at", wildcards={"curation": "GC"}, params={}, preset="t", tracking_uri=db_uri
+    ) as run:
         pass
     ckpt = tmp_path / "model.pt"
     save_checkpoint(ckpt, {**load_checkpoint(inference_layout["at"]), "mlflow_run_id": run.run_id})
     monkeypatch.setenv(tracking.ENV_URI, db_uri)
     main(["export", str(ckpt), str(tmp_path / "at_GC"), "--vt", str(inference_layout["vt"])])
-    assert _files(MlflowClient(db_uri), run.run_id) == {"model/at_GC/config.json", "model/at_GC/model.safetensors",
-                                                         "model/at_GC/README.md"}
+    assert _files(MlflowClient(db_uri), run.run_id) == {
+        "model/at_GC/config.json",
+        "model/at_GC/model.safetensors",
+        "model/at_GC/README.md",
+    }

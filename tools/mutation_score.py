@@ -18,8 +18,21 @@ from collections import Counter
 from pathlib import Path
 
 # mutmut 3's exit-code meanings (mutmut/stats.py)
-STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped", 36: "timeout",
-          24: "timeout", -24: "timeout", 152: "timeout", 255: "timeout", 37: "killed", None: "not checked"}
+STATUS = {
+    1: "killed",
+    3: "killed",
+    0: "survived",
+    5: "no tests",
+    33: "no tests",
+    34: "skipped",
+    36: "timeout",
+    24: "timeout",
+    -24: "timeout",
+    152: "timeout",
+    255: "timeout",
+    37: "killed",
+    None: "not checked",
+}
 COLUMNS = ("killed", "timeout", "survived", "no tests", "not checked", "other")
 
 
@@ -56,7 +69,11 @@ def main(argv: list[str] | None = None) -> int:
         total += counts
         killed, checked = score(counts)
         pct = f"{100 * killed / checked:5.1f} %" if checked else "    -  "
-        print(f"{module:<{width}}  " + "  ".join(f"{counts[c]:>11}" for c in COLUMNS) + f"  {killed:>4}/{checked:<4} {pct}")
+        print(
+            f"{module:<{width}}  "
+            + "  ".join(f"{counts[c]:>11}" for c in COLUMNS)
+            + f"  {killed:>4}/{checked:<4} {pct}"
+        )
     killed, checked = score(total)
     pct = f"{100 * killed / checked:5.1f} %" if checked else "-"
     print(f"{'total':<{width}}  " + "  ".join(f"{total[c]:>11}" for c in COLUMNS) + f"  {killed:>4}/{checked:<4} {pct}")

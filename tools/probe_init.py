@@ -41,8 +41,9 @@ def main() -> None:
     preset = yaml.safe_load(Path(args.config).read_text())["presets"]["synthetic"]
     va = preset["va"]
     w = args.work_dir
-    store = FbankStore(w / "fbank/audioset/index.csv", FbankStats.load(w / "fbank/stats.json"),
-                       length=va["frames_length"])
+    store = FbankStore(
+        w / "fbank/audioset/index.csv", FbankStats.load(w / "fbank/stats.json"), length=va["frames_length"]
+    )
     clips = pd.read_csv(w / "meta/va_train.csv", dtype=str)["clip_id"].tolist()
     val = pd.read_csv(w / "meta/audioset_eval.csv", dtype=str)["clip_id"].tolist()[: va["max_val"]]
     frames = EmbeddingTable.load(w / "embed/frames.csv")
@@ -67,8 +68,7 @@ def main() -> None:
 
         record(0, encoder)
         with tempfile.TemporaryDirectory() as tmp:  # train() updates ``encoder`` in place
-            train(encoder, task, cfg, Path(tmp), on_epoch=lambda i, _r: record(i + 1, encoder),
-                  logit_scale_init=scale)
+            train(encoder, task, cfg, Path(tmp), on_epoch=lambda i, _r: record(i + 1, encoder), logit_scale_init=scale)
         out[init] = curve
         print(init, json.dumps(curve))
     print(json.dumps(out))

@@ -66,13 +66,24 @@ def main() -> None:
     ap_per = [average_precision_score(y_test[:, j], scores[:, j]) for j in np.flatnonzero(present)]
     top1 = y_test[np.arange(len(test)), scores.argmax(1)].mean()
     per_source = y_train.sum(0)
-    print(json.dumps({
-        "train_clips": len(train), "test_clips": len(test),
-        "train_clips_per_source": {"mean": float(per_source.mean()), "min": int(per_source.min()),
-                                   "median": float(np.median(per_source))},
-        "mAP": float(100 * np.mean(ap_per)), "chance_mAP": float(100 * y_test[:, present].mean(0).mean()),
-        "top1_precision": float(100 * top1), "chance_top1": float(100 * y_test.sum(1).mean() / len(mids)),
-    }, indent=1))
+    print(
+        json.dumps(
+            {
+                "train_clips": len(train),
+                "test_clips": len(test),
+                "train_clips_per_source": {
+                    "mean": float(per_source.mean()),
+                    "min": int(per_source.min()),
+                    "median": float(np.median(per_source)),
+                },
+                "mAP": float(100 * np.mean(ap_per)),
+                "chance_mAP": float(100 * y_test[:, present].mean(0).mean()),
+                "top1_precision": float(100 * top1),
+                "chance_top1": float(100 * y_test.sum(1).mean() / len(mids)),
+            },
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -40,15 +40,34 @@ def run_one(preset: dict, seed: int, grey_prob: float, out: Path, jobs: int, tex
     world = out / f"world-{seed}"
     if not (world / "world.json").exists():
         cfg = {**preset["world"], "seed": seed, "textures": textures}
-        vipant("synth", "--config-json", json.dumps(cfg), "--out", str(world),
-               "--jobs", str(jobs), log=out / f"synth-{seed}.log")
+        vipant(
+            "synth",
+            "--config-json",
+            json.dumps(cfg),
+            "--out",
+            str(world),
+            "--jobs",
+            str(jobs),
+            log=out / f"synth-{seed}.log",
+        )
     run = out / f"seed{seed}-grey{grey_prob:g}"
     metrics = run / "metrics.json"
     if not metrics.exists():
         run.mkdir(parents=True, exist_ok=True)
-        vipant("pretrain-vt", "--corpus", str(world / "vt_corpus"), "--model-json", json.dumps(preset["vt"]["model"]),
-               "--train-json", json.dumps({**preset["vt"]["train"], "grey_prob": grey_prob}),
-               "--out", str(run / "model.pt"), "--metrics", str(metrics), log=run / "pretrain_vt.log")
+        vipant(
+            "pretrain-vt",
+            "--corpus",
+            str(world / "vt_corpus"),
+            "--model-json",
+            json.dumps(preset["vt"]["model"]),
+            "--train-json",
+            json.dumps({**preset["vt"]["train"], "grey_prob": grey_prob}),
+            "--out",
+            str(run / "model.pt"),
+            "--metrics",
+            str(metrics),
+            log=run / "pretrain_vt.log",
+        )
     return metrics
 
 
@@ -84,12 +103,21 @@ def main() -> None:
                 path = run_one(preset, seed, p, args.out, args.jobs, args.textures)
             if path.exists():
                 m = json.loads(path.read_text())["metrics"]
-                rows.append({"seed": seed, "grey_prob": p, "naming_top1": m["naming_top1"],
-                             "grey_naming_top1": m["grey_naming_top1"], "chance": m.get("chance_naming_top1")})
+                rows.append(
+                    {
+                        "seed": seed,
+                        "grey_prob": p,
+                        "naming_top1": m["naming_top1"],
+                        "grey_naming_top1": m["grey_naming_top1"],
+                        "chance": m.get("chance_naming_top1"),
+                    }
+                )
     print("seed  grey_prob  naming_top1  grey_naming_top1  chance")
     for r in rows:
-        print(f"{r['seed']:>4}  {r['grey_prob']:>9g}  {r['naming_top1']:>11.1f}  {r['grey_naming_top1']:>16.1f}"
-              f"  {r['chance']:.1f}")
+        print(
+            f"{r['seed']:>4}  {r['grey_prob']:>9g}  {r['naming_top1']:>11.1f}  {r['grey_naming_top1']:>16.1f}"
+            f"  {r['chance']:.1f}"
+        )
     if rows and len({r["grey_prob"] for r in rows}) == len(args.grey_probs):
         print(f"chosen grey_prob (rule in the docstring): {choose(rows):g}")
 

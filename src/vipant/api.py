@@ -69,8 +69,14 @@ class Model:
     def __repr__(self) -> str:
         return f"vipant.Model({self.inference.checkpoint}, dim={self.dim}, frames={self.inference.frames}, device={self.device})"
 
-    def embed_audio(self, audio: AudioInput | Sequence[AudioInput], *, sample_rate: int | None = None,
-                    batch_size: int = 32, on_error: OnError = "raise") -> np.ndarray:
+    def embed_audio(
+        self,
+        audio: AudioInput | Sequence[AudioInput],
+        *,
+        sample_rate: int | None = None,
+        batch_size: int = 32,
+        on_error: OnError = "raise",
+    ) -> np.ndarray:
         """``[N, D]`` float32 L2-normalised embeddings of audio files and/or arrays, in input order.
 
         A file is any path ffmpeg reads; an array is ``[samples]`` or ``[channels, samples]`` floats at
@@ -82,7 +88,7 @@ class Model:
         line naming it; the others are still embedded. ``on_error="raise"`` (default) then raises
         :class:`AudioBatchError` carrying every vector; ``"nan"`` returns them with NaN rows for failures.
         """
-        from vipant.inference.decode import decode_audio, decode_array
+        from vipant.inference.decode import decode_array, decode_audio
         from vipant.inference.embedder import embed_windows, fbank_windows
 
         if on_error not in ("raise", "nan"):
@@ -134,9 +140,16 @@ class Model:
         t = t / np.linalg.norm(t, axis=1, keepdims=True)
         return a @ t.T
 
-    def classify(self, audio: AudioInput | Sequence[AudioInput], labels: Sequence[str], *, prompt: bool = True,
-                 sample_rate: int | None = None, batch_size: int = 32,
-                 on_error: OnError = "raise") -> list[list[tuple[str, float]] | None]:
+    def classify(
+        self,
+        audio: AudioInput | Sequence[AudioInput],
+        labels: Sequence[str],
+        *,
+        prompt: bool = True,
+        sample_rate: int | None = None,
+        batch_size: int = 32,
+        on_error: OnError = "raise",
+    ) -> list[list[tuple[str, float]] | None]:
         """Zero-shot classification as ``vipant classify``: per input, every ``(label, cosine)`` best first.
 
         ``prompt=True`` compares with "the sound of <label>" (the paper's zero-shot prompt), False with the
@@ -151,8 +164,15 @@ class Model:
         return [None if np.isnan(row).any() else top_k(text @ row, labels, len(labels)) for row in emb]
 
 
-def load_model(path: str | os.PathLike[str], *, device: str = "auto", deterministic: bool = False,
-               threads: int | None = None, vt: str | None = None, stats: str | None = None) -> Model:
+def load_model(
+    path: str | os.PathLike[str],
+    *,
+    device: str = "auto",
+    deterministic: bool = False,
+    threads: int | None = None,
+    vt: str | None = None,
+    stats: str | None = None,
+) -> Model:
     """An exported folder (``vipant export``) or a workflow checkpoint (``model.pt``) as a :class:`Model`.
 
     A checkpoint finds its VT model and FBANK statistics as the CLI does (``vt``/``stats`` override).
@@ -174,5 +194,7 @@ def load_model(path: str | os.PathLike[str], *, device: str = "auto", determinis
             torch.set_num_threads(threads)
         inference, config = load_exported(path, torch_device)
         return Model(inference, config)
-    inference = load_inference_model(path, vt=vt, stats=stats, device=device, threads=threads, deterministic=deterministic)
+    inference = load_inference_model(
+        path, vt=vt, stats=stats, device=device, threads=threads, deterministic=deterministic
+    )
     return Model(inference)

@@ -43,11 +43,24 @@ def _random_store(folder: Path, n: int) -> FbankStore:
     rng = np.random.default_rng(0)
     array = np.lib.format.open_memmap(folder / "big.npy", mode="w+", dtype=np.float16, shape=(n, 1000, 128))
     for start in range(0, n, 256):
-        array[start:start + 256] = rng.standard_normal((min(256, n - start), 1000, 128)).astype(np.float16)
+        array[start : start + 256] = rng.standard_normal((min(256, n - start), 1000, 128)).astype(np.float16)
     array.flush()
     del array
-    pd.DataFrame([{"clip_id": f"c{i}", "shard": "big.npy", "row": i, "n_frames": 1000, "status": "ok", "reason": "",
-                   "detail": ""} for i in range(n)], columns=INDEX_COLUMNS).to_csv(folder / "big.csv", index=False)
+    pd.DataFrame(
+        [
+            {
+                "clip_id": f"c{i}",
+                "shard": "big.npy",
+                "row": i,
+                "n_frames": 1000,
+                "status": "ok",
+                "reason": "",
+                "detail": "",
+            }
+            for i in range(n)
+        ],
+        columns=INDEX_COLUMNS,
+    ).to_csv(folder / "big.csv", index=False)
     merge_indexes([folder / "big.csv"], folder / "index.csv")
     return FbankStore(folder / "index.csv", FbankStats(-5.0, 4.0))
 
@@ -60,8 +73,17 @@ def _bench_world(workdir: Path, clips: int) -> tuple[Path, pd.DataFrame]:
     from vipant.synth.world import build_world
 
     tiny = WorldConfig.tiny().to_dict()
-    cfg = WorldConfig.from_dict({**tiny, "audioset_unbalanced_train": clips, "missing_video_rate": 0.0,
-                                 "no_audio_videos": 0, "short_videos": 0, "corrupt_videos": 0, "silent_videos": 0})
+    cfg = WorldConfig.from_dict(
+        {
+            **tiny,
+            "audioset_unbalanced_train": clips,
+            "missing_video_rate": 0.0,
+            "no_audio_videos": 0,
+            "short_videos": 0,
+            "corrupt_videos": 0,
+            "silent_videos": 0,
+        }
+    )
     world = workdir / "world"
     if not (world / "web").exists():
         print(f"building a synthetic world with {clips} training clips in {world} ...", flush=True)
@@ -82,8 +104,13 @@ def bench_data(workdir: Path, clips: int) -> dict[str, float]:
     figures: dict[str, float] = {}
 
     t = time.perf_counter()
-    manifest = download_shard(segments[["clip_id", "ytid", "start", "end"]], url_template=f"{world.resolve().as_uri()}/web/videos/{{ytid}}.mp4",
-                              out_dir=workdir / "download", manifest_path=workdir / "download" / "shard-000.csv", retries=0)
+    manifest = download_shard(
+        segments[["clip_id", "ytid", "start", "end"]],
+        url_template=f"{world.resolve().as_uri()}/web/videos/{{ytid}}.mp4",
+        out_dir=workdir / "download",
+        manifest_path=workdir / "download" / "shard-000.csv",
+        retries=0,
+    )
     dt = time.perf_counter() - t
     ok = manifest[manifest["status"] == "ok"]
     figures["download_cut"] = len(ok) / dt
@@ -132,15 +159,22 @@ def bench_disk(workdir: Path, clips: int, measure: Path | None = None) -> dict[s
         what = f"clips of {measure}"
     else:
         world, segments = _bench_world(workdir, clips)
-        download = download_shard(segments[["clip_id", "ytid", "start", "end"]],
-                                  url_template=f"{world.resolve().as_uri()}/web/videos/{{ytid}}.mp4",
-                                  out_dir=workdir / "download", manifest_path=workdir / "download" / "shard-000.csv",
-                                  retries=0)
+        download = download_shard(
+            segments[["clip_id", "ytid", "start", "end"]],
+            url_template=f"{world.resolve().as_uri()}/web/videos/{{ytid}}.mp4",
+            out_dir=workdir / "download",
+            manifest_path=workdir / "download" / "shard-000.csv",
+            retries=0,
+        )
         frames = frames_shard(download, workdir / "frames" / "jpg", workdir / "frames" / "shard-000.csv")
         ok = download[download["status"] == "ok"]
         array = workdir / "fbank" / "shard-000.npy"
-        fbank_shard(ok[["clip_id", "audio_path"]].rename(columns={"audio_path": "path"}), array,
-                    workdir / "fbank" / "shard-000.csv", target_frames=1000)
+        fbank_shard(
+            ok[["clip_id", "audio_path"]].rename(columns={"audio_path": "path"}),
+            array,
+            workdir / "fbank" / "shard-000.csv",
+            target_frames=1000,
+        )
         # the exact figure below, checked against a real shard (its .npy header is the only extra)
         print(f"FBANK shard written: {array.stat().st_size / max(len(ok), 1):,.0f} B per clip", flush=True)
         what = "synthetic clips"
@@ -158,8 +192,10 @@ def bench_train(device: str, batch: int, steps: int, workdir: Path | None = None
     import yaml
 
     synthetic = yaml.safe_load((Path(__file__).resolve().parents[2] / "config.yaml").read_text())
-    configs = {"synthetic": synthetic["presets"]["synthetic"]["vt"]["model"],
-               "ViT-B/32": open_clip.get_model_config("ViT-B-32-quickgelu")}
+    configs = {
+        "synthetic": synthetic["presets"]["synthetic"]["vt"]["model"],
+        "ViT-B/32": open_clip.get_model_config("ViT-B-32-quickgelu"),
+    }
     dev = torch.device(device)
     figures: dict[str, float] = {}
     for name, cfg in configs.items():
@@ -214,8 +250,11 @@ def _bench_step(name: str, cfg: dict, dev: torch.device, batch: int, steps: int)
     timings = {k: float(np.median(v)) for k, v in samples.items()}
     figures[f"{name}_clips_per_s"] = batch / timings[False]
     figures[f"{name}_cached_over_uncached"] = timings[False] / timings[True]
-    print(f"{name:10s} on {dev.type} (batch {batch}): {batch / timings[False]:8.1f} clips/s training step, eager, cached frame"
-          f" embeddings; step time cached / with frozen image encoder = {timings[False] / timings[True]:.2f}", flush=True)
+    print(
+        f"{name:10s} on {dev.type} (batch {batch}): {batch / timings[False]:8.1f} clips/s training step, eager, cached frame"
+        f" embeddings; step time cached / with frozen image encoder = {timings[False] / timings[True]:.2f}",
+        flush=True,
+    )
     if dev.type == "cuda":
         compiled = torch.compile(encoder)
         t = time.perf_counter()
@@ -223,12 +262,17 @@ def _bench_step(name: str, cfg: dict, dev: torch.device, batch: int, steps: int)
         warm = time.perf_counter() - t
         rate = batch / float(np.median([timed(compiled, False) for _ in range(steps)]))
         figures[f"{name}_compiled_clips_per_s"] = rate
-        print(f"{name:10s} on {dev.type} (batch {batch}): {rate:8.1f} clips/s training step, torch.compile"
-              f" ({warm:.0f} s to compile)", flush=True)
+        print(
+            f"{name:10s} on {dev.type} (batch {batch}): {rate:8.1f} clips/s training step, torch.compile"
+            f" ({warm:.0f} s to compile)",
+            flush=True,
+        )
     return figures
 
 
-def _bench_loop(name: str, cfg: dict, dev: torch.device, batch: int, steps: int, workdir: Path | None) -> dict[str, float]:
+def _bench_loop(
+    name: str, cfg: dict, dev: torch.device, batch: int, steps: int, workdir: Path | None
+) -> dict[str, float]:
     """``train()`` itself, as VA pretraining runs it, for 2 epochs of ``steps`` steps; the second epoch's
     clips/s (the first pays for compilation)."""
     from vipant.embed.table import EmbeddingTable, save_table
@@ -241,21 +285,35 @@ def _bench_loop(name: str, cfg: dict, dev: torch.device, batch: int, steps: int,
         work = Path(tmp)
         store = _random_store(work / "fbank", batch * steps)
         rng = np.random.default_rng(1)
-        save_table(work / "frames", pd.DataFrame({"clip_id": store.clip_ids}),
-                   rng.standard_normal((len(store.clip_ids), 4, cfg["embed_dim"])).astype(np.float32))
+        save_table(
+            work / "frames",
+            pd.DataFrame({"clip_id": store.clip_ids}),
+            rng.standard_normal((len(store.clip_ids), 4, cfg["embed_dim"])).astype(np.float32),
+        )
         task = VAPretrainTask(store, EmbeddingTable.load(work / "frames"), store.clip_ids)
         encoder = AudioEncoder(build_clip(cfg).visual)
         run = TrainConfig(epochs=2, batch_size=batch, warmup_epochs=1, device=str(dev))
         history = train(encoder, task, run, work / "run")
     rate = history[-1]["clips_per_s"]
     how = f"compiled, {run.loader_threads} loader threads" if dev.type == "cuda" else "eager"
-    print(f"{name:10s} on {dev.type} (batch {batch}): {rate:8.1f} clips/s whole training loop (memory-mapped FBANK,"
-          f" SpecAugment, LARS, {how}; epoch 2 of 2, {steps} steps each)", flush=True)
+    print(
+        f"{name:10s} on {dev.type} (batch {batch}): {rate:8.1f} clips/s whole training loop (memory-mapped FBANK,"
+        f" SpecAugment, LARS, {how}; epoch 2 of 2, {steps} steps each)",
+        flush=True,
+    )
     return {f"{name}_loop_clips_per_s": rate}
 
 
-def run(what: str, *, workdir: Path | None = None, clips: int = 64, device: str = "cpu", batch: int = 16,
-        steps: int = 3, measure: Path | None = None) -> dict[str, float]:
+def run(
+    what: str,
+    *,
+    workdir: Path | None = None,
+    clips: int = 64,
+    device: str = "cpu",
+    batch: int = 16,
+    steps: int = 3,
+    measure: Path | None = None,
+) -> dict[str, float]:
     if what == "disk":
         if workdir is not None:
             workdir.mkdir(parents=True, exist_ok=True)

@@ -24,7 +24,7 @@ PAPER_CLIPS = 2_080_000
 #: Allocation unit assumed for "on disk" sizes.
 BLOCK_BYTES = 4096
 #: Folders of the prefix scheme: two base64url characters.
-PREFIXES = 64 ** 2
+PREFIXES = 64**2
 
 
 @dataclass(frozen=True)
@@ -101,32 +101,57 @@ def budget_table(items: Iterable[Item], n_clips: int = PAPER_CLIPS) -> pd.DataFr
     for the peak (everything) and the steady state (video cuts deleted)."""
     rows = []
     for it in items:
-        rows.append({"what": it.name, "per_clip_B": round(it.bytes_per_clip), "on_disk_B": round(it.disk_per_clip),
-                     "total_GB": it.bytes_per_clip * n_clips / 1e9, "on_disk_GB": it.disk_per_clip * n_clips / 1e9,
-                     "files": it.files_per_clip * n_clips,
-                     "files_per_folder": round(it.files_per_clip * n_clips / PREFIXES) if it.files_per_clip else None,
-                     "kept": "yes" if it.kept else "no (keep_video: false)", "basis": it.basis})
+        rows.append(
+            {
+                "what": it.name,
+                "per_clip_B": round(it.bytes_per_clip),
+                "on_disk_B": round(it.disk_per_clip),
+                "total_GB": it.bytes_per_clip * n_clips / 1e9,
+                "on_disk_GB": it.disk_per_clip * n_clips / 1e9,
+                "files": it.files_per_clip * n_clips,
+                "files_per_folder": round(it.files_per_clip * n_clips / PREFIXES) if it.files_per_clip else None,
+                "kept": "yes" if it.kept else "no (keep_video: false)",
+                "basis": it.basis,
+            }
+        )
     frame = pd.DataFrame(rows)
-    for label, mask in (("peak: all of the above", [True] * len(frame)),
-                        ("after frames, keep_video: false", (frame["kept"] == "yes").tolist())):
+    for label, mask in (
+        ("peak: all of the above", [True] * len(frame)),
+        ("after frames, keep_video: false", (frame["kept"] == "yes").tolist()),
+    ):
         part = frame[mask]
-        rows.append({"what": label, "per_clip_B": int(part["per_clip_B"].sum()),
-                     "on_disk_B": int(part["on_disk_B"].sum()), "total_GB": part["total_GB"].sum(),
-                     "on_disk_GB": part["on_disk_GB"].sum(), "files": int(part["files"].sum()),
-                     "files_per_folder": None, "kept": "", "basis": "sum"})
+        rows.append(
+            {
+                "what": label,
+                "per_clip_B": int(part["per_clip_B"].sum()),
+                "on_disk_B": int(part["on_disk_B"].sum()),
+                "total_GB": part["total_GB"].sum(),
+                "on_disk_GB": part["on_disk_GB"].sum(),
+                "files": int(part["files"].sum()),
+                "files_per_folder": None,
+                "kept": "",
+                "basis": "sum",
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def format_table(table: pd.DataFrame, n_clips: int = PAPER_CLIPS) -> str:
     """The table as Markdown (what docs/cluster.md shows)."""
-    head = (f"| what | per clip (B) | on disk, 4 KiB blocks (B) | x {n_clips:,} clips (GB) | on disk (GB) "
-            f"| files | files per prefix folder | kept | basis |")
+    head = (
+        f"| what | per clip (B) | on disk, 4 KiB blocks (B) | x {n_clips:,} clips (GB) | on disk (GB) "
+        f"| files | files per prefix folder | kept | basis |"
+    )
     lines = [head, "|---|---:|---:|---:|---:|---:|---:|---|---|"]
     for r in table.to_dict("records"):
-        per_folder = "" if r["files_per_folder"] is None or pd.isna(r["files_per_folder"]) else f"{int(r['files_per_folder']):,}"
+        per_folder = (
+            "" if r["files_per_folder"] is None or pd.isna(r["files_per_folder"]) else f"{int(r['files_per_folder']):,}"
+        )
         files = f"{int(r['files']):,}" if r["files"] else "in shard arrays"
-        lines.append(f"| {r['what']} | {r['per_clip_B']:,} | {r['on_disk_B']:,} | {r['total_GB']:,.1f} "
-                     f"| {r['on_disk_GB']:,.1f} | {files} | {per_folder} | {r['kept']} | {r['basis']} |")
+        lines.append(
+            f"| {r['what']} | {r['per_clip_B']:,} | {r['on_disk_B']:,} | {r['total_GB']:,.1f} "
+            f"| {r['on_disk_GB']:,.1f} | {files} | {per_folder} | {r['kept']} | {r['basis']} |"
+        )
     return "\n".join(lines)
 
 
@@ -138,6 +163,9 @@ def read_work_dir(work_dir: str | os.PathLike[str]) -> tuple[pd.DataFrame, pd.Da
     work_dir = Path(work_dir)
     download = read_manifests(sorted((work_dir / "download").glob("shard-*.csv")))
     frame_paths = sorted((work_dir / "frames").glob("shard-*.csv"))
-    frames = (pd.concat([read_frames_manifest(p) for p in frame_paths], ignore_index=True) if frame_paths
-              else pd.DataFrame(columns=["clip_id", "status", "frame_paths"]))
+    frames = (
+        pd.concat([read_frames_manifest(p) for p in frame_paths], ignore_index=True)
+        if frame_paths
+        else pd.DataFrame(columns=["clip_id", "status", "frame_paths"])
+    )
     return download, frames

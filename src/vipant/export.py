@@ -39,9 +39,19 @@ AUDIO_PREFIX = "audio."
 TEXT_PREFIX = "text."
 
 # The Kaldi FBANK call of vipant.features.fbank.compute_fbank, written out for readers of config.json.
-FBANK_PARAMETERS = {"sample_rate": SAMPLE_RATE, "num_mel_bins": NUM_MEL_BINS, "frame_length_ms": 25, "frame_shift_ms": 10,
-                    "window_type": "hanning", "dither": 0.0, "htk_compat": True, "use_energy": False,
-                    "remove_mean": True, "stored_as": "float16", "implementation": "torchaudio.compliance.kaldi.fbank"}
+FBANK_PARAMETERS = {
+    "sample_rate": SAMPLE_RATE,
+    "num_mel_bins": NUM_MEL_BINS,
+    "frame_length_ms": 25,
+    "frame_shift_ms": 10,
+    "window_type": "hanning",
+    "dither": 0.0,
+    "htk_compat": True,
+    "use_energy": False,
+    "remove_mean": True,
+    "stored_as": "float16",
+    "implementation": "torchaudio.compliance.kaldi.fbank",
+}
 
 
 class ExportError(RuntimeError):
@@ -90,8 +100,9 @@ def export_model(
     include_text = "checkpoint" in vt_spec  # a VT the workflow trained exists nowhere else
     tensors = {AUDIO_PREFIX + k: v.detach().cpu().contiguous().clone() for k, v in model.encoder.state_dict().items()}
     if include_text:
-        tensors.update({TEXT_PREFIX + k: v.detach().cpu().contiguous().clone()
-                        for k, v in model.text_model.state_dict().items()})
+        tensors.update(
+            {TEXT_PREFIX + k: v.detach().cpu().contiguous().clone() for k, v in model.text_model.state_dict().items()}
+        )
     with atomic_path(out / WEIGHTS) as tmp:
         save_file(tensors, str(tmp), metadata={"format": FORMAT})
     readout = state.get("readout", "cls")
@@ -99,26 +110,40 @@ def export_model(
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "vipant_version": __version__,
-        "architecture": {"vt_config": state["vt_config"], "patch": PATCH, "stride": list(STRIDE),
-                         "frames": model.encoder.frames, "mel_bins": model.encoder.mel_bins,
-                         "embed_dim": model.encoder.embed_dim},
+        "architecture": {
+            "vt_config": state["vt_config"],
+            "patch": PATCH,
+            "stride": list(STRIDE),
+            "frames": model.encoder.frames,
+            "mel_bins": model.encoder.mel_bins,
+            "embed_dim": model.encoder.embed_dim,
+        },
         "readout": readout,
         "segments": int(state["segments"]) if readout != "cls" and state.get("segments") else None,
         "input_length": {"frames": model.frames, "seconds": model.frames * FBANK_PARAMETERS["frame_shift_ms"] / 1000},
         "fbank": {**FBANK_PARAMETERS, "mean": model.stats.mean, "std": model.stats.std, "n_clips": model.stats.n_clips},
-        "vt": {"text_weights": WEIGHTS if include_text else None,
-               "spec": None if include_text else dict(vt_spec),
-               "source": vt_spec.get("checkpoint") or vt_spec.get("name")},
+        "vt": {
+            "text_weights": WEIGHTS if include_text else None,
+            "spec": None if include_text else dict(vt_spec),
+            "source": vt_spec.get("checkpoint") or vt_spec.get("name"),
+        },
         "prompt": PROMPT,
-        "training": {k: state[k] for k in ("objective", "finetuned_on", "init", "match", "mlflow_run_id") if state.get(k)},
+        "training": {
+            k: state[k] for k in ("objective", "finetuned_on", "init", "match", "mlflow_run_id") if state.get(k)
+        },
         "weights_sha256": sha256_file(out / WEIGHTS),
     }
     records = _metrics_records(metrics)
     hist = json.loads(Path(history).read_text())["history"] if history else []
     write_text(out / CARD, model_card(config, records, hist, recipe or {}, preset))
     write_json(out / CONFIG, config)  # last: its hash names the weights written above
-    log.info("%s: exported %s (%d tensors, text tower %s)", out, checkpoint, len(tensors),
-             "included" if include_text else f"from open_clip {vt_spec.get('name')}")
+    log.info(
+        "%s: exported %s (%d tensors, text tower %s)",
+        out,
+        checkpoint,
+        len(tensors),
+        "included" if include_text else f"from open_clip {vt_spec.get('name')}",
+    )
     return out
 
 
@@ -139,9 +164,13 @@ def _read_config(directory: Path) -> dict[str, Any]:
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise ExportError(f"{path}: not valid JSON ({err})") from err
     if not isinstance(config, dict) or config.get("format") != FORMAT:
-        raise ExportError(f"{path}: not a {FORMAT} config (format {config.get('format') if isinstance(config, dict) else None!r})")
+        raise ExportError(
+            f"{path}: not a {FORMAT} config (format {config.get('format') if isinstance(config, dict) else None!r})"
+        )
     if config.get("format_version") != FORMAT_VERSION:
-        raise ExportError(f"{path}: format version {config.get('format_version')!r}, this vipant reads {FORMAT_VERSION}")
+        raise ExportError(
+            f"{path}: format version {config.get('format_version')!r}, this vipant reads {FORMAT_VERSION}"
+        )
     return config
 
 
@@ -161,7 +190,7 @@ def _load_weights(directory: Path, config: dict[str, Any]) -> dict[str, torch.Te
 
 
 def _strip(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
-    return {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+    return {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
 
 
 def _load_into(module: nn.Module, weights: dict[str, torch.Tensor], where: Path, what: str) -> None:
@@ -171,7 +200,9 @@ def _load_into(module: nn.Module, weights: dict[str, torch.Tensor], where: Path,
         raise ExportError(f"{where}: the {what} weights do not fit the architecture in {CONFIG} ({err})") from err
 
 
-def load_exported(directory: str | os.PathLike[str], device: str | torch.device = "cpu") -> tuple[InferenceModel, dict[str, Any]]:
+def load_exported(
+    directory: str | os.PathLike[str], device: str | torch.device = "cpu"
+) -> tuple[InferenceModel, dict[str, Any]]:
     """The :class:`InferenceModel` of a folder :func:`export_model` wrote, and its config.
 
     Raises :class:`ExportError` for a missing or modified file or weights that do not fit the config;
@@ -189,8 +220,9 @@ def load_exported(directory: str | os.PathLike[str], device: str | torch.device 
         vt_config = arch["vt_config"]
         fbank = config["fbank"]
         stats = FbankStats(mean=float(fbank["mean"]), std=float(fbank["std"]), n_clips=int(fbank.get("n_clips", 0)))
-        encoder = AudioEncoder(build_clip(vt_config).visual, init="clip", frames=int(arch["frames"]),
-                               mel_bins=int(arch["mel_bins"]))
+        encoder = AudioEncoder(
+            build_clip(vt_config).visual, init="clip", frames=int(arch["frames"]), mel_bins=int(arch["mel_bins"])
+        )
     except (KeyError, TypeError, ValueError) as err:
         raise ExportError(f"{directory / CONFIG}: incomplete or inconsistent config ({err!r})") from err
     if not stats.std > 0:
@@ -207,49 +239,81 @@ def load_exported(directory: str | os.PathLike[str], device: str | torch.device 
     else:
         text_model, tokenizer, loaded_cfg = load_vt(config["vt"]["spec"], device)
         if json.dumps(loaded_cfg, sort_keys=True, default=list) != json.dumps(vt_config, sort_keys=True, default=list):
-            raise ExportError(f"{directory / CONFIG}: the VT model {config['vt']['spec']} is not the architecture "
-                              "the audio encoder was built from")
+            raise ExportError(
+                f"{directory / CONFIG}: the VT model {config['vt']['spec']} is not the architecture "
+                "the audio encoder was built from"
+            )
         text_model.visual = nn.Identity()
     torch_device = torch.device(device)
-    provenance = {"checkpoint": str(directory), "vt": config["vt"]["spec"] or {"exported": str(directory / WEIGHTS)},
-                  "vt_source": "exported model", "fbank_stats": {"mean": stats.mean, "std": stats.std},
-                  "fbank_stats_source": "exported model", "frames": encoder.frames, "device": str(torch_device)}
-    model = InferenceModel(encoder.to(torch_device).eval(), text_model, tokenizer, stats, directory, torch_device, provenance)
+    provenance = {
+        "checkpoint": str(directory),
+        "vt": config["vt"]["spec"] or {"exported": str(directory / WEIGHTS)},
+        "vt_source": "exported model",
+        "fbank_stats": {"mean": stats.mean, "std": stats.std},
+        "fbank_stats_source": "exported model",
+        "frames": encoder.frames,
+        "device": str(torch_device),
+    }
+    model = InferenceModel(
+        encoder.to(torch_device).eval(), text_model, tokenizer, stats, directory, torch_device, provenance
+    )
     return model, config
 
 
-LICENCE_SYNTHETIC = ("Trained only on the synthetic world that `vipant synth` generates (procedural audio, images "
-                     "and captions); it contains no third-party recordings. The scores below measure the "
-                     "pipeline on that world and say nothing about real audio.")
-LICENCE_REAL = ("Trained on clips of public datasets whose terms bind you: AudioSet's labels are CC BY 4.0 but its "
-                "audio belongs to the YouTube uploaders; AudioCaps and Clotho captions, ESC-50 and UrbanSound8K "
-                "(CC BY-NC) and the frozen CLIP model each carry their own licence. Check them before any "
-                "commercial use or redistribution of derived data.")
+LICENCE_SYNTHETIC = (
+    "Trained only on the synthetic world that `vipant synth` generates (procedural audio, images "
+    "and captions); it contains no third-party recordings. The scores below measure the "
+    "pipeline on that world and say nothing about real audio."
+)
+LICENCE_REAL = (
+    "Trained on clips of public datasets whose terms bind you: AudioSet's labels are CC BY 4.0 but its "
+    "audio belongs to the YouTube uploaders; AudioCaps and Clotho captions, ESC-50 and UrbanSound8K "
+    "(CC BY-NC) and the frozen CLIP model each carry their own licence. Check them before any "
+    "commercial use or redistribution of derived data."
+)
 
 
 def model_card(config: dict[str, Any], records, history: list[dict], recipe: dict[str, Any], preset: str | None) -> str:
     """The README.md of an exported model: data, recipe, scores (one row per metrics.json score), caveats."""
     training = config.get("training", {})
     vt = config["vt"]["spec"] or {"checkpoint": config["vt"]["source"]}
-    lines = ["---", "library_name: vipant", "tags: [audio, audio-text, zero-shot-audio-classification, clip]", "---", "",
-             f"# vipant audio encoder ({training.get('objective', 'VA')})", "",
-             "An audio encoder g_A in the joint space of a frozen CLIP (vip-AnT, visually pivoted audio and text), "
-             "exported by `vipant export`. Load it with `vipant.load_model(<this folder>)`.", "",
-             "## Training", "",
-             f"- workflow preset: {preset or 'not recorded'}",
-             f"- objective: {training.get('objective', 'VA pre-training (no AT fine-tuning)')}",
-             f"- fine-tuned on: {training.get('finetuned_on', 'not recorded')}",
-             f"- initialisation: {training.get('init', 'not recorded')}, frame matching: {training.get('match', 'not recorded')}",
-             f"- frozen VT model: {json.dumps(vt, sort_keys=True)}",
-             f"- input: {config['input_length']['frames']} FBANK frames ({config['input_length']['seconds']:g} s) of "
-             f"{config['fbank']['num_mel_bins']} mel bins at {config['fbank']['sample_rate']} Hz; readout {config['readout']}",
-             ]
+    lines = [
+        "---",
+        "library_name: vipant",
+        "tags: [audio, audio-text, zero-shot-audio-classification, clip]",
+        "---",
+        "",
+        f"# vipant audio encoder ({training.get('objective', 'VA')})",
+        "",
+        "An audio encoder g_A in the joint space of a frozen CLIP (vip-AnT, visually pivoted audio and text), "
+        "exported by `vipant export`. Load it with `vipant.load_model(<this folder>)`.",
+        "",
+        "## Training",
+        "",
+        f"- workflow preset: {preset or 'not recorded'}",
+        f"- objective: {training.get('objective', 'VA pre-training (no AT fine-tuning)')}",
+        f"- fine-tuned on: {training.get('finetuned_on', 'not recorded')}",
+        f"- initialisation: {training.get('init', 'not recorded')}, frame matching: {training.get('match', 'not recorded')}",
+        f"- frozen VT model: {json.dumps(vt, sort_keys=True)}",
+        f"- input: {config['input_length']['frames']} FBANK frames ({config['input_length']['seconds']:g} s) of "
+        f"{config['fbank']['num_mel_bins']} mel bins at {config['fbank']['sample_rate']} Hz; readout {config['readout']}",
+    ]
     if recipe:
-        lines += ["", "Recipe (training configuration):", "", "```json", json.dumps(recipe, indent=2, sort_keys=True), "```"]
+        lines += [
+            "",
+            "Recipe (training configuration):",
+            "",
+            "```json",
+            json.dumps(recipe, indent=2, sort_keys=True),
+            "```",
+        ]
     if history:
         last = history[-1]
-        lines += ["", f"Training history: {len(history)} epochs; last epoch " +
-                  ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in last.items())]
+        lines += [
+            "",
+            f"Training history: {len(history)} epochs; last epoch "
+            + ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in last.items()),
+        ]
     lines += ["", "## Evaluation", ""]
     if records:
         lines += ["| task | score | value | chance | n |", "|---|---|---:|---:|---:|"]

@@ -161,8 +161,10 @@ FIGURE7_LOG2_N_HUMAN_PARITY = 21.0
 # Zero-shot accuracy (%, mean and std over 3 runs) with the prompt "this is a sound of <label>". Row keys
 # are the rows of vipant.tables' curation tables; per task: {"acc_prompt": mean, "acc_prompt_std": std}.
 def _cb(esc: tuple[float, float], us8k: tuple[float, float], tut17: tuple[float, float]) -> dict:
-    return {task: {"acc_prompt": v[0], "acc_prompt_std": v[1]}
-            for task, v in (("esc50_zs", esc), ("us8k_zs", us8k), ("tut17_zs", tut17))}
+    return {
+        task: {"acc_prompt": v[0], "acc_prompt_std": v[1]}
+        for task, v in (("esc50_zs", esc), ("us8k_zs", us8k), ("tut17_zs", tut17))
+    }
 
 
 # Table 2: students of the teacher trained on all paired data (lines 78-85).
@@ -205,15 +207,20 @@ APPENDIX_ROW_NAMES: dict[str, str] = {
 # we do not reproduce.
 TABLE7: dict[str, dict[str, dict[str, float]]] = {
     "init_clip": {"esc50_probe": {"acc": 89.7, "acc_std": 1.5}, "us8k_probe": {"acc": 82.5, "acc_std": 6.0}},
-    "vipant": {"esc50_probe": {"acc": 95.7, "acc_std": 1.4}, "us8k_probe": {"acc": 86.0, "acc_std": 2.8},
-               "audioset_probe": {"mAP": 37.9}},
+    "vipant": {
+        "esc50_probe": {"acc": 95.7, "acc_std": 1.4},
+        "us8k_probe": {"acc": 86.0, "acc_std": 2.8},
+        "audioset_probe": {"mAP": 37.9},
+    },
 }
 
 # Appendix E (lines 1054-1065, figure 9 caption line 1128) compares VAT with AT fine-tuning on zero-shot ESC-50 accuracy and
 # AudioCaps T→A R@1 but gives figure 9 as a plot only. Its AT points are the fine-tuned models of Tables
 # 3 and 4, so those rows carry the Tables' numbers; the VAT cells have no paper value.
 TABLE_VAT: dict[str, dict[str, dict[str, float]]] = {
-    model: {"esc50_zs": {"acc_prompt": TABLE4[model]["esc50_zs"]["acc_prompt"]},
-            "audiocaps_retrieval": {"t2a_R@1": TABLE3[model]["audiocaps_retrieval"]["t2a_R@1"]}}
+    model: {
+        "esc50_zs": {"acc_prompt": TABLE4[model]["esc50_zs"]["acc_prompt"]},
+        "audiocaps_retrieval": {"t2a_R@1": TABLE3[model]["audiocaps_retrieval"]["t2a_R@1"]},
+    }
     for model in ("vipant", "at_AC", "at_FC", "at_VC", "at_RC", "at_GL", "at_GC")
 }

@@ -47,8 +47,16 @@ class Progress:
     """Counts done items of ``total`` and logs a line (done/total, rate, elapsed, ETA and any extra fields
     given to :meth:`update`) at most every ``interval`` seconds, and one at :meth:`close`."""
 
-    def __init__(self, desc: str, total: int | None, *, unit: str = "items", interval: float | None = None,
-                 logger: logging.Logger | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        desc: str,
+        total: int | None,
+        *,
+        unit: str = "items",
+        interval: float | None = None,
+        logger: logging.Logger | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.desc = desc
         self.total = total
         self.unit = unit
@@ -100,8 +108,15 @@ class Progress:
         self.close()
 
 
-def track(items: Iterable[_T], desc: str, *, total: int | None = None, unit: str = "items",
-          interval: float | None = None, logger: logging.Logger | None = None) -> Iterator[_T]:
+def track(
+    items: Iterable[_T],
+    desc: str,
+    *,
+    total: int | None = None,
+    unit: str = "items",
+    interval: float | None = None,
+    logger: logging.Logger | None = None,
+) -> Iterator[_T]:
     """Yield ``items`` while a :class:`Progress` counts them (``total`` defaults to ``len(items)``)."""
     if total is None and hasattr(items, "__len__"):
         total = len(items)  # type: ignore[arg-type]

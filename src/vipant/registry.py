@@ -23,7 +23,12 @@ from typing import Any
 
 #: The raw text pool each curation's rows point into (fine-tuning reads that pool's embeddings).
 CURATION_POOL: Mapping[str, str] = {
-    "AC": "ac", "FC": "fc", "VC": "vc", "RC": "audiocaps_train", "GC": "audiocaps_train", "GL": "audioset_labels",
+    "AC": "ac",
+    "FC": "fc",
+    "VC": "vc",
+    "RC": "audiocaps_train",
+    "GC": "audiocaps_train",
+    "GL": "audioset_labels",
 }
 #: Follow-up B's zero-shot target tasks (a DS/ADS set is built per task).
 TEACHER_TASKS = ("esc50", "us8k", "tut17")
@@ -63,7 +68,7 @@ def student_key(teacher: str, tset: str, loss: str) -> str:
 
 def scaling_curations(min_log2: int, max_log2: int) -> list[str]:
     """Few-shot scaling's pair lists: ``GC@2^k`` for k from ``min_log2`` to ``max_log2``."""
-    return [f"GC@{2 ** k}" for k in range(min_log2, max_log2 + 1)]
+    return [f"GC@{2**k}" for k in range(min_log2, max_log2 + 1)]
 
 
 def curation_students(tasks: list[str] | tuple[str, ...]) -> dict[str, list[tuple[str, str, str]]]:
@@ -110,8 +115,12 @@ class Registry:
             for variant in temporal["variants"]:
                 for seed in temporal["seeds"]:
                     key = temporal_key(variant["name"], seed)
-                    va_specs[key] = {"init": "clip", "match": variant["match"], "seed": seed,
-                                     "train": temporal.get("va_train", {})}
+                    va_specs[key] = {
+                        "init": "clip",
+                        "match": variant["match"],
+                        "seed": seed,
+                        "train": temporal.get("va_train", {}),
+                    }
                     checkpoints[temporal_at_key(variant["name"], seed)] = f"{w}/models/at_temporal/{key}/model.pt"
                     temporal_va.append(key)
             results += ["results/temporal_table3.csv", "results/temporal_table4.csv"]
@@ -140,9 +149,19 @@ class Registry:
             checkpoints[f"init_{init}"] = f"{w}/models/init/{init}/model.pt"
         results += ["results/table7.csv", "results/table_vat.csv", "results/figure10.png"]
 
-        return cls(work_dir=w, va_specs=va_specs, checkpoints=checkpoints, curation_pool=curation_pool,
-                   curations=curations, temporal_va=temporal_va, scaling_curations=scaling, teachers=teachers,
-                   students=students, at_exports=at_exports, all_results=results)
+        return cls(
+            work_dir=w,
+            va_specs=va_specs,
+            checkpoints=checkpoints,
+            curation_pool=curation_pool,
+            curations=curations,
+            temporal_va=temporal_va,
+            scaling_curations=scaling,
+            teachers=teachers,
+            students=students,
+            at_exports=at_exports,
+            all_results=results,
+        )
 
     def audio_model(self, key: str) -> str:
         """Checkpoint of the audio encoder with this model key."""

@@ -63,23 +63,52 @@ def make_media(folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     out = lambda ytid: str(folder / f"{ytid}.mp4")  # noqa: E731
     faststart = ["-movflags", "+faststart"]
-    run_ffmpeg([*_video(14), *_audio("sine=frequency=440:sample_rate=44100:duration=14"),
-                *_ENC_V, *_ENC_A, "-shortest", *faststart, out(GOOD)])
-    run_ffmpeg([*_video(14), *_audio("anoisesrc=sample_rate=48000:amplitude=0.3:duration=14"),
-                *_ENC_V, *_ENC_A, "-ac", "2", "-shortest", *faststart, out(STEREO)])
+    run_ffmpeg(
+        [
+            *_video(14),
+            *_audio("sine=frequency=440:sample_rate=44100:duration=14"),
+            *_ENC_V,
+            *_ENC_A,
+            "-shortest",
+            *faststart,
+            out(GOOD),
+        ]
+    )
+    run_ffmpeg(
+        [
+            *_video(14),
+            *_audio("anoisesrc=sample_rate=48000:amplitude=0.3:duration=14"),
+            *_ENC_V,
+            *_ENC_A,
+            "-ac",
+            "2",
+            "-shortest",
+            *faststart,
+            out(STEREO),
+        ]
+    )
     run_ffmpeg([*_video(14), *_ENC_V, *faststart, out(NO_AUDIO)])
     run_ffmpeg([*_audio("sine=frequency=330:sample_rate=44100:duration=14"), *_ENC_A, *faststart, out(NO_VIDEO)])
-    run_ffmpeg([*_video(6), *_audio("sine=frequency=550:sample_rate=44100:duration=6"),
-                *_ENC_V, *_ENC_A, "-shortest", *faststart, out(SHORT)])
-    run_ffmpeg([*_video(14), *_audio("anullsrc=r=44100:cl=mono"), "-t", "14",
-                *_ENC_V, *_ENC_A, *faststart, out(SILENT)])
+    run_ffmpeg(
+        [
+            *_video(6),
+            *_audio("sine=frequency=550:sample_rate=44100:duration=6"),
+            *_ENC_V,
+            *_ENC_A,
+            "-shortest",
+            *faststart,
+            out(SHORT),
+        ]
+    )
+    run_ffmpeg(
+        [*_video(14), *_audio("anullsrc=r=44100:cl=mono"), "-t", "14", *_ENC_V, *_ENC_A, *faststart, out(SILENT)]
+    )
     # corrupt: a valid header (ftyp + moov, faststart) followed by garbage instead of the media data
     good = (folder / f"{GOOD}.mp4").read_bytes()
     mdat = good.find(b"mdat")
     assert mdat > 0
     rng = random.Random(1234)
     (folder / f"{CORRUPT}.mp4").write_bytes(good[: mdat + 64] + rng.randbytes(len(good) - mdat - 64))
-
 
 
 class _LoopbackServer(http.server.ThreadingHTTPServer):
@@ -102,6 +131,7 @@ def _serve(handler, state):
         server.server_close()
         thread.join(timeout=5)
 
+
 @pytest.fixture(scope="session")
 def media_dir(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("web") / "videos"
@@ -110,9 +140,7 @@ def media_dir(tmp_path_factory) -> Path:
 
 
 def clips_frame(ytids) -> pd.DataFrame:
-    return pd.DataFrame(
-        [{"clip_id": clip_id_for(y, START), "ytid": y, "start": START, "end": END} for y in ytids]
-    )
+    return pd.DataFrame([{"clip_id": clip_id_for(y, START), "ytid": y, "start": START, "end": END} for y in ytids])
 
 
 @pytest.fixture
@@ -192,8 +220,20 @@ def make_long_video(folder: Path) -> Path:
     path = folder / f"{LONG}.mp4"
     if not path.exists():
         tone = f"aevalsrc=0.5*sin(2*PI*(200+100*floor(t/10))*t):s=44100:d={LONG_SECONDS}"
-        run_ffmpeg([*_video(LONG_SECONDS), *_audio(tone),
-                    *_ENC_V, *_ENC_A, "-g", "25", "-shortest", "-movflags", "+faststart", str(path)])
+        run_ffmpeg(
+            [
+                *_video(LONG_SECONDS),
+                *_audio(tone),
+                *_ENC_V,
+                *_ENC_A,
+                "-g",
+                "25",
+                "-shortest",
+                "-movflags",
+                "+faststart",
+                str(path),
+            ]
+        )
     return path
 
 
@@ -251,8 +291,11 @@ def _range_handler(state: BadDayServer, folder: Path):
                 state.hits[name] = state.hits.get(name, 0) + 1
                 if name not in state.seen:
                     state.seen.append(name)
-                limited = (state.rate_limit_after is not None and not state.lifted
-                           and state.seen.index(name) >= state.rate_limit_after)
+                limited = (
+                    state.rate_limit_after is not None
+                    and not state.lifted
+                    and state.seen.index(name) >= state.rate_limit_after
+                )
                 scripted = state.answers.get(name)
                 delay = state.slow.get(name, 0.0)
             if delay:

@@ -45,7 +45,13 @@ def test_http_status_on_the_cause_chain_decides_before_generic_text():
         return DownloadError("ERROR: Unable to download webpage", (type(err), err, None))
 
     assert [classify_download_error(wrapped(s)) for s in (403, 429, 404, 410, 503, 401)] == [
-        "blocked", "blocked", "unavailable", "unavailable", "network", "blocked"]
+        "blocked",
+        "blocked",
+        "unavailable",
+        "unavailable",
+        "network",
+        "blocked",
+    ]
 
 
 def test_reasons_split_into_final_and_retryable():
@@ -75,7 +81,10 @@ YTDLP_PHRASES = {
         "This format cannot be partially downloaded",
         "unable to download video data: {err}",
     ],
-    "extractor/common.py": ["Unable to extract {_name}", "Use --cookies-from-browser or --cookies for the authentication"],
+    "extractor/common.py": [
+        "Unable to extract {_name}",
+        "Use --cookies-from-browser or --cookies for the authentication",
+    ],
     "networking/exceptions.py": ["HTTP Error {response.status}: {response.reason}"],
 }
 

@@ -30,12 +30,28 @@ def test_counts_by_reason_and_missing():
         + [("audiocaps", "test", "c0"), ("audiocaps", "test", "c0")],  # duplicate request counts once
         columns=["dataset", "split", "clip_id"],
     )
-    shard_a = _manifest([("c0", "ok", ""), ("c1", "ok", ""), ("c2", "failed", "unavailable"),
-                         ("c3", "failed", "unavailable"), ("c4", "failed", "no_audio")])
-    shard_b = _manifest([("c5", "ok", ""), ("c6", "failed", "too_short"), ("c7", "failed", "network"),
-                         ("e0", "ok", ""), ("e1", "ok", ""), ("e2", "ok", ""), ("e3", "failed", "silent"),
-                         ("c7", "ok", ""),  # retried later in another shard: ok wins
-                         ("zz", "ok", "")])  # not requested: ignored
+    shard_a = _manifest(
+        [
+            ("c0", "ok", ""),
+            ("c1", "ok", ""),
+            ("c2", "failed", "unavailable"),
+            ("c3", "failed", "unavailable"),
+            ("c4", "failed", "no_audio"),
+        ]
+    )
+    shard_b = _manifest(
+        [
+            ("c5", "ok", ""),
+            ("c6", "failed", "too_short"),
+            ("c7", "failed", "network"),
+            ("e0", "ok", ""),
+            ("e1", "ok", ""),
+            ("e2", "ok", ""),
+            ("e3", "failed", "silent"),
+            ("c7", "ok", ""),  # retried later in another shard: ok wins
+            ("zz", "ok", ""),
+        ]
+    )  # not requested: ignored
     report = coverage_report(requests, pd.concat([shard_a, shard_b]))
     assert list(report.columns) == COVERAGE_COLUMNS
     assert all(f"failed_{r}" in report.columns for r in REASONS)
@@ -52,8 +68,9 @@ def test_counts_by_reason_and_missing():
 
 
 def test_local_rows_write_and_warn(tmp_path, caplog):
-    requests = pd.DataFrame([("audioset", "train", "a"), ("audioset", "train", "b")],
-                            columns=["dataset", "split", "clip_id"])
+    requests = pd.DataFrame(
+        [("audioset", "train", "a"), ("audioset", "train", "b")], columns=["dataset", "split", "clip_id"]
+    )
     report = coverage_report(requests, _manifest([("a", "ok", ""), ("b", "failed", "unavailable")]))
     local = coverage_row("esc50", "all", 2000, 2000)
     both = concat_coverage([report, local])
@@ -86,25 +103,39 @@ def test_coverage_from_files_combines_downloads_and_fbank(tmp_path):
     from vipant.acquire.coverage import coverage_from_files
     from vipant.acquire.manifest import make_row, write_manifest
 
-    pd.DataFrame({
-        "dataset": ["audioset", "audioset", "audioset", "audiocaps", "esc50", "esc50"],
-        "split": ["eval", "eval", "eval", "test", "fold1", "fold1"],
-        "clip_id": ["a_0", "b_0", "c_0", "a_0", "1-1-A-0", "1-2-A-0"],
-    }).to_csv(tmp_path / "requests.csv", index=False)
-    write_manifest(tmp_path / "shard-000.csv", pd.DataFrame([
-        make_row("a_0", "a", 0, 10, status="ok"),
-        make_row("b_0", "b", 0, 10, status="ok"),
-        make_row("c_0", "c", 0, 10, status="failed", reason="unavailable"),
-    ]))
+    pd.DataFrame(
+        {
+            "dataset": ["audioset", "audioset", "audioset", "audiocaps", "esc50", "esc50"],
+            "split": ["eval", "eval", "eval", "test", "fold1", "fold1"],
+            "clip_id": ["a_0", "b_0", "c_0", "a_0", "1-1-A-0", "1-2-A-0"],
+        }
+    ).to_csv(tmp_path / "requests.csv", index=False)
+    write_manifest(
+        tmp_path / "shard-000.csv",
+        pd.DataFrame(
+            [
+                make_row("a_0", "a", 0, 10, status="ok"),
+                make_row("b_0", "b", 0, 10, status="ok"),
+                make_row("c_0", "c", 0, 10, status="failed", reason="unavailable"),
+            ]
+        ),
+    )
     (tmp_path / "audioset").mkdir()
     pd.DataFrame({"clip_id": ["a_0", "b_0"], "status": ["ok", "failed"], "reason": ["", "decode_error"]}).to_csv(
-        tmp_path / "audioset" / "index.csv", index=False)
+        tmp_path / "audioset" / "index.csv", index=False
+    )
     (tmp_path / "esc50").mkdir()
-    pd.DataFrame({"clip_id": ["1-1-A-0", "1-2-A-0"], "status": ["ok", "failed"], "reason": ["", "decode_error"]}).to_csv(
-        tmp_path / "esc50" / "index.csv", index=False)
-    report = coverage_from_files(tmp_path / "requests.csv", [tmp_path / "shard-000.csv"],
-                                 [tmp_path / "audioset" / "index.csv", tmp_path / "esc50" / "index.csv"]).set_index(["dataset", "split"])
-    assert report.loc[("audioset", "eval"), ["requested", "ok", "failed_unavailable", "failed_decode_error"]].tolist() == [3, 1, 1, 1]
+    pd.DataFrame(
+        {"clip_id": ["1-1-A-0", "1-2-A-0"], "status": ["ok", "failed"], "reason": ["", "decode_error"]}
+    ).to_csv(tmp_path / "esc50" / "index.csv", index=False)
+    report = coverage_from_files(
+        tmp_path / "requests.csv",
+        [tmp_path / "shard-000.csv"],
+        [tmp_path / "audioset" / "index.csv", tmp_path / "esc50" / "index.csv"],
+    ).set_index(["dataset", "split"])
+    assert report.loc[
+        ("audioset", "eval"), ["requested", "ok", "failed_unavailable", "failed_decode_error"]
+    ].tolist() == [3, 1, 1, 1]
     assert report.loc[("audiocaps", "test"), "ok"] == 1
     assert report.loc[("esc50", "fold1"), ["requested", "ok", "failed_decode_error"]].tolist() == [2, 1, 1]
 
@@ -116,10 +147,12 @@ def test_coverage_gate_command_stops_training_below_min_coverage(tmp_path, caplo
 
     from vipant.cli import main
 
-    report = concat_coverage([
-        coverage_row("audioset", "balanced_train", 10, 9, {"unavailable": 1}),
-        coverage_row("audioset", "unbalanced_train", 10, 6, {"blocked": 3, "unavailable": 1}),
-    ])
+    report = concat_coverage(
+        [
+            coverage_row("audioset", "balanced_train", 10, 9, {"unavailable": 1}),
+            coverage_row("audioset", "unbalanced_train", 10, 6, {"blocked": 3, "unavailable": 1}),
+        ]
+    )
     path = tmp_path / "coverage.csv"
     report.to_csv(path, index=False)
     out = tmp_path / "gate.json"
@@ -133,4 +166,5 @@ def test_coverage_gate_command_stops_training_below_min_coverage(tmp_path, caplo
     assert json.loads(out.read_text())["low_splits"] == []
     main(["coverage-gate", "--coverage", str(path), "--min-coverage", "0.8", "--allow-low", "--out", str(out)])
     assert json.loads(out.read_text())["low_splits"] == [
-        {"dataset": "audioset", "split": "unbalanced_train", "coverage": 0.6}]
+        {"dataset": "audioset", "split": "unbalanced_train", "coverage": 0.6}
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import sys
@@ -13,17 +14,6 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
-import importlib.util
-
-# the fixture constants live in this folder's conftest.py; load it by path ("import conftest" is
-# ambiguous when several test folders have one)
-_spec = importlib.util.spec_from_file_location("_acquire_conftest", Path(__file__).with_name("conftest.py"))
-_fx = importlib.util.module_from_spec(_spec)
-sys.modules.setdefault(_spec.name, _fx)
-_spec.loader.exec_module(_fx)
-CORRUPT, END, EXPECTED, GOOD, MISSING = _fx.CORRUPT, _fx.END, _fx.EXPECTED, _fx.GOOD, _fx.MISSING
-SILENT, START, STEREO, TRAVERSAL, NO_VIDEO = _fx.SILENT, _fx.START, _fx.STEREO, _fx.TRAVERSAL, _fx.NO_VIDEO
-clips_frame = _fx.clips_frame
 from vipant.acquire import download as dl
 from vipant.acquire.download import classify_download_error, download_shard, valid_ytid
 from vipant.acquire.manifest import (
@@ -35,6 +25,16 @@ from vipant.acquire.manifest import (
     read_manifest,
 )
 from vipant.media.ffmpeg import probe
+
+# the fixture constants live in this folder's conftest.py; load it by path ("import conftest" is
+# ambiguous when several test folders have one)
+_spec = importlib.util.spec_from_file_location("_acquire_conftest", Path(__file__).with_name("conftest.py"))
+_fx = importlib.util.module_from_spec(_spec)
+sys.modules.setdefault(_spec.name, _fx)
+_spec.loader.exec_module(_fx)
+CORRUPT, END, EXPECTED, GOOD, MISSING = _fx.CORRUPT, _fx.END, _fx.EXPECTED, _fx.GOOD, _fx.MISSING
+SILENT, START, STEREO, TRAVERSAL, NO_VIDEO = _fx.SILENT, _fx.START, _fx.STEREO, _fx.TRAVERSAL, _fx.NO_VIDEO
+clips_frame = _fx.clips_frame
 
 
 def _files(root: Path) -> set[str]:
@@ -87,8 +87,9 @@ def _run_and_check(tmp_path, sandbox, all_clips, template):
     out_dir = tmp_path / "out"
     manifest_path = tmp_path / "manifests" / "shard_000.csv"
     before = _files(tmp_path) - _files(out_dir) if out_dir.exists() else _files(tmp_path)
-    manifest = download_shard(all_clips, url_template=template, out_dir=out_dir, manifest_path=manifest_path,
-                              retries=2, backoff=0.01)
+    manifest = download_shard(
+        all_clips, url_template=template, out_dir=out_dir, manifest_path=manifest_path, retries=2, backoff=0.01
+    )
     _check_shard(manifest, out_dir, manifest_path, all_clips)
     # nothing outside out_dir but the manifest itself
     after = _files(tmp_path) - {str(Path("out") / f) for f in _files(out_dir)}
@@ -127,8 +128,9 @@ def test_invalid_ids_touch_nothing(tmp_path, monkeypatch):
     monkeypatch.setattr(dl.fetch, "fetch_video", lambda *a, **k: calls.append(a))
     clips = clips_frame([TRAVERSAL, "short", "x" * 12, "has space1!", ""])
     clips.loc[0, "clip_id"] = "../../escape_2000"
-    manifest = download_shard(clips, url_template="file:///nonexistent/{ytid}.mp4", out_dir=tmp_path / "o",
-                              manifest_path=tmp_path / "m.csv")
+    manifest = download_shard(
+        clips, url_template="file:///nonexistent/{ytid}.mp4", out_dir=tmp_path / "o", manifest_path=tmp_path / "m.csv"
+    )
     assert calls == []
     assert set(manifest["reason"]) == {"invalid_id"} and set(manifest["status"]) == {"failed"}
     assert _files(tmp_path / "o") == set()
@@ -139,8 +141,9 @@ def test_invalid_ids_touch_nothing(tmp_path, monkeypatch):
 def test_valid_ytid_but_unsafe_clip_id(tmp_path, file_template):
     clips = clips_frame([GOOD])
     clips.loc[0, "clip_id"] = "../evil"
-    manifest = download_shard(clips, url_template=file_template, out_dir=tmp_path / "o",
-                              manifest_path=tmp_path / "m.csv")
+    manifest = download_shard(
+        clips, url_template=file_template, out_dir=tmp_path / "o", manifest_path=tmp_path / "m.csv"
+    )
     assert manifest.loc[0, "reason"] == "invalid_id"
     assert not (tmp_path / "evil.flac").exists()
 
@@ -175,8 +178,7 @@ def test_resume_after_crash(tmp_path, file_template, monkeypatch):
     # first run dies on the 4th video, after three clips were journalled
     calls = _counting_fetch(monkeypatch, crash_on=SILENT)
     with pytest.raises(SimulatedCrash):
-        download_shard(clips, url_template=file_template, out_dir=out_dir, manifest_path=manifest_path,
-                       backoff=0.01)
+        download_shard(clips, url_template=file_template, out_dir=out_dir, manifest_path=manifest_path, backoff=0.01)
     assert calls == [GOOD, MISSING, STEREO, SILENT]
     assert not manifest_path.exists()
     journalled = read_journal(jpath)
@@ -189,8 +191,9 @@ def test_resume_after_crash(tmp_path, file_template, monkeypatch):
     good_audio.unlink()
 
     calls = _counting_fetch(monkeypatch)
-    manifest = download_shard(clips, url_template=file_template, out_dir=out_dir, manifest_path=manifest_path,
-                              backoff=0.01)
+    manifest = download_shard(
+        clips, url_template=file_template, out_dir=out_dir, manifest_path=manifest_path, backoff=0.01
+    )
     # STEREO (ok, files present) and MISSING (permanent failure) are not downloaded again
     assert sorted(calls) == sorted([GOOD, SILENT, CORRUPT])
     assert len(manifest) == len(ytids)
@@ -199,7 +202,8 @@ def test_resume_after_crash(tmp_path, file_template, monkeypatch):
     assert good_audio.is_file()
     assert not jpath.exists()
     assert {p.name for p in (out_dir / "audio").rglob("*") if p.is_file()} == {
-        f"{clip_id_for(y, START)}.flac" for y in (GOOD, STEREO)}
+        f"{clip_id_for(y, START)}.flac" for y in (GOOD, STEREO)
+    }
 
     # a finished shard reruns without any download
     calls = _counting_fetch(monkeypatch)
@@ -216,8 +220,9 @@ def test_network_failures_are_retried_on_rerun(tmp_path, file_template, monkeypa
         raise TimeoutError("The read operation timed out")
 
     monkeypatch.setattr(dl.fetch, "fetch_video", flaky)
-    m = download_shard(clips, url_template=file_template, out_dir=tmp_path / "o", manifest_path=tmp_path / "m.csv",
-                       retries=1)
+    m = download_shard(
+        clips, url_template=file_template, out_dir=tmp_path / "o", manifest_path=tmp_path / "m.csv", retries=1
+    )
     assert (m.loc[0, "reason"], m.loc[0, "attempts"]) == ("network", 2)
     monkeypatch.undo()
     m = download_shard(clips, url_template=file_template, out_dir=tmp_path / "o", manifest_path=tmp_path / "m.csv")
@@ -231,8 +236,14 @@ def test_transient_http_error_is_retried_with_backoff(tmp_path, http_server, mon
     http_server.fail_first[f"{GOOD}.mp4"] = (2, 503)
     http_server.fail_first[f"{STEREO}.mp4"] = (100, 503)
     clips = clips_frame([GOOD, STEREO, MISSING])
-    manifest = download_shard(clips, url_template=http_server.template, out_dir=tmp_path / "o",
-                              manifest_path=tmp_path / "m.csv", retries=3, backoff=0.01)
+    manifest = download_shard(
+        clips,
+        url_template=http_server.template,
+        out_dir=tmp_path / "o",
+        manifest_path=tmp_path / "m.csv",
+        retries=3,
+        backoff=0.01,
+    )
     rows = manifest.set_index("ytid")
     assert (rows.loc[GOOD, "status"], rows.loc[GOOD, "attempts"]) == ("ok", 3)
     assert (rows.loc[STEREO, "reason"], rows.loc[STEREO, "attempts"]) == ("network", 4)
@@ -267,14 +278,19 @@ def test_error_classification():
     assert classify_download_error(wrapped(HTTPError(Resp(403)), "Unable to download webpage")) == "blocked"
     assert classify_download_error(wrapped(TransportError("Read timed out."), "Unable to download")) == "network"
     assert classify_download_error(ConnectionResetError(104, "Connection reset by peer")) == "network"
-    assert classify_download_error(
-        wrapped(TransportError("[Errno 2] No such file or directory: '/x.mp4'"), "Unable to download")) == "unavailable"
+    assert (
+        classify_download_error(
+            wrapped(TransportError("[Errno 2] No such file or directory: '/x.mp4'"), "Unable to download")
+        )
+        == "unavailable"
+    )
 
 
 def test_audio_only_shard_and_journal_rows(tmp_path, file_template):
     clips = clips_frame([GOOD, NO_VIDEO])
-    manifest = download_shard(clips, url_template=file_template, out_dir=tmp_path / "o",
-                              manifest_path=tmp_path / "m.csv", keep_video=False)
+    manifest = download_shard(
+        clips, url_template=file_template, out_dir=tmp_path / "o", manifest_path=tmp_path / "m.csv", keep_video=False
+    )
     assert set(manifest["status"]) == {"ok"}
     assert set(manifest["video_path"]) == {""}
     assert not (tmp_path / "o" / "video").exists() or not any((tmp_path / "o" / "video").iterdir())
@@ -353,8 +369,21 @@ def test_video_cuts_that_frames_dropped_are_not_fetched_again(tmp_path, file_tem
     by_id = first.set_index("clip_id")
     Path(by_id.loc[lost, "video_path"]).unlink()  # missing, but not dropped after frames
     # frames as the workflow's rule runs them: the two other cuts go, the lost one fails no_video
-    assert main(["frames", "--manifest", str(manifest_path), "--out-dir", str(tmp_path / "jpg"),
-                 "--frames-manifest", str(tmp_path / "frames.csv"), "--no-keep-video"]) == 0
+    assert (
+        main(
+            [
+                "frames",
+                "--manifest",
+                str(manifest_path),
+                "--out-dir",
+                str(tmp_path / "jpg"),
+                "--frames-manifest",
+                str(tmp_path / "frames.csv"),
+                "--no-keep-video",
+            ]
+        )
+        == 0
+    )
     dropped = [c for c in first["clip_id"] if c != lost]
     assert not any(Path(by_id.loc[c, "video_path"]).exists() for c in dropped)
     assert retry_token(manifest_path).startswith("retry-1-")  # only the lost cut is work left

@@ -21,13 +21,33 @@ MANIFEST = "data/synthetic/download/shard-000.csv"
 
 
 def _snakemake(work: Path) -> str:
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
-           "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
+    env = {
+        **os.environ,
+        "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]),
+    }
     proc = subprocess.run(
-        [str(BIN / "snakemake"), "-s", str(ROOT / "Snakefile"), "--configfile", str(ROOT / "config.yaml"),
-         str(work / "override.yaml"), "--cores", "1", "--allowed-rules", "download", "download_retry_ticket",
-         "--", MANIFEST],
-        cwd=work, capture_output=True, text=True, env=env, timeout=300)
+        [
+            str(BIN / "snakemake"),
+            "-s",
+            str(ROOT / "Snakefile"),
+            "--configfile",
+            str(ROOT / "config.yaml"),
+            str(work / "override.yaml"),
+            "--cores",
+            "1",
+            "--allowed-rules",
+            "download",
+            "download_retry_ticket",
+            "--",
+            MANIFEST,
+        ],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return proc.stderr
 
@@ -43,10 +63,20 @@ def test_rerun_retries_blocked_clips_without_forcerun(tmp_path, bad_day_server):
     server.answers[f"{FORBIDDEN}.mp4"] = (403, "Forbidden")
     meta = tmp_path / "data" / "synthetic" / "meta"
     meta.mkdir(parents=True)
-    pd.DataFrame([{"clip_id": f"{y}_2000", "ytid": y, "start": START, "end": END, "shard": "000"}
-                  for y in (GOOD, FORBIDDEN)]).to_csv(meta / "youtube_clips.csv", index=False)
-    (tmp_path / "override.yaml").write_text(yaml.safe_dump({"presets": {"synthetic": {"download": {
-        "url_template": server.template, "shards": 1, "retries": 0, "blocked_limit": 0}}}}))
+    pd.DataFrame(
+        [{"clip_id": f"{y}_2000", "ytid": y, "start": START, "end": END, "shard": "000"} for y in (GOOD, FORBIDDEN)]
+    ).to_csv(meta / "youtube_clips.csv", index=False)
+    (tmp_path / "override.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "presets": {
+                    "synthetic": {
+                        "download": {"url_template": server.template, "shards": 1, "retries": 0, "blocked_limit": 0}
+                    }
+                }
+            }
+        )
+    )
 
     _snakemake(tmp_path)
     first = pd.read_csv(tmp_path / MANIFEST, keep_default_na=False).set_index("ytid")

@@ -25,8 +25,10 @@ def test_fetch_file_url_and_zip_and_tar(tmp_path):
         info = tarfile.TarInfo("UrbanSound8K/metadata/UrbanSound8K.csv")
         info.size = len(data)
         tf.addfile(info, io.BytesIO(data))
-    spec = {"files": {"index.csv": "{world_url}/index.csv"},
-            "archives": ["{world_url}/data.zip", "{world_url}/u.tar.gz"]}
+    spec = {
+        "files": {"index.csv": "{world_url}/index.csv"},
+        "archives": ["{world_url}/data.zip", "{world_url}/u.tar.gz"],
+    }
     source = DatasetSource.from_dict("demo", spec, world_url=remote.as_uri())
     out = tmp_path / "raw" / "demo"
     record = fetch_dataset(source, out, tmp_path / "raw" / "demo.json")

@@ -35,8 +35,16 @@ def _clips() -> pd.DataFrame:
 
 def _run(tmp_path, server, token=""):
     return download_shard(
-        _clips(), url_template=server.template, out_dir=tmp_path / "o", manifest_path=tmp_path / "shard-000.csv",
-        retries=0, sections=True, blocked_limit=2, blocked_pauses=1, blocked_pause=PAUSE, run_token=token,
+        _clips(),
+        url_template=server.template,
+        out_dir=tmp_path / "o",
+        manifest_path=tmp_path / "shard-000.csv",
+        retries=0,
+        sections=True,
+        blocked_limit=2,
+        blocked_pauses=1,
+        blocked_pause=PAUSE,
+        run_token=token,
         settings=YtdlpSettings(socket_timeout=1.0, js_runtime=""),
     )
 
@@ -56,22 +64,30 @@ def test_bad_day_then_the_limit_lifts(tmp_path, bad_day_server, monkeypatch):
     monkeypatch.setattr(dl.fetch, "_sleep", sleeps.append)
     server = bad_day_server
     server.aliases.update({f"{y}.mp4": f"{GOOD}.mp4" for y in [*G, SLOW, BOT, FORBIDDEN]})
-    server.answers.update({
-        f"{DELETED}.mp4": (404, "Video unavailable. This video has been removed by the uploader"),
-        f"{BOT}.mp4": (403, "Sign in to confirm you're not a bot"),
-        f"{FORBIDDEN}.mp4": (403, "Forbidden"),
-    })
+    server.answers.update(
+        {
+            f"{DELETED}.mp4": (404, "Video unavailable. This video has been removed by the uploader"),
+            f"{BOT}.mp4": (403, "Sign in to confirm you're not a bot"),
+            f"{FORBIDDEN}.mp4": (403, "Forbidden"),
+        }
+    )
     server.slow[f"{SLOW}.mp4"] = 2.5  # > the 1 s socket timeout
     server.rate_limit_after = 6  # the 7th video asked for onwards: rate-limited
 
     m = _run(tmp_path, server).set_index("ytid")
     got = {y: (m.loc[y, "status"], m.loc[y, "reason"], int(m.loc[y, "attempts"])) for y in ORDER}
     assert got == {
-        G[0]: ("ok", "", 1), DELETED: ("failed", "unavailable", 1), SLOW: ("failed", "network", 1),
-        G[1]: ("ok", "", 1), BOT: ("failed", "blocked", 1), FORBIDDEN: ("failed", "blocked", 1),
+        G[0]: ("ok", "", 1),
+        DELETED: ("failed", "unavailable", 1),
+        SLOW: ("failed", "network", 1),
+        G[1]: ("ok", "", 1),
+        BOT: ("failed", "blocked", 1),
+        FORBIDDEN: ("failed", "blocked", 1),
         # a pause after two blocked videos in a row, then two more: the shard stops
-        G[2]: ("failed", "blocked", 1), G[3]: ("failed", "blocked", 1),
-        G[4]: ("failed", "blocked", 0), G[5]: ("failed", "blocked", 0),
+        G[2]: ("failed", "blocked", 1),
+        G[3]: ("failed", "blocked", 1),
+        G[4]: ("failed", "blocked", 0),
+        G[5]: ("failed", "blocked", 0),
     }, m["detail"].to_dict()
     assert "try again later" in m.loc[G[2], "detail"]
     assert sleeps == [PAUSE]
@@ -86,10 +102,14 @@ def test_bad_day_then_the_limit_lifts(tmp_path, bad_day_server, monkeypatch):
     assert token.startswith("retry-7-")  # a new retry ticket: Snakemake reruns the shard
 
     requests = pd.DataFrame({"dataset": "audioset", "split": "balanced_train", "clip_id": _clips()["clip_id"]})
-    with pytest.raises(CoverageTooLow, match=r"audioset/balanced_train: coverage 0\.200 \(2 of 10 clips\) < min_coverage 0\.800.*7 retryable"):
+    with pytest.raises(
+        CoverageTooLow,
+        match=r"audioset/balanced_train: coverage 0\.200 \(2 of 10 clips\) < min_coverage 0\.800.*7 retryable",
+    ):
         require_min_coverage(coverage_report(requests, m.reset_index()), 0.8)
     assert require_min_coverage(coverage_report(requests, m.reset_index()), 0.8, allow_low=True) == [
-        ("audioset", "balanced_train", 0.2)]
+        ("audioset", "balanced_train", 0.2)
+    ]
 
     # the limit lifts, the bot check and the 403 are gone, the slow server is quick again
     server.lifted = True
@@ -99,7 +119,8 @@ def test_bad_day_then_the_limit_lifts(tmp_path, bad_day_server, monkeypatch):
     server.reset_counts()
     m2 = _run(tmp_path, server, token=token).set_index("ytid")
     assert {y: (m2.loc[y, "status"], m2.loc[y, "reason"]) for y in ORDER} == {
-        y: ("failed", "unavailable") if y == DELETED else ("ok", "") for y in ORDER}
+        y: ("failed", "unavailable") if y == DELETED else ("ok", "") for y in ORDER
+    }
     assert set(server.hits) == {f"{y}.mp4" for y in [SLOW, BOT, FORBIDDEN, *G[2:]]}  # final clips not asked again
     assert retry_token(tmp_path / "shard-000.csv") == token  # every row final: no further rerun
     assert require_min_coverage(coverage_report(requests, m2.reset_index()), 0.8) == []

@@ -54,8 +54,13 @@ def test_section_download_fetches_only_the_segment(tmp_path, bad_day_server, med
     the fallback hides it), and a section of the wrong part of the video (the tone tells 20-30 s apart)."""
     calls = _recording_fetch(monkeypatch)
     full = (media_dir / f"{LONG}.mp4").stat().st_size
-    m = download_shard(_clip(), url_template=bad_day_server.template, out_dir=tmp_path / "o",
-                       manifest_path=tmp_path / "m.csv", sections=True)
+    m = download_shard(
+        _clip(),
+        url_template=bad_day_server.template,
+        out_dir=tmp_path / "o",
+        manifest_path=tmp_path / "m.csv",
+        sections=True,
+    )
     row = m.iloc[0]
     assert row["status"] == "ok", row["detail"]
     assert [c[0] for c in calls] == [(START, END)]  # one section download, no fallback
@@ -71,10 +76,17 @@ def test_section_download_fetches_only_the_segment(tmp_path, bad_day_server, med
 def test_failed_section_falls_back_to_the_whole_video(tmp_path, bad_day_server, media_dir, monkeypatch):
     """Catches a section failure (yt-dlp's "cannot be partially downloaded") recorded as the clip's outcome
     instead of falling back to the whole video and the ffmpeg cut, and a fallback cut at the wrong offset."""
-    calls = _recording_fetch(monkeypatch, fail_sections_with="ERROR: This format cannot be partially downloaded. Aborting")
+    calls = _recording_fetch(
+        monkeypatch, fail_sections_with="ERROR: This format cannot be partially downloaded. Aborting"
+    )
     full = (media_dir / f"{LONG}.mp4").stat().st_size
-    m = download_shard(_clip(), url_template=bad_day_server.template, out_dir=tmp_path / "o",
-                       manifest_path=tmp_path / "m.csv", sections=True)
+    m = download_shard(
+        _clip(),
+        url_template=bad_day_server.template,
+        out_dir=tmp_path / "o",
+        manifest_path=tmp_path / "m.csv",
+        sections=True,
+    )
     row = m.iloc[0]
     assert row["status"] == "ok", row["detail"]
     assert calls == [((START, END), 0), (None, full)]
@@ -83,9 +95,17 @@ def test_failed_section_falls_back_to_the_whole_video(tmp_path, bad_day_server, 
 
 def test_blocked_section_does_not_fetch_the_whole_video(tmp_path, bad_day_server, monkeypatch):
     """Catches a fallback after a block (a rate-limited client asking again, for the whole video)."""
-    calls = _recording_fetch(monkeypatch, fail_sections_with="ERROR: unable to download video data: HTTP Error 403: Forbidden")
-    m = download_shard(_clip(), url_template=bad_day_server.template, out_dir=tmp_path / "o",
-                       manifest_path=tmp_path / "m.csv", sections=True, blocked_limit=0)
+    calls = _recording_fetch(
+        monkeypatch, fail_sections_with="ERROR: unable to download video data: HTTP Error 403: Forbidden"
+    )
+    m = download_shard(
+        _clip(),
+        url_template=bad_day_server.template,
+        out_dir=tmp_path / "o",
+        manifest_path=tmp_path / "m.csv",
+        sections=True,
+        blocked_limit=0,
+    )
     assert (m.loc[0, "status"], m.loc[0, "reason"]) == ("failed", "blocked")
     assert calls == [((START, END), 0)]
     assert not list((tmp_path / "o" / "audio").iterdir())

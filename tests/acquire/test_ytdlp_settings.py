@@ -37,22 +37,57 @@ def test_js_runtime_is_found_as_ytdlp_finds_it(tmp_path):
 def test_settings_reach_ytdlp_params(tmp_path):
     """Catches a config key that never reaches yt-dlp (a misspelt parameter name: yt-dlp ignores unknown
     ones silently) and a rate limit passed as text instead of bytes per second."""
-    s = YtdlpSettings(sleep_interval=5, max_sleep_interval=15, sleep_interval_requests=0.75,
-                      cookies="/c/cookies.txt", proxy="socks5://127.0.0.1:1080", rate_limit="2M",
-                      js_runtime="node", js_runtime_path="/opt/node/bin/node", socket_timeout=20)
+    s = YtdlpSettings(
+        sleep_interval=5,
+        max_sleep_interval=15,
+        sleep_interval_requests=0.75,
+        cookies="/c/cookies.txt",
+        proxy="socks5://127.0.0.1:1080",
+        rate_limit="2M",
+        js_runtime="node",
+        js_runtime_path="/opt/node/bin/node",
+        socket_timeout=20,
+    )
     opts = ytdlp_options(tmp_path, settings=s)
-    assert {k: opts[k] for k in ("sleep_interval", "max_sleep_interval", "sleep_interval_requests", "cookiefile",
-                                 "proxy", "ratelimit", "js_runtimes", "socket_timeout")} == {
-        "sleep_interval": 5, "max_sleep_interval": 15, "sleep_interval_requests": 0.75,
-        "cookiefile": "/c/cookies.txt", "proxy": "socks5://127.0.0.1:1080", "ratelimit": 2 * 1024 * 1024,
-        "js_runtimes": {"node": {"path": "/opt/node/bin/node"}}, "socket_timeout": 20}
+    assert {
+        k: opts[k]
+        for k in (
+            "sleep_interval",
+            "max_sleep_interval",
+            "sleep_interval_requests",
+            "cookiefile",
+            "proxy",
+            "ratelimit",
+            "js_runtimes",
+            "socket_timeout",
+        )
+    } == {
+        "sleep_interval": 5,
+        "max_sleep_interval": 15,
+        "sleep_interval_requests": 0.75,
+        "cookiefile": "/c/cookies.txt",
+        "proxy": "socks5://127.0.0.1:1080",
+        "ratelimit": 2 * 1024 * 1024,
+        "js_runtimes": {"node": {"path": "/opt/node/bin/node"}},
+        "socket_timeout": 20,
+    }
     # every key is one yt-dlp documents (YoutubeDL, or FileDownloader for the download options)
     import yt_dlp
     from yt_dlp.downloader.common import FileDownloader
 
     doc = yt_dlp.YoutubeDL.__doc__ + FileDownloader.__doc__
-    for key in ("sleep_interval", "max_sleep_interval", "sleep_interval_requests", "cookiefile", "proxy",
-                "ratelimit", "js_runtimes", "socket_timeout", "download_ranges", "force_keyframes_at_cuts"):
+    for key in (
+        "sleep_interval",
+        "max_sleep_interval",
+        "sleep_interval_requests",
+        "cookiefile",
+        "proxy",
+        "ratelimit",
+        "js_runtimes",
+        "socket_timeout",
+        "download_ranges",
+        "force_keyframes_at_cuts",
+    ):
         assert f"\n    {key}:" in doc, key
     plain = ytdlp_options(tmp_path)
     assert "sleep_interval" not in plain and "cookiefile" not in plain and plain["js_runtimes"] == {"deno": {}}

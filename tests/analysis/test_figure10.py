@@ -11,13 +11,21 @@ def record(model, values, task=TASK):
     metrics = {f"pivotability@{k}": v for k, v in values.items()}
     metrics.update({f"pivotability_other_images@{k}": v / 2 for k, v in values.items()})
     metrics["pivotable_share@5"] = 0.1
-    chance = {f"pivotability@{k}": k / 100 for k in values} | {f"pivotability_other_images@{k}": k / 200 for k in values}
+    chance = {f"pivotability@{k}": k / 100 for k in values} | {
+        f"pivotability_other_images@{k}": k / 200 for k in values
+    }
     return (model, task), MetricsRecord(Path(f"{model}.json"), model, task, metrics, chance, 50)
 
 
 def test_data_has_one_row_per_model_and_k_in_the_papers_order():
-    records = dict([record("at_GC", {1: 0.3, 5: 0.6}), record("vipant", {5: 0.4, 1: 0.2}),
-                    record("oracle_av_clip", {1: 0.5, 5: 0.8}), record("vipant", {1: 9.0}, task="esc50_zs")])
+    records = dict(
+        [
+            record("at_GC", {1: 0.3, 5: 0.6}),
+            record("vipant", {5: 0.4, 1: 0.2}),
+            record("oracle_av_clip", {1: 0.5, 5: 0.8}),
+            record("vipant", {1: 9.0}, task="esc50_zs"),
+        ]
+    )
     data = figure10_data(records)
     assert data["model"].tolist() == ["vipant", "vipant", "at_GC", "at_GC", "oracle_av_clip", "oracle_av_clip"]
     assert data["k"].tolist() == [1, 5] * 3

@@ -1,6 +1,6 @@
 import numpy as np
-import pytest
 import pandas as pd
+import pytest
 
 from vipant.analysis.figures import X_LABEL, figure5, figure7, save_figure
 from vipant.analysis.scaling import METRICS, summarise
@@ -9,7 +9,7 @@ from vipant.analysis.scaling import METRICS, summarise
 def _table(slope: float) -> pd.DataFrame:
     rows = []
     for k in range(1, 6):
-        row = {"model": f"at_GC@{2 ** k}", "N": 2 ** k, "log2_N": float(k)}
+        row = {"model": f"at_GC@{2**k}", "N": 2**k, "log2_N": float(k)}
         for i, m in enumerate(METRICS):
             row[m.column] = 20.0 + i + slope * k + (0.3 if k % 2 else -0.3)
             row[f"{m.column}_chance"] = 5.0
@@ -117,8 +117,10 @@ def test_figure7_a_has_one_legend_entry_per_line():
 def test_legends_are_legible_and_figures_are_written_as_png_and_pdf(tmp_path):
     """Catches: 7 pt legends (unreadable at a paper's column width), a figure written only as a bitmap."""
     table = _table(slope=4.0)
-    figures = {"figure7": figure7(table, summarise(table, target=81.0, paper_log2_n=21.0)),
-               "figure5": figure5({"CLIP init": _curve(10.0), "random init": _curve(0.0)})}
+    figures = {
+        "figure7": figure7(table, summarise(table, target=81.0, paper_log2_n=21.0)),
+        "figure5": figure5({"CLIP init": _curve(10.0), "random init": _curve(0.0)}),
+    }
     for name, fig in figures.items():
         sizes = {t.get_fontsize() for ax in fig.axes for t in ax.get_legend().get_texts()}
         assert sizes == {9.0}, name
@@ -132,8 +134,10 @@ def test_history_figure_plots_loss_and_every_validation_score(tmp_path):
     """The training run's curves logged to MLflow. Catches: epochs shown 0-based, a validation score left out."""
     from vipant.analysis.figures import history_figure
 
-    history = [{"epoch": e, "loss": 4.0 - e, "clips_per_s": 10.0, "val_t2a_R@1": 5.0 + e, "val_a2t_R@1": 4.0 + e}
-               for e in range(3)]
+    history = [
+        {"epoch": e, "loss": 4.0 - e, "clips_per_s": 10.0, "val_t2a_R@1": 5.0 + e, "val_a2t_R@1": 4.0 + e}
+        for e in range(3)
+    ]
     fig = history_figure(history, "AT fine-tuning")
     ax_l, ax_v = fig.axes
     assert np.array_equal(ax_l.get_lines()[0].get_ydata(), [4.0, 3.0, 2.0])

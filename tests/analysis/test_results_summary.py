@@ -3,24 +3,35 @@ import math
 import pandas as pd
 import pytest
 
-from vipant.analysis.results_summary import (ALPHA, ColumnGroup, column_groups, directions, format_cell, number,
-                                             paper_table, render, scaling_fits)
+from vipant.analysis.results_summary import (
+    ALPHA,
+    ColumnGroup,
+    column_groups,
+    directions,
+    format_cell,
+    number,
+    paper_table,
+    render,
+    scaling_fits,
+)
 from vipant.commands.results_summary import run as run_command
 
 
 def table3_like() -> pd.DataFrame:
     # every value distinct, so a cell that shows the wrong column is visible
-    return pd.DataFrame({
-        "Model": ["VA-Rand", "vip-AnT"],
-        "T→A R@1": [3.2, 7.5],
-        "T→A R@1 (paper)": [1.3, 0.8],
-        "T→A R@1 (chance)": [2.3, 2.3],
-        "T→A R@1 (p)": [0.3, 0.005],
-        "A→T R@10": [22.7, 40.1],
-        "A→T R@10 (paper)": [24.5, 38.1],
-        "A→T R@10 (chance)": [20.9, 21.9],
-        "A→T R@10 (p)": [0.14, math.nan],
-    })
+    return pd.DataFrame(
+        {
+            "Model": ["VA-Rand", "vip-AnT"],
+            "T→A R@1": [3.2, 7.5],
+            "T→A R@1 (paper)": [1.3, 0.8],
+            "T→A R@1 (chance)": [2.3, 2.3],
+            "T→A R@1 (p)": [0.3, 0.005],
+            "A→T R@10": [22.7, 40.1],
+            "A→T R@10 (paper)": [24.5, 38.1],
+            "A→T R@10 (chance)": [20.9, 21.9],
+            "A→T R@10 (p)": [0.14, math.nan],
+        }
+    )
 
 
 def rows(markdown: str) -> list[list[str]]:
@@ -29,15 +40,19 @@ def rows(markdown: str) -> list[list[str]]:
 
 def test_columns_group_by_label_and_suffix():
     groups = column_groups(["Model", "x", "x ±", "x (paper)", "x ± (paper)", "x (chance)", "x (p)", "y", "y (paper)"])
-    assert groups == [ColumnGroup("x", ours="x", ours_sd="x ±", paper="x (paper)", paper_sd="x ± (paper)",
-                                  chance="x (chance)", p="x (p)"),
-                      ColumnGroup("y", ours="y", paper="y (paper)")]
+    assert groups == [
+        ColumnGroup(
+            "x", ours="x", ours_sd="x ±", paper="x (paper)", paper_sd="x ± (paper)", chance="x (chance)", p="x (p)"
+        ),
+        ColumnGroup("y", ours="y", paper="y (paper)"),
+    ]
 
 
 def test_a_std_column_pairs_with_its_quantity_and_a_lone_one_stays_a_column():
     groups = column_groups(["Model", "acc", "acc (paper)", "acc std", "acc std (paper)", "spread std"])
-    assert groups[0] == ColumnGroup("acc", ours="acc", ours_sd="acc std", paper="acc (paper)",
-                                    paper_sd="acc std (paper)")
+    assert groups[0] == ColumnGroup(
+        "acc", ours="acc", ours_sd="acc std", paper="acc (paper)", paper_sd="acc std (paper)"
+    )
     assert groups[1] == ColumnGroup("spread std", ours="spread std")
 
 
@@ -48,8 +63,10 @@ def test_two_columns_for_one_slot_are_refused():
 
 def test_cells_show_ours_then_the_papers_value_and_bold_only_at_or_below_alpha():
     group = ColumnGroup("x", ours="x", paper="x (paper)", chance="x (chance)", p="x (p)")
-    assert format_cell({"x": 3.2, "x (paper)": 1.3, "x (chance)": 2.3, "x (p)": 0.3}, group, False) \
+    assert (
+        format_cell({"x": 3.2, "x (paper)": 1.3, "x (chance)": 2.3, "x (p)": 0.3}, group, False)
         == "3.2 [1.3] (p 0.300)"
+    )
     assert format_cell({"x": 7.5, "x (paper)": 0.8, "x (p)": ALPHA}, group, False) == "**7.5** [0.8] (p 0.010)"
     assert format_cell({"x": 7.5, "x (paper)": 0.8, "x (p)": 0.0004}, group, False) == "**7.5** [0.8] (p < 0.001)"
     # no p-value: never bold; no paper value: a dash in the brackets
@@ -59,8 +76,10 @@ def test_cells_show_ours_then_the_papers_value_and_bold_only_at_or_below_alpha()
 
 def test_spreads_follow_their_values():
     group = ColumnGroup("x", ours="x", ours_sd="x ±", paper="x (paper)", paper_sd="x ± (paper)")
-    assert format_cell({"x": 6.25, "x ±": 0.5, "x (paper)": 10.94, "x ± (paper)": 0.06}, group, False) \
+    assert (
+        format_cell({"x": 6.25, "x ±": 0.5, "x (paper)": 10.94, "x ± (paper)": 0.06}, group, False)
         == "6.25 ± 0.5 [10.94 ± 0.06]"
+    )
 
 
 def test_paper_table_rows_keep_the_csv_order_and_chance_gets_a_row_only_when_shared():
@@ -77,9 +96,18 @@ def test_numbers_keep_the_csv_precision():
 
 
 def test_scaling_fits_give_the_t_interval_of_the_slope():
-    fits = {"fits": {"esc50_acc": {"slope": 2.0, "se_slope": 0.5, "dof": 3, "n_points": 5}},
-            "extrapolation": {"log2_n": 20.5, "se_log2_n": 1.5, "ci_low": 17.5, "ci_high": 23.5, "level": 0.95,
-                              "metric": "esc50_acc", "target": 81.0}}
+    fits = {
+        "fits": {"esc50_acc": {"slope": 2.0, "se_slope": 0.5, "dof": 3, "n_points": 5}},
+        "extrapolation": {
+            "log2_n": 20.5,
+            "se_log2_n": 1.5,
+            "ci_low": 17.5,
+            "ci_high": 23.5,
+            "level": 0.95,
+            "metric": "esc50_acc",
+            "target": 81.0,
+        },
+    }
     text = scaling_fits(fits)
     # t(0.975, 3) = 3.182: 2 ± 1.591
     assert "| esc50_acc | 2 ± 0.5 | 0.41 to 3.59 | 5 |" in text
@@ -87,21 +115,40 @@ def test_scaling_fits_give_the_t_interval_of_the_slope():
 
 
 def test_scaling_without_extrapolation_says_why():
-    text = scaling_fits({"fits": {}, "extrapolation": {"log2_n": None, "metric": "esc50_acc", "target": 81.0,
-                                                     "note": "the fitted slope is not positive"}})
+    text = scaling_fits(
+        {
+            "fits": {},
+            "extrapolation": {
+                "log2_n": None,
+                "metric": "esc50_acc",
+                "target": 81.0,
+                "note": "the fitted slope is not positive",
+            },
+        }
+    )
     assert "Human parity (81 % on esc50_acc): the fitted slope is not positive." in text
 
 
 def test_page_names_preset_and_commit_and_orders_tables_as_the_papers():
-    tables = {"zz_extra": pd.DataFrame({"a": [1]}), "table4": table3_like(), "table3": table3_like(),
-              "coverage": pd.DataFrame({"dataset": ["esc50"], "coverage": [1.0], "failed_network": [0],
-                                        "failed_silent": [2]})}
+    tables = {
+        "zz_extra": pd.DataFrame({"a": [1]}),
+        "table4": table3_like(),
+        "table3": table3_like(),
+        "coverage": pd.DataFrame(
+            {"dataset": ["esc50"], "coverage": [1.0], "failed_network": [0], "failed_silent": [2]}
+        ),
+    }
     page = render(tables, preset="synthetic", commit="abc123", figures=["figure7.png"])
     assert "Preset `synthetic`, code at commit `abc123`" in page
     headings = [line for line in page.splitlines() if line.startswith("## ")]
-    assert [h.split(":")[0] for h in headings] == ["## The papers' directions on this run", "## Data coverage",
-                                                  "## vip-AnT Table 3", "## vip-AnT Table 4", "## zz_extra",
-                                                  "## Figures"]
+    assert [h.split(":")[0] for h in headings] == [
+        "## The papers' directions on this run",
+        "## Data coverage",
+        "## vip-AnT Table 3",
+        "## vip-AnT Table 4",
+        "## zz_extra",
+        "## Figures",
+    ]
     # a failure reason no clip had is dropped, one that happened is kept
     assert "failed_network" not in page and "failed_silent" in page
     assert page.endswith("![figure7.png](figure7.png)\n")
@@ -145,8 +192,15 @@ def verdicts(found) -> dict[str, bool | None]:
 
 
 def test_directions_compare_the_named_rows_in_the_papers_direction():
-    t3 = retrieval_table({"vip-AnT": (20.0, 30.0), "+AT w/ GC": (40.0, 25.0), "+AT w/ AC": (30.0, 1.0),
-                          "+AT w/ RC": (35.0, 1.0), "OracleAV-CLIP": (60.0, 50.0)})
+    t3 = retrieval_table(
+        {
+            "vip-AnT": (20.0, 30.0),
+            "+AT w/ GC": (40.0, 25.0),
+            "+AT w/ AC": (30.0, 1.0),
+            "+AT w/ RC": (35.0, 1.0),
+            "OracleAV-CLIP": (60.0, 50.0),
+        }
+    )
     found = verdicts(directions({"table3": t3}))
     assert found["+AT w/ GC > vip-AnT: AudioCaps T→A R@10"] is True
     assert found["+AT w/ GC > vip-AnT: AudioCaps A→T R@10"] is False  # 25 < 30: reversed rows would say True
@@ -168,12 +222,19 @@ def test_above_chance_is_read_from_the_models_own_p_value():
 
 
 def test_follow_up_directions_allow_ties_where_the_papers_say_at_or_above():
-    t4 = pd.DataFrame({"Model": ["VIP-ANT (reproduction)", "Nearest Match (n = 5)", "Multiframe Match"],
-                       "A→T R@1": [10.0, 10.0, 9.0], "A→T R@10": [50.0, 40.0, 60.0]})
-    t3 = pd.DataFrame({"Model": ["VIP-ANT (reproduction)", "Multiframe Match"], "A→I R@1": [5.0, 6.0],
-                       "A→I R@5": [20.0, 19.0]})
-    c2 = pd.DataFrame({"Model": ["DS", "DS+SL"], "ESC-50": [30.0, 31.0], "US8K": [math.nan, math.nan],
-                       "TUT17": [40.0, 40.0]})
+    t4 = pd.DataFrame(
+        {
+            "Model": ["VIP-ANT (reproduction)", "Nearest Match (n = 5)", "Multiframe Match"],
+            "A→T R@1": [10.0, 10.0, 9.0],
+            "A→T R@10": [50.0, 40.0, 60.0],
+        }
+    )
+    t3 = pd.DataFrame(
+        {"Model": ["VIP-ANT (reproduction)", "Multiframe Match"], "A→I R@1": [5.0, 6.0], "A→I R@5": [20.0, 19.0]}
+    )
+    c2 = pd.DataFrame(
+        {"Model": ["DS", "DS+SL"], "ESC-50": [30.0, 31.0], "US8K": [math.nan, math.nan], "TUT17": [40.0, 40.0]}
+    )
     found = verdicts(directions({"temporal_table4": t4, "temporal_table3": t3, "curation_table2": c2}))
     assert found["Nearest Match (n = 5) ≥ VIP-ANT (reproduction): AudioCaps A→T R@1"] is True
     assert found["Nearest Match (n = 5) ≥ VIP-ANT (reproduction): AudioCaps A→T R@10"] is False
@@ -186,8 +247,12 @@ def test_follow_up_directions_allow_ties_where_the_papers_say_at_or_above():
 
 
 def test_scaling_direction_needs_the_whole_interval_above_zero():
-    fits = {"fits": {"rising": {"slope": 2.0, "se_slope": 0.5, "dof": 3},  # interval 0.41 to 3.59
-                     "unsure": {"slope": 2.0, "se_slope": 1.0, "dof": 3}}}  # interval -1.18 to 5.18
+    fits = {
+        "fits": {
+            "rising": {"slope": 2.0, "se_slope": 0.5, "dof": 3},  # interval 0.41 to 3.59
+            "unsure": {"slope": 2.0, "se_slope": 1.0, "dof": 3},
+        }
+    }  # interval -1.18 to 5.18
     found = verdicts(directions({}, fits))
     assert found["few-shot scaling: rising rises with log2 N (95 % interval > 0)"] is True
     assert found["few-shot scaling: unsure rises with log2 N (95 % interval > 0)"] is False

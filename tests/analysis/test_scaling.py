@@ -31,10 +31,10 @@ def test_standard_errors_match_the_textbook_formulas():
     rng = np.random.default_rng(0)
     x = np.arange(1.0, 9.0)
     y = 5.0 + 2.0 * x + rng.normal(0, 1.5, size=x.size)
-    fit = fit_log_linear(2.0 ** x, y)
+    fit = fit_log_linear(2.0**x, y)
     b, a = np.polyfit(x, y, 1)
     resid = y - (a + b * x)
-    s2 = (resid ** 2).sum() / (len(x) - 2)
+    s2 = (resid**2).sum() / (len(x) - 2)
     sxx = ((x - x.mean()) ** 2).sum()
     assert fit.slope == pytest.approx(b) and fit.intercept == pytest.approx(a)
     assert fit.se_slope == pytest.approx(math.sqrt(s2 / sxx))
@@ -46,17 +46,17 @@ def test_extrapolation_finds_the_crossing_and_a_delta_method_interval():
     rng = np.random.default_rng(1)
     x = np.arange(4.0, 12.0)
     y = 20.0 + 3.0 * x + rng.normal(0, 0.5, size=x.size)
-    fit = fit_log_linear(2.0 ** x, y)
+    fit = fit_log_linear(2.0**x, y)
     ext = extrapolate(fit, 81.0)
     assert ext.log2_n == pytest.approx((81.0 - fit.intercept) / fit.slope)
     assert ext.log2_n == pytest.approx(61.0 / 3.0, abs=0.5)  # the true line crosses 81 at 20.33
     assert ext.ci_low < ext.log2_n < ext.ci_high and ext.se_log2_n > 0
-    assert ext.slope_significant and ext.n == pytest.approx(2.0 ** ext.log2_n)
+    assert ext.slope_significant and ext.n == pytest.approx(2.0**ext.log2_n)
     # delta method checked against a direct numerical gradient
     eps = 1e-6
     g_a = ((81 - (fit.intercept + eps)) / fit.slope - ext.log2_n) / eps
     g_b = ((81 - fit.intercept) / (fit.slope + eps) - ext.log2_n) / eps
-    var = g_a ** 2 * fit.se_intercept ** 2 + g_b ** 2 * fit.se_slope ** 2 + 2 * g_a * g_b * fit.cov
+    var = g_a**2 * fit.se_intercept**2 + g_b**2 * fit.se_slope**2 + 2 * g_a * g_b * fit.cov
     assert ext.se_log2_n == pytest.approx(math.sqrt(var), rel=1e-4)
 
 
@@ -75,13 +75,16 @@ def test_an_insignificant_slope_says_its_interval_means_little():
     assert "not meaningful" in ext.note
 
 
-@pytest.mark.parametrize("n, y, message", [
-    ([4, 8], [1.0, 2.0], ">= 3 distinct"),
-    ([4, 4, 8], [1.0, 2.0, 3.0], ">= 3 distinct"),
-    ([0, 4, 8], [1.0, 2.0, 3.0], "positive"),
-    ([2, 4, 8], [1.0, float("nan"), 3.0], "finite"),
-    ([2, 4, 8], [1.0, 2.0], "equal length"),
-])
+@pytest.mark.parametrize(
+    "n, y, message",
+    [
+        ([4, 8], [1.0, 2.0], ">= 3 distinct"),
+        ([4, 4, 8], [1.0, 2.0, 3.0], ">= 3 distinct"),
+        ([0, 4, 8], [1.0, 2.0, 3.0], "positive"),
+        ([2, 4, 8], [1.0, float("nan"), 3.0], "finite"),
+        ([2, 4, 8], [1.0, 2.0], "equal length"),
+    ],
+)
 def test_bad_fit_inputs_are_refused(n, y, message):
     with pytest.raises(ValueError, match=message):
         fit_log_linear(n, y)
@@ -90,18 +93,24 @@ def test_bad_fit_inputs_are_refused(n, y, message):
 def _records(values: dict[str, tuple[float, float, float, float]]) -> dict:
     out = {}
     for model, (t2a, a2t, esc, us8k) in values.items():
-        out[model, "audiocaps_retrieval"] = MetricsRecord(path=f"{model}/ac", model=model, task="audiocaps_retrieval",
-                                                          metrics={"t2a_R@1": t2a, "a2t_R@1": a2t},
-                                                          chance={"t2a_R@1": 2.0, "a2t_R@1": 2.0})
-        out[model, "esc50_zs"] = MetricsRecord(path=f"{model}/esc", model=model, task="esc50_zs",
-                                               metrics={"acc_prompt": esc}, chance={"acc": 2.0})
-        out[model, "us8k_zs"] = MetricsRecord(path=f"{model}/us8k", model=model, task="us8k_zs",
-                                              metrics={"acc_prompt": us8k}, chance={"acc": 10.0})
+        out[model, "audiocaps_retrieval"] = MetricsRecord(
+            path=f"{model}/ac",
+            model=model,
+            task="audiocaps_retrieval",
+            metrics={"t2a_R@1": t2a, "a2t_R@1": a2t},
+            chance={"t2a_R@1": 2.0, "a2t_R@1": 2.0},
+        )
+        out[model, "esc50_zs"] = MetricsRecord(
+            path=f"{model}/esc", model=model, task="esc50_zs", metrics={"acc_prompt": esc}, chance={"acc": 2.0}
+        )
+        out[model, "us8k_zs"] = MetricsRecord(
+            path=f"{model}/us8k", model=model, task="us8k_zs", metrics={"acc_prompt": us8k}, chance={"acc": 10.0}
+        )
     return out
 
 
 def test_scaling_table_and_summary_from_metrics_records():
-    values = {f"at_GC@{2 ** k}": (k, 2 * k, 40 + 2 * k, 30 + k) for k in range(2, 6)}
+    values = {f"at_GC@{2**k}": (k, 2 * k, 40 + 2 * k, 30 + k) for k in range(2, 6)}
     values["vipant"] = (1.0, 1.0, 35.0, 25.0)
     table = scaling_table(_records(values), {**{m: int(m.split("@")[1]) for m in values if "@" in m}, "vipant": 0})
     assert table["model"].tolist() == ["vipant", "at_GC@4", "at_GC@8", "at_GC@16", "at_GC@32"]
@@ -131,9 +140,21 @@ def test_scaling_table_names_the_file_lacking_a_metric():
 def test_a_nearly_flat_line_lands_far_away_without_overflow():
     ext = extrapolate(fit_log_linear([2, 4, 8, 16], [10.0, 10.0001, 10.0, 10.0002]), 81.0)
     assert ext.log2_n > 1000 and ext.n == math.inf and "2^" in ext.note
-    json.dumps(summarise(pd.DataFrame({"model": list("abcd"), "N": [2, 4, 8, 16], "log2_N": [1.0, 2, 3, 4],
-                                       **{m.column: [10.0, 10.0001, 10.0, 10.0002] for m in METRICS},
-                                       **{f"{m.column}_chance": [1.0] * 4 for m in METRICS}}), 81.0, 21.0))
+    json.dumps(
+        summarise(
+            pd.DataFrame(
+                {
+                    "model": list("abcd"),
+                    "N": [2, 4, 8, 16],
+                    "log2_N": [1.0, 2, 3, 4],
+                    **{m.column: [10.0, 10.0001, 10.0, 10.0002] for m in METRICS},
+                    **{f"{m.column}_chance": [1.0] * 4 for m in METRICS},
+                }
+            ),
+            81.0,
+            21.0,
+        )
+    )
 
 
 def test_a_constant_series_has_exactly_zero_slope_and_no_extrapolation():
@@ -152,7 +173,9 @@ def test_n_counts_only_pairs_with_features_and_a_gc_at_n_list_must_hold_n(tmp_pa
     """Defects caught: counting pairs whose clip has no FBANK features (a failed download inflating N), and a
     stale GC@N list (other than N trainable pairs) passing silently."""
     have = {"a", "b", "c"}
-    pd.DataFrame({"clip_id": ["a", "b", "gone", "c", "a"], "text_row": range(5)}).to_csv(tmp_path / "GC.csv", index=False)
+    pd.DataFrame({"clip_id": ["a", "b", "gone", "c", "a"], "text_row": range(5)}).to_csv(
+        tmp_path / "GC.csv", index=False
+    )
     pd.DataFrame({"clip_id": ["a", "b"], "text_row": [0, 1]}).to_csv(tmp_path / "GC@2.csv", index=False)
     pd.DataFrame({"clip_id": ["a", "gone"], "text_row": [0, 1]}).to_csv(tmp_path / "stale.csv", index=False)
     assert trained_pairs(str(tmp_path / "GC.csv"), have) == 4

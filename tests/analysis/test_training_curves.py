@@ -11,9 +11,18 @@ def _write(path, history):
 
 
 def test_label_set_curves_from_a_history(tmp_path):
-    history = [{"epoch": e, "loss": 1.0 / (e + 1), "val_i2a_R@1": 7.0,
-                "val_i2a_labelset_P@5": 10.0 + e, "val_i2a_labelset_R@5": 20.0 + e,
-                "val_i2a_labelset_chance_P@5": 4.0, "val_i2a_labelset_chance_R@5": 31.25} for e in (1, 0)]
+    history = [
+        {
+            "epoch": e,
+            "loss": 1.0 / (e + 1),
+            "val_i2a_R@1": 7.0,
+            "val_i2a_labelset_P@5": 10.0 + e,
+            "val_i2a_labelset_R@5": 20.0 + e,
+            "val_i2a_labelset_chance_P@5": 4.0,
+            "val_i2a_labelset_chance_R@5": 31.25,
+        }
+        for e in (1, 0)
+    ]
     curves = label_set_curves(_write(tmp_path / "history.json", history))
     assert set(curves["kind"]) == {"P", "R"} and set(curves["k"]) == {5}
     p = curves[curves["kind"] == "P"]

@@ -85,18 +85,33 @@ def ensure_packages() -> None:
     if not missing:
         return
     if os.geteuid() != 0:
-        pytest.fail(f"SLURM binaries missing ({', '.join(missing)}) and not root: cannot apt-get install {APT_PACKAGES}")
+        pytest.fail(
+            f"SLURM binaries missing ({', '.join(missing)}) and not root: cannot apt-get install {APT_PACKAGES}"
+        )
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", "-o", "DPkg::Lock::Timeout=600", *APT_PACKAGES]
+    install = [
+        "apt-get",
+        "install",
+        "-y",
+        "-q",
+        "--no-install-recommends",
+        "-o",
+        "DPkg::Lock::Timeout=600",
+        *APT_PACKAGES,
+    ]
     log.info("installing %s with apt-get", " ".join(APT_PACKAGES))
     proc = subprocess.run(install, env=env, capture_output=True, text=True)
     if proc.returncode != 0:  # stale or absent package lists on a fresh machine: update once, retry
-        subprocess.run(["apt-get", "update", "-q", "-o", "DPkg::Lock::Timeout=600"], env=env, capture_output=True, text=True)
+        subprocess.run(
+            ["apt-get", "update", "-q", "-o", "DPkg::Lock::Timeout=600"], env=env, capture_output=True, text=True
+        )
         proc = subprocess.run(install, env=env, capture_output=True, text=True)
     still = [b for b in SLURM_BINARIES if _which(b) is None]
     if proc.returncode != 0 or still:
-        pytest.fail(f"apt-get install {' '.join(APT_PACKAGES)} failed (rc {proc.returncode}, missing {still}):\n"
-                    f"{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
+        pytest.fail(
+            f"apt-get install {' '.join(APT_PACKAGES)} failed (rc {proc.returncode}, missing {still}):\n"
+            f"{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}"
+        )
 
 
 # --------------------------------------------------------------------------------------------- daemons
@@ -108,7 +123,9 @@ class Daemons:
 
     def start(self, name: str, argv: list[str], log_path: Path, **popen_kwargs) -> subprocess.Popen:
         with open(log_path, "ab") as out:
-            proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, **popen_kwargs)
+            proc = subprocess.Popen(
+                argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, **popen_kwargs
+            )
         self.started.append((name, proc))
         log.info("started %s (pid %d)", name, proc.pid)
         return proc
@@ -145,7 +162,9 @@ def _wait_for(what: str, check, timeout_s: float, logs: list[Path], procs: list[
             break
         time.sleep(0.5)
     tails = "\n".join(f"--- {p}\n{p.read_text(errors='replace')[-3000:]}" for p in logs if p.exists())
-    pytest.fail(f"{what} not reached within {timeout_s:.0f} s" + (" (a daemon exited)" if procs and dead else "") + f"\n{tails}")
+    pytest.fail(
+        f"{what} not reached within {timeout_s:.0f} s" + (" (a daemon exited)" if procs and dead else "") + f"\n{tails}"
+    )
 
 
 def _free_port() -> int:
@@ -174,7 +193,9 @@ def ensure_munge(daemons: Daemons, tmp: Path) -> None:
     user = pwd.getpwnam("munge")
     if not MUNGE_KEY.exists():
         MUNGE_KEY.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        subprocess.run([_which("mungekey") or "/usr/sbin/mungekey", "--create", "--keyfile", str(MUNGE_KEY)], check=True)
+        subprocess.run(
+            [_which("mungekey") or "/usr/sbin/mungekey", "--create", "--keyfile", str(MUNGE_KEY)], check=True
+        )
         os.chown(MUNGE_KEY.parent, user.pw_uid, user.pw_gid)
     os.chown(MUNGE_KEY, user.pw_uid, user.pw_gid)
     os.chmod(MUNGE_KEY, 0o400)
@@ -184,8 +205,14 @@ def ensure_munge(daemons: Daemons, tmp: Path) -> None:
         state.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.chown(state, user.pw_uid, user.pw_gid)
     # --force: a socket left by a dead munged would otherwise stop it (a live one answered above).
-    proc = daemons.start("munged", [_which("munged"), "--foreground", "--force"], tmp / "munged.log",
-                         user=user.pw_uid, group=user.pw_gid, extra_groups=[])
+    proc = daemons.start(
+        "munged",
+        [_which("munged"), "--foreground", "--force"],
+        tmp / "munged.log",
+        user=user.pw_uid,
+        group=user.pw_gid,
+        extra_groups=[],
+    )
     _wait_for("munge credentials", munge_works, 30, [tmp / "munged.log"], [proc])
 
 
@@ -213,15 +240,22 @@ class SlurmCluster:
         return {"SLURM_CONF": str(self.conf)}
 
     def logs(self) -> str:
-        return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}" for p in sorted(self.tmp.glob("*.log")))
+        return "\n".join(
+            f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}" for p in sorted(self.tmp.glob("*.log"))
+        )
 
     def job_records(self, job_ids: list[str]) -> dict[str, dict[str, str]]:
         """slurmctld's record of each job (``scontrol show job -d -o``: Partition, JobState, JOB_GRES (the
         generic resources allocated, e.g. ``gpu:1``)...), finished jobs included (kept for ``MinJobAge``)."""
         records = {}
         for job_id in job_ids:
-            proc = subprocess.run([_which("scontrol"), "show", "job", "-d", "-o", job_id], capture_output=True, text=True,
-                                  env={**os.environ, **self.env}, timeout=10)
+            proc = subprocess.run(
+                [_which("scontrol"), "show", "job", "-d", "-o", job_id],
+                capture_output=True,
+                text=True,
+                env={**os.environ, **self.env},
+                timeout=10,
+            )
             assert proc.returncode == 0, f"scontrol show job {job_id}: {proc.stderr}"
             records[job_id] = dict(field.split("=", 1) for field in proc.stdout.split() if "=" in field)
         return records
@@ -281,8 +315,13 @@ PartitionName=gpu Nodes={node} MaxTime=INFINITE State=UP
 
 def node_states(conf: Path, node: str) -> set[str]:
     """The node's state in each partition as sinfo reports it (one line per partition)."""
-    proc = subprocess.run([_which("sinfo"), "-h", "-N", "-n", node, "-o", "%T"], capture_output=True, text=True,
-                          env={**os.environ, "SLURM_CONF": str(conf)}, timeout=10)
+    proc = subprocess.run(
+        [_which("sinfo"), "-h", "-N", "-n", node, "-o", "%T"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SLURM_CONF": str(conf)},
+        timeout=10,
+    )
     return set(proc.stdout.split()) if proc.returncode == 0 else set()
 
 
@@ -339,10 +378,20 @@ def slurm_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SlurmClu
         stack.callback(daemons.stop_all)
         ensure_munge(daemons, tmp)
         env = {**os.environ, "SLURM_CONF": str(conf)}
-        ctld = daemons.start("slurmctld", [_which("slurmctld"), "-D", "-c", "-f", str(conf)], tmp / "slurmctld.out", env=env)
-        slurmd = daemons.start("slurmd", [_which("slurmd"), "-D", "-f", str(conf), "-N", node], tmp / "slurmd.out", env=env)
+        ctld = daemons.start(
+            "slurmctld", [_which("slurmctld"), "-D", "-c", "-f", str(conf)], tmp / "slurmctld.out", env=env
+        )
+        slurmd = daemons.start(
+            "slurmd", [_which("slurmd"), "-D", "-f", str(conf), "-N", node], tmp / "slurmd.out", env=env
+        )
         logs = [tmp / n for n in ("slurmctld.log", "slurmd.log", "slurmctld.out", "slurmd.out")]
-        _wait_for(f"node {node} idle in sinfo", lambda: node_states(conf, node) == {"idle"}, START_TIMEOUT_S, logs, [ctld, slurmd])
+        _wait_for(
+            f"node {node} idle in sinfo",
+            lambda: node_states(conf, node) == {"idle"},
+            START_TIMEOUT_S,
+            logs,
+            [ctld, slurmd],
+        )
         yield SlurmCluster(conf=conf, node=node, tmp=tmp)
 
 
@@ -372,11 +421,25 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowSe
     try:
         proc = daemons.start(
             "mlflow server",
-            [str(BIN / "mlflow"), "server", "--backend-store-uri", f"sqlite:///{db}", "--host", "127.0.0.1",
-             "--port", str(port), "--workers", "1"],
-            tmp / "mlflow_server.log", cwd=tmp, start_new_session=True,
+            [
+                str(BIN / "mlflow"),
+                "server",
+                "--backend-store-uri",
+                f"sqlite:///{db}",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                "1",
+            ],
+            tmp / "mlflow_server.log",
+            cwd=tmp,
+            start_new_session=True,
         )
-        _wait_for(f"mlflow server at {uri}", lambda: _server_up(uri), START_TIMEOUT_S, [tmp / "mlflow_server.log"], [proc])
+        _wait_for(
+            f"mlflow server at {uri}", lambda: _server_up(uri), START_TIMEOUT_S, [tmp / "mlflow_server.log"], [proc]
+        )
         yield MlflowServer(uri=uri, db=db)
     finally:
         daemons.stop_all()

@@ -56,10 +56,13 @@ LOCAL_THREADS = {"pretrain_va": 1, "finetune_at": 1, "embed_frames": 1, "embed_t
 NO_COMMAND_RULES = {"data"}
 
 CLUSTER_ARGS = (
-    "--workflow-profile", str(PROFILE),
-    "--slurm-status-command", "squeue",
+    "--workflow-profile",
+    str(PROFILE),
+    "--slurm-status-command",
+    "squeue",
     "--slurm-no-account",
-    "--slurm-init-seconds-before-status-checks", "1",
+    "--slurm-init-seconds-before-status-checks",
+    "1",
     "--slurm-keep-successful-logs",
 )
 # What the SLURM run rebuilds on top of the local run, under data/<preset>/: output dirs of one model per
@@ -68,8 +71,14 @@ CLUSTER_ARGS = (
 REBUILT = ("models/va/va_rand", "models/at/GC", "eval/va_rand", "eval/at_GC")
 REBUILT_TABLES = ("results/table3.csv", "results/table4.csv")
 # The jobs that must follow, as (rule, wildcards) in Snakemake's "wildcards:" notation ("" for none).
-EXPECTED_JOBS = {("pretrain_va", "va=va_rand"), ("finetune_at", "curation=GC"), ("evaluate", "model=va_rand"),
-                 ("evaluate", "model=at_GC"), ("table", "table=table3"), ("table", "table=table4")}
+EXPECTED_JOBS = {
+    ("pretrain_va", "va=va_rand"),
+    ("finetune_at", "curation=GC"),
+    ("evaluate", "model=va_rand"),
+    ("evaluate", "model=at_GC"),
+    ("table", "table=table3"),
+    ("table", "table=table4"),
+}
 # Rules of EXPECTED_JOBS that declare gpu=1: the profile sends them to its gpu partition with --gpus=1.
 GPU_RULES = {"pretrain_va", "finetune_at", "evaluate"}
 _JOB_HEADER = re.compile(r"^(local)?rule (\w+):\n(?:    .*\n)*?    jobid: (\d+)$", re.MULTILINE)
@@ -103,8 +112,11 @@ class SlurmRun:
 
 def _failure_report(work: Path, stderr: str, cluster) -> str:
     rule_logs = [p for p in (work / "data").rglob("*.log") if "Traceback" in p.read_text(errors="replace")]
-    slurm_logs = [p for p in (work / ".snakemake" / "slurm_logs").rglob("*.log")
-                  if re.search(r"Error|Traceback|error:", p.read_text(errors="replace"))]
+    slurm_logs = [
+        p
+        for p in (work / ".snakemake" / "slurm_logs").rglob("*.log")
+        if re.search(r"Error|Traceback|error:", p.read_text(errors="replace"))
+    ]
     tails = "\n".join(f"--- {p}\n{p.read_text(errors='replace')[-2000:]}" for p in [*rule_logs, *slurm_logs][:6])
     return f"{stderr[-5000:]}\n{tails}\n{cluster.logs()}"
 
@@ -133,7 +145,9 @@ def slurm_run(slurm_cluster, mlflow_server, tiny_workflow: Path, tiny_targets, s
     # Targets first: --set-threads takes every word after it.
     proc = snakemake(work, *tiny_targets, *CLUSTER_ARGS, "--set-threads", *threads, check=False, env_extra=env)
     seconds = time.monotonic() - start
-    assert proc.returncode == 0, f"snakemake through SLURM failed ({proc.returncode}):\n" + _failure_report(work, proc.stderr, slurm_cluster)
+    assert proc.returncode == 0, f"snakemake through SLURM failed ({proc.returncode}):\n" + _failure_report(
+        work, proc.stderr, slurm_cluster
+    )
     log.warning("tiny DAG through SLURM: %.0f s wall", seconds)
     slurm_ids = [slurm for _, slurm, _ in _SUBMITTED.findall(proc.stderr)]
     return SlurmRun(work=work, stderr=proc.stderr, seconds=seconds, records=slurm_cluster.job_records(slurm_ids))
@@ -173,14 +187,17 @@ def test_tiny_dag_runs_through_slurm(slurm_run: SlurmRun, tiny_targets) -> None:
 
 
 def _metrics_files(work: Path) -> dict[str, dict]:
-    return {str(p.relative_to(work)): json.loads(p.read_text()) for p in sorted(work.glob("data/*/eval/*/*/metrics.json"))}
+    return {
+        str(p.relative_to(work)): json.loads(p.read_text()) for p in sorted(work.glob("data/*/eval/*/*/metrics.json"))
+    }
 
 
 def test_results_equal_the_local_run(slurm_run: SlurmRun, tiny_workflow: Path) -> None:
     """Tables and every metrics.json are identical to the local run's (same threads, deterministic code)."""
     for table in ("results/table3.csv", "results/table4.csv"):
-        pd.testing.assert_frame_equal(pd.read_csv(slurm_run.work / table), pd.read_csv(tiny_workflow / table),
-                                      check_exact=True, obj=table)
+        pd.testing.assert_frame_equal(
+            pd.read_csv(slurm_run.work / table), pd.read_csv(tiny_workflow / table), check_exact=True, obj=table
+        )
     ours, local = _metrics_files(slurm_run.work), _metrics_files(tiny_workflow)
     assert local, "the local run wrote no metrics.json"
     assert ours.keys() == local.keys()
@@ -206,9 +223,14 @@ def test_runs_reach_the_tracking_server(slurm_run: SlurmRun, mlflow_server, tiny
     children = [r for r in server if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id]
     assert len(children) == len(server) - 1
     # The local run's child runs of the jobs this invocation ran: the same names, no more, no fewer.
-    ran = {f"{rule}[{wildcards.replace(', ', ',')}]" if wildcards else rule for rule, wildcards in slurm_run.scheduled()}
-    local_names = sorted(r.info.run_name for r in runs(f"sqlite:///{tiny_workflow / 'mlflow.db'}")
-                         if "mlflow.parentRunId" in r.data.tags and r.info.run_name in ran)
+    ran = {
+        f"{rule}[{wildcards.replace(', ', ',')}]" if wildcards else rule for rule, wildcards in slurm_run.scheduled()
+    }
+    local_names = sorted(
+        r.info.run_name
+        for r in runs(f"sqlite:///{tiny_workflow / 'mlflow.db'}")
+        if "mlflow.parentRunId" in r.data.tags and r.info.run_name in ran
+    )
     assert {"pretrain_va[va=va_rand]", "finetune_at[curation=GC]", "evaluate[model=at_GC]"} <= set(local_names)
     assert sorted(r.info.run_name for r in children) == local_names
     slurm_ids = {slurm for slurm, _ in slurm_run.submissions().values()}

@@ -38,8 +38,21 @@ def _errors(caplog):
 def test_classify_json_matches_the_library_and_reports_bad_files(inference_layout, audio_zoo, model, capsys, caplog):
     good, bad = audio_zoo["good"], audio_zoo["bad"]
     files = [str(good["wav"]), str(bad["corrupt"]), str(good["long"]), str(bad["missing"]), str(good["stereo48k"])]
-    code, out = _run(["classify", *files, "--labels", ", ".join(LABELS) + ",rain", "--top-k", "4", "--json",
-                      "--checkpoint", str(inference_layout["at"]), "-q"], capsys)
+    code, out = _run(
+        [
+            "classify",
+            *files,
+            "--labels",
+            ", ".join(LABELS) + ",rain",
+            "--top-k",
+            "4",
+            "--json",
+            "--checkpoint",
+            str(inference_layout["at"]),
+            "-q",
+        ],
+        capsys,
+    )
     assert code == 1
     report = json.loads(out)
     assert [e["path"] for e in report] == files
@@ -63,8 +76,19 @@ def test_classify_prompt_flag_decides_the_texts(inference_layout, audio_zoo, cap
     real = embedder.embed_texts
     monkeypatch.setattr(embedder, "embed_texts", lambda m, texts: seen.append(list(texts)) or real(m, texts))
     for flag in ("--prompt", "--no-prompt"):
-        code, out = _run(["classify", str(audio_zoo["good"]["mp3"]), "--labels", "church_bells,dog", flag,
-                          "--checkpoint", str(inference_layout["at"]), "-q"], capsys)
+        code, out = _run(
+            [
+                "classify",
+                str(audio_zoo["good"]["mp3"]),
+                "--labels",
+                "church_bells,dog",
+                flag,
+                "--checkpoint",
+                str(inference_layout["at"]),
+                "-q",
+            ],
+            capsys,
+        )
         assert code == 0
         lines = out.splitlines()
         assert lines[0] == str(audio_zoo["good"]["mp3"]) and len(lines) == 3  # top 3 of 2 labels: both
@@ -73,8 +97,21 @@ def test_classify_prompt_flag_decides_the_texts(inference_layout, audio_zoo, cap
 
 def test_search_ranks_every_audio_file_under_the_folder(inference_layout, audio_zoo, model, capsys, caplog):
     d = audio_zoo["dir"]
-    code, out = _run(["search", "--query", "a car passes by", str(d), "--top-k", "0", "--json",
-                      "--checkpoint", str(inference_layout["at"]), "-q"], capsys)
+    code, out = _run(
+        [
+            "search",
+            "--query",
+            "a car passes by",
+            str(d),
+            "--top-k",
+            "0",
+            "--json",
+            "--checkpoint",
+            str(inference_layout["at"]),
+            "-q",
+        ],
+        capsys,
+    )
     assert code == 1  # the zoo holds bad files with audio suffixes
     result = json.loads(out)
     good = sorted(str(p) for p in audio_zoo["good"].values())
@@ -92,9 +129,22 @@ def test_search_ranks_every_audio_file_under_the_folder(inference_layout, audio_
 
 
 def test_search_text_output_and_top_k(inference_layout, audio_zoo, capsys):
-    code, out = _run(["search", "--query", "rain", str(audio_zoo["good"]["wav"]), str(audio_zoo["good"]["ogg"]),
-                      str(audio_zoo["good"]["short"]), "--top-k", "2", "--checkpoint", str(inference_layout["at"]),
-                      "-q"], capsys)
+    code, out = _run(
+        [
+            "search",
+            "--query",
+            "rain",
+            str(audio_zoo["good"]["wav"]),
+            str(audio_zoo["good"]["ogg"]),
+            str(audio_zoo["good"]["short"]),
+            "--top-k",
+            "2",
+            "--checkpoint",
+            str(inference_layout["at"]),
+            "-q",
+        ],
+        capsys,
+    )
     assert code == 0
     lines = out.splitlines()
     assert len(lines) == 2 and lines[0].split()[0] == "1" and lines[1].split()[0] == "2"
@@ -136,9 +186,27 @@ def test_embed_is_deterministic_across_processes(inference_layout, audio_zoo, tm
     arrays = []
     for i in range(2):
         out = tmp_path / f"run{i}.npy"
-        proc = subprocess.run([sys.executable, "-m", "vipant.cli", "embed", *files, "--out", str(out),
-                               "--checkpoint", str(inference_layout["at"]), "--device", "cpu", "--threads", "1"],
-                              capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONHASHSEED": str(i)})
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "vipant.cli",
+                "embed",
+                *files,
+                "--out",
+                str(out),
+                "--checkpoint",
+                str(inference_layout["at"]),
+                "--device",
+                "cpu",
+                "--threads",
+                "1",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**os.environ, "PYTHONHASHSEED": str(i)},
+        )
         assert proc.returncode == 1, proc.stderr
         lines = [line for line in proc.stderr.splitlines() if "corrupt.mp3" in line]
         assert len(lines) == 1 and "ERROR" in lines[0] and "not a readable audio file" in lines[0]

@@ -15,8 +15,12 @@ def test_retrieval_pairs_each_clip_with_the_caption_nearest_its_middle_frame(tmp
     # 3 clips x 4 frames; only the 2nd frame (index 1) decides
     frames = np.stack([np.stack([eye[3], eye[i], eye[3], eye[3]]) for i in range(3)])
     frames_t = _table(tmp_path, "frames", pd.DataFrame({"clip_id": ["c0", "c1", "c2"]}), frames)
-    prompted = _table(tmp_path, "prompted", pd.DataFrame({"text": ["the sound of b", "the sound of a", "the sound of c"]}),
-                      [eye[1], eye[0], eye[2]])
+    prompted = _table(
+        tmp_path,
+        "prompted",
+        pd.DataFrame({"text": ["the sound of b", "the sound of a", "the sound of c"]}),
+        [eye[1], eye[0], eye[2]],
+    )
     pairs = retrieval_curation(frames_t, ["c2", "c0", "missing", "c1"], prompted, ["b", "a", "c"], chunk=2)
     assert pairs["clip_id"].tolist() == ["c2", "c0", "c1"]  # clips without frames are dropped, order kept
     assert pairs["text"].tolist() == ["c", "a", "b"]
@@ -37,7 +41,9 @@ def test_gold_captions_and_labels():
     pool = ["rain", "dog barks", "a dog"]
     gc = gold_captions(train, pool)
     assert gc["text_row"].tolist() == [1, 2, 0]
-    gl = gold_labels(["a", "b"], {"a": ["/m/dog", "/m/x"], "b": ["/m/rain"]}, {"/m/dog": 0, "/m/rain": 1}, ["Dog", "Rain"])
+    gl = gold_labels(
+        ["a", "b"], {"a": ["/m/dog", "/m/x"], "b": ["/m/rain"]}, {"/m/dog": 0, "/m/rain": 1}, ["Dog", "Rain"]
+    )
     assert list(zip(gl["clip_id"], gl["text"])) == [("a", "Dog"), ("b", "Rain")]
 
 
@@ -50,8 +56,9 @@ def test_every_pair_list_has_the_columns_fine_tuning_reads():
     assert list(gc.columns) == columns
     assert gc["clip_id"].tolist() == ["a", "b"] and gc["text"].tolist() == ["rain", "dog"]
     assert gc["score"].isna().all()
-    gl = gold_labels(["a", "unlabelled", "b"], {"a": ["/m/dog"], "b": ["/m/rain"]}, {"/m/dog": 0, "/m/rain": 1},
-                     ["Dog", "Rain"])
+    gl = gold_labels(
+        ["a", "unlabelled", "b"], {"a": ["/m/dog"], "b": ["/m/rain"]}, {"/m/dog": 0, "/m/rain": 1}, ["Dog", "Rain"]
+    )
     assert list(gl.columns) == columns
     assert gl["clip_id"].tolist() == ["a", "b"] and gl["text_row"].tolist() == [0, 1]
     assert list(random_captions(["a"], 2, ["x", "y"]).columns) == columns

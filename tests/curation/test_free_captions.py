@@ -4,8 +4,13 @@ import pytest
 
 from vipant.curation.free_captions import TrigramCaptionModel, generate_trigram
 
-COCO = ["a red car parked on the street", "a dog sitting on the grass", "a red bus driving on the street",
-        "a dog running on the beach", "a man riding a bike on the street"]
+COCO = [
+    "a red car parked on the street",
+    "a dog sitting on the grass",
+    "a red bus driving on the street",
+    "a dog running on the beach",
+    "a man riding a bike on the street",
+]
 
 
 def test_trigram_only_follows_seen_continuations():
@@ -57,9 +62,16 @@ def test_lm_captions_come_in_batches_of_primed_prompts_and_keep_first_lines(tmp_
     out = generate_chunked(lm, COCO, 50, chunk_dir=tmp_path / "c", seed=3, shots=4, batch_size=8, chunk_size=20)
     assert len(out) == len(set(out)) == 50 and all("\n" not in c and c.startswith("a ") for c in out)
     assert {len(b) for b in lm.batches} == {8}
-    assert all(p.endswith("\n") and len(p.strip().split("\n")) == 4 and set(p.strip().split("\n")) <= set(COCO)
-               for b in lm.batches for p in b)
-    assert sorted(p.name for p in (tmp_path / "c").iterdir()) == ["chunk-00000.txt", "chunk-00001.txt", "chunk-00002.txt"]
+    assert all(
+        p.endswith("\n") and len(p.strip().split("\n")) == 4 and set(p.strip().split("\n")) <= set(COCO)
+        for b in lm.batches
+        for p in b
+    )
+    assert sorted(p.name for p in (tmp_path / "c").iterdir()) == [
+        "chunk-00000.txt",
+        "chunk-00001.txt",
+        "chunk-00002.txt",
+    ]
 
 
 def test_a_killed_generation_resumes_from_its_chunks_to_the_same_captions(tmp_path):

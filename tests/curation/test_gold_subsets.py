@@ -5,8 +5,14 @@ from vipant.curation.curate import gold_subset, gold_subset_size
 
 
 def _gold(n: int) -> pd.DataFrame:
-    return pd.DataFrame({"clip_id": [f"c{i}" for i in range(n)], "text_row": range(n),
-                         "text": [f"caption {i}" for i in range(n)], "score": float("nan")})
+    return pd.DataFrame(
+        {
+            "clip_id": [f"c{i}" for i in range(n)],
+            "text_row": range(n),
+            "text": [f"caption {i}" for i in range(n)],
+            "score": float("nan"),
+        }
+    )
 
 
 def test_gc_at_n_names():

@@ -6,8 +6,15 @@ import pytest
 import torch
 
 from vipant.curation import teacher
-from vipant.curation.teacher import (augmented_domain_specific, domain_specific, domain_unspecific,
-                                     improvement_set_kind, in_the_wild, resolve_threshold, subset_pairs)
+from vipant.curation.teacher import (
+    augmented_domain_specific,
+    domain_specific,
+    domain_unspecific,
+    improvement_set_kind,
+    in_the_wild,
+    resolve_threshold,
+    subset_pairs,
+)
 
 TEXTS = ["a dog barks", "rain falls", "an engine idles", "a bell rings"]
 # caption pool embeddings: one axis per caption
@@ -156,8 +163,9 @@ def test_ads_names_itself_and_samples_its_quantile_with_the_given_seed(monkeypat
         augmented_domain_specific(torch.tensor([[0.0, 1.0, 0.0, 0.0]]), ["w0"], ds, POOL, TEXTS, 0.5, task="esc50")
     monkeypatch.setattr(teacher, "QUANTILE_SAMPLE", 20)  # 10 of the 100 clips x 2 captions
     audio = torch.randn(100, 4, generator=torch.Generator().manual_seed(1))
-    out = augmented_domain_specific(audio, [f"w{i}" for i in range(100)], ds, POOL, TEXTS, {"quantile": 0.5},
-                                    task="esc50", seed=3)
+    out = augmented_domain_specific(
+        audio, [f"w{i}" for i in range(100)], ds, POOL, TEXTS, {"quantile": 0.5}, task="esc50", seed=3
+    )
     a = torch.nn.functional.normalize(audio, dim=-1)
     expected = np.quantile(teacher._sample_cosines(a, POOL[[0, 2]], 3), 0.5)
     assert out.threshold == pytest.approx(float(expected), abs=1e-6)
@@ -172,8 +180,11 @@ def test_matching_reads_every_chunk_of_a_non_square_problem_and_its_refusals_cou
     captions, rows = POOL[[0, 2]], [0, 2]
     out = teacher.match_audio_to_captions(audio, clips, captions, rows, TEXTS, 0.9, name="DU")
     assert out.pairs["clip_id"].tolist() == ["w4"] and out.candidates == 10
-    with pytest.raises(ValueError, match=r"DU: no \(clip, caption\) pair reaches the threshold 1.5000 \(highest "
-                                         r"teacher cosine 1.0000 over 5 clips x 2 captions\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"DU: no \(clip, caption\) pair reaches the threshold 1.5000 \(highest "
+        r"teacher cosine 1.0000 over 5 clips x 2 captions\)",
+    ):
         teacher.match_audio_to_captions(audio, clips, captions, rows, TEXTS, 1.5, name="DU")
     with pytest.raises(ValueError, match="DU: 5 audio rows for 4 clips, 2 caption rows for 1 text rows"):
         teacher.match_audio_to_captions(audio, clips[:4], captions, rows[:1], TEXTS, 0.9, name="DU")
@@ -188,8 +199,9 @@ def test_du_names_itself_and_samples_its_quantile_with_the_given_seed(monkeypatc
         domain_unspecific(torch.tensor([[0.0, 0.0, 0.0, 1.0]]), ["w0"], _teacher_pairs().iloc[:2], POOL, TEXTS, 0.5)
     monkeypatch.setattr(teacher, "QUANTILE_SAMPLE", 40)  # 10 of the 100 clips x 4 captions
     audio = torch.randn(100, 4, generator=torch.Generator().manual_seed(1))
-    out = domain_unspecific(audio, [f"w{i}" for i in range(100)], _teacher_pairs(), POOL, TEXTS, {"quantile": 0.5},
-                            seed=3)
+    out = domain_unspecific(
+        audio, [f"w{i}" for i in range(100)], _teacher_pairs(), POOL, TEXTS, {"quantile": 0.5}, seed=3
+    )
     expected = np.quantile(teacher._sample_cosines(torch.nn.functional.normalize(audio, dim=-1), POOL, 3), 0.5)
     assert out.threshold == pytest.approx(float(expected), abs=1e-6)
 
@@ -247,13 +259,17 @@ def test_du_and_ads_keep_a_pair_exactly_at_the_threshold_and_drop_it_just_below(
     clips = ["a", "b", "c"]
     every = domain_unspecific(audio, clips, _teacher_pairs(), POOL, TEXTS, -1.0).pairs
     ds = _teacher_pairs().iloc[[2, 3]].assign(score=1.0)
-    for curate in (lambda tau: domain_unspecific(audio, clips, _teacher_pairs(), POOL, TEXTS, tau),
-                   lambda tau: augmented_domain_specific(audio, clips, ds, POOL, TEXTS, tau, task="esc50")):
+    for curate in (
+        lambda tau: domain_unspecific(audio, clips, _teacher_pairs(), POOL, TEXTS, tau),
+        lambda tau: augmented_domain_specific(audio, clips, ds, POOL, TEXTS, tau, task="esc50"),
+    ):
         target = every[every["text_row"] == 2]["score"].max()  # clip b with the engine caption: 0.8 / |b|
         kept = curate(float(target)).pairs
         assert ("b", 2) in set(zip(kept["clip_id"], kept["text_row"]))
         above = float(np.nextafter(np.float32(target), np.float32(2.0)))
-        dropped = set(zip(kept["clip_id"], kept["text_row"])) - set(zip(*curate(above).pairs[["clip_id", "text_row"]].T.values))
+        dropped = set(zip(kept["clip_id"], kept["text_row"])) - set(
+            zip(*curate(above).pairs[["clip_id", "text_row"]].T.values)
+        )
         assert dropped == {("b", 2)}
 
 
@@ -264,7 +280,9 @@ def test_ds_keeps_a_caption_exactly_at_the_threshold_and_drops_it_just_below():
     target = float(every.loc[every["clip_id"] == "t2", "score"].item())  # 0.8 in float32
     assert target == pytest.approx(0.8)
     assert domain_specific(_teacher_pairs(), POOL, labels, ["dog", "engine"], target, task="esc50").pairs[
-        "clip_id"].tolist() == ["t0", "t2"]
+        "clip_id"
+    ].tolist() == ["t0", "t2"]
     above = float(np.nextafter(np.float32(target), np.float32(2.0)))
     assert domain_specific(_teacher_pairs(), POOL, labels, ["dog", "engine"], above, task="esc50").pairs[
-        "clip_id"].tolist() == ["t0"]
+        "clip_id"
+    ].tolist() == ["t0"]

@@ -89,8 +89,9 @@ def test_multilabel_probe_on_separable_tags_has_full_map_and_random_ranking_chan
 
     x_train, t_train = sample(120)
     x_eval, t_eval = sample(60)
-    metrics, chance = multilabel_probe(x_train, t_train, x_eval, t_eval,
-                                       ProbeConfig(epochs=150, batch_size=120, lr=0.05, weight_decay=0.0))
+    metrics, chance = multilabel_probe(
+        x_train, t_train, x_eval, t_eval, ProbeConfig(epochs=150, batch_size=120, lr=0.05, weight_decay=0.0)
+    )
     assert metrics["mAP"] > 99.0
     assert metrics["n_classes"] == n_tags and metrics["n_skipped_classes"] == 0
     expected = [expected_random_ap(len(t_eval), int(k)) for k in t_eval.sum(axis=0)]

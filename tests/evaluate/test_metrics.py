@@ -93,8 +93,11 @@ def test_gold_forms_agree_and_bad_input_raises():
     sim = np.random.default_rng(0).normal(size=(3, 5))
     mask = np.zeros((3, 5), dtype=bool)
     mask[[0, 1, 2], [4, 0, 2]] = True
-    assert retrieval_metrics(sim, mask) == retrieval_metrics(sim, np.array([4, 0, 2])) == retrieval_metrics(
-        sim, [{4}, {0}, {2}])
+    assert (
+        retrieval_metrics(sim, mask)
+        == retrieval_metrics(sim, np.array([4, 0, 2]))
+        == retrieval_metrics(sim, [{4}, {0}, {2}])
+    )
     with pytest.raises(ValueError, match="no gold"):
         retrieval_metrics(sim, [{1}, set(), {2}])
     with pytest.raises(ValueError, match="out of range"):

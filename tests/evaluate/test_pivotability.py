@@ -37,9 +37,7 @@ def test_each_image_retrieves_the_captions_that_point_at_it(triplets):
 
 def test_pivotability_per_clip_matches_the_hand_computed_answer(triplets):
     per_clip = pivotability_per_clip(*triplets, ks=[1, 2, 3])
-    expected = np.array([[1.0, 1.0, 1.0],
-                         [0.4, 1.0, 1.0],
-                         [0.0, 0.6, 1.0]])
+    expected = np.array([[1.0, 1.0, 1.0], [0.4, 1.0, 1.0], [0.0, 0.6, 1.0]])
     assert np.allclose(per_clip, expected)
 
 
@@ -142,8 +140,9 @@ def test_triplets_keep_clips_with_audio_frames_and_captions_row_aligned(tmp_path
     rng = np.random.default_rng(0)
     frames = _table(tmp_path, "frames", {"clip_id": ["c", "a", "b"]}, rng.standard_normal((3, 4, 6)))
     audio = _table(tmp_path, "audio", {"clip_id": ["a", "c"]}, rng.standard_normal((2, 6)))  # b has no audio
-    captions = _table(tmp_path, "caps", {"clip_id": ["a", "a", "b", "c", "c"], "text": list("vwxyz")},
-                      rng.standard_normal((5, 6)))
+    captions = _table(
+        tmp_path, "caps", {"clip_id": ["a", "a", "b", "c", "c"], "text": list("vwxyz")}, rng.standard_normal((5, 6))
+    )
     ids, sound, image, rows, owner = aligned_triplets(audio, frames, captions, eval_frame=1)
     assert ids == ["a", "c"]
     assert np.allclose(sound.numpy(), audio.tensor().numpy())

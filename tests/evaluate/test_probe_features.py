@@ -17,9 +17,12 @@ from vipant.features.store import FbankStats, FbankStore, merge_indexes
 from vipant.models.audio_encoder import AudioEncoder, load_audio_model, save_audio_model
 from vipant.models.vt import build_clip
 
-CFG = {"embed_dim": 16, "quick_gelu": True,
-       "vision_cfg": {"image_size": 224, "layers": 1, "width": 32, "patch_size": 32, "head_width": 16},
-       "text_cfg": {"context_length": 8, "vocab_size": 49408, "width": 16, "heads": 2, "layers": 1}}
+CFG = {
+    "embed_dim": 16,
+    "quick_gelu": True,
+    "vision_cfg": {"image_size": 224, "layers": 1, "width": 32, "patch_size": 32, "head_width": 16},
+    "text_cfg": {"context_length": 8, "vocab_size": 49408, "width": 16, "heads": 2, "layers": 1},
+}
 FRAMES = 200
 IDS = [f"c{i}" for i in range(6)]
 
@@ -28,8 +31,21 @@ IDS = [f"c{i}" for i in range(6)]
 def files(tmp_path):
     rng = np.random.default_rng(0)
     np.save(tmp_path / "shard-000.npy", rng.standard_normal((6, FRAMES, 128)).astype(np.float16))
-    pd.DataFrame([{"clip_id": c, "shard": "shard-000.npy", "row": i, "n_frames": FRAMES, "status": "ok", "reason": "",
-                   "detail": ""} for i, c in enumerate(IDS)], columns=INDEX_COLUMNS).to_csv(tmp_path / "s.csv", index=False)
+    pd.DataFrame(
+        [
+            {
+                "clip_id": c,
+                "shard": "shard-000.npy",
+                "row": i,
+                "n_frames": FRAMES,
+                "status": "ok",
+                "reason": "",
+                "detail": "",
+            }
+            for i, c in enumerate(IDS)
+        ],
+        columns=INDEX_COLUMNS,
+    ).to_csv(tmp_path / "s.csv", index=False)
     merge_indexes([tmp_path / "s.csv"], tmp_path / "index.csv")
     (tmp_path / "stats.json").write_text(json.dumps({"mean": 0.0, "std": 1.0, "n_clips": 6}))
     pd.DataFrame({"clip_id": IDS}).to_csv(tmp_path / "clips.csv", index=False)
@@ -42,8 +58,15 @@ def _embed(files, sets, monkeypatch):
     from vipant.commands import embed_audio
 
     monkeypatch.setenv("VIPANT_MLFLOW_URI", "off")
-    embed_audio.run(Namespace(model=str(files / "model.pt"), sets_json=json.dumps(sets),
-                              fbank_stats=str(files / "stats.json"), out_dir=str(files / "out"), track_json=None))
+    embed_audio.run(
+        Namespace(
+            model=str(files / "model.pt"),
+            sets_json=json.dumps(sets),
+            fbank_stats=str(files / "stats.json"),
+            out_dir=str(files / "out"),
+            track_json=None,
+        )
+    )
 
 
 def test_probe_sets_cache_pre_projection_features(files, monkeypatch):
@@ -67,7 +90,11 @@ def test_probe_sets_cache_pre_projection_features(files, monkeypatch):
 
 
 def test_an_unknown_representation_is_refused_naming_the_set(files, monkeypatch):
-    spec = {"clips": str(files / "clips.csv"), "fbank": str(files / "index.csv"), "frames_length": FRAMES,
-            "representation": "logits"}
+    spec = {
+        "clips": str(files / "clips.csv"),
+        "fbank": str(files / "index.csv"),
+        "frames_length": FRAMES,
+        "representation": "logits",
+    }
     with pytest.raises(ValueError, match="'probe'.*logits"):
         _embed(files, {"probe": spec}, monkeypatch)

@@ -5,14 +5,18 @@ from vipant.evaluate.metrics import audio_text_retrieval
 from vipant.evaluate.significance import is_score, permutation_p_values
 
 
-@pytest.mark.parametrize("key", ["t2a_R@1", "a2t_R@10", "a2t_mAP@10", "a2i_R@5", "acc_prompt", "acc_noprompt_pooled",
-                                 "mAP_prompt", "mAP_noprompt"])
+@pytest.mark.parametrize(
+    "key",
+    ["t2a_R@1", "a2t_R@10", "a2t_mAP@10", "a2i_R@5", "acc_prompt", "acc_noprompt_pooled", "mAP_prompt", "mAP_noprompt"],
+)
 def test_higher_is_better_scores_get_a_p_value(key):
     assert is_score(key)
 
 
-@pytest.mark.parametrize("key", ["t2a_medR", "a2t_meanR", "t2a_n_queries", "acc_prompt_std", "acc_prompt_fold3",
-                                 "n_classes", "n_skipped_classes"])
+@pytest.mark.parametrize(
+    "key",
+    ["t2a_medR", "a2t_meanR", "t2a_n_queries", "acc_prompt_std", "acc_prompt_fold3", "n_classes", "n_skipped_classes"],
+)
 def test_ranks_counts_and_spreads_do_not(key):
     assert not is_score(key)
 
@@ -29,8 +33,9 @@ def test_a_model_that_finds_every_clip_gets_the_floor():
     audio, text, owner = _captions()
     observed = audio_text_retrieval(audio, text, owner)
     assert observed["t2a_R@1"] == 100.0
-    p = permutation_p_values(lambda order: audio_text_retrieval(audio[order], text, owner), len(audio), observed,
-                             n_permutations=199)
+    p = permutation_p_values(
+        lambda order: audio_text_retrieval(audio[order], text, owner), len(audio), observed, n_permutations=199
+    )
     # no shuffle of 12 clips other than the identity finds every clip; the identity is 1 in 12! draws
     assert p["t2a_R@1"] == pytest.approx(1 / 200)
     assert p["a2t_R@1"] == pytest.approx(1 / 200)
@@ -41,8 +46,9 @@ def test_embeddings_that_ignore_the_pairing_are_never_significant():
     _, text, owner = _captions()
     audio = np.ones((12, 32))  # every clip the same: every shuffle scores exactly the same
     observed = audio_text_retrieval(audio, text, owner)
-    p = permutation_p_values(lambda order: audio_text_retrieval(audio[order], text, owner), 12, observed,
-                             n_permutations=50)
+    p = permutation_p_values(
+        lambda order: audio_text_retrieval(audio[order], text, owner), 12, observed, n_permutations=50
+    )
     assert all(v == 1.0 for v in p.values())
 
 

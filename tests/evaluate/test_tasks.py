@@ -46,8 +46,11 @@ def world(tmp_path_factory):
     # retrieval: 3 near-duplicate captions per clip, listed in a shuffled order
     proto = _unit(rng.standard_normal((n, DIM)))
     owner = rng.permutation(np.repeat(np.arange(n), 3))
-    save_table(tmp / "captions", pd.DataFrame({"clip_id": [clips[o] for o in owner]}),
-               _unit(proto[owner] + 0.05 * rng.standard_normal((len(owner), DIM))))
+    save_table(
+        tmp / "captions",
+        pd.DataFrame({"clip_id": [clips[o] for o in owner]}),
+        _unit(proto[owner] + 0.05 * rng.standard_normal((len(owner), DIM))),
+    )
     inputs["captions_audiocaps_retrieval"] = str(tmp / "captions")
     oracle["audiocaps_retrieval"] = proto[order]
 
@@ -57,13 +60,21 @@ def world(tmp_path_factory):
     for task, column in (("esc50_zs", "target"), ("tut17_zs", "scene")):
         label = rng.permutation(np.arange(n) % 6)
         save_table(tmp / f"prompt_{task}", pd.DataFrame({"class": classes}), prompt)
-        save_table(tmp / f"noprompt_{task}", pd.DataFrame({"class": classes}),
-                   _unit(prompt + 0.05 * rng.standard_normal(prompt.shape)))
+        save_table(
+            tmp / f"noprompt_{task}",
+            pd.DataFrame({"class": classes}),
+            _unit(prompt + 0.05 * rng.standard_normal(prompt.shape)),
+        )
         values = label if column == "target" else [classes[c] for c in label]
         meta = pd.DataFrame({"clip_id": clips, column: values, "fold": np.arange(n) % 2 + 1})
         meta.iloc[::-1].to_csv(tmp / f"labels_{task}.csv", index=False)  # reversed: not the scorer's order
-        inputs.update({f"class_prompt_{task}": str(tmp / f"prompt_{task}"),
-                       f"class_noprompt_{task}": str(tmp / f"noprompt_{task}"), f"labels_{task}": str(tmp / f"labels_{task}.csv")})
+        inputs.update(
+            {
+                f"class_prompt_{task}": str(tmp / f"prompt_{task}"),
+                f"class_noprompt_{task}": str(tmp / f"noprompt_{task}"),
+                f"labels_{task}": str(tmp / f"labels_{task}.csv"),
+            }
+        )
         oracle[task] = prompt[label[order]]
 
     # multi-label tagging (AudioSet): 1-2 labels per clip, orthogonal label prompts
@@ -72,11 +83,18 @@ def world(tmp_path_factory):
     tag_prompt = _orthonormal(rng, 8)
     pd.DataFrame({"mid": mids}).to_csv(tmp / "mids.csv", index=False)
     pd.DataFrame({"clip_id": clips, "labels": [",".join(mids[m] for m in ls) for ls in labels]}).iloc[::-1].to_csv(
-        tmp / "labels_audioset_zs.csv", index=False)
+        tmp / "labels_audioset_zs.csv", index=False
+    )
     save_table(tmp / "prompt_as", pd.DataFrame({"class": mids}), tag_prompt)
     save_table(tmp / "noprompt_as", pd.DataFrame({"class": mids}), tag_prompt)
-    inputs.update({"class_mids": str(tmp / "mids.csv"), "labels_audioset_zs": str(tmp / "labels_audioset_zs.csv"),
-                   "class_prompt_audioset_zs": str(tmp / "prompt_as"), "class_noprompt_audioset_zs": str(tmp / "noprompt_as")})
+    inputs.update(
+        {
+            "class_mids": str(tmp / "mids.csv"),
+            "labels_audioset_zs": str(tmp / "labels_audioset_zs.csv"),
+            "class_prompt_audioset_zs": str(tmp / "prompt_as"),
+            "class_noprompt_audioset_zs": str(tmp / "noprompt_as"),
+        }
+    )
     oracle["audioset_zs"] = _unit(np.stack([tag_prompt[ls].sum(axis=0) for ls in labels]))[order]
 
     # audio -> image: the clip's 2nd of 4 cached frames; the other frames are distractors
@@ -87,9 +105,13 @@ def world(tmp_path_factory):
     return asked, inputs, {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in oracle.items()}
 
 
-SCORES = {"audiocaps_retrieval": ["a2t_R@1", "a2t_R@5", "a2t_R@10", "t2a_R@1", "t2a_R@5", "t2a_R@10"],
-          "esc50_zs": ["acc_prompt", "acc_noprompt"], "tut17_zs": ["acc_prompt", "acc_noprompt"],
-          "audioset_zs": ["mAP_prompt", "mAP_noprompt"], "audioset_a2i": ["a2i_R@1", "a2i_R@5", "i2a_R@1", "i2a_R@5"]}
+SCORES = {
+    "audiocaps_retrieval": ["a2t_R@1", "a2t_R@5", "a2t_R@10", "t2a_R@1", "t2a_R@5", "t2a_R@10"],
+    "esc50_zs": ["acc_prompt", "acc_noprompt"],
+    "tut17_zs": ["acc_prompt", "acc_noprompt"],
+    "audioset_zs": ["mAP_prompt", "mAP_noprompt"],
+    "audioset_a2i": ["a2i_R@1", "a2i_R@5", "i2a_R@1", "i2a_R@5"],
+}
 
 
 def _chance(task: str, key: str, chance: dict) -> float:
@@ -118,8 +140,10 @@ def test_the_shuffled_oracle_scores_chance_on_average(world, task):
     oracle scores below the uniform-ranking chance, as it should.)"""
     clips, inputs, oracle = world
     rng = np.random.default_rng(1)
-    draws = [evaluate_task(task, clips, oracle[task][torch.as_tensor(rng.permutation(len(clips)))], inputs)
-             for _ in range(100)]
+    draws = [
+        evaluate_task(task, clips, oracle[task][torch.as_tensor(rng.permutation(len(clips)))], inputs)
+        for _ in range(100)
+    ]
     chance = draws[0][1]
     for key in [k for k in SCORES[task] if k not in ("a2t_R@5", "a2t_R@10")]:
         mean = float(np.mean([m[key] for m, _, _ in draws]))

@@ -17,7 +17,9 @@ def test_probe_images_show_each_source_alone_in_its_colour():
     assert Counter(labels.tolist()) == {i: 2 for i in range(len(SOURCES))}
     for img, y in zip(images, labels):
         rgb = np.array(COLOURS[SOURCES[y].colour])
-        close = np.abs(img.transpose(1, 2, 0).astype(int) - rgb).max(axis=2) <= 20  # JPEG (chroma subsampling) tolerance
+        close = (
+            np.abs(img.transpose(1, 2, 0).astype(int) - rgb).max(axis=2) <= 20
+        )  # JPEG (chroma subsampling) tolerance
         assert close.sum() >= 20, f"{SOURCES[y].name}: its colour is not drawn"
     again, _ = vt_naming.probe_images(128, per_source=2, seed=3)
     assert np.array_equal(images, again)
@@ -66,8 +68,12 @@ def test_chance_levels_follow_the_catalogue():
     m = vt_naming.naming_metrics(np.ones((1, 4)), np.random.default_rng(0).normal(size=(len(SOURCES), 4)), labels)
     n = len(SOURCES)
     assert m["chance_naming_top1"] == pytest.approx(100 / n)
-    assert m["chance_naming_same_colour"] == pytest.approx(100 * sum(c * c for c in Counter(s.colour for s in SOURCES).values()) / n**2)
-    assert m["chance_naming_same_shape"] == pytest.approx(100 * sum(c * c for c in Counter(s.shape for s in SOURCES).values()) / n**2)
+    assert m["chance_naming_same_colour"] == pytest.approx(
+        100 * sum(c * c for c in Counter(s.colour for s in SOURCES).values()) / n**2
+    )
+    assert m["chance_naming_same_shape"] == pytest.approx(
+        100 * sum(c * c for c in Counter(s.shape for s in SOURCES).values()) / n**2
+    )
 
 
 def test_wrong_shapes_are_refused():

@@ -15,9 +15,14 @@ from vipant.evaluate.zero_shot import (
 def test_class_prompts():
     assert PROMPT == "the sound of "
     assert class_prompts(["dog barking", "church_bells"], prompt=True) == [
-        "the sound of dog barking", "the sound of church bells"]
+        "the sound of dog barking",
+        "the sound of church bells",
+    ]
     assert class_prompts(["dog barking", "church_bells", " air_conditioner "], prompt=False) == [
-        "dog barking", "church bells", "air conditioner"]
+        "dog barking",
+        "church bells",
+        "air conditioner",
+    ]
     with pytest.raises(ValueError):
         class_prompts(["_"], prompt=True)
 
@@ -46,8 +51,9 @@ def test_classification_task_metrics_keys():
     metrics, chance = classification_task_metrics(audio, classes, classes[::-1], labels, folds)
     assert metrics["acc_prompt"] == pytest.approx((50 + 200 / 3) / 2)
     assert metrics["acc_noprompt"] == pytest.approx((50 + 100 / 3) / 2)  # swapped classes: the complement
-    assert {"acc_prompt_fold1", "acc_prompt_fold2", "acc_prompt_std", "acc_prompt_pooled",
-            "acc_noprompt_fold2"} <= set(metrics)
+    assert {"acc_prompt_fold1", "acc_prompt_fold2", "acc_prompt_std", "acc_prompt_pooled", "acc_noprompt_fold2"} <= set(
+        metrics
+    )
     # the fold accuracies 50 and 66.7: their sample std and the pooled accuracy over the 5 clips
     assert metrics["acc_prompt_std"] == pytest.approx(np.std([50, 200 / 3], ddof=1))
     assert metrics["acc_prompt_fold1"] == pytest.approx(50.0) and metrics["acc_prompt_pooled"] == pytest.approx(60.0)

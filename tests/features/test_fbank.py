@@ -20,8 +20,14 @@ def _tone(seconds: float, sr: int, channels: int = 1, freq: float = 440.0) -> np
 def test_compute_fbank_equals_torchaudio_reference_call():
     wave = torch.from_numpy(_tone(10, 16000)[:, 0])[None, :]
     reference = torchaudio.compliance.kaldi.fbank(
-        wave - wave.mean(), htk_compat=True, sample_frequency=16000, use_energy=False,
-        window_type="hanning", num_mel_bins=128, dither=0.0, frame_shift=10,
+        wave - wave.mean(),
+        htk_compat=True,
+        sample_frequency=16000,
+        use_energy=False,
+        window_type="hanning",
+        num_mel_bins=128,
+        dither=0.0,
+        frame_shift=10,
     )
     ours = compute_fbank(wave)
     assert ours.shape == (998, 128)
@@ -52,8 +58,9 @@ def test_fbank_shard_records_failures_and_keeps_going(tmp_path):
     sf.write(short, _tone(4, 22050), 22050)
     corrupt = tmp_path / "corrupt.flac"
     corrupt.write_bytes(b"fLaC" + b"\x00garbage" * 10)
-    items = pd.DataFrame({"clip_id": ["a", "b", "c", "d"],
-                          "path": [str(good), str(corrupt), str(short), str(tmp_path / "missing.wav")]})
+    items = pd.DataFrame(
+        {"clip_id": ["a", "b", "c", "d"], "path": [str(good), str(corrupt), str(short), str(tmp_path / "missing.wav")]}
+    )
     index = fbank_shard(items, tmp_path / "shard-0.npy", tmp_path / "shard-0.csv", target_frames=1000)
     assert list(index["status"]) == ["ok", "failed", "ok", "failed"]
     assert list(index["reason"][index["status"] == "failed"]) == ["decode_error", "decode_error"]

@@ -22,8 +22,23 @@ def _colour_video(path: Path, size: str, seconds: float = 2.5) -> Path:
     """Four solid-colour segments of ``seconds`` each: the colour tells which quarter a frame is in."""
     graph = ";".join(f"color=c={name}:s={size}:r=25:d={seconds}[v{i}]" for i, (name, _) in enumerate(COLOURS))
     graph += ";" + "".join(f"[v{i}]" for i in range(len(COLOURS))) + f"concat=n={len(COLOURS)}:v=1:a=0[out]"
-    run_ffmpeg(["-filter_complex", graph, "-map", "[out]", "-c:v", "libx264", "-preset", "ultrafast",
-                "-pix_fmt", "yuv420p", "-movflags", "+faststart", str(path)])
+    run_ffmpeg(
+        [
+            "-filter_complex",
+            graph,
+            "-map",
+            "[out]",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+            "-movflags",
+            "+faststart",
+            str(path),
+        ]
+    )
     return path
 
 
@@ -76,12 +91,14 @@ def test_failures_write_nothing(videos, tmp_path):
 
 
 def test_frames_shard_records_failures_and_resumes(videos, tmp_path, monkeypatch):
-    manifest = pd.DataFrame([
-        {"clip_id": "a_0", "status": "ok", "video_path": str(videos["land"]), "start": 0.0, "end": 10.0},
-        {"clip_id": "b_0", "status": "ok", "video_path": str(videos["corrupt"]), "start": 0.0, "end": 10.0},
-        {"clip_id": "c_0", "status": "failed", "video_path": "", "start": 0.0, "end": 10.0},
-        {"clip_id": "d_0", "status": "ok", "video_path": str(videos["port"]), "start": 0.0, "end": 10.0},
-    ])
+    manifest = pd.DataFrame(
+        [
+            {"clip_id": "a_0", "status": "ok", "video_path": str(videos["land"]), "start": 0.0, "end": 10.0},
+            {"clip_id": "b_0", "status": "ok", "video_path": str(videos["corrupt"]), "start": 0.0, "end": 10.0},
+            {"clip_id": "c_0", "status": "failed", "video_path": "", "start": 0.0, "end": 10.0},
+            {"clip_id": "d_0", "status": "ok", "video_path": str(videos["port"]), "start": 0.0, "end": 10.0},
+        ]
+    )
     out = tmp_path / "frames"
     fm_path = tmp_path / "frames.csv"
     result = frames_shard(manifest, out, fm_path)
@@ -104,8 +121,9 @@ def test_frames_shard_records_failures_and_resumes(videos, tmp_path, monkeypatch
 
 def test_duration_from_the_manifest(videos, tmp_path):
     # a 6 s clip: with duration=None the times are 0.75, 2.25, 3.75, 5.25 -> 4 frames exist
-    manifest = pd.DataFrame([{"clip_id": "s_0", "status": "ok", "video_path": str(videos["short"]),
-                              "start": 2.0, "end": 8.0}])
+    manifest = pd.DataFrame(
+        [{"clip_id": "s_0", "status": "ok", "video_path": str(videos["short"]), "start": 2.0, "end": 8.0}]
+    )
     res = frames_shard(manifest, tmp_path / "f", tmp_path / "f.csv", duration=None)
     assert res.loc[0, "status"] == "ok"
     colours = []
@@ -124,10 +142,12 @@ def test_video_cuts_go_once_their_frames_exist(videos, tmp_path):
 
     land, corrupt = tmp_path / "a_0.mp4", tmp_path / "b_0.mp4"
     shutil.copy(videos["land"], land), shutil.copy(videos["corrupt"], corrupt)
-    manifest = pd.DataFrame([
-        {"clip_id": "a_0", "status": "ok", "video_path": str(land), "start": 0.0, "end": 10.0},
-        {"clip_id": "b_0", "status": "ok", "video_path": str(corrupt), "start": 0.0, "end": 10.0},
-    ])
+    manifest = pd.DataFrame(
+        [
+            {"clip_id": "a_0", "status": "ok", "video_path": str(land), "start": 0.0, "end": 10.0},
+            {"clip_id": "b_0", "status": "ok", "video_path": str(corrupt), "start": 0.0, "end": 10.0},
+        ]
+    )
     out, record = tmp_path / "frames", tmp_path / "shard.video_dropped.txt"
     with pytest.raises(ValueError, match="dropped_videos"):  # a deletion nobody records is refetched
         frames_shard(manifest, out, tmp_path / "f.csv", keep_video=False)

@@ -13,8 +13,18 @@ def _write_shard(folder, name, ids, frames=20, fill=None):
     if fill is not None:
         array[:] = fill
     np.save(folder / f"{name}.npy", array)
-    rows = [{"clip_id": c, "shard": f"{name}.npy", "row": i, "n_frames": frames - 2, "status": "ok",
-             "reason": "", "detail": ""} for i, c in enumerate(ids)]
+    rows = [
+        {
+            "clip_id": c,
+            "shard": f"{name}.npy",
+            "row": i,
+            "n_frames": frames - 2,
+            "status": "ok",
+            "reason": "",
+            "detail": "",
+        }
+        for i, c in enumerate(ids)
+    ]
     pd.DataFrame(rows, columns=INDEX_COLUMNS).to_csv(folder / f"{name}.csv", index=False)
     return array
 
@@ -83,8 +93,17 @@ def _trend_store(tmp_path, n=2000, frames=20):
     array = (level + 3.0 * rng.standard_normal((n, frames, 128))).astype(np.float16)
     ids = [f"c{i:05d}" for i in range(n)]
     np.save(tmp_path / "s.npy", array)
-    pd.DataFrame({"clip_id": ids, "shard": "s.npy", "row": range(n), "n_frames": frames, "status": "ok",
-                  "reason": "", "detail": ""}).to_csv(tmp_path / "s.csv", index=False)
+    pd.DataFrame(
+        {
+            "clip_id": ids,
+            "shard": "s.npy",
+            "row": range(n),
+            "n_frames": frames,
+            "status": "ok",
+            "reason": "",
+            "detail": "",
+        }
+    ).to_csv(tmp_path / "s.csv", index=False)
     merge_indexes([tmp_path / "s.csv"], tmp_path / "index.csv")
     return FbankStore(tmp_path / "index.csv"), ids
 
@@ -123,8 +142,10 @@ def test_stats_ignore_the_zero_padding_after_each_clips_valid_frames(tmp_path):
     array = np.zeros((2, 10, 128), dtype=np.float16)
     array[0, :3], array[1, :5] = 2.0, 6.0
     np.save(tmp_path / "s.npy", array)
-    rows = [{"clip_id": c, "shard": "s.npy", "row": i, "n_frames": n, "status": "ok", "reason": "", "detail": ""}
-            for i, (c, n) in enumerate([("a", 3), ("b", 5)])]
+    rows = [
+        {"clip_id": c, "shard": "s.npy", "row": i, "n_frames": n, "status": "ok", "reason": "", "detail": ""}
+        for i, (c, n) in enumerate([("a", 3), ("b", 5)])
+    ]
     pd.DataFrame(rows, columns=INDEX_COLUMNS).to_csv(tmp_path / "s.csv", index=False)
     merge_indexes([tmp_path / "s.csv"], tmp_path / "index.csv")
     stats = compute_stats(FbankStore(tmp_path / "index.csv"), ["b", "a"])

@@ -10,8 +10,10 @@ from vipant.inference.decode import AudioInputError, decode_audio
 from vipant.media.ffmpeg import run_ffmpeg
 
 
-@pytest.mark.parametrize("name, seconds", [("wav", 3.0), ("flac", 6.0), ("mp3", 5.0), ("ogg", 5.0),
-                                           ("stereo48k", 4.0), ("short", 0.5), ("long", 70.0)])
+@pytest.mark.parametrize(
+    "name, seconds",
+    [("wav", 3.0), ("flac", 6.0), ("mp3", 5.0), ("ogg", 5.0), ("stereo48k", 4.0), ("short", 0.5), ("long", 70.0)],
+)
 def test_formats_rates_and_lengths_decode_to_16k_mono(audio_zoo, name, seconds):
     wave = decode_audio(audio_zoo["good"][name])
     assert wave.dtype == torch.float32 and wave.shape[0] == 1
@@ -38,9 +40,16 @@ def test_stereo_is_downmixed_by_averaging(tmp_path):
     assert abs(float(decode_audio(same).abs().max()) - 0.4) < 0.02
 
 
-@pytest.mark.parametrize("name, reason", [("corrupt", "not a readable audio file"), ("empty", "empty file"),
-                                          ("text", "not a readable audio file"),
-                                          ("text_as_wav", "not a readable audio file"), ("missing", "no such file")])
+@pytest.mark.parametrize(
+    "name, reason",
+    [
+        ("corrupt", "not a readable audio file"),
+        ("empty", "empty file"),
+        ("text", "not a readable audio file"),
+        ("text_as_wav", "not a readable audio file"),
+        ("missing", "no such file"),
+    ],
+)
 def test_bad_files_raise_with_a_reason_naming_the_file(audio_zoo, name, reason):
     path = audio_zoo["bad"][name]
     with pytest.raises(AudioInputError) as err:

@@ -22,9 +22,16 @@ def model(inference_layout):
     return load_inference_model(inference_layout["at"], device="cpu")
 
 
-@pytest.mark.parametrize("n, window, expected", [(500, 1000, [0]), (1000, 1000, [0]), (1001, 1000, [0, 1]),
-                                                 (6998, 1000, [0, 1000, 1999, 2999, 3999, 4998, 5998]),
-                                                 (2500, 1000, [0, 750, 1500])])
+@pytest.mark.parametrize(
+    "n, window, expected",
+    [
+        (500, 1000, [0]),
+        (1000, 1000, [0]),
+        (1001, 1000, [0, 1]),
+        (6998, 1000, [0, 1000, 1999, 2999, 3999, 4998, 5998]),
+        (2500, 1000, [0, 750, 1500]),
+    ],
+)
 def test_window_starts_cover_the_clip_with_full_windows(n, window, expected):
     starts = window_starts(n, window)
     assert starts == expected
@@ -46,7 +53,7 @@ def test_long_clip_windows_are_slices_of_its_features():
     windows = fbank_windows(wave, STATS, 1000)
     assert windows.shape == (3, 1000, 128)
     for w, s in zip(windows, window_starts(feats.shape[0], 1000)):
-        torch.testing.assert_close(w, feats[s:s + 1000], rtol=0, atol=1e-5)
+        torch.testing.assert_close(w, feats[s : s + 1000], rtol=0, atol=1e-5)
 
 
 def test_a_workflow_clip_embeds_as_evaluation_embeds_it(model, tmp_path):
@@ -54,8 +61,12 @@ def test_a_workflow_clip_embeds_as_evaluation_embeds_it(model, tmp_path):
     rng = np.random.default_rng(0)
     clip = tmp_path / "clip.flac"
     sf.write(clip, (0.2 * rng.standard_normal(16000 * 7)).astype(np.float32), 16000, subtype="PCM_16")
-    fbank_shard(pd.DataFrame({"clip_id": ["c"], "path": [str(clip)]}), tmp_path / "shard-000.npy",
-                tmp_path / "index.csv", target_frames=1000)
+    fbank_shard(
+        pd.DataFrame({"clip_id": ["c"], "path": [str(clip)]}),
+        tmp_path / "shard-000.npy",
+        tmp_path / "index.csv",
+        target_frames=1000,
+    )
     store = FbankStore(tmp_path / "index.csv", model.stats, length=1000)
     _, reference = embed_clips(model.encoder, store, ["c"])
     ours = embed_file(model, clip)
@@ -105,7 +116,17 @@ def test_find_audio_files_recurses_sorted_and_keeps_explicit_paths(audio_zoo):
     found = find_audio_files([d])
     assert str(d / "notes.txt") not in found  # not an audio suffix
     assert str(d / "sub" / "hum.flac") in found and str(d / "sub" / "fake.wav") in found
-    names = ["bell.ogg", "chirp.mp3", "corrupt.mp3", "empty.wav", "long.flac", "short.wav", "stereo_48k.wav",
-             "tone.wav", "sub/fake.wav", "sub/hum.flac"]
+    names = [
+        "bell.ogg",
+        "chirp.mp3",
+        "corrupt.mp3",
+        "empty.wav",
+        "long.flac",
+        "short.wav",
+        "stereo_48k.wav",
+        "tone.wav",
+        "sub/fake.wav",
+        "sub/hum.flac",
+    ]
     assert found == [str(d / n) for n in names]  # sorted within each folder, folders depth-first
     assert find_audio_files([d / "notes.txt", d / "missing.flac"]) == [str(d / "notes.txt"), str(d / "missing.flac")]

@@ -8,8 +8,14 @@ import shutil
 import pytest
 
 from vipant.checkpoint import load_checkpoint
-from vipant.inference.locate import (LocateError, default_checkpoint, parse_vt_option, resolve_stats, resolve_vt,
-                                     workflow_dir)
+from vipant.inference.locate import (
+    LocateError,
+    default_checkpoint,
+    parse_vt_option,
+    resolve_stats,
+    resolve_vt,
+    workflow_dir,
+)
 
 
 def test_default_checkpoint_is_the_newest_at_model_of_the_preset(inference_layout, tmp_path):
@@ -47,7 +53,9 @@ def test_vt_from_record_layout_and_override(inference_layout, tmp_path):
     assert found.source == "recorded in the checkpoint"
     assert os.path.samefile(found.value["checkpoint"], inference_layout["vt"])  # relative record resolved
     found = resolve_vt(legacy, load_checkpoint(legacy))
-    assert found.source.startswith("workflow layout") and os.path.samefile(found.value["checkpoint"], inference_layout["vt"])
+    assert found.source.startswith("workflow layout") and os.path.samefile(
+        found.value["checkpoint"], inference_layout["vt"]
+    )
     assert resolve_vt(legacy, {}, str(inference_layout["vt"])).value == {"checkpoint": str(inference_layout["vt"])}
     spec = '{"name": "ViT-B-32-quickgelu", "pretrained": "openai"}'
     assert resolve_vt(legacy, {}, spec).value == json.loads(spec)

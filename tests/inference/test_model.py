@@ -14,8 +14,10 @@ from vipant.models.vt import build_clip
 
 def test_describe_records_the_vt_spec_and_the_stats_values(inference_layout):
     extra = describe({"checkpoint": "data/synthetic/models/vt/model.pt"}, inference_layout["stats"])
-    assert extra == {"vt": {"checkpoint": "data/synthetic/models/vt/model.pt"},
-                     "fbank_stats": {"mean": -6.0, "std": 4.5, "n_clips": 10}}
+    assert extra == {
+        "vt": {"checkpoint": "data/synthetic/models/vt/model.pt"},
+        "fbank_stats": {"mean": -6.0, "std": 4.5, "n_clips": 10},
+    }
     assert "vt" not in describe(None, inference_layout["stats"])
     # what describe adds survives the weights-only checkpoint loader
     assert load_checkpoint(inference_layout["at"])["fbank_stats"]["std"] == 4.5

@@ -16,8 +16,14 @@ def test_a_multiframe_checkpoint_embeds_files_through_its_segment_mean(inference
     torch.manual_seed(3)
     encoder = AudioEncoder(vt.visual, init="random", frames=1000, readout="segment_mean", segments=4)
     path = tmp_path / "multiframe.pt"
-    save_audio_model(path, encoder, cfg, init="random", match="multiframe",
-                     **describe({"checkpoint": str(inference_layout["vt"])}, inference_layout["stats"]))
+    save_audio_model(
+        path,
+        encoder,
+        cfg,
+        init="random",
+        match="multiframe",
+        **describe({"checkpoint": str(inference_layout["vt"])}, inference_layout["stats"]),
+    )
     model = load_inference_model(path, device="cpu")
     assert model.encoder.readout == model.provenance["readout"] == "segment_mean"
     assert model.encoder.segments == model.provenance["segments"] == 4

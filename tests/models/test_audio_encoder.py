@@ -37,7 +37,10 @@ def test_clip_init_copies_every_transformer_weight(clip):
     assert torch.equal(enc.class_embedding, clip.visual.class_embedding)
     assert torch.equal(enc.ln_post.weight, clip.visual.ln_post.weight)
     # the encoder owns copies: training it never touches the frozen CLIP
-    assert enc.transformer.resblocks[0].mlp.c_fc.weight.data_ptr() != clip.visual.transformer.resblocks[0].mlp.c_fc.weight.data_ptr()
+    assert (
+        enc.transformer.resblocks[0].mlp.c_fc.weight.data_ptr()
+        != clip.visual.transformer.resblocks[0].mlp.c_fc.weight.data_ptr()
+    )
 
 
 @pytest.mark.parametrize("init", ["clip", "random"])
@@ -75,8 +78,14 @@ def test_random_init_follows_clips_scheme(clip):
     expected = {"class_embedding": (scale, 0.3), "positional_embedding": (scale, 0.1), "proj": (scale, 0.1)}
     for i in range(2):
         block = f"transformer.resblocks.{i}."
-        expected.update({block + "attn.in_proj_weight": (scale, 0.1), block + "attn.out_proj.weight": (out_std, 0.1),
-                         block + "mlp.c_fc.weight": (fc_std, 0.1), block + "mlp.c_proj.weight": (out_std, 0.1)})
+        expected.update(
+            {
+                block + "attn.in_proj_weight": (scale, 0.1),
+                block + "attn.out_proj.weight": (out_std, 0.1),
+                block + "mlp.c_fc.weight": (fc_std, 0.1),
+                block + "mlp.c_proj.weight": (out_std, 0.1),
+            }
+        )
     params = dict(enc.named_parameters())
     for name, (std, tolerance) in expected.items():
         assert params[name].std().item() == pytest.approx(std, rel=tolerance), name
@@ -119,9 +128,9 @@ def test_shorter_input_takes_trained_rows_from_row_6_as_vip_ant_does():
     pos = torch.arange(1 + 61 * 5, dtype=torch.float32)[:, None].expand(-1, 3)  # row value = its index
     esc50 = fit_pos_embed(pos, (61, 5), grid_size(500, 128))  # 5 s: 30 x 5
     assert torch.equal(esc50[0], pos[0])
-    assert torch.equal(esc50[1:], pos[1 + 6 * 5: 1 + 36 * 5])
+    assert torch.equal(esc50[1:], pos[1 + 6 * 5 : 1 + 36 * 5])
     # too long to start at row 6: the slice ends on the last trained row instead
-    assert torch.equal(fit_pos_embed(pos, (61, 5), (58, 5))[1:], pos[1 + 3 * 5:])
+    assert torch.equal(fit_pos_embed(pos, (61, 5), (58, 5))[1:], pos[1 + 3 * 5 :])
     assert fit_pos_embed(pos, (61, 5), (61, 5)) is pos
     # longer inputs and other frequency grids are resized, not sliced
     assert torch.equal(fit_pos_embed(pos, (61, 5), (111, 5)), resize_pos_embed(pos, (61, 5), (111, 5)))

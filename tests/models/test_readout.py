@@ -142,8 +142,11 @@ def test_a_model_of_another_input_width_reloads_and_non_encoder_files_are_refuse
     assert loaded.mel_bins == 64 and loaded.grid == enc.grid
     keys = {"encoder": {}, **{k: 0 for k in "abcdef"}}  # 7 keys, no vt_config
     save_checkpoint(tmp_path / "other.pt", keys)
-    with pytest.raises(CheckpointError, match=r"not an audio-encoder checkpoint \(keys \['a', 'b', 'c', 'd', 'e', "
-                                              r"'encoder'\]\)$"):
+    with pytest.raises(
+        CheckpointError,
+        match=r"not an audio-encoder checkpoint \(keys \['a', 'b', 'c', 'd', 'e', "
+        r"'encoder'\]\)$",
+    ):
         load_audio_model(tmp_path / "other.pt")
     with pytest.raises(CheckpointError, match=r"retrain it \(vipant pretrain-va / finetune-at\)$"):
         load_audio_model(_legacy(tmp_path, AudioEncoder(visual, frames=FRAMES), match="multiframe"))

@@ -8,9 +8,12 @@ import torch
 
 from vipant.models.vt import VTLoadError, load_vt, resolve_vt_weights
 
-TINY = {"embed_dim": 16, "quick_gelu": True,
-        "vision_cfg": {"image_size": 32, "layers": 1, "width": 32, "patch_size": 16, "head_width": 16},
-        "text_cfg": {"context_length": 8, "vocab_size": 49408, "width": 16, "heads": 2, "layers": 1}}
+TINY = {
+    "embed_dim": 16,
+    "quick_gelu": True,
+    "vision_cfg": {"image_size": 32, "layers": 1, "width": 32, "patch_size": 16, "head_width": 16},
+    "text_cfg": {"context_length": 8, "vocab_size": 49408, "width": 16, "heads": 2, "layers": 1},
+}
 NAME = "vipant-test-tiny-clip"
 
 
@@ -40,8 +43,11 @@ def test_a_tag_is_resolved_from_the_hub_cache_into_the_local_file(fake_weights, 
     loading ``out`` gives those weights with the Hub unreachable. Catches a job spec that still names the
     tag (the load would call the offline Hub and fail) and a copy of the wrong file."""
     state, cached = fake_weights
-    monkeypatch.setattr(open_clip.pretrained, "get_pretrained_cfg", lambda name, tag: {"hf_hub": "x/y/"} if
-                        (name, tag) == (NAME, "openai") else {})
+    monkeypatch.setattr(
+        open_clip.pretrained,
+        "get_pretrained_cfg",
+        lambda name, tag: {"hf_hub": "x/y/"} if (name, tag) == (NAME, "openai") else {},
+    )
     monkeypatch.setattr(open_clip.pretrained, "download_pretrained", lambda cfg, **kw: str(cached))
     out = resolve_vt_weights(NAME, "openai", tmp_path / "models" / "vt" / "clip_weights.pt")
     model, _, _ = load_vt({"name": NAME, "pretrained": str(out), "source": "openai"})

@@ -39,9 +39,24 @@ def truth(tiny_world: Path) -> list[dict]:
 def decode_frame(path: Path, t: float, width: int, height: int) -> np.ndarray:
     """The RGB frame shown at time ``t`` of a video."""
     proc = subprocess.run(
-        [ffmpeg_exe(), "-v", "error", "-ss", f"{t:.3f}", "-i", str(path), "-frames:v", "1",
-         "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"],
-        capture_output=True, check=True,
+        [
+            ffmpeg_exe(),
+            "-v",
+            "error",
+            "-ss",
+            f"{t:.3f}",
+            "-i",
+            str(path),
+            "-frames:v",
+            "1",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgb24",
+            "pipe:1",
+        ],
+        capture_output=True,
+        check=True,
     )
     return np.frombuffer(proc.stdout, np.uint8).reshape(height, width, 3)
 
@@ -50,6 +65,7 @@ def decode_audio(path: Path) -> np.ndarray:
     """All audio of a file as int16 mono samples."""
     proc = subprocess.run(
         [ffmpeg_exe(), "-v", "error", "-i", str(path), "-vn", "-ac", "1", "-f", "s16le", "pipe:1"],
-        capture_output=True, check=True,
+        capture_output=True,
+        check=True,
     )
     return np.frombuffer(proc.stdout, np.int16)

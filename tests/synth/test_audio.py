@@ -13,8 +13,14 @@ SR = 16000
 def _features(wave: np.ndarray) -> np.ndarray:
     """Mean (level-normalised) and std of the 128-bin log-mel FBANK the pipeline uses."""
     fb = torchaudio.compliance.kaldi.fbank(
-        torch.from_numpy(wave * 0.1)[None], htk_compat=True, sample_frequency=SR, use_energy=False,
-        window_type="hanning", num_mel_bins=128, dither=0.0, frame_shift=10,
+        torch.from_numpy(wave * 0.1)[None],
+        htk_compat=True,
+        sample_frequency=SR,
+        use_energy=False,
+        window_type="hanning",
+        num_mel_bins=128,
+        dither=0.0,
+        frame_shift=10,
     )
     mean = fb.mean(0)
     return torch.cat([mean - mean.mean(), fb.std(0)]).numpy()

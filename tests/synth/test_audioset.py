@@ -16,8 +16,14 @@ SPLITS = ("balanced_train", "unbalanced_train", "eval")
 
 
 def _segments(world, split):
-    return pd.read_csv(world / f"audioset/{split}_segments.csv", skiprows=3, header=None, skipinitialspace=True,
-                       names=["YTID", "start_seconds", "end_seconds", "positive_labels"], dtype={"YTID": str})
+    return pd.read_csv(
+        world / f"audioset/{split}_segments.csv",
+        skiprows=3,
+        header=None,
+        skipinitialspace=True,
+        names=["YTID", "start_seconds", "end_seconds", "positive_labels"],
+        dtype={"YTID": str},
+    )
 
 
 @pytest.mark.parametrize("split", SPLITS)
@@ -30,8 +36,11 @@ def test_segment_csv_format(tiny_world, tiny_cfg, split):
     for line in lines[3:]:
         assert re.fullmatch(r'[A-Za-z0-9_-]{11}, \d+\.\d{3}, \d+\.\d{3}, "/m/\w+(,/m/\w+)*"', line), line
     df = _segments(tiny_world, split)
-    n = {"balanced_train": tiny_cfg.audioset_balanced_train, "unbalanced_train": tiny_cfg.audioset_unbalanced_train,
-         "eval": tiny_cfg.audioset_eval}[split]
+    n = {
+        "balanced_train": tiny_cfg.audioset_balanced_train,
+        "unbalanced_train": tiny_cfg.audioset_unbalanced_train,
+        "eval": tiny_cfg.audioset_eval,
+    }[split]
     assert len(df) == n == int(re.search(r"num_segs=(\d+)", lines[1]).group(1))
     assert ((df.end_seconds - df.start_seconds).round(3) == 10.0).all()
     labels = [m for ls in df.positive_labels for m in ls.split(",")]
@@ -163,4 +172,3 @@ def test_an_event_that_fills_its_room_stays_inside_it():
         hi = round(lo + float(r.uniform(0.5, 3)), 3)
         event = event_in(lo, hi, "x", r, (1.0, 4.0))
         assert lo <= event.onset < event.offset <= hi + 5e-4
-

@@ -1,10 +1,19 @@
 import numpy as np
-
 import pytest
 
 from vipant.synth.render import (
-    TEXTURE_FLOOR, DrawnObject, ImageSpec, appearance, background, draw_objects, frames_bytes, place_boxes,
-    render_frame, render_image, shape_mask, texture_pattern,
+    TEXTURE_FLOOR,
+    DrawnObject,
+    ImageSpec,
+    appearance,
+    background,
+    draw_objects,
+    frames_bytes,
+    place_boxes,
+    render_frame,
+    render_image,
+    shape_mask,
+    texture_pattern,
 )
 from vipant.synth.seeding import rng_for
 from vipant.synth.sources import SCENES, SOURCES, TEXTURES, Texture, source

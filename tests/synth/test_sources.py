@@ -1,7 +1,14 @@
 from vipant.datasets.audioset import MID_RE
 from vipant.synth.render import shape_mask
 from vipant.synth.sources import (
-    COLOURS, ESC10, SCENES, SHAPES, SOURCES, US8K_CLASSES, esc50_sources, source,
+    COLOURS,
+    ESC10,
+    SCENES,
+    SHAPES,
+    SOURCES,
+    US8K_CLASSES,
+    esc50_sources,
+    source,
 )
 
 

@@ -15,7 +15,9 @@ def test_us8k_tarball(tiny_world, tiny_cfg):
         rates, channels = set(), set()
         for row in meta.itertuples():
             assert row.slice_file_name.startswith(f"{row.fsID}-{row.classID}-")
-            info = sf.info(io.BytesIO(tf.extractfile(f"UrbanSound8K/audio/fold{row.fold}/{row.slice_file_name}").read()))
+            info = sf.info(
+                io.BytesIO(tf.extractfile(f"UrbanSound8K/audio/fold{row.fold}/{row.slice_file_name}").read())
+            )
             assert info.duration <= 4.0 + 1e-6 and abs(info.duration - (row.end - row.start)) < 1e-3
             rates.add(info.samplerate)
             channels.add(info.channels)

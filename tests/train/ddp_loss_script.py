@@ -21,8 +21,8 @@ if device.type == "cuda":
 torch.manual_seed(1)
 a, b = torch.randn(8, 6).to(device), torch.randn(8, 6).to(device)
 n = a.shape[0] // world
-local_a = a[rank * n:(rank + 1) * n].clone().requires_grad_(True)
-loss = clip_loss(local_a, b[rank * n:(rank + 1) * n], torch.tensor(5.0, device=device))
+local_a = a[rank * n : (rank + 1) * n].clone().requires_grad_(True)
+loss = clip_loss(local_a, b[rank * n : (rank + 1) * n], torch.tensor(5.0, device=device))
 loss.backward()
 with open(f"{sys.argv[1]}/rank{rank}.json", "w") as f:
     json.dump({"loss": loss.item(), "grad": local_a.grad.tolist()}, f)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import torch
 import torch.distributed as dist
-
 from va_train_script import TINY, make_data  # same folder: python puts the script's folder on sys.path
+
 from vipant.embed.table import EmbeddingTable
 from vipant.features.store import FbankStats, FbankStore
 from vipant.models.audio_encoder import AudioEncoder
@@ -25,12 +25,14 @@ from vipant.train.pretrain_va import VAPretrainTask
 def run(data: Path, out: Path, epochs: int) -> None:
     ids = [f"clip{i:03d}" for i in range(24)]
     store = FbankStore(data / "index.csv", FbankStats(0.0, 1.0), length=200)
-    task = VAPretrainTask(store, EmbeddingTable.load(data / "frames"), ids[:16], match="random", val_ids=ids[16:],
-                          frames_length=200)
+    task = VAPretrainTask(
+        store, EmbeddingTable.load(data / "frames"), ids[:16], match="random", val_ids=ids[16:], frames_length=200
+    )
     torch.manual_seed(0)
     encoder = AudioEncoder(build_clip(TINY).visual, frames=200)
-    cfg = TrainConfig(epochs=epochs, batch_size=8, lr_weights=0.5, lr_biases=0.01, warmup_epochs=1, device="cpu",
-                      spec_augment=True)
+    cfg = TrainConfig(
+        epochs=epochs, batch_size=8, lr_weights=0.5, lr_biases=0.01, warmup_epochs=1, device="cpu", spec_augment=True
+    )
     logged = []
     history = train(encoder, task, cfg, out, on_epoch=lambda e, m: logged.append(e))
     rank = dist.get_rank() if dist.is_initialized() else 0

@@ -14,10 +14,18 @@ SCRIPT = Path(__file__).with_name("ddp_train_script.py")
 
 def _train(data: Path, out: Path, epochs: int, ranks: int) -> subprocess.CompletedProcess:
     out.mkdir()
-    launch = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={ranks}"] if ranks > 1 \
+    launch = (
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={ranks}"]
+        if ranks > 1
         else [sys.executable]
-    return subprocess.run([*launch, str(SCRIPT), "train", str(data), str(out), str(epochs)], capture_output=True,
-                          text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    )
+    return subprocess.run(
+        [*launch, str(SCRIPT), "train", str(data), str(out), str(epochs)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
 
 
 @pytest.fixture(scope="module")

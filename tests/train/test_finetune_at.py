@@ -30,9 +30,21 @@ def _unit(rng, shape):
 
 def _store(folder, features: np.ndarray, ids: list[str]) -> FbankStore:
     np.save(folder / "shard-000.npy", features.astype(np.float16))
-    pd.DataFrame([{"clip_id": c, "shard": "shard-000.npy", "row": i, "n_frames": features.shape[1], "status": "ok",
-                   "reason": "", "detail": ""} for i, c in enumerate(ids)],
-                 columns=INDEX_COLUMNS).to_csv(folder / "shard-000.csv", index=False)
+    pd.DataFrame(
+        [
+            {
+                "clip_id": c,
+                "shard": "shard-000.npy",
+                "row": i,
+                "n_frames": features.shape[1],
+                "status": "ok",
+                "reason": "",
+                "detail": "",
+            }
+            for i, c in enumerate(ids)
+        ],
+        columns=INDEX_COLUMNS,
+    ).to_csv(folder / "shard-000.csv", index=False)
     merge_indexes([folder / "shard-000.csv"], folder / "index.csv")
     return FbankStore(folder / "index.csv", FbankStats(0.0, 1.0), length=features.shape[1])
 
@@ -105,8 +117,14 @@ def test_validation_of_the_oracle_is_perfect_and_of_a_misaligned_oracle_is_zero(
         by_number[int(clips[position][1:])] += text[caption]
     save_table(tmp_path / "pool", pd.DataFrame({"text": ["x"]}), _unit(np.random.default_rng(1), (1, DIM)))
     pairs = pd.DataFrame({"clip_id": ["c00"], "text_row": [0]})
-    task = ATFinetuneTask(store, pairs, EmbeddingTable.load(tmp_path / "pool"), frames_length=FRAMES,
-                          val=(clips, table, owner), val_batch=7)  # several batches, the last one short
+    task = ATFinetuneTask(
+        store,
+        pairs,
+        EmbeddingTable.load(tmp_path / "pool"),
+        frames_length=FRAMES,
+        val=(clips, table, owner),
+        val_batch=7,
+    )  # several batches, the last one short
     assert task.validate(lambda x: by_number[_clip_number(x)]) == {"val_t2a_R@1": 100.0, "val_t2a_R@10": 100.0}
     shifted = task.validate(lambda x: by_number[(_clip_number(x) + 1) % 30])
     assert shifted["val_t2a_R@1"] == 0.0
@@ -121,10 +139,14 @@ def pairing(tmp_path):
     index.loc[index["clip_id"] == "c05", ["status", "reason", "row"]] = ["failed", "decode_error", -1]
     index.to_csv(tmp_path / "index.csv", index=False)
     store = FbankStore(tmp_path / "index.csv", FbankStats(0.0, 1.0), length=FRAMES)
-    save_table(tmp_path / "pool", pd.DataFrame({"text": [f"t{i}" for i in range(20)]}),
-               _unit(np.random.default_rng(2), (20, DIM)))
-    pairs = pd.DataFrame({"clip_id": ["c07", "c02", "c05", "c11", "c00", "c02", "c09"],
-                          "text_row": [13, 4, 19, 0, 17, 8, 2]})
+    save_table(
+        tmp_path / "pool",
+        pd.DataFrame({"text": [f"t{i}" for i in range(20)]}),
+        _unit(np.random.default_rng(2), (20, DIM)),
+    )
+    pairs = pd.DataFrame(
+        {"clip_id": ["c07", "c02", "c05", "c11", "c00", "c02", "c09"], "text_row": [13, 4, 19, 0, 17, 8, 2]}
+    )
     return store, EmbeddingTable.load(tmp_path / "pool"), pairs
 
 
@@ -150,14 +172,23 @@ def test_student_task_serves_replay_pairs_and_teacher_audio_of_the_same_clip(pai
     teacher_ids = [f"c{i:02d}" for i in (4, 10, 1, 7, 0, 11, 2, 9, 3, 6, 8, 5)]
     teacher = _unit(np.random.default_rng(3), (12, DIM))
     save_table(tmp_path / "teacher", pd.DataFrame({"clip_id": teacher_ids}), teacher)
-    task = StudentTask(store, pairs, pool, replay=replay, soft_label_alpha=0.3,
-                       teacher_audio=EmbeddingTable.load(tmp_path / "teacher"), frames_length=FRAMES)
+    task = StudentTask(
+        store,
+        pairs,
+        pool,
+        replay=replay,
+        soft_label_alpha=0.3,
+        teacher_audio=EmbeddingTable.load(tmp_path / "teacher"),
+        frames_length=FRAMES,
+    )
     kept = pd.concat([pairs[pairs["clip_id"] != "c05"], replay[replay["clip_id"] != "c05"]], ignore_index=True)
     assert len(task) == 6 and task.n_replay == 3
     index = torch.tensor([8, 1, 6, 4, 7])  # replay examples (>= 6) mixed with improvement ones
     clips = [kept["clip_id"][i] for i in index.tolist()]
     assert _clip_number(task.audio(index)).tolist() == [int(c[1:]) for c in clips]
-    assert torch.equal(task.targets(index, torch.zeros(5, DIM)), pool.tensor()[kept["text_row"].to_numpy()[index.numpy()]])
+    assert torch.equal(
+        task.targets(index, torch.zeros(5, DIM)), pool.tensor()[kept["text_row"].to_numpy()[index.numpy()]]
+    )
     teacher_rows = [teacher_ids.index(c) for c in clips]
     assert torch.allclose(task.teacher_audio[index], torch.from_numpy(teacher[teacher_rows]), atol=1e-3)
 
@@ -172,7 +203,7 @@ def _class_world(tmp_path, n_classes=8, train_per_class=8, val_per_class=4, seed
     features = rng.standard_normal((len(label), FRAMES, 128)).astype(np.float32)
     width = 128 // n_classes
     for i, c in enumerate(label):
-        features[i, :, c * width:(c + 1) * width] += 3.0
+        features[i, :, c * width : (c + 1) * width] += 3.0
     ids = [f"k{i:03d}" for i in range(len(label))]
     store = _store(tmp_path, features, ids)
     prototype = _unit(rng, (n_classes, DIM))
@@ -190,8 +221,9 @@ def test_training_on_gold_pairs_beats_training_on_shuffled_pairs(tmp_path, tiny_
     clips from their captions far better than when trained on the same captions shuffled across clips."""
     store, pool, gold, val = _class_world(tmp_path)
     shuffled = gold.assign(text_row=np.random.default_rng(1).permutation(gold["text_row"].to_numpy()))
-    cfg = TrainConfig(epochs=10, batch_size=16, lr_weights=20.0, lr_biases=0.5, warmup_epochs=0,
-                      spec_augment=False, device="cpu")
+    cfg = TrainConfig(
+        epochs=10, batch_size=16, lr_weights=20.0, lr_biases=0.5, warmup_epochs=0, spec_augment=False, device="cpu"
+    )
     scores = {}
     for name, pairs in (("gold", gold), ("shuffled", shuffled)):
         torch.manual_seed(0)

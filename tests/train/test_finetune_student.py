@@ -11,10 +11,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from vipant.checkpoint import load_checkpoint
 from vipant.embed.table import EmbeddingTable, save_table
 from vipant.features.fbank import INDEX_COLUMNS
 from vipant.features.store import FbankStats, FbankStore, merge_indexes
-from vipant.checkpoint import load_checkpoint
 from vipant.models.audio_encoder import AudioEncoder, save_audio_model
 from vipant.models.vt import build_clip
 from vipant.train.finetune_at import StudentTask, student_task, validation_captions
@@ -23,9 +23,12 @@ from vipant.train.loss import clip_loss
 from vipant.train.soft_label import soft_label_loss
 
 FRAMES = 96
-TINY_CLIP = {"embed_dim": 16, "quick_gelu": True,  # tests/train/conftest.py's tiny CLIP
-             "vision_cfg": {"image_size": 224, "layers": 1, "width": 32, "patch_size": 32, "head_width": 16},
-             "text_cfg": {"context_length": 8, "vocab_size": 49408, "width": 16, "heads": 2, "layers": 1}}
+TINY_CLIP = {
+    "embed_dim": 16,
+    "quick_gelu": True,  # tests/train/conftest.py's tiny CLIP
+    "vision_cfg": {"image_size": 224, "layers": 1, "width": 32, "patch_size": 32, "head_width": 16},
+    "text_cfg": {"context_length": 8, "vocab_size": 49408, "width": 16, "heads": 2, "layers": 1},
+}
 
 
 def _unit(rng, shape):
@@ -39,9 +42,21 @@ def data(tmp_path):
     rng = np.random.default_rng(0)
     ids = [f"clip{i:02d}" for i in range(16)]
     np.save(tmp_path / "shard-000.npy", rng.standard_normal((16, FRAMES, 128)).astype(np.float16))
-    pd.DataFrame([{"clip_id": c, "shard": "shard-000.npy", "row": i, "n_frames": FRAMES, "status": "ok", "reason": "",
-                   "detail": ""} for i, c in enumerate(ids)], columns=INDEX_COLUMNS).to_csv(tmp_path / "shard-000.csv",
-                                                                                           index=False)
+    pd.DataFrame(
+        [
+            {
+                "clip_id": c,
+                "shard": "shard-000.npy",
+                "row": i,
+                "n_frames": FRAMES,
+                "status": "ok",
+                "reason": "",
+                "detail": "",
+            }
+            for i, c in enumerate(ids)
+        ],
+        columns=INDEX_COLUMNS,
+    ).to_csv(tmp_path / "shard-000.csv", index=False)
     merge_indexes([tmp_path / "shard-000.csv"], tmp_path / "index.csv")
     save_table(tmp_path / "pool", pd.DataFrame({"text": [f"caption {i}" for i in range(16)]}), _unit(rng, (16, 16)))
     save_table(tmp_path / "teacher", pd.DataFrame({"clip_id": ids[::-1]}), _unit(rng, (16, 16)))
@@ -55,8 +70,10 @@ def test_without_options_the_order_and_loss_are_plain_at_finetuning(data):
     store, improve, _, pool, _ = data
     task = StudentTask(store, improve, pool, frames_length=FRAMES)
     assert len(task) == 10
-    assert torch.equal(task.epoch_order(torch.Generator().manual_seed(5), 4),
-                       torch.randperm(10, generator=torch.Generator().manual_seed(5)))
+    assert torch.equal(
+        task.epoch_order(torch.Generator().manual_seed(5), 4),
+        torch.randperm(10, generator=torch.Generator().manual_seed(5)),
+    )
     index, audio, scale = torch.tensor([3, 1, 7]), torch.randn(3, 16), torch.tensor(10.0)
     text = torch.from_numpy(np.asarray(pool.array, dtype=np.float32))[index]
     assert torch.equal(task.loss(index, audio, scale), clip_loss(audio, text, scale))
@@ -70,7 +87,7 @@ def test_replay_swaps_whole_batches_for_replay_pairs(data):
     for epoch in range(40):
         order = task.epoch_order(torch.Generator().manual_seed(epoch), batch)
         for s in range(10 // batch):
-            chunk = order[s * batch:(s + 1) * batch]
+            chunk = order[s * batch : (s + 1) * batch]
             from_replay = chunk >= 10
             assert from_replay.all() or not from_replay.any(), chunk  # a batch is one set or the other
             replayed += int(from_replay.all())
@@ -88,7 +105,7 @@ def test_replay_probability_bounds(data, prob, expect):
     store, improve, replay, pool, _ = data
     task = StudentTask(store, improve, pool, replay=replay, replay_prob=prob, frames_length=FRAMES)
     order = task.epoch_order(torch.Generator().manual_seed(0), 3)
-    assert sum(bool((order[s * 3:(s + 1) * 3] >= 10).all()) for s in range(3)) == expect
+    assert sum(bool((order[s * 3 : (s + 1) * 3] >= 10).all()) for s in range(3)) == expect
 
 
 def test_a_replay_set_no_larger_than_a_batch(data):
@@ -113,8 +130,9 @@ def test_a_replay_set_no_larger_than_a_batch(data):
 @pytest.mark.parametrize("alpha", [0.3, 0.6])  # the paper's 0.3 (the default) and another: the task's own is used
 def test_soft_label_loss_uses_the_cached_teacher_audio_of_each_clip(data, alpha):
     store, improve, replay, pool, teacher = data
-    task = StudentTask(store, improve, pool, replay=replay, soft_label_alpha=alpha, teacher_audio=teacher,
-                       frames_length=FRAMES)
+    task = StudentTask(
+        store, improve, pool, replay=replay, soft_label_alpha=alpha, teacher_audio=teacher, frames_length=FRAMES
+    )
     index = torch.tensor([12, 2, 0, 15])  # two replay pairs, two improvement pairs
     clips = [task.clip_ids[i] for i in index.tolist()]
     t_audio = teacher.tensor(teacher.rows("clip_id", clips))
@@ -142,8 +160,16 @@ def test_bad_inputs_are_clear_errors(data):
 
 def test_the_shared_loop_trains_a_student_with_replay_and_soft_labels(data, tmp_path, tiny_encoder):
     store, improve, replay, pool, teacher = data
-    task = StudentTask(store, improve, pool, replay=replay, replay_prob=0.5, soft_label_alpha=0.3,
-                       teacher_audio=teacher, frames_length=FRAMES)
+    task = StudentTask(
+        store,
+        improve,
+        pool,
+        replay=replay,
+        replay_prob=0.5,
+        soft_label_alpha=0.3,
+        teacher_audio=teacher,
+        frames_length=FRAMES,
+    )
     torch.manual_seed(0)
     encoder = tiny_encoder(FRAMES)
     before = {k: v.clone() for k, v in encoder.state_dict().items()}
@@ -167,7 +193,7 @@ def test_replay_share_matches_replay_prob_and_replay_rows_are_real_replay_pairs(
     for epoch in range(600):
         order = task.epoch_order(torch.Generator().manual_seed(epoch), batch)
         for s in range(2):
-            chunk = order[s * batch:(s + 1) * batch].tolist()
+            chunk = order[s * batch : (s + 1) * batch].tolist()
             steps += 1
             if chunk[0] >= task.n_improve:
                 replayed += 1
@@ -221,22 +247,48 @@ def command_inputs(data, tmp_path):
     FBANK stats and validation captions."""
     store, improve, replay, pool, teacher = data
     torch.manual_seed(0)
-    save_audio_model(tmp_path / "teacher.pt", AudioEncoder(build_clip(TINY_CLIP).visual, frames=FRAMES), TINY_CLIP,
-                     init="clip", logit_scale=23.5)
+    save_audio_model(
+        tmp_path / "teacher.pt",
+        AudioEncoder(build_clip(TINY_CLIP).visual, frames=FRAMES),
+        TINY_CLIP,
+        init="clip",
+        logit_scale=23.5,
+    )
     improve.to_csv(tmp_path / "pairs.csv", index=False)
     replay.to_csv(tmp_path / "replay.csv", index=False)
     FbankStats(0.0, 1.0).save(tmp_path / "stats.json")
     rng = np.random.default_rng(2)
-    save_table(tmp_path / "val", pd.DataFrame({"clip_id": ["clip11", "clip12", "clip13", "clip14"]}), _unit(rng, (4, 16)))
+    save_table(
+        tmp_path / "val", pd.DataFrame({"clip_id": ["clip11", "clip12", "clip13", "clip14"]}), _unit(rng, (4, 16))
+    )
     # lr_biases 0: the logit scale cannot move, so every record shows the scale the run started from
-    train_cfg = {"max_steps": 2, "eval_every": 1, "keep_best": True, "batch_size": 4, "lr_weights": 0.5,
-                 "lr_biases": 0.0, "warmup_epochs": 0, "spec_augment": False}
+    train_cfg = {
+        "max_steps": 2,
+        "eval_every": 1,
+        "keep_best": True,
+        "batch_size": 4,
+        "lr_weights": 0.5,
+        "lr_biases": 0.0,
+        "warmup_epochs": 0,
+        "spec_augment": False,
+    }
     return argparse.Namespace(
-        init_model=str(tmp_path / "teacher.pt"), pairs=str(tmp_path / "pairs.csv"), text=str(tmp_path / "pool"),
-        val_text=str(tmp_path / "val"), fbank_index=str(tmp_path / "index.csv"), fbank_stats=str(tmp_path / "stats.json"),
-        frames_length=FRAMES, train_json=json.dumps(train_cfg), out_dir=str(tmp_path / "out"), vat_frames=None,
-        replay_pairs=str(tmp_path / "replay.csv"), replay_prob=0.5, soft_label_alpha=None, teacher_audio=None,
-        track_json=None)
+        init_model=str(tmp_path / "teacher.pt"),
+        pairs=str(tmp_path / "pairs.csv"),
+        text=str(tmp_path / "pool"),
+        val_text=str(tmp_path / "val"),
+        fbank_index=str(tmp_path / "index.csv"),
+        fbank_stats=str(tmp_path / "stats.json"),
+        frames_length=FRAMES,
+        train_json=json.dumps(train_cfg),
+        out_dir=str(tmp_path / "out"),
+        vat_frames=None,
+        replay_pairs=str(tmp_path / "replay.csv"),
+        replay_prob=0.5,
+        soft_label_alpha=None,
+        teacher_audio=None,
+        track_json=None,
+    )
 
 
 def test_a_student_starts_from_its_teachers_logit_scale_and_saves_the_kept_one(command_inputs, monkeypatch):
@@ -279,8 +331,9 @@ def test_a_teacher_without_a_recorded_scale_is_refused_for_students(command_inpu
 
 def test_validation_captions_keep_clips_with_features_in_first_seen_order(data):
     store, *_ = data
-    table = EmbeddingTable(pd.DataFrame({"clip_id": ["clip12", "nofbank", "clip03", "clip12"]}),
-                           _unit(np.random.default_rng(3), (4, 16)))
+    table = EmbeddingTable(
+        pd.DataFrame({"clip_id": ["clip12", "nofbank", "clip03", "clip12"]}), _unit(np.random.default_rng(3), (4, 16))
+    )
     clip_ids, kept, caption_clip = validation_captions(table, store.clip_ids)
     assert clip_ids == ["clip12", "clip03"] and caption_clip == [0, 1, 0]
     assert kept.keys["clip_id"].tolist() == ["clip12", "clip03", "clip12"]

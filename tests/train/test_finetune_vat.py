@@ -28,9 +28,21 @@ def data(tmp_path):
     rng = np.random.default_rng(0)
     ids = [f"clip{i:02d}" for i in range(12)]
     np.save(tmp_path / "shard-000.npy", rng.standard_normal((12, FRAMES, 128)).astype(np.float16))
-    pd.DataFrame([{"clip_id": c, "shard": "shard-000.npy", "row": i, "n_frames": FRAMES, "status": "ok", "reason": "",
-                   "detail": ""} for i, c in enumerate(ids)], columns=INDEX_COLUMNS).to_csv(tmp_path / "shard-000.csv",
-                                                                                           index=False)
+    pd.DataFrame(
+        [
+            {
+                "clip_id": c,
+                "shard": "shard-000.npy",
+                "row": i,
+                "n_frames": FRAMES,
+                "status": "ok",
+                "reason": "",
+                "detail": "",
+            }
+            for i, c in enumerate(ids)
+        ],
+        columns=INDEX_COLUMNS,
+    ).to_csv(tmp_path / "shard-000.csv", index=False)
     merge_indexes([tmp_path / "shard-000.csv"], tmp_path / "index.csv")
     save_table(tmp_path / "frames", pd.DataFrame({"clip_id": ids[:10]}), _unit(rng, (10, 4, 16)))
     save_table(tmp_path / "pool", pd.DataFrame({"text": [f"caption {i}" for i in range(12)]}), _unit(rng, (12, 16)))

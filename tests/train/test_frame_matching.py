@@ -90,6 +90,6 @@ def test_perturbing_time_slice_i_changes_only_segment_i(tiny_encoder):
         assert base.shape == (2, 4, enc.embed_dim)
         for i in range(4):
             y = x.clone()
-            y[:, 32 * i + 16:32 * i + 32] += 3.0 * torch.randn(2, 16, 128, generator=torch.Generator().manual_seed(i))
+            y[:, 32 * i + 16 : 32 * i + 32] += 3.0 * torch.randn(2, 16, 128, generator=torch.Generator().manual_seed(i))
             changed = (enc(y, 4) - base).abs().amax(dim=(0, 2)) > 1e-5
             assert changed.tolist() == [s == i for s in range(4)], i

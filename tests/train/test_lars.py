@@ -18,9 +18,15 @@ def test_groups_split_by_dimension():
 def test_weight_step_is_trust_ratio_scaled_and_bias_step_is_plain_sgd():
     w = nn.Parameter(torch.full((2, 2), 2.0))
     b = nn.Parameter(torch.zeros(2))
-    opt = LARS([{"params": [w], "lr": 1.0, "base_lr": 1.0, "weight_decay": 0.0, "lars_exclude": False},
-                {"params": [b], "lr": 1.0, "base_lr": 1.0, "weight_decay": 0.0, "lars_exclude": True}],
-               lr=1.0, momentum=0.9, eta=0.001)
+    opt = LARS(
+        [
+            {"params": [w], "lr": 1.0, "base_lr": 1.0, "weight_decay": 0.0, "lars_exclude": False},
+            {"params": [b], "lr": 1.0, "base_lr": 1.0, "weight_decay": 0.0, "lars_exclude": True},
+        ],
+        lr=1.0,
+        momentum=0.9,
+        eta=0.001,
+    )
     w.grad = torch.full((2, 2), 0.5)
     b.grad = torch.full((2,), 0.5)
     opt.step()

@@ -15,8 +15,12 @@ SCRIPT = Path(__file__).with_name("va_train_script.py")
 def _run(work, epochs, crash=-1, match="random", lr=0.5, device="cpu", steps=()):
     """va_train_script.py in a subprocess; ``device``: cpu, cuda, or cpu-bf16 (CPU under bf16 autocast);
     ``steps``: (max_steps, eval_every) for a step budget."""
-    return subprocess.run([sys.executable, str(SCRIPT), str(work), str(epochs), str(crash), match, str(lr), device,
-                           *map(str, steps)], capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, str(SCRIPT), str(work), str(epochs), str(crash), match, str(lr), device, *map(str, steps)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_training_runs_and_logs_history(tmp_path):
@@ -176,8 +180,9 @@ class _PlantedTask:
 
 
 @pytest.mark.parametrize("eval_every, evals", [(None, [2, 4, 6, 7]), (3, [3, 6, 7])])
-def test_max_steps_takes_exactly_that_many_steps_with_the_schedule_over_them(tmp_path, tiny_encoder, monkeypatch,
-                                                                              eval_every, evals):
+def test_max_steps_takes_exactly_that_many_steps_with_the_schedule_over_them(
+    tmp_path, tiny_encoder, monkeypatch, eval_every, evals
+):
     """10 examples at batch 4 are 2 steps per epoch; a budget of 7 steps cycles 4 epochs (the last one
     truncated) with warm-up (1 epoch = 2 steps) and cosine spanning the 7 steps. Catches a budget rounded to
     whole epochs, a schedule still sized by ``epochs`` and evaluations missing at the budget's end."""
@@ -188,8 +193,17 @@ def test_max_steps_takes_exactly_that_many_steps_with_the_schedule_over_them(tmp
     real_set_lr = loop.set_lr
     monkeypatch.setattr(loop, "set_lr", lambda opt, m: (seen.append(m), real_set_lr(opt, m)))
     task = _PlantedTask()
-    cfg = loop.TrainConfig(epochs=1, max_steps=7, eval_every=eval_every, batch_size=4, lr_weights=0.5, lr_biases=0.01,
-                           warmup_epochs=1, spec_augment=False, device="cpu")
+    cfg = loop.TrainConfig(
+        epochs=1,
+        max_steps=7,
+        eval_every=eval_every,
+        batch_size=4,
+        lr_weights=0.5,
+        lr_biases=0.01,
+        warmup_epochs=1,
+        spec_augment=False,
+        device="cpu",
+    )
     history = loop.train(tiny_encoder(64), task, cfg, tmp_path)
     assert task.steps == 7
     assert seen == pytest.approx([lars_warmup_cosine(s, 7, 2) for s in range(7)])
@@ -208,10 +222,24 @@ def test_keep_best_leaves_the_weights_of_the_lowest_validation_loss(tmp_path, ti
     task = _PlantedTask([2.0, 0.5, 1.5, 3.0])
     encoder = tiny_encoder(64)
     snapshots = []
-    cfg = TrainConfig(max_steps=8, eval_every=2, keep_best=True, batch_size=4, lr_weights=0.5, lr_biases=0.5,
-                      warmup_epochs=0, spec_augment=False, device="cpu")
-    history = train(encoder, task, cfg, tmp_path,
-                    on_epoch=lambda i, r: snapshots.append({k: v.clone() for k, v in encoder.state_dict().items()}))
+    cfg = TrainConfig(
+        max_steps=8,
+        eval_every=2,
+        keep_best=True,
+        batch_size=4,
+        lr_weights=0.5,
+        lr_biases=0.5,
+        warmup_epochs=0,
+        spec_augment=False,
+        device="cpu",
+    )
+    history = train(
+        encoder,
+        task,
+        cfg,
+        tmp_path,
+        on_epoch=lambda i, r: snapshots.append({k: v.clone() for k, v in encoder.state_dict().items()}),
+    )
     assert [h["step"] for h in history] == [2, 4, 6, 8]
     assert [h["val_loss"] for h in history] == [2.0, 0.5, 1.5, 3.0]
     assert [h["best_step"] for h in history] == [2, 4, 4, 4]
@@ -235,11 +263,21 @@ def test_steps_report_their_own_loss_and_lr_and_the_log_shows_progress(tmp_path,
 
     monkeypatch.setenv("VIPANT_PROGRESS_INTERVAL", "1e-9")  # a line at every step
     reported = []
-    cfg = loop.TrainConfig(epochs=3, eval_every=1, log_every=1, batch_size=4, lr_weights=0.5, lr_biases=0.01,
-                           warmup_epochs=1, spec_augment=False, device="cpu")
+    cfg = loop.TrainConfig(
+        epochs=3,
+        eval_every=1,
+        log_every=1,
+        batch_size=4,
+        lr_weights=0.5,
+        lr_biases=0.01,
+        warmup_epochs=1,
+        spec_augment=False,
+        device="cpu",
+    )
     with caplog.at_level(logging.INFO, logger="vipant.progress"):
-        history = loop.train(tiny_encoder(64), _PlantedTask(), cfg, tmp_path,
-                             on_step=lambda s, m: reported.append((s, m)))
+        history = loop.train(
+            tiny_encoder(64), _PlantedTask(), cfg, tmp_path, on_step=lambda s, m: reported.append((s, m))
+        )
     assert [s for s, _ in reported] == [h["step"] for h in history] == [1, 2, 3, 4, 5, 6]
     assert [m["train_loss"] for _, m in reported] == pytest.approx([h["loss"] for h in history])
     base = 0.5 * 4 / 256

@@ -37,10 +37,13 @@ def test_perfect_alignment_gives_low_loss():
     assert ClipLoss()(x, x.flip(0)).item() > 1.0
 
 
-@pytest.mark.parametrize("backend", [
-    "gloo",
-    pytest.param("nccl", marks=pytest.mark.skipif(torch.cuda.device_count() < 2, reason="needs 2 CUDA GPUs")),
-])
+@pytest.mark.parametrize(
+    "backend",
+    [
+        "gloo",
+        pytest.param("nccl", marks=pytest.mark.skipif(torch.cuda.device_count() < 2, reason="needs 2 CUDA GPUs")),
+    ],
+)
 def test_ddp_gathered_loss_equals_single_process_loss(tmp_path, backend):
     """2 ranks under torchrun (gloo on CPU; nccl with one GPU per rank, as in multi-GPU training): mean of
     the ranks' losses = single-process loss on the global batch, and the DDP-averaged gradients equal the
@@ -52,9 +55,26 @@ def test_ddp_gathered_loss_equals_single_process_loss(tmp_path, backend):
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
         proc = subprocess.run(
-            [sys.executable, "-m", "torch.distributed.run", "--nnodes", "1", "--nproc_per_node", "2",
-             "--master_addr", "127.0.0.1", "--master_port", str(port), str(script), str(tmp_path), backend],
-            capture_output=True, text=True, timeout=240, env=env,
+            [
+                sys.executable,
+                "-m",
+                "torch.distributed.run",
+                "--nnodes",
+                "1",
+                "--nproc_per_node",
+                "2",
+                "--master_addr",
+                "127.0.0.1",
+                "--master_port",
+                str(port),
+                str(script),
+                str(tmp_path),
+                backend,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=240,
+            env=env,
         )
         if proc.returncode == 0:
             break

@@ -27,8 +27,17 @@ def _unit(g, *shape):
 
 
 def _cfg(seed, epochs, batch_size=32):
-    return TrainConfig(epochs=epochs, batch_size=batch_size, lr_weights=20.0, lr_biases=0.0, trust_coefficient=0.02,
-                       warmup_epochs=0, spec_augment=False, device="cpu", seed=seed)
+    return TrainConfig(
+        epochs=epochs,
+        batch_size=batch_size,
+        lr_weights=20.0,
+        lr_biases=0.0,
+        trust_coefficient=0.02,
+        warmup_epochs=0,
+        spec_augment=False,
+        device="cpu",
+        seed=seed,
+    )
 
 
 def _va_task(array_store, ids, audio, frames, train_ids, match, val_ids=()):
@@ -47,7 +56,7 @@ def _distractor_world(seed, n_train=192, n_test=96, sources=12, noise=0.7):
     audio = noise * torch.randn(n, T, BINS, generator=g)
     frames = distract[torch.randint(0, 6, (n, 4), generator=g)].clone()
     for c in range(n):
-        audio[c, 2 * pos[c]:2 * pos[c] + 2] += sig[src[c]]
+        audio[c, 2 * pos[c] : 2 * pos[c] + 2] += sig[src[c]]
         frames[c, pos[c]] = vis[src[c]]
     return [f"c{i}" for i in range(n)], audio, frames, src, vis, n_train
 
@@ -84,8 +93,9 @@ def _permutation_world(seed, sources=12, noise=0.5):
     return [f"c{i}" for i in range(n)], audio, vis[src], n * 2 // 3
 
 
-def test_multiframe_beats_a_single_random_frame_when_each_segment_shows_another_source(tmp_path, array_store,
-                                                                                         pool_encoder):
+def test_multiframe_beats_a_single_random_frame_when_each_segment_shows_another_source(
+    tmp_path, array_store, pool_encoder
+):
     """A->I R@1 on held-out clips, each model through its own readout (Multiframe: cosine of the flattened
     4 x D matrices; single frame: cosine of the clip embedding with the clip's frames, averaged). The single
     embedding cannot tell the orders of a group apart, so it is at 0 by construction; Multiframe must learn
@@ -123,8 +133,9 @@ def test_gold_pairs_beat_shuffled_pairs_on_held_out_retrieval(tmp_path, array_st
     are not the clip's own (a misaligned index in the targets or the cache lookup)."""
     ids, audio, frames, _ = _source_world(0)
     n_train = 128
-    shuffled = torch.cat([frames[:n_train][torch.randperm(n_train, generator=torch.Generator().manual_seed(7))],
-                          frames[n_train:]])
+    shuffled = torch.cat(
+        [frames[:n_train][torch.randperm(n_train, generator=torch.Generator().manual_seed(7))], frames[n_train:]]
+    )
     r5 = {}
     for name, f in (("gold", frames), ("shuffled", shuffled)):
         task = _va_task(array_store, ids, audio, f, ids[:n_train], "random", val_ids=ids[n_train:])
@@ -145,8 +156,9 @@ def _gc_r1_r10(array_store, pool_encoder, tmp_path, n_pairs, seed, pool=64, n_va
     val_ids = ids[pool:]
     val = (val_ids, EmbeddingTable(pd.DataFrame({"clip_id": val_ids}), captions[pool:].numpy()), list(range(n_val)))
     task = ATFinetuneTask(array_store(ids, audio), pairs, texts, frames_length=T, val=val)
-    h = train(pool_encoder(BINS, D, seed=seed), task, _cfg(seed, epochs=30, batch_size=64),
-              tmp_path / f"gc{n_pairs}-{seed}")
+    h = train(
+        pool_encoder(BINS, D, seed=seed), task, _cfg(seed, epochs=30, batch_size=64), tmp_path / f"gc{n_pairs}-{seed}"
+    )
     return h[-1]["val_t2a_R@1"] + h[-1]["val_t2a_R@10"]
 
 

@@ -22,9 +22,12 @@ from vipant.train.loop import TrainConfig, train
 from vipant.train.pretrain_va import VAPretrainTask
 
 # a 1-layer CLIP, small enough for a few hundred steps in seconds
-TINY_CLIP = {"embed_dim": 16, "quick_gelu": True,
-             "vision_cfg": {"image_size": 224, "layers": 1, "width": 32, "patch_size": 32, "head_width": 16},
-             "text_cfg": {"context_length": 8, "vocab_size": 49408, "width": 16, "heads": 2, "layers": 1}}
+TINY_CLIP = {
+    "embed_dim": 16,
+    "quick_gelu": True,
+    "vision_cfg": {"image_size": 224, "layers": 1, "width": 32, "patch_size": 32, "head_width": 16},
+    "text_cfg": {"context_length": 8, "vocab_size": 49408, "width": 16, "heads": 2, "layers": 1},
+}
 T, BINS, SOURCES = 64, 128, 8
 
 D = TINY_CLIP["embed_dim"]
@@ -51,8 +54,16 @@ def _task(array_store, ids, audio, frames, n_train):
 
 
 def _cfg(epochs, seed=0):
-    return TrainConfig(epochs=epochs, batch_size=32, lr_weights=60.0, lr_biases=0.0048, warmup_epochs=0,
-                       spec_augment=False, device="cpu", seed=seed)
+    return TrainConfig(
+        epochs=epochs,
+        batch_size=32,
+        lr_weights=60.0,
+        lr_biases=0.0048,
+        warmup_epochs=0,
+        spec_augment=False,
+        device="cpu",
+        seed=seed,
+    )
 
 
 def _tower_from(encoder: AudioEncoder) -> torch.nn.Module:
@@ -64,8 +75,9 @@ def _tower_from(encoder: AudioEncoder) -> torch.nn.Module:
     with torch.no_grad():
         visual.conv1.weight.copy_(torch.cat([w + d1, w + d2, w - d1 - d2], dim=1))  # channel mean = w
         visual.class_embedding.copy_(encoder.class_embedding)
-        visual.positional_embedding.copy_(resize_pos_embed(encoder.positional_embedding.detach(), encoder.grid,
-                                                           tuple(visual.grid_size)))
+        visual.positional_embedding.copy_(
+            resize_pos_embed(encoder.positional_embedding.detach(), encoder.grid, tuple(visual.grid_size))
+        )
         for name in ("ln_pre", "transformer", "ln_post"):
             getattr(visual, name).load_state_dict(getattr(encoder, name).state_dict())
         visual.proj.copy_(encoder.proj)

@@ -4,7 +4,6 @@ import torch
 from vipant.train.loop import TrainConfig
 from vipant.train.precision import autocast
 
-
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 
 

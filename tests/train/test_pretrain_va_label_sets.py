@@ -9,10 +9,7 @@ A, B, C = frozenset({"/m/a"}), frozenset({"/m/b"}), frozenset({"/m/a", "/m/b"})
 def test_precision_and_recall_count_clips_with_the_same_label_set():
     labels = [A, A, B, C]
     # query 0 ranks 1 (same set) first, query 1 ranks 2 (other set) first, queries 2 and 3 their own clip
-    sim = torch.tensor([[0.5, 0.9, 0.1, 0.0],
-                        [0.2, 0.1, 0.9, 0.0],
-                        [0.0, 0.0, 1.0, 0.5],
-                        [0.0, 0.0, 0.5, 1.0]])
+    sim = torch.tensor([[0.5, 0.9, 0.1, 0.0], [0.2, 0.1, 0.9, 0.0], [0.0, 0.0, 1.0, 0.5], [0.0, 0.0, 0.5, 1.0]])
     m = label_set_retrieval(sim, labels, ks=(1, 2))
     assert m["val_i2a_labelset_P@1"] == pytest.approx(75.0)
     # top-2 hits: q0 {1,0}=2, q1 {2,0}=1, q2 {2,3}=1, q3 {3,2}=1 -> precision (1 + .5 + .5 + .5)/4

@@ -39,12 +39,16 @@ def test_clip_init_inherits_the_vts_trained_scale_and_random_init_starts_fresh()
 def test_training_starts_from_the_given_scale_and_a_checkpoint_of_another_start_is_not_resumed(tmp_path, caplog):
     ids = _script().make_data(tmp_path)
     store = FbankStore(tmp_path / "index.csv", FbankStats(0.0, 1.0), length=200)
-    task = VAPretrainTask(store, EmbeddingTable.load(tmp_path / "frames"), ids[:16], val_ids=ids[16:], frames_length=200)
+    task = VAPretrainTask(
+        store, EmbeddingTable.load(tmp_path / "frames"), ids[:16], val_ids=ids[16:], frames_length=200
+    )
     cfg = TrainConfig(epochs=1, batch_size=8, lr_weights=0.5, lr_biases=0.0, warmup_epochs=0)  # the scale cannot move
 
     def run(scale):
         torch.manual_seed(0)
-        return train(AudioEncoder(build_clip(TINY_CLIP).visual, frames=200), task, cfg, tmp_path, logit_scale_init=scale)
+        return train(
+            AudioEncoder(build_clip(TINY_CLIP).visual, frames=200), task, cfg, tmp_path, logit_scale_init=scale
+        )
 
     assert run(42.0)[0]["logit_scale"] == pytest.approx(42.0, rel=1e-5)
     # same recipe and inputs, another start: the finished 42.0 checkpoint must not be taken as this run's

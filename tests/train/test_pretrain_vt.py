@@ -10,9 +10,12 @@ from vipant.synth import vt_corpus
 from vipant.synth.config import WorldConfig
 from vipant.train.pretrain_vt import VTTrainConfig, random_greyscale, train_vt
 
-MODEL = {"embed_dim": 32, "quick_gelu": True,
-         "vision_cfg": {"image_size": 224, "layers": 1, "width": 32, "patch_size": 32, "head_width": 16},
-         "text_cfg": {"context_length": 16, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 1}}
+MODEL = {
+    "embed_dim": 32,
+    "quick_gelu": True,
+    "vision_cfg": {"image_size": 224, "layers": 1, "width": 32, "patch_size": 32, "head_width": 16},
+    "text_cfg": {"context_length": 16, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 1},
+}
 
 
 def test_random_greyscale_turns_the_drawn_share_grey_and_leaves_the_rest():
@@ -35,8 +38,13 @@ def test_train_vt_reports_retrieval_and_naming_each_epoch(tmp_path):
         write_bytes(tmp_path / name, text.encode())
     seen = []
     torch.set_num_threads(1)
-    metrics = train_vt(tmp_path / "vt_corpus", MODEL, VTTrainConfig(epochs=2, batch_size=16, grey_prob=0.2), tmp_path / "vt.pt",
-                       on_epoch=lambda epoch, m: seen.append((epoch, m)))
+    metrics = train_vt(
+        tmp_path / "vt_corpus",
+        MODEL,
+        VTTrainConfig(epochs=2, batch_size=16, grey_prob=0.2),
+        tmp_path / "vt.pt",
+        on_epoch=lambda epoch, m: seen.append((epoch, m)),
+    )
     assert [e for e, _ in seen] == [0, 1] and seen[-1][1] == metrics
     for key in ("i2t_R@1", "i2t_R@5", "naming_top1", "naming_same_colour", "naming_same_shape"):
         assert 0.0 <= metrics[key] <= 100.0, key

@@ -41,8 +41,21 @@ def world(tmp_path_factory):
     rng = np.random.default_rng(0)
     ids = [f"clip{i:02d}" for i in range(N)]
     np.save(d / "shard-000.npy", rng.standard_normal((N, FRAMES, 128)).astype(np.float16))
-    pd.DataFrame([{"clip_id": c, "shard": "shard-000.npy", "row": i, "n_frames": FRAMES, "status": "ok", "reason": "",
-                   "detail": ""} for i, c in enumerate(ids)], columns=INDEX_COLUMNS).to_csv(d / "shard-000.csv", index=False)
+    pd.DataFrame(
+        [
+            {
+                "clip_id": c,
+                "shard": "shard-000.npy",
+                "row": i,
+                "n_frames": FRAMES,
+                "status": "ok",
+                "reason": "",
+                "detail": "",
+            }
+            for i, c in enumerate(ids)
+        ],
+        columns=INDEX_COLUMNS,
+    ).to_csv(d / "shard-000.csv", index=False)
     merge_indexes([d / "shard-000.csv"], d / "index.csv")
     (d / "stats.json").write_text(json.dumps({"mean": 0.0, "std": 1.0, "n_clips": N}))
     save_table(d / "frames", pd.DataFrame({"clip_id": ids}), _unit(rng, (N, 4, 16)))
@@ -58,13 +71,33 @@ def world(tmp_path_factory):
 def _pretrain(d, match: str, out: str):
     from vipant.commands import pretrain_va
 
-    pretrain_va.run(Namespace(
-        vt_json=json.dumps({"checkpoint": str(d / "vt.pt")}), fbank_index=str(d / "index.csv"),
-        fbank_stats=str(d / "stats.json"), frames=str(d / "frames.csv"), train_clips=str(d / "train.csv"),
-        val_clips=str(d / "val.csv"), max_val=100, val_labels=None, init="clip", match=match, frames_length=FRAMES,
-        train_json=json.dumps({"epochs": 3, "batch_size": 4, "lr_weights": 0.5, "lr_biases": 0.01, "warmup_epochs": 0,
-                               "device": "cpu"}),
-        out_dir=str(d / out), track_json=None))
+    pretrain_va.run(
+        Namespace(
+            vt_json=json.dumps({"checkpoint": str(d / "vt.pt")}),
+            fbank_index=str(d / "index.csv"),
+            fbank_stats=str(d / "stats.json"),
+            frames=str(d / "frames.csv"),
+            train_clips=str(d / "train.csv"),
+            val_clips=str(d / "val.csv"),
+            max_val=100,
+            val_labels=None,
+            init="clip",
+            match=match,
+            frames_length=FRAMES,
+            train_json=json.dumps(
+                {
+                    "epochs": 3,
+                    "batch_size": 4,
+                    "lr_weights": 0.5,
+                    "lr_biases": 0.01,
+                    "warmup_epochs": 0,
+                    "device": "cpu",
+                }
+            ),
+            out_dir=str(d / out),
+            track_json=None,
+        )
+    )
     return d / out / "model.pt"
 
 
@@ -132,13 +165,35 @@ def test_at_finetuning_trains_and_saves_the_segment_readout(world, multiframe_mo
         through_cls = float(clip_loss(init.ln_post(tokens[:, 0]) @ init.proj, text, scale))
     assert abs(expected - through_cls) > 1e-3
     out = d / "at"
-    finetune_at.run(Namespace(
-        init_model=str(multiframe_model), pairs=str(d / "pairs.csv"), text=str(d / "pool.csv"), val_text=None,
-        fbank_index=str(d / "index.csv"), fbank_stats=str(d / "stats.json"), frames_length=FRAMES,
-        train_json=json.dumps({"epochs": 1, "batch_size": N, "lr_weights": 1.0, "lr_biases": 0.02, "warmup_epochs": 0,
-                               "spec_augment": False, "device": "cpu"}),
-        out_dir=str(out), vat_frames=None, replay_pairs=None, replay_prob=0.5, soft_label_alpha=None,
-        teacher_audio=None, track_json=None))
+    finetune_at.run(
+        Namespace(
+            init_model=str(multiframe_model),
+            pairs=str(d / "pairs.csv"),
+            text=str(d / "pool.csv"),
+            val_text=None,
+            fbank_index=str(d / "index.csv"),
+            fbank_stats=str(d / "stats.json"),
+            frames_length=FRAMES,
+            train_json=json.dumps(
+                {
+                    "epochs": 1,
+                    "batch_size": N,
+                    "lr_weights": 1.0,
+                    "lr_biases": 0.02,
+                    "warmup_epochs": 0,
+                    "spec_augment": False,
+                    "device": "cpu",
+                }
+            ),
+            out_dir=str(out),
+            vat_frames=None,
+            replay_pairs=None,
+            replay_prob=0.5,
+            soft_label_alpha=None,
+            teacher_audio=None,
+            track_json=None,
+        )
+    )
     history = json.loads((out / "history.json").read_text())["history"]
     assert history[0]["loss"] == pytest.approx(expected, rel=1e-5)
     tuned, state = load_audio_model(out / "model.pt")

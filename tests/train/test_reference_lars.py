@@ -34,8 +34,12 @@ def test_three_steps_match_the_reference():
     with torch.no_grad():
         model[1].weight.mul_(1.7)  # a non-trivial norm weight: its update must stay plain SGD
     lr_w, lr_b, wd, eta, momentum = 0.3, 0.05, 0.01, 0.02, 0.9
-    opt = LARS(lars_param_groups([model], lr_weights=lr_w, lr_biases=lr_b, weight_decay=wd), lr=lr_w,
-               momentum=momentum, eta=eta)
+    opt = LARS(
+        lars_param_groups([model], lr_weights=lr_w, lr_biases=lr_b, weight_decay=wd),
+        lr=lr_w,
+        momentum=momentum,
+        eta=eta,
+    )
     ref = {k: v.detach().clone() for k, v in model.named_parameters()}
     state: dict = {}
     for step in range(3):

@@ -20,8 +20,9 @@ from vipant.train.loop import TrainConfig, train
 from vipant.train.loss import LOGIT_SCALE_INIT, LogitScale, clip_loss
 
 
-def reference_ce_loss(x1: torch.Tensor, x2: torch.Tensor, log_scale: float,
-                      scale_max: float = math.inf) -> torch.Tensor:
+def reference_ce_loss(
+    x1: torch.Tensor, x2: torch.Tensor, log_scale: float, scale_max: float = math.inf
+) -> torch.Tensor:
     """vip-AnT's CELossHead.forward, re-derived with explicit log-softmax sums (no cross_entropy call)."""
     x1 = x1 / x1.norm(dim=-1, keepdim=True)
     x2 = x2 / x2.norm(dim=-1, keepdim=True)
@@ -59,11 +60,13 @@ def _vat_task(array_store, n=8, dim=8):
     g = torch.Generator().manual_seed(3)
     ids = [f"c{i}" for i in range(n)]
     store = array_store(ids, torch.randn(n, 8, 6, generator=g))
-    texts = EmbeddingTable(pd.DataFrame({"text": [f"t{i}" for i in range(n)]}),
-                           torch.randn(n, dim, generator=g).numpy())
+    texts = EmbeddingTable(
+        pd.DataFrame({"text": [f"t{i}" for i in range(n)]}), torch.randn(n, dim, generator=g).numpy()
+    )
     frames = EmbeddingTable(pd.DataFrame({"clip_id": ids}), torch.randn(n, 4, dim, generator=g).numpy())
-    return VATFinetuneTask(store, pd.DataFrame({"clip_id": ids, "text_row": list(range(n))}), texts, frames,
-                           frames_length=8)
+    return VATFinetuneTask(
+        store, pd.DataFrame({"clip_id": ids, "text_row": list(range(n))}), texts, frames, frames_length=8
+    )
 
 
 def test_vat_terms_each_have_their_own_logit_scale(array_store):
@@ -86,8 +89,9 @@ def test_vat_terms_each_have_their_own_logit_scale(array_store):
 def test_vat_second_scale_is_trained_saved_and_resumed(tmp_path, array_store, pool_encoder):
     """The V-A head's scale is in the optimiser (it moves in training), in the checkpoint, and a resumed run
     continues from it. Catches a head left out of the LARS groups or out of the saved state."""
-    cfg = TrainConfig(epochs=2, batch_size=4, lr_weights=1.0, lr_biases=2.0, warmup_epochs=0, spec_augment=False,
-                      device="cpu")
+    cfg = TrainConfig(
+        epochs=2, batch_size=4, lr_weights=1.0, lr_biases=2.0, warmup_epochs=0, spec_augment=False, device="cpu"
+    )
     task = _vat_task(array_store)
     train(pool_encoder(6, 8), task, cfg, tmp_path / "full")
     full = load_checkpoint(tmp_path / "full" / "checkpoint.pt")["model"]

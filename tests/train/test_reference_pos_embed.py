@@ -55,7 +55,7 @@ def test_short_input_slice_starts_at_row_6():
     new = grid_size(500, 128)
     assert new == (30, 5)
     start = 6 * 5 + 1
-    expected = torch.cat([pos[:1], pos[start:start + 30 * 5]])
+    expected = torch.cat([pos[:1], pos[start : start + 30 * 5]])
     assert torch.equal(fit_pos_embed(pos, (61, 5), new), expected)
 
 
@@ -72,4 +72,4 @@ def test_encoder_adds_the_sliced_positions_to_the_matching_tokens(tiny_encoder):
     assert grid == (30, 5)
     rows = enc.positional_embedding.detach()
     assert torch.allclose(tokens[0, 0], enc.class_embedding.detach() + rows[0])
-    assert torch.allclose(tokens[0, 1:], rows[1 + 6 * 5: 1 + 36 * 5])
+    assert torch.allclose(tokens[0, 1:], rows[1 + 6 * 5 : 1 + 36 * 5])

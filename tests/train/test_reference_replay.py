@@ -40,7 +40,7 @@ def test_share_of_replayed_batches_is_the_replay_probability(array_store, prob):
         order = task.epoch_order(torch.Generator().manual_seed(epoch), batch)
         flags = []
         for s in range(steps_per_epoch):
-            from_replay = order[s * batch:(s + 1) * batch] >= task.n_improve
+            from_replay = order[s * batch : (s + 1) * batch] >= task.n_improve
             assert from_replay.all() or not from_replay.any()
             flags.append(bool(from_replay.all()))
         replayed += sum(flags)

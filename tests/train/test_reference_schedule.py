@@ -49,8 +49,9 @@ def _pairs_task(n: int, array_store, dim: int = 8):
 
 
 @pytest.mark.parametrize("n, batch_size, epochs, warmup_epochs", [(4, 64, 3, 1), (40, 8, 3, 2), (12, 5, 4, 0)])
-def test_loop_sets_the_reference_lr_at_every_step(tmp_path, monkeypatch, array_store, pool_encoder,
-                                                  n, batch_size, epochs, warmup_epochs):
+def test_loop_sets_the_reference_lr_at_every_step(
+    tmp_path, monkeypatch, array_store, pool_encoder, n, batch_size, epochs, warmup_epochs
+):
     """Every step's two learning rates, as the loop sets them, equal vip-AnT's with the batch actually used.
     Catches the scale taken from the configured batch (a 4-pair list at 64/4 = 16x its rate), a bias group
     scaled differently from the weight group, and a schedule floor of 0."""
@@ -62,8 +63,15 @@ def test_loop_sets_the_reference_lr_at_every_step(tmp_path, monkeypatch, array_s
         seen.append([g["lr"] for g in optimizer.param_groups])
 
     monkeypatch.setattr(loop, "set_lr", recording)
-    cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr_weights=0.2, lr_biases=0.0048,
-                      warmup_epochs=warmup_epochs, spec_augment=False, device="cpu")
+    cfg = TrainConfig(
+        epochs=epochs,
+        batch_size=batch_size,
+        lr_weights=0.2,
+        lr_biases=0.0048,
+        warmup_epochs=warmup_epochs,
+        spec_augment=False,
+        device="cpu",
+    )
     train(pool_encoder(6, 8), _pairs_task(n, array_store), cfg, tmp_path)
     batch = min(batch_size, n)
     steps = max(n // batch, 1)
@@ -86,4 +94,5 @@ def test_four_pairs_train_at_four_over_256(tmp_path, array_store, pool_encoder):
     assert line == "4 examples, batch 4, 1 steps/epoch, 1 epochs, LR weights 0.003125 / biases 7.5e-05 (x 4/256)"
     # a step budget is reported as steps; 10 examples in batches of 4 take 2 whole steps per epoch
     assert steps_summary(10, TrainConfig(max_steps=7, batch_size=4)) == (
-        "10 examples, batch 4, 2 steps/epoch, 7 steps, LR weights 0.003125 / biases 7.5e-05 (x 4/256)")
+        "10 examples, batch 4, 2 steps/epoch, 7 steps, LR weights 0.003125 / biases 7.5e-05 (x 4/256)"
+    )

@@ -179,9 +179,25 @@ def test_two_gloo_ranks_give_the_single_process_targets_loss_and_gradients(tmp_p
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
         proc = subprocess.run(
-            [sys.executable, "-m", "torch.distributed.run", "--nnodes", "1", "--nproc_per_node", "2",
-             "--master_addr", "127.0.0.1", "--master_port", str(port), str(script), str(tmp_path)],
-            capture_output=True, text=True, timeout=240, env=env,
+            [
+                sys.executable,
+                "-m",
+                "torch.distributed.run",
+                "--nnodes",
+                "1",
+                "--nproc_per_node",
+                "2",
+                "--master_addr",
+                "127.0.0.1",
+                "--master_port",
+                str(port),
+                str(script),
+                str(tmp_path),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=240,
+            env=env,
         )
         if proc.returncode == 0:
             break
@@ -193,7 +209,7 @@ def test_two_gloo_ranks_give_the_single_process_targets_loss_and_gradients(tmp_p
     single.backward()
     targets = soft_targets(t_audio, alpha=0.3)
     for r in range(2):
-        assert torch.allclose(torch.tensor(ranks[r]["targets"]), targets[4 * r:4 * (r + 1)], atol=1e-6)
+        assert torch.allclose(torch.tensor(ranks[r]["targets"]), targets[4 * r : 4 * (r + 1)], atol=1e-6)
     assert sum(x["loss"] for x in ranks) / 2 == pytest.approx(single.item(), rel=1e-5)
     ddp_grad = torch.tensor(ranks[0]["grad"] + ranks[1]["grad"]) / 2  # DDP averages over ranks
     assert torch.allclose(ddp_grad, single_audio.grad, atol=1e-6)

@@ -18,8 +18,10 @@ def released_targets(z: torch.Tensor, beta: float) -> torch.Tensor:
 
 def released_loss(logits: torch.Tensor, z1: torch.Tensor, z2: torch.Tensor, beta: float) -> torch.Tensor:
     kl = torch.nn.KLDivLoss(reduction="batchmean", log_target=False)
-    return 0.5 * (kl(F.log_softmax(logits, dim=-1), released_targets(z1, beta))
-                  + kl(F.log_softmax(logits.T, dim=-1), released_targets(z2, beta)))
+    return 0.5 * (
+        kl(F.log_softmax(logits, dim=-1), released_targets(z1, beta))
+        + kl(F.log_softmax(logits.T, dim=-1), released_targets(z2, beta))
+    )
 
 
 def _inputs(seed: int, b: int = 7, d: int = 10, positive: bool = True):
@@ -55,8 +57,10 @@ def test_loss_is_the_released_kl_on_normalised_targets(seed):
     logits = _student_logits(audio, text, scale)
     t1, t2 = released_targets(z1, 0.3), released_targets(z2, 0.3)
     kl = torch.nn.KLDivLoss(reduction="batchmean")
-    ref = 0.5 * (kl(F.log_softmax(logits, dim=-1), t1 / t1.sum(1, keepdim=True))
-                 + kl(F.log_softmax(logits.T, dim=-1), t2 / t2.sum(1, keepdim=True)))
+    ref = 0.5 * (
+        kl(F.log_softmax(logits, dim=-1), t1 / t1.sum(1, keepdim=True))
+        + kl(F.log_softmax(logits.T, dim=-1), t2 / t2.sum(1, keepdim=True))
+    )
     assert ours.item() == pytest.approx(ref.item(), rel=1e-5)
 
 
@@ -65,7 +69,9 @@ def test_alpha_zero_equals_the_released_loss_exactly():
     audio, text, z1, z2 = _inputs(3)
     scale = torch.tensor(9.0)
     ours = soft_label_loss(audio, text, z1, z2, scale, alpha=0.0)
-    assert ours.item() == pytest.approx(released_loss(_student_logits(audio, text, scale), z1, z2, 0.0).item(), rel=1e-6)
+    assert ours.item() == pytest.approx(
+        released_loss(_student_logits(audio, text, scale), z1, z2, 0.0).item(), rel=1e-6
+    )
 
 
 def test_released_gradient_is_ours_scaled_by_each_rows_sum():

@@ -46,8 +46,8 @@ def test_a_ranks_share_gets_the_masks_of_its_rows_in_the_whole_batch():
     x = torch.randn(8, 50, 16)
     whole = spec_augment(x, torch.Generator().manual_seed(3))
     for first in (0, 4):
-        share = spec_augment(x[first:first + 4], torch.Generator().manual_seed(3), rows=(first, 8))
-        assert torch.equal(share, whole[first:first + 4])
+        share = spec_augment(x[first : first + 4], torch.Generator().manual_seed(3), rows=(first, 8))
+        assert torch.equal(share, whole[first : first + 4])
     assert not torch.equal(whole[:4] == 0, whole[4:] == 0)  # the two shares' masks differ
 
 
@@ -66,8 +66,11 @@ def test_masks_start_anywhere_they_fit_and_never_run_off_the_end(axis):
     """5 steps on the masked axis, masks of up to all 5 (the other axis unmasked): a mask of w steps starts at
     each of 0..5-w, and a 5-step mask always at 0, so about a sixth of 600 rows are masked whole. Catches
     starts that are always 0, never the last position that fits, or past it (a mask cut short by the end)."""
-    shape, kwargs = ((600, 5, 8), dict(max_time=1.0, max_freq=0.0)) if axis == "time" else \
-        ((600, 8, 5), dict(max_time=0.0, max_freq=1.0))
+    shape, kwargs = (
+        ((600, 5, 8), dict(max_time=1.0, max_freq=0.0))
+        if axis == "time"
+        else ((600, 8, 5), dict(max_time=0.0, max_freq=1.0))
+    )
     out = spec_augment(torch.ones(shape), torch.Generator().manual_seed(0), **kwargs)
     masked = (out == 0).all(dim=2) if axis == "time" else (out == 0).all(dim=1)  # [600, 5]
     widths = masked.sum(dim=1)

@@ -61,8 +61,12 @@ PAGE_TIMEOUT_MS = 90_000  # first render of the React app on a loaded machine
 # VA pretraining validation metric, so both kinds of child run show a number.
 DEFAULT_METRICS = ("audiocaps_retrieval.t2a_R_at_10", "final_val_a2i_R_at_5")
 # The README screenshot adds zero-shot ESC-50 accuracy and the AT fine-tuning validation metric.
-README_METRICS = ("audiocaps_retrieval.t2a_R_at_10", "esc50_zs.acc_prompt", "final_val_a2i_R_at_5",
-                  "final_val_t2a_R_at_10")
+README_METRICS = (
+    "audiocaps_retrieval.t2a_R_at_10",
+    "esc50_zs.acc_prompt",
+    "final_val_a2i_R_at_5",
+    "final_val_t2a_R_at_10",
+)
 # Columns shown by default that say nothing about this pipeline's runs; hidden to make room for metrics.
 UNUSED_COLUMNS = ("Dataset", "Source", "Models")
 
@@ -113,21 +117,33 @@ def mlflow_ui(db: Path, log_path: Path, timeout_s: float = START_TIMEOUT_S) -> I
         raise FileNotFoundError(f"MLflow database {db} does not exist")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    cmd = [str(BIN / "mlflow"), "ui", "--backend-store-uri", f"sqlite:///{db.resolve()}",
-           "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
+    cmd = [
+        str(BIN / "mlflow"),
+        "ui",
+        "--backend-store-uri",
+        f"sqlite:///{db.resolve()}",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+    ]
     env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=log_path.parent,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=log_path.parent, start_new_session=True
+        )
     try:
         deadline = time.monotonic() + timeout_s
         while not _answers(url):
             if proc.poll() is not None:
                 raise RuntimeError(f"mlflow ui exited ({proc.returncode}):\n{log_path.read_text()[-3000:]}")
             if time.monotonic() > deadline:
-                raise TimeoutError(f"mlflow ui did not answer on {url} within {timeout_s:.0f} s:\n"
-                                   f"{log_path.read_text()[-3000:]}")
+                raise TimeoutError(
+                    f"mlflow ui did not answer on {url} within {timeout_s:.0f} s:\n{log_path.read_text()[-3000:]}"
+                )
             time.sleep(1.0)
         log.info("mlflow ui (pid %d) answers on %s", proc.pid, url)
         yield url
@@ -240,14 +256,22 @@ def launch_chromium(playwright):
     return playwright.chromium.launch(executable_path=str(ensure_chromium()), args=CHROMIUM_ARGS)
 
 
-def screenshot(db: Path, out: Path, experiment: str = "vipant", metrics: Sequence[str] = README_METRICS,
-               size: tuple[int, int] = (1600, 900)) -> None:
+def screenshot(
+    db: Path,
+    out: Path,
+    experiment: str = "vipant",
+    metrics: Sequence[str] = README_METRICS,
+    size: tuple[int, int] = (1600, 900),
+) -> None:
     """Save a PNG of ``experiment``'s runs page with ``metrics`` as columns, served from the database ``db``."""
     from playwright.sync_api import sync_playwright
 
     out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp, mlflow_ui(db, Path(tmp) / "mlflow_ui.log") as url, \
-            sync_playwright() as p:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        mlflow_ui(db, Path(tmp) / "mlflow_ui.log") as url,
+        sync_playwright() as p,
+    ):
         browser = launch_chromium(p)
         try:
             page = browser.new_page(viewport={"width": size[0], "height": size[1]})

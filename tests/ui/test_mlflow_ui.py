@@ -30,10 +30,13 @@ def _logged(db: Path, experiment: str) -> tuple[str, dict[tuple[str, str], float
     try:
         runs = con.execute(
             "SELECT r.run_uuid, r.name FROM runs r JOIN experiments e ON r.experiment_id = e.experiment_id "
-            "WHERE e.name = ?", (experiment,)).fetchall()
+            "WHERE e.name = ?",
+            (experiment,),
+        ).fetchall()
         children = {row[0] for row in con.execute("SELECT run_uuid FROM tags WHERE key = 'mlflow.parentRunId'")}
-        metrics = con.execute("SELECT r.name, m.key, m.value FROM latest_metrics m "
-                              "JOIN runs r ON r.run_uuid = m.run_uuid").fetchall()
+        metrics = con.execute(
+            "SELECT r.name, m.key, m.value FROM latest_metrics m JOIN runs r ON r.run_uuid = m.run_uuid"
+        ).fetchall()
     finally:
         con.close()
     parents = [name for run_id, name in runs if run_id not in children]

@@ -26,8 +26,9 @@ def names_true_source() -> Callable[[Path, pd.DataFrame], np.ndarray]:
 
     def check(run: Path, pairs: pd.DataFrame) -> np.ndarray:
         truth_file = run / "data" / "synthetic" / "world" / "truth" / "clips.jsonl"
-        sounding = {t["ytid"]: {e["source"] for e in t["events"]}
-                    for t in map(json.loads, truth_file.read_text().splitlines())}
+        sounding = {
+            t["ytid"]: {e["source"] for e in t["events"]} for t in map(json.loads, truth_file.read_text().splitlines())
+        }
         patterns: dict[str, re.Pattern] = {}
         out = []
         for clip_id, text in zip(pairs["clip_id"], pairs["text"]):

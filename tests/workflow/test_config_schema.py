@@ -167,8 +167,12 @@ def _dataclasses():
     from vipant.train.loop import TrainConfig
     from vipant.train.pretrain_vt import VTTrainConfig
 
-    return {"train_config": TrainConfig, "vt_train_config": VTTrainConfig, "probe_config": ProbeConfig,
-            "world": WorldConfig}
+    return {
+        "train_config": TrainConfig,
+        "vt_train_config": VTTrainConfig,
+        "probe_config": ProbeConfig,
+        "world": WorldConfig,
+    }
 
 
 @pytest.mark.parametrize("definition", ["train_config", "vt_train_config", "probe_config", "world"])

@@ -77,8 +77,9 @@ def test_du_precision_against_the_truth_is_reported(run, names_true_source):
         precision = float(names_true_source(run, du).mean())
         shuffled = du.assign(text=du["text"].to_numpy()[rng.permutation(len(du))])
         baseline = float(names_true_source(run, shuffled).mean())
-        logging.getLogger(__name__).info("DU (%s teacher): %d pairs, precision %.3f, random pairing %.3f",
-                                         teacher, len(du), precision, baseline)
+        logging.getLogger(__name__).info(
+            "DU (%s teacher): %d pairs, precision %.3f, random pairing %.3f", teacher, len(du), precision, baseline
+        )
         assert 0.0 <= precision <= 1.0 and len(du) > 0
 
 
@@ -110,8 +111,10 @@ def test_students_start_from_their_teacher_and_are_logged(run):
     names = [r[0] for r in db.execute("select name from runs")]
     assert sum(n.startswith("finetune_student[") for n in names) == 9
     assert sum(n.startswith("teacher_curate[") for n in names) == 6
-    sizes = db.execute("select count(*) from metrics m join runs r on m.run_uuid = r.run_uuid "
-                       "where r.name like 'teacher_curate[%' and m.key = 'pairs'").fetchone()[0]
+    sizes = db.execute(
+        "select count(*) from metrics m join runs r on m.run_uuid = r.run_uuid "
+        "where r.name like 'teacher_curate[%' and m.key = 'pairs'"
+    ).fetchone()[0]
     assert sizes == 6
 
 

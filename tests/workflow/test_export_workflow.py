@@ -1,7 +1,6 @@
 """The workflow exports every AT model it trains (rule ``export_at``), loadable with ``vipant.load_model``."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest

@@ -25,13 +25,20 @@ def _differences(a: dict, b: dict, prefix: str = "") -> set[str]:
 def test_the_large_preset_changes_only_sizes_epochs_and_its_directory():
     small, large = PRESETS["synthetic"], PRESETS["synthetic_large"]
     assert _differences(small, large) == {
-        "work_dir", "world.audioset_unbalanced_train", "world.audioset_eval", "world.audiocaps_test",
-        "world.clotho_evaluation", "va.train.epochs"}
+        "work_dir",
+        "world.audioset_unbalanced_train",
+        "world.audioset_eval",
+        "world.audiocaps_test",
+        "world.clotho_evaluation",
+        "va.train.epochs",
+    }
     assert large["work_dir"] != small["work_dir"]  # the two never share caches
     assert large["world"]["audioset_unbalanced_train"] > small["world"]["audioset_unbalanced_train"]
     # ~the same number of VA steps: more clips, fewer passes over them
-    steps = {name: p["world"]["audioset_balanced_train"] + p["world"]["audioset_unbalanced_train"]
-             for name, p in (("small", small), ("large", large))}
+    steps = {
+        name: p["world"]["audioset_balanced_train"] + p["world"]["audioset_unbalanced_train"]
+        for name, p in (("small", small), ("large", large))
+    }
     ratio = (steps["large"] * large["va"]["train"]["epochs"]) / (steps["small"] * small["va"]["train"]["epochs"])
     assert 1 <= ratio <= 1.5
 

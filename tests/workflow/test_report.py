@@ -14,9 +14,8 @@ from __future__ import annotations
 import base64
 import json
 import re
-from pathlib import Path
-
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -97,6 +96,6 @@ def test_report_has_the_workflow_description(report):
     _, html = report
     description = _script_json(html, "workflow-desc", "workflow_desc")
     assert "Where the numbers come from" in description
-    assert "<tt class=\"docutils literal\">synthetic</tt>" in description  # the preset, rendered from config
+    assert '<tt class="docutils literal">synthetic</tt>' in description  # the preset, rendered from config
     categories = _script_json(html, "categories", "categories")
     assert {"vip-AnT", "Data"} <= set(categories)

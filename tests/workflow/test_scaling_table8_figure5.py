@@ -65,8 +65,16 @@ def test_scaling_table_fits_and_extrapolation(run):
 def test_table8_has_10s_beside_18s_for_every_model(run):
     w = run / "data" / "synthetic"
     table = pd.read_csv(run / "results" / "table8.csv")
-    assert table["Model"].tolist() == ["VA-Rand", "vip-AnT", "+AT w/ AC", "+AT w/ FC", "+AT w/ VC", "+AT w/ RC",
-                                       "+AT w/ GL", "+AT w/ GC"]
+    assert table["Model"].tolist() == [
+        "VA-Rand",
+        "vip-AnT",
+        "+AT w/ AC",
+        "+AT w/ FC",
+        "+AT w/ VC",
+        "+AT w/ RC",
+        "+AT w/ GL",
+        "+AT w/ GC",
+    ]
     for length in ("10 s", "18 s"):
         for col in (f"Clotho {length} T→A R@1", f"Clotho {length} A→T R@10"):
             assert table[col].between(0, 100).all() and table[f"{col} (paper)"].notna().all()

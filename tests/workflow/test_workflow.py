@@ -34,8 +34,12 @@ def W(run: Path) -> Path:
 
 def test_every_clip_has_one_manifest_row_and_good_audio(run):
     clips = pd.read_csv(W(run) / "meta" / "youtube_clips.csv", dtype=str, keep_default_na=False)
-    manifests = pd.concat([pd.read_csv(p, dtype={"clip_id": str}, keep_default_na=False)
-                           for p in sorted((W(run) / "download").glob("shard-*.csv"))])
+    manifests = pd.concat(
+        [
+            pd.read_csv(p, dtype={"clip_id": str}, keep_default_na=False)
+            for p in sorted((W(run) / "download").glob("shard-*.csv"))
+        ]
+    )
     assert sorted(manifests["clip_id"]) == sorted(clips["clip_id"])
     ok = manifests[manifests["status"] == "ok"]
     assert len(ok) >= 0.7 * len(clips)
@@ -52,8 +56,11 @@ def test_coverage_counts_the_worlds_defects(run):
     audioset = cov[cov["dataset"] == "audioset"]
     assert set(audioset["split"]) == {"balanced_train", "unbalanced_train", "eval"}
     assert audioset["failed"].sum() >= len([t for t in truth if t["defect"]])
-    for reason, column in [("no_audio", "failed_no_audio"), ("missing", "failed_unavailable"),
-                           ("silent", "failed_silent")]:
+    for reason, column in [
+        ("no_audio", "failed_no_audio"),
+        ("missing", "failed_unavailable"),
+        ("silent", "failed_silent"),
+    ]:
         if reason in defects:
             assert audioset[column].sum() >= 1, (reason, audioset[column].tolist())
     assert {"esc50", "us8k", "tut17", "clotho", "audiocaps"} <= set(cov["dataset"])
@@ -61,7 +68,9 @@ def test_coverage_counts_the_worlds_defects(run):
 
 
 def test_frames_show_the_source_that_sounds(run):
-    truth = {t["ytid"]: t for t in map(json.loads, (W(run) / "world" / "truth" / "clips.jsonl").read_text().splitlines())}
+    truth = {
+        t["ytid"]: t for t in map(json.loads, (W(run) / "world" / "truth" / "clips.jsonl").read_text().splitlines())
+    }
     from scipy.ndimage import binary_erosion
 
     from vipant.synth.render import shape_mask
@@ -125,8 +134,17 @@ def test_tables_carry_each_models_metrics_json(run):
     records = _records(run)
     model_of = {v: k for k, v in ROW_NAMES.items()}
     t3 = pd.read_csv(run / "results" / "table3.csv")
-    assert t3["Model"].tolist() == ["VA-Rand", "vip-AnT", "+AT w/ AC", "+AT w/ FC", "+AT w/ VC", "+AT w/ RC",
-                                    "+AT w/ GL", "+AT w/ GC", "OracleAV-CLIP"]
+    assert t3["Model"].tolist() == [
+        "VA-Rand",
+        "vip-AnT",
+        "+AT w/ AC",
+        "+AT w/ FC",
+        "+AT w/ VC",
+        "+AT w/ RC",
+        "+AT w/ GL",
+        "+AT w/ GC",
+        "OracleAV-CLIP",
+    ]
     assert t3["AudioCaps T→A R@1 (paper)"].tolist()[:2] == [1.3, 0.8]
     t4 = pd.read_csv(run / "results" / "table4.csv")
     assert len(t4) == 8
@@ -174,8 +192,9 @@ def test_oracle_av_clip_scores_each_clips_cached_middle_frame(run):
     clips = [c for c in dict.fromkeys(captions.keys["clip_id"]) if c in framed]
     keep = captions.keys["clip_id"].isin(framed).to_numpy()
     owner = [clips.index(c) for c in captions.keys["clip_id"][keep]]
-    ours = audio_text_retrieval(frames.tensor(frames.rows("clip_id", clips))[:, 1], captions.tensor(np.flatnonzero(keep)),
-                                owner)
+    ours = audio_text_retrieval(
+        frames.tensor(frames.rows("clip_id", clips))[:, 1], captions.tensor(np.flatnonzero(keep)), owner
+    )
     rec = _records(run)[("oracle_av_clip", "audiocaps_retrieval")]
     assert rec.n == len(clips) >= 2
     for key in ("t2a_R@1", "t2a_R@5", "a2t_R@1", "a2t_R@5", "a2t_mAP@10"):
@@ -197,8 +216,9 @@ def test_curations_against_the_worlds_truth(run, names_true_source):
         pairs = pd.read_csv(W(run) / "curation" / f"{name}.csv", dtype={"clip_id": str}, keep_default_na=False)
         rates[name] = float(names_true_source(run, pairs).mean())
         distinct[name] = int(pairs["text_row"].nunique())
-    logging.getLogger(__name__).info("share of captions naming a sounding source: %s; distinct captions: %s",
-                                     rates, distinct)
+    logging.getLogger(__name__).info(
+        "share of captions naming a sounding source: %s; distinct captions: %s", rates, distinct
+    )
     assert rates["GC"] == 1.0, rates
     rc = pd.read_csv(W(run) / "curation" / "RC.csv", dtype={"clip_id": str}, keep_default_na=False)
     assert rc["text_row"].nunique() >= len(rc) // 2, rc["text_row"].tolist()
@@ -207,7 +227,15 @@ def test_curations_against_the_worlds_truth(run, names_true_source):
 def test_metrics_json_per_model_and_task(run):
     # other workflow tests build more models in the same directory; the tiny run's own are checked here
     models = ["va_rand", "vipant", "at_AC", "at_FC", "at_VC", "at_RC", "at_GL", "at_GC"]
-    tasks = {"audiocaps_retrieval", "clotho_retrieval", "esc50_zs", "us8k_zs", "audioset_zs", "tut17_zs", "audioset_a2i"}
+    tasks = {
+        "audiocaps_retrieval",
+        "clotho_retrieval",
+        "esc50_zs",
+        "us8k_zs",
+        "audioset_zs",
+        "tut17_zs",
+        "audioset_a2i",
+    }
     for model in models:
         assert {p.parent.name for p in (W(run) / "eval" / model).glob("*/metrics.json")} >= tasks, model
     assert (W(run) / "eval" / "oracle_av_clip" / "audiocaps_retrieval" / "metrics.json").is_file()
@@ -223,11 +251,14 @@ def test_metrics_json_per_model_and_task(run):
 
 def test_mlflow_has_a_run_per_job_under_a_parent(run):
     db = sqlite3.connect(run / "mlflow.db")
-    children = db.execute("select r.name, t.value from runs r join tags t on r.run_uuid = t.run_uuid"
-                          " where t.key = 'mlflow.parentRunId'").fetchall()
+    children = db.execute(
+        "select r.name, t.value from runs r join tags t on r.run_uuid = t.run_uuid where t.key = 'mlflow.parentRunId'"
+    ).fetchall()
     # the first Snakemake invocation in this directory is the tiny run (later tests add their own parents)
-    first_parent = db.execute("select run_uuid from runs where run_uuid in (select value from tags where"
-                              " key = 'mlflow.parentRunId') order by start_time limit 1").fetchone()[0]
+    first_parent = db.execute(
+        "select run_uuid from runs where run_uuid in (select value from tags where"
+        " key = 'mlflow.parentRunId') order by start_time limit 1"
+    ).fetchone()[0]
     names = [name for name, parent in children if parent == first_parent]
     assert any(n.startswith("pretrain_va[") for n in names)
     assert sum(n.startswith("finetune_at[") for n in names) == 6
@@ -240,6 +271,11 @@ def test_rerun_has_nothing_to_do(run, snakemake, tiny_targets):
 
 
 def test_lint_is_clean():
-    proc = subprocess.run([str(BIN / "snakemake"), "--lint", "-s", str(ROOT / "Snakefile")], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [str(BIN / "snakemake"), "--lint", "-s", str(ROOT / "Snakefile")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0 and "Lints for" not in proc.stdout + proc.stderr, proc.stdout[-3000:]

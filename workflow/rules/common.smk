@@ -62,8 +62,10 @@ def stage_launch(threads, gpus):
     gpus = int(gpus)
     if gpus <= 1:
         return f"OMP_NUM_THREADS={threads} vipant"
-    return (f"OMP_NUM_THREADS={max(int(threads) // gpus, 1)} python -m torch.distributed.run --standalone"
-            f" --nproc_per_node={gpus} -m vipant.cli")
+    return (
+        f"OMP_NUM_THREADS={max(int(threads) // gpus, 1)} python -m torch.distributed.run --standalone"
+        f" --nproc_per_node={gpus} -m vipant.cli"
+    )
 
 
 def as_json(obj):
@@ -104,8 +106,17 @@ VA_SPECS = REGISTRY.va_specs
 CURATIONS = REGISTRY.curations
 AT_MODELS = [f"at_{c}" for c in CURATIONS]
 TEXT_POOLS = [
-    "ac", "ac_prompted", "vc", "vc_prompted", "fc", "fc_prompted", "audiocaps_train", "audioset_labels",
-    "audiocaps_val", "audiocaps_test", "clotho_evaluation",
+    "ac",
+    "ac_prompted",
+    "vc",
+    "vc_prompted",
+    "fc",
+    "fc_prompted",
+    "audiocaps_train",
+    "audioset_labels",
+    "audiocaps_val",
+    "audiocaps_test",
+    "clotho_evaluation",
     *[f"labels_{t}_{p}" for t in ("audioset", "esc50", "us8k", "tut17") for p in ("prompt", "noprompt")],
 ]
 # follow-up B: the "this is a sound of <label>" prompts that DS curation compares captions with
@@ -120,8 +131,11 @@ RETRIEVAL_TASKS = ["audiocaps_retrieval", "clotho_retrieval"]
 def vt_spec_json():
     # paper: every job loads the local copy that vt_weights made, never the Hub (offline compute nodes)
     # ("source": where the copy came from, kept in the specs that exported checkpoints carry)
-    spec = ({"checkpoint": VT_CKPT} if VT_TRAINED
-            else {"name": P["vt"]["name"], "pretrained": VT_WEIGHTS, "source": P["vt"]["pretrained"]})
+    spec = (
+        {"checkpoint": VT_CKPT}
+        if VT_TRAINED
+        else {"name": P["vt"]["name"], "pretrained": VT_WEIGHTS, "source": P["vt"]["pretrained"]}
+    )
     return as_json(spec)
 
 
@@ -148,8 +162,11 @@ def eval_inputs(tasks, oracle=False):
     named = {"fbank_stats": f"{W}/fbank/stats.json"}
     for task in tasks:
         if task == "audioset_a2i":
-            named.update(frames=f"{W}/embed/frames.csv", clips_audioset_a2i=f"{W}/meta/audioset_eval.csv",
-                         fbank_audioset=f"{W}/fbank/audioset/index.csv")
+            named.update(
+                frames=f"{W}/embed/frames.csv",
+                clips_audioset_a2i=f"{W}/meta/audioset_eval.csv",
+                fbank_audioset=f"{W}/fbank/audioset/index.csv",
+            )
         elif task in RETRIEVAL_TASKS:
             pool = "audiocaps_test" if task == "audiocaps_retrieval" else "clotho_evaluation"
             named[f"captions_{task}"] = f"{W}/embed/text/{pool}.csv"
@@ -184,8 +201,11 @@ def curate_inputs(wildcards):
     pool = CURATION_POOL[name]
     named = {"raw_pool": f"{W}/meta/text/{pool}.csv"}
     if name in ("AC", "FC", "VC"):
-        named.update(prompted=f"{W}/embed/text/{pool}_prompted.csv", frames=f"{W}/embed/frames.csv",
-                     train=f"{W}/meta/va_train.csv")
+        named.update(
+            prompted=f"{W}/embed/text/{pool}_prompted.csv",
+            frames=f"{W}/embed/frames.csv",
+            train=f"{W}/meta/va_train.csv",
+        )
     else:
         named.update(audiocaps=f"{W}/raw/audiocaps.json", clips=f"{W}/meta/youtube_clips.csv")
     if name.startswith("GC@"):  # few-shot scaling: N gold pairs drawn among the clips with features
@@ -267,12 +287,16 @@ def table_inputs(wildcards):
     if name.startswith("curation_table"):
         return curation_table_inputs(name)
     cells = {
-        "table3": [(m, t) for m in TABLE3_MODELS for t in RETRIEVAL_TASKS] + [("oracle_av_clip", "audiocaps_retrieval")],
+        "table3": [(m, t) for m in TABLE3_MODELS for t in RETRIEVAL_TASKS]
+        + [("oracle_av_clip", "audiocaps_retrieval")],
         "table4": [(m, t) for m in TABLE3_MODELS for t in ZS_TASKS],
         "table8": [(m, t) for m in TABLE3_MODELS for t in ("clotho_10s_retrieval", "clotho_retrieval")],
         "table7": [(m, t) for m in PROBE_MODELS for t in PROBE_TASKS],
-        "table_vat": [(m, t) for m in [P["at"]["init"], *(f"{k}_{c}" for c in VAT_CURATIONS for k in ("at", "vat"))]
-                      for t in ("esc50_zs", "audiocaps_retrieval")],
+        "table_vat": [
+            (m, t)
+            for m in [P["at"]["init"], *(f"{k}_{c}" for c in VAT_CURATIONS for k in ("at", "vat"))]
+            for t in ("esc50_zs", "audiocaps_retrieval")
+        ],
         "temporal_table3": [(m, "audioset_a2i") for m in TEMPORAL_VA],
         "temporal_table4": [(f"{m}_at", "audiocaps_retrieval") for m in TEMPORAL_VA],
     }[name]

@@ -10,14 +10,14 @@ rule coverage:
             caption="../report/coverage.rst",
             category="Data",
         ),
-    params:
-        min_coverage=P["download"]["min_coverage"],
-    conda:
-        "../../envs/data.yaml"
     log:
         f"{W}/logs/coverage.log",
     benchmark:
         f"{W}/benchmarks/coverage.tsv"
+    conda:
+        "../../envs/data.yaml"
+    params:
+        min_coverage=P["download"]["min_coverage"],
     shell:
         "vipant coverage --requests {input.requests} --manifests {input.manifests} --fbank-indexes {input.indexes}"
         " --min-coverage {params.min_coverage} --out {output} > {log} 2>&1"
@@ -30,15 +30,15 @@ rule coverage_gate:
         "results/coverage.csv",
     output:
         f"{W}/coverage_gate.json",
-    params:
-        min_coverage=P["download"]["min_coverage"],
-        allow=lambda wc: "--allow-low" if P["download"]["allow_low_coverage"] else "",
-    conda:
-        "../../envs/data.yaml"
     log:
         f"{W}/logs/coverage_gate.log",
     benchmark:
         f"{W}/benchmarks/coverage_gate.tsv"
+    conda:
+        "../../envs/data.yaml"
+    params:
+        min_coverage=P["download"]["min_coverage"],
+        allow=lambda wc: "--allow-low" if P["download"]["allow_low_coverage"] else "",
     shell:
         "vipant coverage-gate --coverage {input} --min-coverage {params.min_coverage} {params.allow}"
         " --out {output} > {log} 2>&1"

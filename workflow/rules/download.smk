@@ -27,22 +27,25 @@ DOWNLOAD_ARGS = " ".join(
         f"--blocked-limit {_DL['blocked_limit']} --blocked-pauses {_DL['blocked_pauses']}",
         f"--blocked-pause {_DL['blocked_pause']} --js-runtime {shlex.quote(_DL['js_runtime'])}",
     ]
-    + [f"--{key.replace('_', '-')} {shlex.quote(str(_DL[key]))}"
-       for key in ("cookies", "proxy", "rate_limit", "js_runtime_path") if _DL[key]]
+    + [
+        f"--{key.replace('_', '-')} {shlex.quote(str(_DL[key]))}"
+        for key in ("cookies", "proxy", "rate_limit", "js_runtime_path")
+        if _DL[key]
+    ]
 )
 
 
 rule download_retry_ticket:
     output:
         f"{W}/download/retry/shard-{{shard}}.{{token}}",
-    wildcard_constraints:
-        token=r"retry-\d+-\d+",
-    conda:
-        "../../envs/data.yaml"
     log:
         f"{W}/logs/download/retry-{{shard}}.{{token}}.log",
     benchmark:
         f"{W}/benchmarks/download/retry-{{shard}}.{{token}}.tsv"
+    wildcard_constraints:
+        token=r"retry-\d+-\d+",
+    conda:
+        "../../envs/data.yaml"
     shell:
         "touch {output} > {log} 2>&1"
 
@@ -59,21 +62,21 @@ rule download:
     output:
         # updated, not replaced: Snakemake would delete it before a rerun, and with it the finished clips
         manifest=update(f"{W}/download/shard-{{shard}}.csv"),
+    log:
+        f"{W}/logs/download/shard-{{shard}}.log",
+    benchmark:
+        f"{W}/benchmarks/download/shard-{{shard}}.tsv"
+    conda:
+        "../../envs/data.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=24 * 60,
+        youtube=1,
     params:
         url=lambda wc: P["download"]["url_template"].replace("{world_url}", WORLD_URL),
         args=lambda wc: DOWNLOAD_ARGS,
         retry=lambda wc, input: os.path.basename(input.ticket[0]).split(".", 1)[1] if input.ticket else "",
         out=lambda wc, output: os.path.dirname(output.manifest),
-    conda:
-        "../../envs/data.yaml"
-    log:
-        f"{W}/logs/download/shard-{{shard}}.log",
-    benchmark:
-        f"{W}/benchmarks/download/shard-{{shard}}.tsv"
-    resources:
-        mem_mb=2000,
-        runtime=24 * 60,
-        youtube=1,
     shell:
         "vipant download --clips {input.clips} --shard {wildcards.shard} --url-template {params.url:q}"
         " {params.args} --run-token={params.retry:q} --out-dir {params.out}"

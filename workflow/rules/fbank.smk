@@ -6,17 +6,17 @@ rule fbank_youtube:
     output:
         array=f"{W}/fbank/audioset/shard-{{shard}}.npy",
         index=f"{W}/fbank/audioset/shard-{{shard}}.csv",
-    params:
-        frames=P["fbank"]["frames"]["audioset"],
-    conda:
-        "../../envs/data.yaml"
     log:
         f"{W}/logs/fbank/audioset/shard-{{shard}}.log",
     benchmark:
         f"{W}/benchmarks/fbank/audioset/shard-{{shard}}.tsv"
+    conda:
+        "../../envs/data.yaml"
     resources:
         mem_mb=2000,
         runtime=120,
+    params:
+        frames=P["fbank"]["frames"]["audioset"],
     shell:
         "vipant fbank --manifest {input.manifest} --target-frames {params.frames}"
         " --out-array {output.array} --out-index {output.index} > {log} 2>&1"
@@ -28,18 +28,18 @@ rule fbank_local:
     output:
         array=f"{W}/fbank/{{collection}}/shard-{{shard}}.npy",
         index=f"{W}/fbank/{{collection}}/shard-{{shard}}.csv",
-    params:
-        frames=lambda wc: P["fbank"]["frames"][wc.collection],
-        shards=P["fbank"]["local_shards"],
-    conda:
-        "../../envs/data.yaml"
     log:
         f"{W}/logs/fbank/{{collection}}/shard-{{shard}}.log",
     benchmark:
         f"{W}/benchmarks/fbank/{{collection}}/shard-{{shard}}.tsv"
+    conda:
+        "../../envs/data.yaml"
     resources:
         mem_mb=2000,
         runtime=120,
+    params:
+        frames=lambda wc: P["fbank"]["frames"][wc.collection],
+        shards=P["fbank"]["local_shards"],
     shell:
         "vipant fbank --items {input.audio_list} --shard {wildcards.shard} --shards {params.shards}"
         " --target-frames {params.frames} --out-array {output.array} --out-index {output.index} > {log} 2>&1"
@@ -54,12 +54,12 @@ rule fbank_index:
         ),
     output:
         f"{W}/fbank/{{name}}/index.csv",
-    conda:
-        "../../envs/data.yaml"
     log:
         f"{W}/logs/fbank/{{name}}/index.log",
     benchmark:
         f"{W}/benchmarks/fbank/{{name}}/index.tsv"
+    conda:
+        "../../envs/data.yaml"
     shell:
         "vipant fbank-index --out {output} {input} > {log} 2>&1"
 
@@ -70,14 +70,14 @@ rule fbank_stats:
         clips=f"{W}/meta/va_train.csv",
     output:
         f"{W}/fbank/stats.json",
-    params:
-        sample=P["fbank"]["stats_sample"],
-    conda:
-        "../../envs/data.yaml"
     log:
         f"{W}/logs/fbank/stats.log",
     benchmark:
         f"{W}/benchmarks/fbank/stats.tsv"
+    conda:
+        "../../envs/data.yaml"
+    params:
+        sample=P["fbank"]["stats_sample"],
     shell:
         "vipant fbank-stats --index {input.index} --clips {input.clips} --sample {params.sample}"
         " --out {output} > {log} 2>&1"

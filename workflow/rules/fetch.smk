@@ -4,19 +4,19 @@ rule fetch_dataset:
         world_input,
     output:
         f"{W}/raw/{{dataset}}.json",
-    params:
-        spec=dataset_spec,
-        world_url=WORLD_URL,
-        out=lambda wc, output: output[0].removesuffix(".json"),
-    conda:
-        "../../envs/data.yaml"
     log:
         f"{W}/logs/fetch/{{dataset}}.log",
     benchmark:
         f"{W}/benchmarks/fetch/{{dataset}}.tsv"
+    conda:
+        "../../envs/data.yaml"
     resources:
         mem_mb=1000,
         runtime=120,
+    params:
+        spec=dataset_spec,
+        world_url=WORLD_URL,
+        out=lambda wc, output: output[0].removesuffix(".json"),
     shell:
         "vipant fetch --dataset {wildcards.dataset} --spec-json {params.spec:q} --world-url {params.world_url:q}"
         " --out {params.out} --record {output} > {log} 2>&1"

@@ -9,20 +9,20 @@ rule metadata:
         va_train=f"{W}/meta/va_train.csv",
         audioset_eval=f"{W}/meta/audioset_eval.csv",
         local=expand(f"{W}/meta/audio_{{collection}}.csv", collection=LOCAL_COLLECTIONS),
+    log:
+        f"{W}/logs/metadata.log",
+    benchmark:
+        f"{W}/benchmarks/metadata.tsv"
+    conda:
+        "../../envs/data.yaml"
+    resources:
+        mem_mb=4000,
+        runtime=30,
     params:
         layout=as_json(P["layout"]),
         shards=P["download"]["shards"],
         raw=lambda wc, input: os.path.dirname(input[0]),
         out=lambda wc, output: os.path.dirname(output.clips),
-    conda:
-        "../../envs/data.yaml"
-    log:
-        f"{W}/logs/metadata.log",
-    benchmark:
-        f"{W}/benchmarks/metadata.tsv"
-    resources:
-        mem_mb=4000,
-        runtime=30,
     shell:
         "vipant metadata --raw {params.raw} --layout-json {params.layout:q} --shards {params.shards}"
         " --out-dir {params.out} > {log} 2>&1"

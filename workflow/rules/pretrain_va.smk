@@ -1,6 +1,7 @@
 # VA pretraining of g_A against cached frame embeddings (docs/design.md, Stages: pretrain_va): one job per variant in config
 # (init clip/random = vip-AnT/VA-Rand, frame matching, seed).
 
+
 rule pretrain_va:
     input:
         vt_input,
@@ -14,6 +15,17 @@ rule pretrain_va:
     output:
         model=f"{W}/models/va/{{va}}/model.pt",
         history=f"{W}/models/va/{{va}}/history.json",
+    log:
+        f"{W}/logs/pretrain_va/{{va}}.log",
+    benchmark:
+        f"{W}/benchmarks/pretrain_va/{{va}}.tsv"
+    conda:
+        "../../envs/train.yaml"
+    threads: 1  # two 1-thread jobs beat one 2-thread job on CPU; profiles raise it for GPUs
+    resources:
+        gpu=1,  # a profile may raise it: gpu > 1 trains under torchrun, one rank per GPU (stage_launch)
+        mem_mb=16000,
+        runtime=48 * 60,
     params:
         vt=vt_spec_json(),
         init=lambda wc: VA_SPECS[wc.va]["init"],
@@ -24,17 +36,6 @@ rule pretrain_va:
         out=lambda wc, output: os.path.dirname(output.model),
         launch=lambda wc, threads, resources: stage_launch(threads, resources.gpu),
         track=lambda wc: track("pretrain_va", va=VA_SPECS[wc.va], train=va_train_params(wc))(wc),
-    threads: 1  # two 1-thread jobs beat one 2-thread job on CPU; profiles raise it for GPUs
-    resources:
-        gpu=1,  # a profile may raise it: gpu > 1 trains under torchrun, one rank per GPU (stage_launch)
-        mem_mb=16000,
-        runtime=48 * 60,
-    conda:
-        "../../envs/train.yaml"
-    log:
-        f"{W}/logs/pretrain_va/{{va}}.log",
-    benchmark:
-        f"{W}/benchmarks/pretrain_va/{{va}}.tsv"
     shell:
         "{params.launch} pretrain-va --vt-json {params.vt:q} --fbank-index {input.fbank}"
         " --fbank-stats {input.stats} --frames {input.frames} --train-clips {input.train} --val-clips {input.val}"

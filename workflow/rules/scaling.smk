@@ -22,16 +22,16 @@ rule scaling:
     output:
         csv=report("results/scaling.csv", caption="../report/scaling.rst", category="vip-AnT"),
         json="results/scaling.json",
-    params:
-        pairs=lambda wc, input: " ".join(f"{m}={p}" for m, p in zip(SCALING_MODELS, input.pairs)),
-        zero=SCALING_REFERENCE,
-        track=track("scaling", scaling=SCALING),
-    conda:
-        "../../envs/train.yaml"
     log:
         f"{W}/logs/analysis/scaling.log",
     benchmark:
         f"{W}/benchmarks/analysis/scaling.tsv"
+    conda:
+        "../../envs/train.yaml"
+    params:
+        pairs=lambda wc, input: " ".join(f"{m}={p}" for m, p in zip(SCALING_MODELS, input.pairs)),
+        zero=SCALING_REFERENCE,
+        track=track("scaling", scaling=SCALING),
     shell:
         "vipant scaling --pairs {params.pairs} --zero-pair-models {params.zero} --fbank-index {input.fbank}"
         " --metrics {input.metrics} --out-csv {output.csv} --out-json {output.json}"
@@ -45,14 +45,14 @@ rule figure7:
     output:
         png=report("results/figure7.png", caption="../report/figure7.rst", category="vip-AnT"),
         pdf="results/figure7.pdf",  # written beside the PNG by vipant.analysis.figures.save_figure
-    params:
-        track=track("figure7"),
-    conda:
-        "../../envs/train.yaml"
     log:
         f"{W}/logs/analysis/figure7.log",
     benchmark:
         f"{W}/benchmarks/analysis/figure7.tsv"
+    conda:
+        "../../envs/train.yaml"
+    params:
+        track=track("figure7"),
     shell:
         "vipant figure7 --scaling-csv {input.csv} --scaling-json {input.json} --out {output.png}"
         " --track-json {params.track:q} > {log} 2>&1"
@@ -60,29 +60,29 @@ rule figure7:
 
 # One job per model, like `evaluate`: the 10 s half of Table 8 (the 18 s half is `evaluate`'s clotho_retrieval).
 rule evaluate_clotho_10s:
-    wildcard_constraints:
-        model=r"(?!oracle_av_clip)[A-Za-z0-9_@]+",
     input:
         unpack(clotho_10s_inputs),
     output:
         f"{W}/eval/{{model}}/clotho_10s_retrieval/metrics.json",
+    log:
+        f"{W}/logs/evaluate_clotho_10s/{{model}}.log",
+    benchmark:
+        f"{W}/benchmarks/evaluate_clotho_10s/{{model}}.tsv"
+    wildcard_constraints:
+        model=r"(?!oracle_av_clip)[A-Za-z0-9_@]+",
+    conda:
+        "../../envs/train.yaml"
+    threads: 1
+    resources:
+        gpu=1,
+        mem_mb=8000,
+        runtime=60,
     params:
         inputs=evaluate_named,
         frames=as_json(TABLE8_FRAMES),
         permutations=EVAL_PERMUTATIONS,
         out=lambda wc, output: os.path.dirname(os.path.dirname(output[0])),
         track=track("evaluate_clotho_10s", frames=TABLE8_FRAMES["clotho_10s_retrieval"]),
-    threads: 1
-    resources:
-        gpu=1,
-        mem_mb=8000,
-        runtime=60,
-    conda:
-        "../../envs/train.yaml"
-    log:
-        f"{W}/logs/evaluate_clotho_10s/{{model}}.log",
-    benchmark:
-        f"{W}/benchmarks/evaluate_clotho_10s/{{model}}.tsv"
     shell:
         "OMP_NUM_THREADS={threads} vipant evaluate --model-name {wildcards.model} --model {input.model}"
         " --tasks clotho_10s_retrieval --inputs-json {params.inputs:q} --frames-json {params.frames:q}"
@@ -95,14 +95,16 @@ rule figure5:
     output:
         png=report("results/figure5.png", caption="../report/figure5.rst", category="vip-AnT"),
         pdf="results/figure5.pdf",  # written beside the PNG by vipant.analysis.figures.save_figure
-    params:
-        histories=lambda wc, input: " ".join(shlex.quote(f"{label}={path}") for label, path in zip(FIGURE5_MODELS, input)),
-        track=track("figure5"),
-    conda:
-        "../../envs/train.yaml"
     log:
         f"{W}/logs/analysis/figure5.log",
     benchmark:
         f"{W}/benchmarks/analysis/figure5.tsv"
+    conda:
+        "../../envs/train.yaml"
+    params:
+        histories=lambda wc, input: " ".join(
+            shlex.quote(f"{label}={path}") for label, path in zip(FIGURE5_MODELS, input)
+        ),
+        track=track("figure5"),
     shell:
         "vipant figure5 --history {params.histories} --out {output.png} --track-json {params.track:q} > {log} 2>&1"

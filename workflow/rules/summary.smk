@@ -6,14 +6,14 @@ rule results_summary:
         unpack(summary_inputs),
     output:
         "results/RESULTS.md",
+    log:
+        f"{W}/logs/results_summary.log",
+    conda:
+        "../../envs/data.yaml"
     params:
         preset=PRESET,
         scaling=lambda wc, input: f"--scaling-json {input.scaling}" if "scaling" in input.keys() else "",
         figures=lambda wc, input: " ".join(f"--figure {f}" for f in input.figures),
-    conda:
-        "../../envs/data.yaml"
-    log:
-        f"{W}/logs/results_summary.log",
     shell:
         "vipant results-summary --out {output} --preset {params.preset} {params.scaling} {params.figures}"
         " {input.tables} > {log} 2>&1"

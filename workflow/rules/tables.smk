@@ -5,11 +5,11 @@ rule table:
         table_inputs,
     output:
         report("results/{table}.csv", caption="../report/table.rst", category=table_category),
-    conda:
-        "../../envs/data.yaml"
     log:
         f"{W}/logs/tables/{{table}}.log",
     benchmark:
         f"{W}/benchmarks/tables/{{table}}.tsv"
+    conda:
+        "../../envs/data.yaml"
     shell:
         "vipant table --name {wildcards.table} --out {output} {input} > {log} 2>&1"

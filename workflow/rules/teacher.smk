@@ -29,16 +29,16 @@ rule teacher_subset:
         TEACHERS["full"]["pairs"],
     output:
         TEACHERS["sub"]["pairs"],
-    params:
-        fraction=TC["subset_fraction"],
-        seed=TC["subset_seed"],
-        track=track("teacher_subset", fraction=TC["subset_fraction"], seed=TC["subset_seed"]),
-    conda:
-        "../../envs/data.yaml"
     log:
         f"{W}/logs/teacher/subset.log",
     benchmark:
         f"{W}/benchmarks/teacher/subset.tsv"
+    conda:
+        "../../envs/data.yaml"
+    params:
+        fraction=TC["subset_fraction"],
+        seed=TC["subset_seed"],
+        track=track("teacher_subset", fraction=TC["subset_fraction"], seed=TC["subset_seed"]),
     shell:
         "vipant teacher-subset --pairs {input} --fraction {params.fraction} --seed {params.seed} --out {output}"
         " --track-json {params.track:q} > {log} 2>&1"
@@ -56,13 +56,14 @@ use rule finetune_at as teacher_sub with:
     output:
         model=TEACHERS["sub"]["model"],
         history=f"{W}/models/teacher/sub/history.json",
-    params:
-        track=track("teacher_sub", train=P["at"]["train"], init=P["at"]["init"], fraction=TC["subset_fraction"]),
-    priority: 0
     log:
         f"{W}/logs/teacher/sub_model.log",
     benchmark:
         f"{W}/benchmarks/teacher/sub_model.tsv"
+    priority: 0
+    params:
+        track=track("teacher_sub", train=P["at"]["train"], init=P["at"]["init"], fraction=TC["subset_fraction"]),
+
 
 # the frozen teacher embeds the in-the-wild audio and its own training clips once
 rule teacher_embed:
@@ -75,23 +76,30 @@ rule teacher_embed:
     output:
         array=f"{W}/teacher/{{teacher}}/audio.npy",
         index=f"{W}/teacher/{{teacher}}/audio.csv",
-    params:
-        # one table: the in-the-wild clips and the teacher's training clips (soft-label targets need both)
-        sets=lambda wc, input: as_json({"audio": {"clips": [input.clips, input.pairs], "fbank": input.fbank,
-                                                  "frames_length": P["va"]["frames_length"]}}),
-        out=lambda wc, output: os.path.dirname(output.index),
-        track=track("teacher_embed"),
+    log:
+        f"{W}/logs/teacher/{{teacher}}/embed.log",
+    benchmark:
+        f"{W}/benchmarks/teacher/{{teacher}}/embed.tsv"
+    conda:
+        "../../envs/train.yaml"
     threads: 1
     resources:
         gpu=1,
         mem_mb=8000,
         runtime=120,
-    conda:
-        "../../envs/train.yaml"
-    log:
-        f"{W}/logs/teacher/{{teacher}}/embed.log",
-    benchmark:
-        f"{W}/benchmarks/teacher/{{teacher}}/embed.tsv"
+    params:
+        # one table: the in-the-wild clips and the teacher's training clips (soft-label targets need both)
+        sets=lambda wc, input: as_json(
+            {
+                "audio": {
+                    "clips": [input.clips, input.pairs],
+                    "fbank": input.fbank,
+                    "frames_length": P["va"]["frames_length"],
+                }
+            }
+        ),
+        out=lambda wc, output: os.path.dirname(output.index),
+        track=track("teacher_embed"),
     shell:
         "OMP_NUM_THREADS={threads} vipant embed-audio --model {input.model} --sets-json {params.sets:q}"
         " --fbank-stats {input.stats} --out-dir {params.out} --track-json {params.track:q} > {log} 2>&1"
@@ -102,16 +110,16 @@ rule teacher_curate:
         unpack(teacher_curate_inputs),
     output:
         f"{W}/teacher/{{teacher}}/{{tset}}.csv",
-    params:
-        args=teacher_curate_args,
-        threshold=teacher_threshold,
-        track=lambda wc: track("teacher_curate", threshold=TC["thresholds"][wc.tset.partition("_")[0]])(wc),
-    conda:
-        "../../envs/train.yaml"
     log:
         f"{W}/logs/teacher/{{teacher}}/{{tset}}.log",
     benchmark:
         f"{W}/benchmarks/teacher/{{teacher}}/{{tset}}.tsv"
+    conda:
+        "../../envs/train.yaml"
+    params:
+        args=teacher_curate_args,
+        threshold=teacher_threshold,
+        track=lambda wc: track("teacher_curate", threshold=TC["thresholds"][wc.tset.partition("_")[0]])(wc),
     shell:
         "vipant teacher-curate --set {wildcards.tset} --teacher-pairs {input.teacher_pairs} --pool {input.pool}"
         " {params.args} --threshold-json {params.threshold:q} --out {output} --track-json {params.track:q} > {log} 2>&1"
@@ -123,13 +131,17 @@ use rule finetune_at as finetune_student with:
     output:
         model=f"{W}/models/student/{{teacher}}/{{sset}}/{{loss}}/model.pt",
         history=f"{W}/models/student/{{teacher}}/{{sset}}/{{loss}}/history.json",
-    params:
-        extra=student_args,
-        train=as_json(TC["train"]),
-        track=track("finetune_student", train=TC["train"], replay_prob=TC["replay_prob"],
-                    soft_label_alpha=TC["soft_label_alpha"]),
-    priority: 0
     log:
         f"{W}/logs/teacher/{{teacher}}/student_{{sset}}_{{loss}}.log",
     benchmark:
         f"{W}/benchmarks/teacher/{{teacher}}/student_{{sset}}_{{loss}}.tsv"
+    priority: 0
+    params:
+        extra=student_args,
+        train=as_json(TC["train"]),
+        track=track(
+            "finetune_student",
+            train=TC["train"],
+            replay_prob=TC["replay_prob"],
+            soft_label_alpha=TC["soft_label_alpha"],
+        ),

@@ -16,8 +16,11 @@ def teacher_curate_inputs(wildcards):
     if kind == "DS":
         named["labels"] = f"{W}/embed/text/labels_{task}_thisis.csv"
     else:
-        named.update(audio=f"{W}/teacher/{wildcards.teacher}/audio.csv", clips=f"{W}/meta/va_train.csv",
-                     exclude=TEACHERS["full"]["pairs"])
+        named.update(
+            audio=f"{W}/teacher/{wildcards.teacher}/audio.csv",
+            clips=f"{W}/meta/va_train.csv",
+            exclude=TEACHERS["full"]["pairs"],
+        )
     if kind == "ADS":
         named["ds"] = f"{W}/teacher/{wildcards.teacher}/DS_{task}.csv"
     return named
@@ -40,8 +43,13 @@ def student_inputs(wildcards):
     the teacher's pairs (the DS set of the same task for ADS; none when training on the teacher's pairs)."""
     t = TEACHERS[wildcards.teacher]
     kind, _, task = wildcards.sset.partition("_")
-    named = {"init": t["model"], "text": f"{W}/embed/text/{TEACHER_POOL}.csv", "val": f"{W}/embed/text/audiocaps_val.csv",
-             "fbank": f"{W}/fbank/audioset/index.csv", "stats": f"{W}/fbank/stats.json"}
+    named = {
+        "init": t["model"],
+        "text": f"{W}/embed/text/{TEACHER_POOL}.csv",
+        "val": f"{W}/embed/text/audiocaps_val.csv",
+        "fbank": f"{W}/fbank/audioset/index.csv",
+        "stats": f"{W}/fbank/stats.json",
+    }
     named["pairs"] = t["pairs"] if kind == "own" else f"{W}/teacher/{wildcards.teacher}/{wildcards.sset}.csv"
     if kind in ("DU", "DS"):
         named["replay"] = t["pairs"]

@@ -3,8 +3,6 @@
 # pairs (GC); Table III reads audio-image retrieval of the VA models, Table IV audio-text retrieval of the
 # fine-tunes, both as mean ± std over seeds. The variants × seeds are registered in common.smk.
 use rule finetune_at as finetune_at_temporal with:
-    wildcard_constraints:
-        tva=r"tm_[a-z0-9]+_s\d+",
     input:
         init=f"{W}/models/va/{{tva}}/model.pt",
         pairs=f"{W}/curation/GC.csv",
@@ -15,11 +13,13 @@ use rule finetune_at as finetune_at_temporal with:
     output:
         model=f"{W}/models/at_temporal/{{tva}}/model.pt",
         history=f"{W}/models/at_temporal/{{tva}}/history.json",
-    params:
-        train=lambda wc: as_json(temporal_at_train(wc)),
-        track=lambda wc: track("finetune_at_temporal", train=temporal_at_train(wc), init=wc.tva)(wc),
-    priority: 0
     log:
         f"{W}/logs/finetune_at_temporal/{{tva}}.log",
     benchmark:
         f"{W}/benchmarks/finetune_at_temporal/{{tva}}.tsv"
+    wildcard_constraints:
+        tva=r"tm_[a-z0-9]+_s\d+",
+    priority: 0
+    params:
+        train=lambda wc: as_json(temporal_at_train(wc)),
+        track=lambda wc: track("finetune_at_temporal", train=temporal_at_train(wc), init=wc.tva)(wc),

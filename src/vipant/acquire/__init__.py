@@ -5,9 +5,9 @@ from vipant.acquire.coverage import (
     CoverageTooLow,
     check_min_coverage,
     concat_coverage,
-    require_min_coverage,
     coverage_report,
     coverage_row,
+    require_min_coverage,
     write_coverage,
 )
 from vipant.acquire.download import YOUTUBE_URL_TEMPLATE, download_shard, valid_ytid

@@ -67,10 +67,15 @@ def _youtube(raw: Path, skipped: list[Skipped]) -> tuple[pd.DataFrame, pd.DataFr
     caps_df = pd.concat(caps, ignore_index=True)
     extra = caps_df[~caps_df["clip_id"].isin(clips["clip_id"])].drop_duplicates("clip_id")
     # AudioCaps segments not in the AudioSet lists still get downloaded (10 s from start_time).
-    extra_clips = pd.DataFrame({
-        "clip_id": extra["clip_id"], "ytid": extra["ytid"], "start": extra["start"],
-        "end": extra["start"] + AUDIOCAPS_SEGMENT_SECONDS, "labels": [()] * len(extra),
-    })
+    extra_clips = pd.DataFrame(
+        {
+            "clip_id": extra["clip_id"],
+            "ytid": extra["ytid"],
+            "start": extra["start"],
+            "end": extra["start"] + AUDIOCAPS_SEGMENT_SECONDS,
+            "labels": [()] * len(extra),
+        }
+    )
     clips = pd.concat([clips, extra_clips], ignore_index=True)
     clips["labels"] = clips["labels"].map(lambda labels: ",".join(labels))
 
@@ -98,13 +103,17 @@ def _local(raw: Path, layout: dict[str, str], skipped: list[Skipped]) -> tuple[d
     meta = esc50.read_meta(root / "meta" / "esc50.csv")
     audio = esc50.list_audio(meta, root / "audio")
     lists["esc50"] = audio.merge(meta[["clip_id", "fold", "target", "category"]], on="clip_id")
-    requests.append(pd.DataFrame({"dataset": "esc50", "split": "fold" + meta["fold"].astype(str), "clip_id": meta["clip_id"]}))
+    requests.append(
+        pd.DataFrame({"dataset": "esc50", "split": "fold" + meta["fold"].astype(str), "clip_id": meta["clip_id"]})
+    )
 
     root = raw / "us8k" / layout["us8k"]
     meta = us8k.read_meta(root / "metadata" / "UrbanSound8K.csv")
     audio = us8k.list_audio(meta, root)
     lists["us8k"] = audio.merge(meta[["clip_id", "fold", "classID", "class"]], on="clip_id")
-    requests.append(pd.DataFrame({"dataset": "us8k", "split": "fold" + meta["fold"].astype(str), "clip_id": meta["clip_id"]}))
+    requests.append(
+        pd.DataFrame({"dataset": "us8k", "split": "fold" + meta["fold"].astype(str), "clip_id": meta["clip_id"]})
+    )
 
     root = raw / "tut17" / layout["tut17"]
     meta = tut17.read_meta(root / "meta.txt")
@@ -121,13 +130,26 @@ def build_clip_lists(raw: Path, layout: dict[str, str], *, shards: int, out_dir:
     clips["shard"] = [shard_of(c, shards) for c in clips["clip_id"]]
     lists, local_requests = _local(raw, layout, skipped)
 
-    write_csv(out_dir / "youtube_clips.csv", clips.sort_values("clip_id")[["clip_id", "ytid", "start", "end", "labels", "shard"]])
+    write_csv(
+        out_dir / "youtube_clips.csv",
+        clips.sort_values("clip_id")[["clip_id", "ytid", "start", "end", "labels", "shard"]],
+    )
     write_csv(out_dir / "requests.csv", pd.concat([yt_requests, local_requests], ignore_index=True))
     write_csv(out_dir / "va_train.csv", pd.DataFrame({"clip_id": va_train}))
     write_csv(out_dir / "audioset_eval.csv", pd.DataFrame({"clip_id": audioset_eval}))
     for name, frame in lists.items():
         write_csv(out_dir / f"audio_{name}.csv", frame)
-    write_csv(out_dir / "skipped.csv", pd.DataFrame(
-        [{"file": str(s.path), "line": s.line, "reason": s.reason} for s in skipped], columns=["file", "line", "reason"]))
-    log.info("%d YouTube clips in %d shards, %d for VA training; %d rows skipped",
-             len(clips), shards, len(va_train), len(skipped))
+    write_csv(
+        out_dir / "skipped.csv",
+        pd.DataFrame(
+            [{"file": str(s.path), "line": s.line, "reason": s.reason} for s in skipped],
+            columns=["file", "line", "reason"],
+        ),
+    )
+    log.info(
+        "%d YouTube clips in %d shards, %d for VA training; %d rows skipped",
+        len(clips),
+        shards,
+        len(va_train),
+        len(skipped),
+    )

@@ -20,7 +20,14 @@ from typing import Iterable, Mapping
 
 import pandas as pd
 
-from vipant.acquire.manifest import REASONS, RETRYABLE_REASONS, STATUS_FAILED, STATUS_OK, normalize_manifest, read_manifests
+from vipant.acquire.manifest import (
+    REASONS,
+    RETRYABLE_REASONS,
+    STATUS_FAILED,
+    STATUS_OK,
+    normalize_manifest,
+    read_manifests,
+)
 from vipant.atomic import write_csv
 
 log = logging.getLogger(__name__)
@@ -93,8 +100,9 @@ def coverage_report(requests: pd.DataFrame, manifests: pd.DataFrame) -> pd.DataF
             counts = {k: v for k, v in counts.items() if k in REASONS}
             counts["decode_error"] = counts.get("decode_error", 0) + sum(other.values())
         n_missing = int((st == "").sum())
-        rows.append(coverage_row(str(dataset), str(split), len(idx), int((st == STATUS_OK).sum()),
-                                 counts, missing=n_missing))
+        rows.append(
+            coverage_row(str(dataset), str(split), len(idx), int((st == STATUS_OK).sum()), counts, missing=n_missing)
+        )
     if not rows:
         return pd.DataFrame(columns=COVERAGE_COLUMNS)
     return pd.concat(rows, ignore_index=True)
@@ -131,11 +139,17 @@ def check_min_coverage(frame: pd.DataFrame, threshold: float) -> list[tuple[str,
         if cov is None or (isinstance(cov, float) and math.isnan(cov)):
             continue
         if float(cov) < threshold:
-            failures = {k[len("failed_"):]: int(row[k]) for k in REASON_COLUMNS if int(row.get(k, 0) or 0)}
+            failures = {k[len("failed_") :]: int(row[k]) for k in REASON_COLUMNS if int(row.get(k, 0) or 0)}
             log.warning(
                 "coverage of %s/%s is %.1f%% (%d of %d clips), below %.1f%%; failures: %s, missing: %d",
-                row["dataset"], row["split"], 100 * float(cov), int(row["ok"]), int(row["requested"]),
-                100 * threshold, failures or "none", int(row.get("missing", 0) or 0),
+                row["dataset"],
+                row["split"],
+                100 * float(cov),
+                int(row["ok"]),
+                int(row["requested"]),
+                100 * threshold,
+                failures or "none",
+                int(row.get("missing", 0) or 0),
             )
             low.append((str(row["dataset"]), str(row["split"]), float(cov)))
     return low
@@ -161,18 +175,21 @@ def require_min_coverage(
     low = check_min_coverage(frame, threshold)
     if not low or allow_low:
         if low:
-            log.warning("%s: training goes on below min_coverage %.3f (download.allow_low_coverage is set)",
-                        source, threshold)
+            log.warning(
+                "%s: training goes on below min_coverage %.3f (download.allow_low_coverage is set)", source, threshold
+            )
         return low
     rows = {(str(r["dataset"]), str(r["split"])): r for r in frame.to_dict("records")}
     lines = []
     for dataset, split, cov in low:
         row = rows[(dataset, split)]
-        failures = {k[len("failed_"):]: int(row[k]) for k in REASON_COLUMNS if int(row.get(k, 0) or 0)}
+        failures = {k[len("failed_") :]: int(row[k]) for k in REASON_COLUMNS if int(row.get(k, 0) or 0)}
         retryable = sum(failures.get(r, 0) for r in RETRYABLE_REASONS)
-        lines.append(f"  {dataset}/{split}: coverage {cov:.3f} ({int(row['ok'])} of {int(row['requested'])} clips)"
-                     f" < min_coverage {threshold:.3f}; failures {failures or 'none'},"
-                     f" missing {int(row.get('missing', 0) or 0)}; {retryable} retryable")
+        lines.append(
+            f"  {dataset}/{split}: coverage {cov:.3f} ({int(row['ok'])} of {int(row['requested'])} clips)"
+            f" < min_coverage {threshold:.3f}; failures {failures or 'none'},"
+            f" missing {int(row.get('missing', 0) or 0)}; {retryable} retryable"
+        )
     raise CoverageTooLow(
         f"{source}: {len(low)} split(s) below download.min_coverage, so training does not start:\n"
         + "\n".join(lines)

@@ -22,8 +22,12 @@ log = logging.getLogger(__name__)
 
 TASK = "audiocaps_pivotability"
 ORDER = ("vipant", "at_RC", "at_GC", "oracle_av_clip")  # the appendix's three models, then the frame-as-query reference
-NAMES = {**ROW_NAMES, "at_RC": "+AT (w/ RC)", "at_GC": "+AT (w/ GC)",
-         "oracle_av_clip": "OracleAV-CLIP (own frame as the query)"}
+NAMES = {
+    **ROW_NAMES,
+    "at_RC": "+AT (w/ RC)",
+    "at_GC": "+AT (w/ GC)",
+    "oracle_av_clip": "OracleAV-CLIP (own frame as the query)",
+}
 _KEY = re.compile(r"^(?P<tag>pivotability|pivotability_other_images)@(?P<k>\d+)$")
 
 
@@ -40,13 +44,22 @@ def figure10_data(records: Mapping[tuple[str, str], MetricsRecord]) -> pd.DataFr
             m = _KEY.match(key)
             if m is None:
                 continue
-            row = rows.setdefault((model, int(m["k"])), {"model": model, "name": NAMES.get(model, model), "k": int(m["k"])})
+            row = rows.setdefault(
+                (model, int(m["k"])), {"model": model, "name": NAMES.get(model, model), "k": int(m["k"])}
+            )
             row[m["tag"]] = value
             row[f"{m['tag']}_chance"] = rec.chance.get(key, float("nan"))
         if not any(r["model"] == model for r in rows.values()):
             raise MetricsFileError(f"{rec.path}: no pivotability@k metrics")
-    columns = ["model", "name", "k", "pivotability", "pivotability_chance", "pivotability_other_images",
-               "pivotability_other_images_chance"]
+    columns = [
+        "model",
+        "name",
+        "k",
+        "pivotability",
+        "pivotability_chance",
+        "pivotability_other_images",
+        "pivotability_other_images_chance",
+    ]
     data = pd.DataFrame(list(rows.values())).reindex(columns=columns)
     data["model"] = pd.Categorical(data["model"], categories=order, ordered=True)
     return data.sort_values(["model", "k"]).reset_index(drop=True).assign(model=lambda d: d["model"].astype(str))
@@ -65,12 +78,15 @@ def plot_figure10(data: pd.DataFrame, path) -> None:
     handles = []
     for i, (model, part) in enumerate(data.groupby("model", sort=False)):
         colour = colours[i % len(colours)]
-        handles += ax.plot(part["k"], part["pivotability"], "-o", color=colour, markersize=4, label=part["name"].iloc[0])
+        handles += ax.plot(
+            part["k"], part["pivotability"], "-o", color=colour, markersize=4, label=part["name"].iloc[0]
+        )
         other = part.dropna(subset=["pivotability_other_images"])
         ax.plot(other["k"], other["pivotability_other_images"], "--", color=colour, linewidth=1)
     chance = data.drop_duplicates("k").sort_values("k")  # chance depends on the images and captions only
-    handles += ax.plot(chance["k"], chance["pivotability_chance"], ":", color="grey", linewidth=1.5,
-                       label="chance (random images)")
+    handles += ax.plot(
+        chance["k"], chance["pivotability_chance"], ":", color="grey", linewidth=1.5, label="chance (random images)"
+    )
     handles.append(Line2D([], [], color="black", linestyle="--", linewidth=1, label="dashed: own frame excluded"))
     top = float(data[["pivotability", "pivotability_other_images", "pivotability_chance"]].max().max())
     ax.set_ylim(0, min(1.0, top * 1.15 + 0.05))

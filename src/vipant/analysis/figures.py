@@ -50,8 +50,14 @@ def _scaling_panel(ax, table: pd.DataFrame, summary: Mapping, metrics: Sequence[
         ax.plot(x_obs, fitted[m.column], "o", color=color, label=m.label)
         fit = fit_from_summary(summary, m.column)
         xs = np.linspace(x_obs.min(), x_obs.max(), 50)
-        ax.plot(xs, fit.predict(xs), "-", color=color, lw=1.2,
-                label=f"fit: {fit.intercept:.1f} {'−' if fit.slope < 0 else '+'} {abs(fit.slope):.2f}·log2 N (± {fit.se_slope:.2f})")
+        ax.plot(
+            xs,
+            fit.predict(xs),
+            "-",
+            color=color,
+            lw=1.2,
+            label=f"fit: {fit.intercept:.1f} {'−' if fit.slope < 0 else '+'} {abs(fit.slope):.2f}·log2 N (± {fit.se_slope:.2f})",
+        )
         if m.column == EXTRAPOLATED:
             end = x_max
             if fit.slope > 0:  # stop where the line reaches 100 %: no accuracy lies beyond it
@@ -91,16 +97,32 @@ def figure7(table: pd.DataFrame, summary: Mapping) -> "plt.Figure":
     _scaling_panel(ax_b, table, summary, zero_shot, x_max)
     target = float(ext["target"])
     ax_b.axhline(target, color="k", lw=0.8, ls="-.", label=f"ESC-50 human accuracy ({target:g} %)")
-    ax_b.axvline(float(paper["log2_n"]), color="grey", lw=1.0, ls="--",
-                 label=f"paper's estimate: log2 N ≈ {paper['log2_n']:g}")
+    ax_b.axvline(
+        float(paper["log2_n"]), color="grey", lw=1.0, ls="--", label=f"paper's estimate: log2 N ≈ {paper['log2_n']:g}"
+    )
     if shown:
         lo, hi = ext["ci_low"], ext["ci_high"]
-        ax_b.errorbar([x_star], [target], xerr=[[x_star - lo], [hi - x_star]], fmt="*", ms=12, color="C2",
-                      capsize=4, label=f"ours: log2 N* = {x_star:.1f} ({ext['level']:.0%} interval)")
+        ax_b.errorbar(
+            [x_star],
+            [target],
+            xerr=[[x_star - lo], [hi - x_star]],
+            fmt="*",
+            ms=12,
+            color="C2",
+            capsize=4,
+            label=f"ours: log2 N* = {x_star:.1f} ({ext['level']:.0%} interval)",
+        )
     ax_b.set(title="(b) zero-shot classification", xlabel=X_LABEL, ylabel="accuracy (%)")
     ax_b.set_ylim(top=min(ax_b.get_ylim()[1], MAX_PERCENT + 2))
-    ax_b.text(0.02, 0.98, _wrap(ext["note"], 60), transform=ax_b.transAxes, va="top", fontsize=LEGEND_FONTSIZE,
-              bbox={"boxstyle": "round", "fc": "white", "alpha": 0.85})
+    ax_b.text(
+        0.02,
+        0.98,
+        _wrap(ext["note"], 60),
+        transform=ax_b.transAxes,
+        va="top",
+        fontsize=LEGEND_FONTSIZE,
+        bbox={"boxstyle": "round", "fc": "white", "alpha": 0.85},
+    )
     for ax in (ax_a, ax_b):
         ax.grid(alpha=0.3)
         ax.legend(fontsize=LEGEND_FONTSIZE, loc="lower right")
@@ -130,18 +152,36 @@ def figure5(curves: Mapping[str, pd.DataFrame]) -> "plt.Figure":
         for i, (label, curve) in enumerate(curves.items()):
             for j, k in enumerate(ks):
                 part = curve[(curve["kind"] == kind) & (curve["k"] == k)]
-                ax.plot(part["epoch"] + 1, part["value"], styles[j % len(styles)], marker="o", ms=3, color=f"C{i}",
-                        label=f"{label}, {name}@{k}")
+                ax.plot(
+                    part["epoch"] + 1,
+                    part["value"],
+                    styles[j % len(styles)],
+                    marker="o",
+                    ms=3,
+                    color=f"C{i}",
+                    label=f"{label}, {name}@{k}",
+                )
         first = next(iter(curves.values()))
         for j, k in enumerate(ks):
             part = first[(first["kind"] == kind) & (first["k"] == k)]
-            ax.plot(part["epoch"] + 1, part["chance"], styles[j % len(styles)], color="grey", lw=0.8,
-                    label=f"chance, {name}@{k}")
-        ax.set(xlabel="VA pretraining epoch", ylabel=f"image→audio {name}@k (%)",
-               title=f"{name.capitalize()}@k, relevant = same AudioSet label set")
+            ax.plot(
+                part["epoch"] + 1,
+                part["chance"],
+                styles[j % len(styles)],
+                color="grey",
+                lw=0.8,
+                label=f"chance, {name}@{k}",
+            )
+        ax.set(
+            xlabel="VA pretraining epoch",
+            ylabel=f"image→audio {name}@k (%)",
+            title=f"{name.capitalize()}@k, relevant = same AudioSet label set",
+        )
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=LEGEND_FONTSIZE, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3)  # below: never over the data
+        ax.legend(
+            fontsize=LEGEND_FONTSIZE, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3
+        )  # below: never over the data
     fig.suptitle("Image→audio retrieval on held-out AudioSet clips per VA pretraining epoch")
     fig.tight_layout()
     return fig

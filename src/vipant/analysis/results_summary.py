@@ -146,8 +146,10 @@ def paper_table(table: pd.DataFrame, key: str = "Model") -> str:
     lines = [_markdown_row([key, *[g.label for g in groups]]), _markdown_row(["---"] * (len(groups) + 1))]
     if any(g.chance and not inline[g.label] for g in groups):
         chance_cells = [
-            number(table[g.chance].dropna().iloc[0]) if g.chance and not inline[g.label] and table[g.chance].notna().any()
-            else "" for g in groups
+            number(table[g.chance].dropna().iloc[0])
+            if g.chance and not inline[g.label] and table[g.chance].notna().any()
+            else ""
+            for g in groups
         ]
         lines.append(_markdown_row(["*chance*", *chance_cells]))
     for record in table.to_dict("records"):
@@ -160,14 +162,18 @@ def plain_table(table: pd.DataFrame, columns: Sequence[str] | None = None) -> st
     columns = list(columns or table.columns)
     lines = [_markdown_row(columns), _markdown_row(["---"] * len(columns))]
     for record in table[columns].to_dict("records"):
-        lines.append(_markdown_row([number(record[c]) if not isinstance(record[c], str) else record[c] for c in columns]))
+        lines.append(
+            _markdown_row([number(record[c]) if not isinstance(record[c], str) else record[c] for c in columns])
+        )
     return "\n".join(lines)
 
 
 def scaling_fits(scaling: Mapping[str, Any]) -> str:
     """``scaling.json``'s least-squares fits y = a + b·log2 N as a table, and the human-parity extrapolation."""
-    lines = [_markdown_row(["score", "slope b per doubling ± SE", "95 % interval of b", "points"]),
-             _markdown_row(["---"] * 4)]
+    lines = [
+        _markdown_row(["score", "slope b per doubling ± SE", "95 % interval of b", "points"]),
+        _markdown_row(["---"] * 4),
+    ]
     for name, fit in sorted(scaling.get("fits", {}).items()):
         slope, se, dof = fit.get("slope"), fit.get("se_slope"), fit.get("dof")
         interval = "–"
@@ -180,13 +186,17 @@ def scaling_fits(scaling: Mapping[str, Any]) -> str:
     extrapolation = scaling.get("extrapolation") or {}
     if extrapolation:
         if _missing(extrapolation.get("log2_n")):
-            lines.append(f"\nHuman parity ({number(extrapolation.get('target'))} % on {extrapolation.get('metric')}): "
-                         f"{extrapolation.get('note') or 'not extrapolated'}.")
+            lines.append(
+                f"\nHuman parity ({number(extrapolation.get('target'))} % on {extrapolation.get('metric')}): "
+                f"{extrapolation.get('note') or 'not extrapolated'}."
+            )
         else:
-            lines.append(f"\nHuman parity ({number(extrapolation.get('target'))} % on {extrapolation.get('metric')}) "
-                         f"at log2 N = {_with_sd(extrapolation['log2_n'], extrapolation.get('se_log2_n'))} "
-                         f"({number(extrapolation.get('level', 0.95) * 100)} % interval "
-                         f"{number(extrapolation.get('ci_low'))} to {number(extrapolation.get('ci_high'))}).")
+            lines.append(
+                f"\nHuman parity ({number(extrapolation.get('target'))} % on {extrapolation.get('metric')}) "
+                f"at log2 N = {_with_sd(extrapolation['log2_n'], extrapolation.get('se_log2_n'))} "
+                f"({number(extrapolation.get('level', 0.95) * 100)} % interval "
+                f"{number(extrapolation.get('ci_low'))} to {number(extrapolation.get('ci_high'))})."
+            )
     return "\n".join(lines)
 
 
@@ -224,8 +234,9 @@ def _above_chance(table: pd.DataFrame, model: str, columns: Sequence[str], where
     return out
 
 
-def _ahead(table: pd.DataFrame, better: str, worse: str, columns: Sequence[str], where: str,
-           or_equal: bool = False) -> list[Direction]:
+def _ahead(
+    table: pd.DataFrame, better: str, worse: str, columns: Sequence[str], where: str, or_equal: bool = False
+) -> list[Direction]:
     a_row, b_row = _row(table, better), _row(table, worse)
     out = []
     for column in columns:
@@ -262,16 +273,26 @@ def directions(tables: Mapping[str, pd.DataFrame], scaling: Mapping[str, Any] | 
                 out.append(Direction(f"few-shot scaling: {name} rises with log2 N (95 % interval > 0)", "–", None))
                 continue
             low = slope - float(stats.t.ppf(0.975, dof)) * se
-            out.append(Direction(f"few-shot scaling: {name} rises with log2 N (95 % interval > 0)",
-                                 f"b = {number(slope)} per doubling, interval from {number(low)}", bool(low > 0)))
+            out.append(
+                Direction(
+                    f"few-shot scaling: {name} rises with log2 N (95 % interval > 0)",
+                    f"b = {number(slope)} per doubling, interval from {number(low)}",
+                    bool(low > 0),
+                )
+            )
     if "temporal_table4" in tables:
         t4 = tables["temporal_table4"]
         for model in (m for m in t4["Model"] if str(m).startswith("Nearest Match")):
-            out += _ahead(t4, model, "VIP-ANT (reproduction)", ["A→T R@1", "A→T R@10"], "AudioCaps",
-                          or_equal=True)
+            out += _ahead(t4, model, "VIP-ANT (reproduction)", ["A→T R@1", "A→T R@10"], "AudioCaps", or_equal=True)
     if "temporal_table3" in tables:
-        out += _ahead(tables["temporal_table3"], "Multiframe Match", "VIP-ANT (reproduction)", ["A→I R@1", "A→I R@5"],
-                      "AudioSet", or_equal=True)
+        out += _ahead(
+            tables["temporal_table3"],
+            "Multiframe Match",
+            "VIP-ANT (reproduction)",
+            ["A→I R@1", "A→I R@5"],
+            "AudioSet",
+            or_equal=True,
+        )
     if "curation_table2" in tables:
         out += _ahead(tables["curation_table2"], "DS+SL", "DS", ["ESC-50", "US8K", "TUT17"], "zero-shot")
     return out
@@ -289,8 +310,7 @@ def directions_table(found: Sequence[Direction]) -> str:
 def _legend(has_p: bool) -> str:
     text = "Each cell: ours, then the paper's value in [brackets]"
     if has_p:
-        text += (f"; (p …) is the permutation p-value of ours against chance, and ours is **bold** when "
-                 f"p ≤ {ALPHA}")
+        text += f"; (p …) is the permutation p-value of ours against chance, and ours is **bold** when p ≤ {ALPHA}"
     return text + ". ± is the sample standard deviation over seeds (ours) or as the paper reports it."
 
 
@@ -318,9 +338,15 @@ def render(
     ]
     found = directions(tables, scaling)
     if found:
-        out += ["", "## The papers' directions on this run", "",
-                "Each comparison the papers report, checked on the tables below (on means over seeds where a table "
-                "has several; – where a table lacks the row or the value).", "", directions_table(found)]
+        out += [
+            "",
+            "## The papers' directions on this run",
+            "",
+            "Each comparison the papers report, checked on the tables below (on means over seeds where a table "
+            "has several; – where a table lacks the row or the value).",
+            "",
+            directions_table(found),
+        ]
     for name in order:
         table = tables[name]
         if name == "coverage":  # a failure reason no clip had says nothing

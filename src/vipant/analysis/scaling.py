@@ -112,9 +112,16 @@ def fit_log_linear(n_pairs: Sequence[float], values: Sequence[float]) -> LogLine
     sigma2 = rss / (len(y) - 2)
     total = float(dy @ dy)
     r2 = 1.0 - rss / total if total > 0 else math.nan
-    return LogLinearFit(intercept=intercept, slope=slope, se_intercept=math.sqrt(sigma2 * (1 / len(x) + x.mean() ** 2 / sxx)),
-                        se_slope=math.sqrt(sigma2 / sxx), cov=-float(x.mean()) * sigma2 / sxx,
-                        residual_std=math.sqrt(sigma2), r2=r2, n_points=len(y))
+    return LogLinearFit(
+        intercept=intercept,
+        slope=slope,
+        se_intercept=math.sqrt(sigma2 * (1 / len(x) + x.mean() ** 2 / sxx)),
+        se_slope=math.sqrt(sigma2 / sxx),
+        cov=-float(x.mean()) * sigma2 / sxx,
+        residual_std=math.sqrt(sigma2),
+        r2=r2,
+        n_points=len(y),
+    )
 
 
 @dataclass(frozen=True)
@@ -134,7 +141,7 @@ class Extrapolation:
     def n(self) -> float | None:
         if self.log2_n is None:
             return None
-        return float(2.0 ** self.log2_n) if self.log2_n < 1000 else math.inf  # a flat line can land far away
+        return float(2.0**self.log2_n) if self.log2_n < 1000 else math.inf  # a flat line can land far away
 
 
 def extrapolate(fit: LogLinearFit, target: float, level: float = 0.95) -> Extrapolation:
@@ -148,16 +155,26 @@ def extrapolate(fit: LogLinearFit, target: float, level: float = 0.95) -> Extrap
     significant = low > 0 or high < 0
     # a slope within rounding noise of zero (metrics equal up to the last bits) counts as zero
     if fit.slope <= 1e-9 * max(1.0, abs(fit.intercept)):
-        return Extrapolation(target, None, None, None, None, level, significant,
-                             f"no extrapolation: the fitted slope is not positive (b = {fit.slope:.3g} per doubling "
-                             f"of N), so the line never reaches {target:g}")
+        return Extrapolation(
+            target,
+            None,
+            None,
+            None,
+            None,
+            level,
+            significant,
+            f"no extrapolation: the fitted slope is not positive (b = {fit.slope:.3g} per doubling "
+            f"of N), so the line never reaches {target:g}",
+        )
     x = (target - fit.intercept) / fit.slope
-    grad = np.array([-1.0 / fit.slope, -(target - fit.intercept) / fit.slope ** 2])
-    sigma = np.array([[fit.se_intercept ** 2, fit.cov], [fit.cov, fit.se_slope ** 2]])
+    grad = np.array([-1.0 / fit.slope, -(target - fit.intercept) / fit.slope**2])
+    sigma = np.array([[fit.se_intercept**2, fit.cov], [fit.cov, fit.se_slope**2]])
     se = float(math.sqrt(max(float(grad @ sigma @ grad), 0.0)))
     q = t_quantile(level, fit.dof)
-    note = (f"log2 N* = {x:.1f} ± {se:.1f} (N* ≈ {_power_of_two(x)}; {level:.0%} interval "
-            f"[{x - q * se:.1f}, {x + q * se:.1f}], delta method)")
+    note = (
+        f"log2 N* = {x:.1f} ± {se:.1f} (N* ≈ {_power_of_two(x)}; {level:.0%} interval "
+        f"[{x - q * se:.1f}, {x + q * se:.1f}], delta method)"
+    )
     if not significant:
         note += f"; the slope's {level:.0%} interval includes zero, so this interval is not meaningful"
     return Extrapolation(target, float(x), se, float(x - q * se), float(x + q * se), level, significant, note)
@@ -166,7 +183,7 @@ def extrapolate(fit: LogLinearFit, target: float, level: float = 0.95) -> Extrap
 def _power_of_two(x: float) -> str:
     if x > 60:
         return f"2^{x:.0f}"
-    return f"{2.0 ** x:.3g}"
+    return f"{2.0**x:.3g}"
 
 
 def trained_pairs(pairs_csv: str, have_features: set[str]) -> int:
@@ -188,14 +205,19 @@ def trained_pair_counts(pair_lists: Mapping[str, str], have_features: set[str]) 
         n = trained_pairs(path, have_features)
         nominal = gold_subset_size(model.removeprefix("at_"))
         if nominal is not None and n != nominal:
-            raise ValueError(f"{path}: {model} should hold {nominal} pairs with features, holds {n} "
-                             "(a stale pair list? rerun its curate job)")
+            raise ValueError(
+                f"{path}: {model} should hold {nominal} pairs with features, holds {n} "
+                "(a stale pair list? rerun its curate job)"
+            )
         n_pairs[model] = n
     return n_pairs
 
 
-def scaling_table(records: Mapping[tuple[str, str], MetricsRecord], n_pairs: Mapping[str, int],
-                  metrics: Sequence[ScalingMetric] = METRICS) -> pd.DataFrame:
+def scaling_table(
+    records: Mapping[tuple[str, str], MetricsRecord],
+    n_pairs: Mapping[str, int],
+    metrics: Sequence[ScalingMetric] = METRICS,
+) -> pd.DataFrame:
     """One row per model (sorted by N): N, log2 N, each metric and its chance level.
 
     ``n_pairs`` maps model row keys to the number of gold pairs it was fine-tuned on; N = 0 (vip-AnT
@@ -224,18 +246,25 @@ def fit_table(table: pd.DataFrame, metrics: Sequence[ScalingMetric] = METRICS) -
     return {m.column: fit_log_linear(fitted["N"].to_numpy(), fitted[m.column].to_numpy()) for m in metrics}
 
 
-def summarise(table: pd.DataFrame, target: float, paper_log2_n: float, level: float = 0.95,
-              metrics: Sequence[ScalingMetric] = METRICS) -> dict:
+def summarise(
+    table: pd.DataFrame,
+    target: float,
+    paper_log2_n: float,
+    level: float = 0.95,
+    metrics: Sequence[ScalingMetric] = METRICS,
+) -> dict:
     """Fits of every metric plus the ESC-50 extrapolation to ``target``, as JSON-able data."""
     fits = fit_table(table, metrics)
     ext = extrapolate(fits[EXTRAPOLATED], target, level)
     log.info("ESC-50 human parity (%g %%): %s", target, ext.note)
-    return _finite_or_none({
-        "fits": {column: {**asdict(fit), "dof": fit.dof} for column, fit in fits.items()},
-        "extrapolation": {"metric": EXTRAPOLATED, **asdict(ext), "n": ext.n},
-        "paper": {"target": target, "log2_n": paper_log2_n},
-        "points": int((table["N"] > 0).sum()),
-    })
+    return _finite_or_none(
+        {
+            "fits": {column: {**asdict(fit), "dof": fit.dof} for column, fit in fits.items()},
+            "extrapolation": {"metric": EXTRAPOLATED, **asdict(ext), "n": ext.n},
+            "paper": {"target": target, "log2_n": paper_log2_n},
+            "points": int((table["N"] > 0).sum()),
+        }
+    )
 
 
 def _finite_or_none(obj):

@@ -48,9 +48,18 @@ def label_set_curves(path: str | os.PathLike[str]) -> pd.DataFrame:
             continue
         chance = frame.get(f"val_i2a_labelset_chance_{m['kind']}@{m['k']}")
         for i, epoch in enumerate(frame["epoch"]):
-            rows.append({"epoch": int(epoch), "kind": m["kind"], "k": int(m["k"]), "value": float(frame[column].iloc[i]),
-                         "chance": float(chance.iloc[i]) if chance is not None else float("nan")})
+            rows.append(
+                {
+                    "epoch": int(epoch),
+                    "kind": m["kind"],
+                    "k": int(m["k"]),
+                    "value": float(frame[column].iloc[i]),
+                    "chance": float(chance.iloc[i]) if chance is not None else float("nan"),
+                }
+            )
     if not rows:
-        raise HistoryFileError(f"{path}: no val_i2a_labelset_P@k / R@k values; it was written before label-set "
-                               "validation existed, so rerun its pretrain_va job")
+        raise HistoryFileError(
+            f"{path}: no val_i2a_labelset_P@k / R@k values; it was written before label-set "
+            "validation existed, so rerun its pretrain_va job"
+        )
     return pd.DataFrame(rows).sort_values(["kind", "k", "epoch"]).reset_index(drop=True)

@@ -93,7 +93,9 @@ def run_figure5(args) -> None:
 def add_parsers(sub) -> None:
     p = sub.add_parser("scaling", help="GC@N scaling table + log-linear fits + ESC-50 human-parity extrapolation")
     p.add_argument("--pairs", nargs="+", required=True, help="MODEL=pair-list CSV for every fine-tuned model")
-    p.add_argument("--zero-pair-models", nargs="*", default=[], help="models with no pairs (reference rows, not fitted)")
+    p.add_argument(
+        "--zero-pair-models", nargs="*", default=[], help="models with no pairs (reference rows, not fitted)"
+    )
     p.add_argument("--fbank-index", required=True, help="AudioSet FBANK index (which pairs were trainable)")
     p.add_argument("--metrics", nargs="+", required=True, help="metrics.json files of those models")
     p.add_argument("--level", type=float, default=0.95, help="confidence level of the intervals")

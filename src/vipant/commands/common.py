@@ -16,8 +16,14 @@ def tracked(track_json: str | None, *, system_metrics: bool = False, **extra_par
     ``system_metrics`` (training jobs) records CPU, memory and GPU use alongside."""
     info = json.loads(track_json) if track_json else {"rule": "manual", "wildcards": {}, "preset": "none", "params": {}}
     params = {**info.get("params", {}), **extra_params}
-    with job_run(rule=info["rule"], wildcards=info.get("wildcards", {}), params=params, preset=info.get("preset", "none"),
-                 job_info=info.get("job"), system_metrics=system_metrics) as run:
+    with job_run(
+        rule=info["rule"],
+        wildcards=info.get("wildcards", {}),
+        params=params,
+        preset=info.get("preset", "none"),
+        job_info=info.get("job"),
+        system_metrics=system_metrics,
+    ) as run:
         yield run
 
 

@@ -25,15 +25,19 @@ def _audiocaps_train(path: str) -> pd.DataFrame:
 
 def run_curate(args) -> None:
     import pandas as pd
+
     from vipant.atomic import write_csv
     from vipant.curation import curate
     from vipant.embed.table import EmbeddingTable
+
     raw_pool = pd.read_csv(args.raw_pool, keep_default_na=False, dtype=str)
     texts = raw_pool["text"].tolist()
     with tracked(args.track_json, curation=args.name) as mlrun:
         if args.name in curate.UNSUPERVISED_POOLS:
             clips = pd.read_csv(args.train_clips, dtype=str, keep_default_na=False)["clip_id"].tolist()
-            pairs = curate.retrieval_curation(EmbeddingTable.load(args.frames), clips, EmbeddingTable.load(args.prompted), texts)
+            pairs = curate.retrieval_curation(
+                EmbeddingTable.load(args.frames), clips, EmbeddingTable.load(args.prompted), texts
+            )
         elif args.name == "RC":
             clips = _audiocaps_train(args.audiocaps_train)["clip_id"].drop_duplicates().tolist()
             pairs = curate.random_captions(clips, len(texts), texts, seed=args.seed)
@@ -46,8 +50,9 @@ def run_curate(args) -> None:
                 raise ValueError(f"{args.name}: --fbank-index is required (only clips with features are drawn)")
             gold = curate.gold_captions(_audiocaps_train(args.audiocaps_train), texts)
             try:
-                pairs = curate.gold_subset(gold, curate.gold_subset_size(args.name),
-                                           FbankStore(args.fbank_index).clip_ids, seed=args.seed)
+                pairs = curate.gold_subset(
+                    gold, curate.gold_subset_size(args.name), FbankStore(args.fbank_index).clip_ids, seed=args.seed
+                )
             except ValueError as exc:
                 raise ValueError(f"{args.audiocaps_train} with {args.fbank_index}: {exc}") from exc
         elif args.name == "GL":
@@ -59,9 +64,16 @@ def run_curate(args) -> None:
         else:
             raise ValueError(f"unknown curation {args.name!r}; expected one of {CURATIONS}")
         write_csv(args.out, pairs)
-        mlrun.log_metrics({"pairs": len(pairs), "clips": pairs["clip_id"].nunique(), "distinct_texts": pairs["text_row"].nunique()})
-    log.info("%s: %d pairs over %d clips, %d distinct texts", args.name, len(pairs), pairs["clip_id"].nunique(),
-             pairs["text_row"].nunique())
+        mlrun.log_metrics(
+            {"pairs": len(pairs), "clips": pairs["clip_id"].nunique(), "distinct_texts": pairs["text_row"].nunique()}
+        )
+    log.info(
+        "%s: %d pairs over %d clips, %d distinct texts",
+        args.name,
+        len(pairs),
+        pairs["clip_id"].nunique(),
+        pairs["text_row"].nunique(),
+    )
 
 
 def run_text_pools(args) -> None:
@@ -72,6 +84,7 @@ def run_text_pools(args) -> None:
 
 def run_free_captions(args) -> None:
     import pandas as pd
+
     from vipant.atomic import write_csv
     from vipant.curation.free_captions import generate_transformers, generate_trigram
     from vipant.curation.text_pools import PHOTO_PROMPT
@@ -83,8 +96,9 @@ def run_free_captions(args) -> None:
     else:
         out = Path(args.out)
         chunk_dir = Path(args.chunk_dir) if args.chunk_dir else out.with_name(out.stem + "_chunks")
-        generated = generate_transformers(captions, args.n, chunk_dir=chunk_dir, model_name=args.generator,
-                                          seed=args.seed, batch_size=args.batch_size)
+        generated = generate_transformers(
+            captions, args.n, chunk_dir=chunk_dir, model_name=args.generator, seed=args.seed, batch_size=args.batch_size
+        )
     out = Path(args.out)
     write_csv(out, pd.DataFrame({"text": generated}))
     write_csv(out.with_name(out.stem + "_prompted.csv"), pd.DataFrame({"text": [PHOTO_PROMPT + t for t in generated]}))

@@ -41,9 +41,14 @@ def run_download(args: argparse.Namespace) -> None:
     clips = pd.read_csv(args.clips, dtype={"ytid": str, "shard": str}, keep_default_na=False)
     shard = clips[clips["shard"] == args.shard]
     settings = YtdlpSettings(
-        sleep_interval=args.sleep_interval, max_sleep_interval=args.max_sleep_interval,
-        sleep_interval_requests=args.sleep_interval_requests, cookies=args.cookies, proxy=args.proxy,
-        rate_limit=args.rate_limit, js_runtime=args.js_runtime, js_runtime_path=args.js_runtime_path,
+        sleep_interval=args.sleep_interval,
+        max_sleep_interval=args.max_sleep_interval,
+        sleep_interval_requests=args.sleep_interval_requests,
+        cookies=args.cookies,
+        proxy=args.proxy,
+        rate_limit=args.rate_limit,
+        js_runtime=args.js_runtime,
+        js_runtime_path=args.js_runtime_path,
         socket_timeout=args.socket_timeout,
     )
     if args.cookies and not Path(args.cookies).is_file():
@@ -76,8 +81,11 @@ def run_coverage_gate(args: argparse.Namespace) -> None:
         low = require_min_coverage(frame, args.min_coverage, allow_low=args.allow_low, source=str(args.coverage))
     except CoverageTooLow as exc:
         raise SystemExit(str(exc)) from None
-    record = {"min_coverage": args.min_coverage, "allow_low": args.allow_low,
-              "low_splits": [{"dataset": d, "split": s, "coverage": c} for d, s, c in low]}
+    record = {
+        "min_coverage": args.min_coverage,
+        "allow_low": args.allow_low,
+        "low_splits": [{"dataset": d, "split": s, "coverage": c} for d, s, c in low],
+    }
     with atomic_path(args.out) as tmp:
         tmp.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
 
@@ -104,7 +112,9 @@ def run_fbank(args: argparse.Namespace) -> None:
 
     if args.manifest:
         manifest = pd.read_csv(args.manifest, keep_default_na=False)
-        items = manifest.loc[manifest["status"] == "ok", ["clip_id", "audio_path"]].rename(columns={"audio_path": "path"})
+        items = manifest.loc[manifest["status"] == "ok", ["clip_id", "audio_path"]].rename(
+            columns={"audio_path": "path"}
+        )
     else:
         items = pd.read_csv(args.items, keep_default_na=False)
         # local collections are split into shards by position: shard k takes rows k, k+n, k+2n, ...
@@ -126,8 +136,14 @@ def run_fbank_stats(args: argparse.Namespace) -> None:
     clips = pd.read_csv(args.clips, keep_default_na=False)["clip_id"]
     stats = estimate_stats(FbankStore(args.index), clips, args.sample, args.seed)
     stats.save(args.out)
-    log.info("FBANK stats over %d of %d clips (seed %d): mean %.4f std %.4f", stats.n_clips,
-             stats.sample["population"], args.seed, stats.mean, stats.std)
+    log.info(
+        "FBANK stats over %d of %d clips (seed %d): mean %.4f std %.4f",
+        stats.n_clips,
+        stats.sample["population"],
+        args.seed,
+        stats.mean,
+        stats.std,
+    )
 
 
 def run_coverage(args: argparse.Namespace) -> None:
@@ -169,8 +185,12 @@ def add_parsers(sub) -> None:
     p.add_argument("--manifest", required=True)
     p.add_argument("--retries", type=int, default=3, help="in-run retries of network errors")
     p.add_argument("--backoff", type=float, default=2.0)
-    p.add_argument("--sections", action=argparse.BooleanOptionalAction, default=False,
-                   help="fetch only each clip's segment (yt-dlp download_ranges; whole video as fallback)")
+    p.add_argument(
+        "--sections",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="fetch only each clip's segment (yt-dlp download_ranges; whole video as fallback)",
+    )
     p.add_argument("--sleep-interval", type=float, default=0.0, help="yt-dlp: seconds before each video")
     p.add_argument("--max-sleep-interval", type=float, default=0.0, help="yt-dlp: random sleep upper end")
     p.add_argument("--sleep-interval-requests", type=float, default=0.0, help="yt-dlp: seconds between requests")
@@ -192,8 +212,12 @@ def add_parsers(sub) -> None:
     p.add_argument("--frames-manifest", required=True)
     p.add_argument("--n-frames", type=int, default=4)
     p.add_argument("--short-side", type=int, default=224)
-    p.add_argument("--keep-video", action=argparse.BooleanOptionalAction, default=True,
-                   help="keep each video cut after its frames are written (--no-keep-video deletes it)")
+    p.add_argument(
+        "--keep-video",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="keep each video cut after its frames are written (--no-keep-video deletes it)",
+    )
     p.set_defaults(func=run_frames)
 
     p = sub.add_parser("fbank", help="compute FBANK features of one shard into a float16 array + index")

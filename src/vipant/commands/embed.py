@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-
 from vipant.commands.common import tracked, vt_spec
 
 log = logging.getLogger(__name__)
@@ -14,6 +13,7 @@ log = logging.getLogger(__name__)
 
 def _device() -> str:
     import torch
+
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
@@ -24,8 +24,14 @@ def embed_frames(args) -> None:
 
     with tracked(args.track_json):
         model, _, cfg = load_vt(vt_spec(args.vt_json), _device())
-        embed_frames_shard(model, read_frames_manifest(args.frames_manifest), args.out, n_frames=args.n_frames,
-                           device=_device(), image_size=cfg["vision_cfg"]["image_size"])
+        embed_frames_shard(
+            model,
+            read_frames_manifest(args.frames_manifest),
+            args.out,
+            n_frames=args.n_frames,
+            device=_device(),
+            image_size=cfg["vision_cfg"]["image_size"],
+        )
 
 
 def embed_text(args) -> None:
@@ -40,11 +46,13 @@ def embed_text(args) -> None:
 
 def vt_weights(args) -> None:
     from vipant.models.vt import resolve_vt_weights
+
     resolve_vt_weights(args.name, args.pretrained, args.out)
 
 
 def embed_merge(args) -> None:
     from vipant.embed.table import merge_tables
+
     merge_tables(args.shards, args.out)
 
 

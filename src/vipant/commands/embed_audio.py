@@ -34,7 +34,9 @@ def select_clips(paths: str | list[str], where: list[str]) -> list[str]:
         for condition in where:
             column, sep, value = condition.partition("=")
             if not sep or column not in table.columns:
-                raise ValueError(f"{path}: bad filter {condition!r} (want COLUMN=VALUE; columns: {list(table.columns)})")
+                raise ValueError(
+                    f"{path}: bad filter {condition!r} (want COLUMN=VALUE; columns: {list(table.columns)})"
+                )
             table = table[table[column] == value]
         clips += table["clip_id"].tolist()
     clips = list(dict.fromkeys(clips))
@@ -63,26 +65,34 @@ def run(args) -> None:
                 raise ValueError(f"--sets-json: set {name!r} lacks {sorted(missing)}")
             representation = spec.get("representation", "embedding")
             if representation not in REPRESENTATIONS:
-                raise ValueError(f"--sets-json: set {name!r} asks for representation {representation!r}; "
-                                 f"known: {list(REPRESENTATIONS)}")
+                raise ValueError(
+                    f"--sets-json: set {name!r} asks for representation {representation!r}; "
+                    f"known: {list(REPRESENTATIONS)}"
+                )
             clips = select_clips(spec["clips"], spec.get("where", []))
             store = FbankStore(spec["fbank"], stats, length=int(spec["frames_length"]))
             have, emb = embed_clips(model, store, clips, device=device, representation=representation)
             if not have:
-                raise ValueError(f"{spec['clips']}: none of its {len(clips)} clips has FBANK features in {spec['fbank']}")
+                raise ValueError(
+                    f"{spec['clips']}: none of its {len(clips)} clips has FBANK features in {spec['fbank']}"
+                )
             save_table(Path(args.out_dir) / name, pd.DataFrame({"clip_id": have}), emb.numpy())
             mlrun.log_metrics({f"{name}.n_clips": len(have), f"{name}.n_missing": len(clips) - len(have)})
-            log.info("%s: %s of %d of %d clips (%s readout)", name, representation, len(have), len(clips),
-                     model.readout)
+            log.info(
+                "%s: %s of %d of %d clips (%s readout)", name, representation, len(have), len(clips), model.readout
+            )
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser("embed-audio", help="cache an audio model's embeddings of named sets of clips")
     p.add_argument("--model", required=True, help="audio-encoder checkpoint")
-    p.add_argument("--sets-json", required=True,
-                   help='{name: {"clips": CSV with clip_id (or a list of them), "where": ["COLUMN=VALUE", ...], "fbank": index.csv, '
-                        '"frames_length": N, '
-                        '"representation": "embedding" (default) or "features" (before the projection)}}')
+    p.add_argument(
+        "--sets-json",
+        required=True,
+        help='{name: {"clips": CSV with clip_id (or a list of them), "where": ["COLUMN=VALUE", ...], "fbank": index.csv, '
+        '"frames_length": N, '
+        '"representation": "embedding" (default) or "features" (before the projection)}}',
+    )
     p.add_argument("--fbank-stats", required=True)
     p.add_argument("--out-dir", required=True, help="tables <out-dir>/<name>.npy/.csv")
     p.add_argument("--track-json")

@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 
 def run(args) -> None:
     import torch
+
     from vipant.evaluate.tasks import TASKS, evaluate_task, task_audio
     from vipant.tables import write_metrics
 
@@ -44,8 +45,12 @@ def run(args) -> None:
             mlrun.log_artifact(out_dir / task / "metrics.json", artifact_path=task)
             mlrun.log_metrics({f"{task}.{k}": v for k, v in metrics.items() if isinstance(v, (int, float))})
             mlrun.log_metrics({f"{task}.p.{k}": v for k, v in (p or {}).items()})
-            log.info("%s / %s: %s", args.model_name, task,
-                     ", ".join(f"{k}={v:.1f}" for k, v in metrics.items() if isinstance(v, float))[:300])
+            log.info(
+                "%s / %s: %s",
+                args.model_name,
+                task,
+                ", ".join(f"{k}={v:.1f}" for k, v in metrics.items() if isinstance(v, float))[:300],
+            )
 
 
 def add_parser(sub) -> None:
@@ -58,7 +63,11 @@ def add_parser(sub) -> None:
     p.add_argument("--inputs-json", required=True, help="named input files (fbank_<collection>, captions_<task>, ...)")
     p.add_argument("--frames-json", required=True, help="FBANK frames fed to g_A per collection (a task key overrides)")
     p.add_argument("--out-dir", required=True, help="metrics go to <out-dir>/<task>/metrics.json")
-    p.add_argument("--permutations", type=int, default=0,
-                   help="shuffles of the clip pairing for each score's p-value against chance (0: none)")
+    p.add_argument(
+        "--permutations",
+        type=int,
+        default=0,
+        help="shuffles of the clip pairing for each score's p-value against chance (0: none)",
+    )
     p.add_argument("--track-json")
     p.set_defaults(func=run)

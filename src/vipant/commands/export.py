@@ -17,9 +17,16 @@ def run(args: argparse.Namespace) -> None:
     from vipant.tables import MetricsFileError
 
     try:
-        out = export_model(args.checkpoint, args.out_dir, vt=args.vt, stats=args.stats, metrics=args.metrics or (),
-                           history=args.history, recipe=json.loads(args.recipe_json) if args.recipe_json else None,
-                           preset=args.preset)
+        out = export_model(
+            args.checkpoint,
+            args.out_dir,
+            vt=args.vt,
+            stats=args.stats,
+            metrics=args.metrics or (),
+            history=args.history,
+            recipe=json.loads(args.recipe_json) if args.recipe_json else None,
+            preset=args.preset,
+        )
     except (LocateError, CheckpointError, VTLoadError, MetricsFileError) as err:
         raise SystemExit(f"vipant export: error: {err}") from err
     _log_to_training_run(out)
@@ -44,16 +51,19 @@ def _log_to_training_run(out) -> None:
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
-        "export", formatter_class=argparse.RawDescriptionHelpFormatter,
+        "export",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         help="write a checkpoint as a shareable folder (model.safetensors, config.json, model card)",
         description="Writes OUT_DIR/model.safetensors (audio encoder; the text tower too when the VT model was "
-                    "trained by the workflow), OUT_DIR/config.json (architecture, FBANK parameters and statistics, "
-                    "input length, readout, VT spec, prompt, weights SHA-256) and OUT_DIR/README.md (model card). "
-                    "vipant.load_model(OUT_DIR) loads it (docs/api.md).",
+        "trained by the workflow), OUT_DIR/config.json (architecture, FBANK parameters and statistics, "
+        "input length, readout, VT spec, prompt, weights SHA-256) and OUT_DIR/README.md (model card). "
+        "vipant.load_model(OUT_DIR) loads it (docs/api.md).",
         epilog="example:\n  vipant export data/synthetic/models/at/GC/model.pt exported/at_GC \\\n"
-               "      --metrics data/synthetic/eval/at_GC/*/metrics.json --history data/synthetic/models/at/GC/history.json",
+        "      --metrics data/synthetic/eval/at_GC/*/metrics.json --history data/synthetic/models/at/GC/history.json",
     )
-    p.add_argument("checkpoint", help="audio-encoder checkpoint (models/at/<curation>/model.pt, models/va/<name>/model.pt)")
+    p.add_argument(
+        "checkpoint", help="audio-encoder checkpoint (models/at/<curation>/model.pt, models/va/<name>/model.pt)"
+    )
     p.add_argument("out_dir", help="folder to write")
     p.add_argument("--vt", help="VT model, if the checkpoint's record does not resolve (as for vipant classify)")
     p.add_argument("--stats", help="FBANK stats.json, if the checkpoint does not record them")

@@ -13,11 +13,13 @@ log = logging.getLogger(__name__)
 
 def run(args) -> None:
     import pandas as pd
+
     from vipant.embed.table import EmbeddingTable
     from vipant.features.store import FbankStats, FbankStore
     from vipant.models.audio_encoder import load_audio_model, save_audio_model
     from vipant.train.finetune_at import ATFinetuneTask, VATFinetuneTask, student_task, validation_captions
     from vipant.train.loop import TrainConfig, kept_record, steps_summary, train
+
     train_cfg = json.loads(args.train_json)
     cfg = TrainConfig.from_dict(train_cfg)
     store = FbankStore(args.fbank_index, FbankStats.load(args.fbank_stats), length=args.frames_length)
@@ -26,12 +28,27 @@ def run(args) -> None:
     if args.vat_frames and (args.replay_pairs or args.soft_label_alpha is not None):
         raise ValueError("--vat-frames cannot be combined with --replay-pairs / --soft-label-alpha")
     if args.vat_frames:  # VAT fine-tuning (appendix E): + L_cst(V, A) against cached frame embeddings
-        task = VATFinetuneTask(store, pairs, EmbeddingTable.load(args.text), EmbeddingTable.load(args.vat_frames),
-                               frames_length=args.frames_length, val=val)
+        task = VATFinetuneTask(
+            store,
+            pairs,
+            EmbeddingTable.load(args.text),
+            EmbeddingTable.load(args.vat_frames),
+            frames_length=args.frames_length,
+            val=val,
+        )
     elif args.replay_pairs or args.soft_label_alpha is not None:  # follow-up B's student: replay and/or SL
-        task = student_task(store, pairs, pairs_path=args.pairs, text=args.text, replay_pairs=args.replay_pairs,
-                            replay_prob=args.replay_prob, soft_label_alpha=args.soft_label_alpha,
-                            teacher_audio=args.teacher_audio, frames_length=args.frames_length, val=val)
+        task = student_task(
+            store,
+            pairs,
+            pairs_path=args.pairs,
+            text=args.text,
+            replay_pairs=args.replay_pairs,
+            replay_prob=args.replay_prob,
+            soft_label_alpha=args.soft_label_alpha,
+            teacher_audio=args.teacher_audio,
+            frames_length=args.frames_length,
+            val=val,
+        )
     else:
         task = ATFinetuneTask(store, pairs, EmbeddingTable.load(args.text), frames_length=args.frames_length, val=val)
     encoder, state = load_audio_model(args.init_model)
@@ -39,34 +56,74 @@ def run(args) -> None:
     scale_init = {}
     if student:  # follow-up B: a student starts from its teacher, logit scale included
         if "logit_scale" not in state:
-            raise ValueError(f"{args.init_model}: the teacher checkpoint records no logit_scale "
-                             "(written before AT fine-tuning saved it): re-run the teacher's fine-tuning")
+            raise ValueError(
+                f"{args.init_model}: the teacher checkpoint records no logit_scale "
+                "(written before AT fine-tuning saved it): re-run the teacher's fine-tuning"
+            )
         scale_init["logit_scale_init"] = float(state["logit_scale"])
     objective = "VAT" if args.vat_frames else "AT"
     # the loss reads the encoder through its recorded readout, and save_audio_model keeps that readout
-    log.info("%s fine-tuning on %s through the %s readout: %s", objective, Path(args.pairs).name, encoder.readout,
-             steps_summary(len(task), cfg))
+    log.info(
+        "%s fine-tuning on %s through the %s readout: %s",
+        objective,
+        Path(args.pairs).name,
+        encoder.readout,
+        steps_summary(len(task), cfg),
+    )
     out = Path(args.out_dir)
-    with tracked(args.track_json, system_metrics=True, train=train_cfg, pairs=str(args.pairs), n_pairs=len(task),
-                 objective=objective) as mlrun:
-        identity = {"init_model": args.init_model, "pairs": args.pairs, "text": args.text, "frames_length": args.frames_length}
+    with tracked(
+        args.track_json,
+        system_metrics=True,
+        train=train_cfg,
+        pairs=str(args.pairs),
+        n_pairs=len(task),
+        objective=objective,
+    ) as mlrun:
+        identity = {
+            "init_model": args.init_model,
+            "pairs": args.pairs,
+            "text": args.text,
+            "frames_length": args.frames_length,
+        }
         if args.vat_frames:
             identity["vat_frames"] = args.vat_frames
         if student:
-            identity.update(replay_pairs=args.replay_pairs, replay_prob=args.replay_prob,
-                            soft_label_alpha=args.soft_label_alpha, teacher_audio=args.teacher_audio)
-        history = train(encoder, task, cfg, out, identity=identity, on_epoch=lambda e, m: mlrun.log_metrics(m, step=e),
-                        on_step=lambda s, m: mlrun.log_metrics(m, step=s),
-                        **scale_init)
+            identity.update(
+                replay_pairs=args.replay_pairs,
+                replay_prob=args.replay_prob,
+                soft_label_alpha=args.soft_label_alpha,
+                teacher_audio=args.teacher_audio,
+            )
+        history = train(
+            encoder,
+            task,
+            cfg,
+            out,
+            identity=identity,
+            on_epoch=lambda e, m: mlrun.log_metrics(m, step=e),
+            on_step=lambda s, m: mlrun.log_metrics(m, step=s),
+            **scale_init,
+        )
         mlrun.log_metrics({f"final_{k}": v for k, v in history[-1].items() if k != "epoch"})
         write_history(out / "history.json", history)
-        log_training_artifacts(mlrun, out / "history.json", history, f"{objective} fine-tuning on {Path(args.pairs).name}")
+        log_training_artifacts(
+            mlrun, out / "history.json", history, f"{objective} fine-tuning on {Path(args.pairs).name}"
+        )
     from vipant.inference.model import describe
+
     # mlflow_run_id: `vipant export` adds the exported model to this training run's artifacts
-    save_audio_model(out / "model.pt", encoder, state["vt_config"], init="clip", match=state.get("match", "random"),
-                     finetuned_on=str(args.pairs), objective=objective, mlflow_run_id=mlrun.run_id or "",
-                     logit_scale=kept_record(history)["logit_scale"],  # the scale trained with the kept weights
-                     **describe(state.get("vt"), args.fbank_stats))  # self-describing (vipant.inference)
+    save_audio_model(
+        out / "model.pt",
+        encoder,
+        state["vt_config"],
+        init="clip",
+        match=state.get("match", "random"),
+        finetuned_on=str(args.pairs),
+        objective=objective,
+        mlflow_run_id=mlrun.run_id or "",
+        logit_scale=kept_record(history)["logit_scale"],  # the scale trained with the kept weights
+        **describe(state.get("vt"), args.fbank_stats),
+    )  # self-describing (vipant.inference)
 
 
 def add_parser(sub) -> None:
@@ -80,10 +137,16 @@ def add_parser(sub) -> None:
     p.add_argument("--frames-length", type=int, default=1000)
     p.add_argument("--train-json", default="{}")
     p.add_argument("--out-dir", required=True)
-    p.add_argument("--vat-frames", help="frame embedding table: VAT fine-tuning, adding L_cst(V, A) with a random "
-                   "cached frame per clip and epoch (vip-AnT appendix E)")
-    p.add_argument("--replay-pairs", help="follow-up B: pair list (same text pool) that replaces a batch with "
-                   "probability --replay-prob (the teacher's training pairs; the DS set for ADS)")
+    p.add_argument(
+        "--vat-frames",
+        help="frame embedding table: VAT fine-tuning, adding L_cst(V, A) with a random "
+        "cached frame per clip and epoch (vip-AnT appendix E)",
+    )
+    p.add_argument(
+        "--replay-pairs",
+        help="follow-up B: pair list (same text pool) that replaces a batch with "
+        "probability --replay-prob (the teacher's training pairs; the DS set for ADS)",
+    )
     p.add_argument("--replay-prob", type=float, default=0.5, help="probability that a batch is a replay batch")
     p.add_argument("--soft-label-alpha", type=float, help="follow-up B: soft-label loss with this alpha (paper: 0.3)")
     p.add_argument("--teacher-audio", help="with --soft-label-alpha: the teacher's cached audio embeddings (clip_id)")

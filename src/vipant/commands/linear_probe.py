@@ -32,21 +32,29 @@ def run(args) -> None:
             metrics, chance, n = probe_task(task, inputs, cfg)
             write_metrics(Path(args.out_dir) / task / "metrics.json", args.model_name, task, metrics, chance, n)
             mlrun.log_metrics({f"{task}.{k}": v for k, v in metrics.items()})
-            log.info("%s / %s: %s", args.model_name, task, ", ".join(f"{k}={v:.1f}" for k, v in metrics.items()
-                                                                     if not k.startswith("acc_fold")))
+            log.info(
+                "%s / %s: %s",
+                args.model_name,
+                task,
+                ", ".join(f"{k}={v:.1f}" for k, v in metrics.items() if not k.startswith("acc_fold")),
+            )
 
 
 def add_parser(sub) -> None:
     from vipant.evaluate.probe_tasks import TASKS
 
-    p = sub.add_parser("linear-probe", help="linear-head classification on cached pre-projection audio features "
-                       "(appendix C)")
+    p = sub.add_parser(
+        "linear-probe", help="linear-head classification on cached pre-projection audio features (appendix C)"
+    )
     p.add_argument("--model-name", required=True, help="row key, e.g. vipant, init_clip, init_random")
     p.add_argument("--tasks", default=",".join(TASKS), help="comma-separated: " + ", ".join(TASKS))
-    p.add_argument("--inputs-json", required=True,
-                   help="named files: <collection> / audioset_train / audioset_eval feature tables (embed-audio "
-                        "with representation 'features'), "
-                        "labels_<collection>, classes_<collection>")
+    p.add_argument(
+        "--inputs-json",
+        required=True,
+        help="named files: <collection> / audioset_train / audioset_eval feature tables (embed-audio "
+        "with representation 'features'), "
+        "labels_<collection>, classes_<collection>",
+    )
     p.add_argument("--probe-json", default="{}", help="ProbeConfig fields as JSON")
     p.add_argument("--out-dir", required=True, help="metrics go to <out-dir>/<task>/metrics.json")
     p.add_argument("--track-json")

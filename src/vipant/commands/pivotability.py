@@ -22,13 +22,19 @@ def run(args) -> None:
     with tracked(args.track_json, model=args.model_name, ks=args.ks, n_captions=args.n_captions) as mlrun:
         audio = "frames" if args.audio == "frames" else EmbeddingTable.load(args.audio)
         captions = EmbeddingTable.load(args.captions)
-        clip_ids, sound, image, rows, caption_clip = aligned_triplets(audio, EmbeddingTable.load(args.frames), captions,
-                                                                      EVAL_FRAME)
-        metrics, chance = pivotability_metrics(sound, image, captions.tensor(rows), caption_clip, ks,
-                                               n_captions=args.n_captions)
+        clip_ids, sound, image, rows, caption_clip = aligned_triplets(
+            audio, EmbeddingTable.load(args.frames), captions, EVAL_FRAME
+        )
+        metrics, chance = pivotability_metrics(
+            sound, image, captions.tensor(rows), caption_clip, ks, n_captions=args.n_captions
+        )
         write_metrics(args.out, args.model_name, TASK, metrics, chance, len(clip_ids))
         mlrun.log_metrics(metrics)
-    log.info("%s: %s", args.model_name, ", ".join(f"{k}={v:.3f}" for k, v in metrics.items() if k.startswith("pivotability@")))
+    log.info(
+        "%s: %s",
+        args.model_name,
+        ", ".join(f"{k}={v:.3f}" for k, v in metrics.items() if k.startswith("pivotability@")),
+    )
 
 
 def figure10(args) -> None:

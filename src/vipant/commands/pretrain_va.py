@@ -16,6 +16,7 @@ log = logging.getLogger(__name__)
 def run(args) -> None:
     import pandas as pd
     import torch
+
     from vipant.embed.table import EmbeddingTable
     from vipant.features.store import FbankStats, FbankStore
     from vipant.models.audio_encoder import AudioEncoder, save_audio_model, training_readout
@@ -23,6 +24,7 @@ def run(args) -> None:
     from vipant.tracking import RunLogger
     from vipant.train.loop import TrainConfig, steps_summary, train
     from vipant.train.pretrain_va import VAPretrainTask, initial_logit_scale
+
     train_cfg = json.loads(args.train_json)
     cfg = TrainConfig.from_dict(train_cfg)
     store = FbankStore(args.fbank_index, FbankStats.load(args.fbank_stats), length=args.frames_length)
@@ -34,8 +36,15 @@ def run(args) -> None:
         if not {"clip_id", "labels"} <= set(meta.columns):
             raise ValueError(f"{args.val_labels}: needs columns clip_id and labels, has {list(meta.columns)}")
         labels = {c: frozenset(m for m in ls.split(",") if m) for c, ls in zip(meta["clip_id"], meta["labels"])}
-    task = VAPretrainTask(store, EmbeddingTable.load(args.frames), clips, match=args.match, val_ids=val,
-                          frames_length=args.frames_length, val_labels=labels)
+    task = VAPretrainTask(
+        store,
+        EmbeddingTable.load(args.frames),
+        clips,
+        match=args.match,
+        val_ids=val,
+        frames_length=args.frames_length,
+        val_labels=labels,
+    )
     vt, _, vt_config = load_vt(vt_spec(args.vt_json))
     torch.manual_seed(cfg.seed)  # VA-Rand's random init draws from the global RNG: same seed, same weights
     # the readout the loss trains (Multiframe: the mean of L = n_frames segment embeddings) is saved with the
@@ -44,26 +53,55 @@ def run(args) -> None:
     encoder = AudioEncoder(vt.visual, init=args.init, frames=args.frames_length, readout=readout, segments=segments)
     logit_scale = initial_logit_scale(vt, args.init)
     del vt  # only its image tower's weights were needed, and they are copied
-    log.info("VA pretraining (%s init, %s matching, %s readout, logit scale from %.2f): %s", args.init, args.match,
-             readout, logit_scale, steps_summary(len(task), cfg))
+    log.info(
+        "VA pretraining (%s init, %s matching, %s readout, logit scale from %.2f): %s",
+        args.init,
+        args.match,
+        readout,
+        logit_scale,
+        steps_summary(len(task), cfg),
+    )
     out = Path(args.out_dir)
     # under torchrun (the rule's launch when it holds > 1 GPU) every rank trains; rank 0 alone logs and writes
     rank = int(os.environ.get("RANK", 0))
-    run_log = (tracked(args.track_json, system_metrics=True, train=train_cfg, init=args.init, match=args.match,
-                       n_train=len(task), logit_scale_init=logit_scale)
-               if rank == 0 else contextlib.nullcontext(RunLogger(None, None)))
+    run_log = (
+        tracked(
+            args.track_json,
+            system_metrics=True,
+            train=train_cfg,
+            init=args.init,
+            match=args.match,
+            n_train=len(task),
+            logit_scale_init=logit_scale,
+        )
+        if rank == 0
+        else contextlib.nullcontext(RunLogger(None, None))
+    )
     with run_log as mlrun:
-        identity = {"init": args.init, "match": args.match, "vt": args.vt_json, "frames_length": args.frames_length,
-                    "inputs": [args.fbank_index, args.frames, args.train_clips, args.val_clips],
-                    "val_labels": args.val_labels}  # the history's label-set metrics depend on it
-        history = train(encoder, task, cfg, out, identity=identity, on_epoch=lambda e, m: mlrun.log_metrics(m, step=e),
-                        on_step=lambda s, m: mlrun.log_metrics(m, step=s),
-                        logit_scale_init=logit_scale)
+        identity = {
+            "init": args.init,
+            "match": args.match,
+            "vt": args.vt_json,
+            "frames_length": args.frames_length,
+            "inputs": [args.fbank_index, args.frames, args.train_clips, args.val_clips],
+            "val_labels": args.val_labels,
+        }  # the history's label-set metrics depend on it
+        history = train(
+            encoder,
+            task,
+            cfg,
+            out,
+            identity=identity,
+            on_epoch=lambda e, m: mlrun.log_metrics(m, step=e),
+            on_step=lambda s, m: mlrun.log_metrics(m, step=s),
+            logit_scale_init=logit_scale,
+        )
         mlrun.log_metrics({f"final_{k}": v for k, v in history[-1].items() if k != "epoch"})
         if rank == 0:
             write_history(out / "history.json", history)
-            log_training_artifacts(mlrun, out / "history.json", history,
-                                   f"VA pretraining ({args.init} init, {args.match} matching)")
+            log_training_artifacts(
+                mlrun, out / "history.json", history, f"VA pretraining ({args.init} init, {args.match} matching)"
+            )
     if torch.distributed.is_initialized():
         # rank 0 writes the history first; the ranks leave together, or gloo may abort the one still inside
         torch.distributed.barrier()
@@ -71,8 +109,15 @@ def run(args) -> None:
     if rank != 0:
         return
     from vipant.inference.model import describe  # the checkpoint names its VT model and FBANK stats
-    save_audio_model(out / "model.pt", encoder, vt_config, init=args.init, match=args.match,
-                     **describe(vt_spec(args.vt_json), args.fbank_stats))
+
+    save_audio_model(
+        out / "model.pt",
+        encoder,
+        vt_config,
+        init=args.init,
+        match=args.match,
+        **describe(vt_spec(args.vt_json), args.fbank_stats),
+    )
 
 
 def add_parser(sub) -> None:

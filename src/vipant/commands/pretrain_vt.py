@@ -11,6 +11,7 @@ from vipant.commands.common import tracked
 def run(corpus: Path, model_cfg: dict, train_cfg: dict, out: Path, metrics_out: Path, track_json: str | None) -> None:
     from vipant.atomic import write_json
     from vipant.train.pretrain_vt import VTTrainConfig, train_vt
+
     cfg = VTTrainConfig.from_dict(train_cfg)
     with tracked(track_json, system_metrics=True, model=model_cfg, train=train_cfg) as mlrun:
         metrics = train_vt(corpus, model_cfg, cfg, out, on_epoch=lambda e, m: mlrun.log_metrics(m, step=e))
@@ -26,5 +27,13 @@ def add_parser(sub) -> None:
     p.add_argument("--out", required=True)
     p.add_argument("--metrics", required=True)
     p.add_argument("--track-json")
-    p.set_defaults(func=lambda a: run(Path(a.corpus), json.loads(a.model_json), json.loads(a.train_json), Path(a.out),
-                                      Path(a.metrics), a.track_json))
+    p.set_defaults(
+        func=lambda a: run(
+            Path(a.corpus),
+            json.loads(a.model_json),
+            json.loads(a.train_json),
+            Path(a.out),
+            Path(a.metrics),
+            a.track_json,
+        )
+    )

@@ -25,8 +25,9 @@ def run(args) -> None:
         except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
             raise ValueError(f"{path}: not a readable table CSV ({err})") from err
     scaling = json.loads(Path(args.scaling_json).read_text()) if args.scaling_json else None
-    page = render(tables, preset=args.preset, commit=git_commit(), scaling=scaling,
-                  figures=[Path(f).name for f in args.figure])
+    page = render(
+        tables, preset=args.preset, commit=git_commit(), scaling=scaling, figures=[Path(f).name for f in args.figure]
+    )
     write_text(args.out, page)
     log.info("wrote %s: %d tables, %d figures", args.out, len(tables), len(args.figure))
 

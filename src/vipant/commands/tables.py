@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 
-
 def run(args) -> None:
     from vipant.tables import build_table, write_table
     from vipant.tracking import log_to_parent

@@ -30,7 +30,9 @@ def _read_pairs(path: str):
 
 def _log_size(mlrun, name: str, summary: dict) -> None:
     mlrun.log_metrics(summary)
-    log.info("%s: %s", name, ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in summary.items()))
+    log.info(
+        "%s: %s", name, ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in summary.items())
+    )
 
 
 def run_subset(args) -> None:
@@ -41,12 +43,16 @@ def run_subset(args) -> None:
     with tracked(args.track_json, fraction=args.fraction, seed=args.seed, source=args.pairs) as mlrun:
         subset = subset_pairs(pairs, args.fraction, seed=args.seed)
         write_csv(args.out, subset)
-        _log_size(mlrun, f"subset of {args.pairs}", {"pairs": len(subset), "of_pairs": len(pairs),
-                                                       "clips": int(subset["clip_id"].nunique())})
+        _log_size(
+            mlrun,
+            f"subset of {args.pairs}",
+            {"pairs": len(subset), "of_pairs": len(pairs), "clips": int(subset["clip_id"].nunique())},
+        )
 
 
 def run_curate(args) -> None:
     import pandas as pd
+
     from vipant.atomic import write_csv
     from vipant.curation import teacher
     from vipant.embed.table import EmbeddingTable
@@ -58,15 +64,23 @@ def run_curate(args) -> None:
     captions = pool.tensor()
     teacher_pairs = _read_pairs(args.teacher_pairs)
     if int(teacher_pairs["text_row"].max()) >= len(texts):
-        raise ValueError(f"{args.teacher_pairs}: text_row {int(teacher_pairs['text_row'].max())} is beyond the "
-                         f"{len(texts)} rows of {args.pool}")
+        raise ValueError(
+            f"{args.teacher_pairs}: text_row {int(teacher_pairs['text_row'].max())} is beyond the "
+            f"{len(texts)} rows of {args.pool}"
+        )
     with tracked(args.track_json, set=args.set, threshold=threshold) as mlrun:
         if kind == "DS":
             if not args.labels:
                 raise ValueError("DS needs --labels (the task's 'this is a sound of <label>' embeddings)")
             labels = EmbeddingTable.load(args.labels)
-            result = teacher.domain_specific(teacher_pairs, captions, labels.tensor(), labels.keys["class"].astype(str).tolist(),
-                                             threshold, task=task)
+            result = teacher.domain_specific(
+                teacher_pairs,
+                captions,
+                labels.tensor(),
+                labels.keys["class"].astype(str).tolist(),
+                threshold,
+                task=task,
+            )
         else:
             audio = EmbeddingTable.load(args.teacher_audio)
             clips = pd.read_csv(args.clips, dtype=str, keep_default_na=False)["clip_id"].tolist()
@@ -74,23 +88,34 @@ def run_curate(args) -> None:
             embedded = set(audio.keys["clip_id"])
             wild = [c for c in teacher.in_the_wild(clips, exclude) if c in embedded]
             if not wild:
-                raise ValueError(f"{args.clips}: no in-the-wild clip left with teacher embeddings in {args.teacher_audio}")
-            log.info("%d in-the-wild clips (%d listed, %d of the teacher's paired data left out)", len(wild),
-                     len(set(clips)), len(set(clips) & set(exclude)))
+                raise ValueError(
+                    f"{args.clips}: no in-the-wild clip left with teacher embeddings in {args.teacher_audio}"
+                )
+            log.info(
+                "%d in-the-wild clips (%d listed, %d of the teacher's paired data left out)",
+                len(wild),
+                len(set(clips)),
+                len(set(clips) & set(exclude)),
+            )
             wild_audio = audio.tensor(audio.rows("clip_id", wild))
             if kind == "DU":
-                result = teacher.domain_unspecific(wild_audio, wild, teacher_pairs, captions, texts, threshold, seed=args.seed)
+                result = teacher.domain_unspecific(
+                    wild_audio, wild, teacher_pairs, captions, texts, threshold, seed=args.seed
+                )
             else:
                 if not args.ds_pairs:
                     raise ValueError("ADS needs --ds-pairs (the DS set of the same teacher and task)")
-                result = teacher.augmented_domain_specific(wild_audio, wild, _read_pairs(args.ds_pairs), captions, texts,
-                                                           threshold, task=task, seed=args.seed)
+                result = teacher.augmented_domain_specific(
+                    wild_audio, wild, _read_pairs(args.ds_pairs), captions, texts, threshold, task=task, seed=args.seed
+                )
         write_csv(args.out, result.pairs)
         _log_size(mlrun, args.set, result.summary())
 
 
 def add_parsers(sub) -> None:
-    p = sub.add_parser("teacher-subset", help="follow-up B: a seeded fraction of a pair list (the subset teacher's data)")
+    p = sub.add_parser(
+        "teacher-subset", help="follow-up B: a seeded fraction of a pair list (the subset teacher's data)"
+    )
     p.add_argument("--pairs", required=True)
     p.add_argument("--fraction", type=float, required=True)
     p.add_argument("--seed", type=int, default=0)

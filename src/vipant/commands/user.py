@@ -18,15 +18,19 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-LENGTH_POLICY = ("Audio up to the model's window (10 s for the workflow's checkpoints) is zero-padded to it; "
-                 "longer audio (e.g. a 70 s recording) is cut into ceil(duration / 10 s) full windows spread "
-                 "evenly over the whole file, and its embedding is the normalised mean of the windows' embeddings.")
+LENGTH_POLICY = (
+    "Audio up to the model's window (10 s for the workflow's checkpoints) is zero-padded to it; "
+    "longer audio (e.g. a 70 s recording) is cut into ceil(duration / 10 s) full windows spread "
+    "evenly over the whole file, and its embedding is the normalised mean of the windows' embeddings."
+)
 
-MODEL_HELP = ("Model: --checkpoint is any audio-encoder checkpoint the workflow wrote (<work_dir>/models/at/<curation>/"
-              "model.pt or models/va/<name>/model.pt); without it, the newest AT model of the preset in ./config.yaml "
-              "(or --config). The text encoder and FBANK statistics come from the checkpoint itself, else from the "
-              "workflow folder around it (<work_dir>/models/vt/model.pt, <work_dir>/fbank/stats.json); --vt and "
-              "--stats override both.")
+MODEL_HELP = (
+    "Model: --checkpoint is any audio-encoder checkpoint the workflow wrote (<work_dir>/models/at/<curation>/"
+    "model.pt or models/va/<name>/model.pt); without it, the newest AT model of the preset in ./config.yaml "
+    "(or --config). The text encoder and FBANK statistics come from the checkpoint itself, else from the "
+    "workflow folder around it (<work_dir>/models/vt/model.pt, <work_dir>/fbank/stats.json); --vt and "
+    "--stats override both."
+)
 
 
 class _Formatter(argparse.RawDescriptionHelpFormatter):
@@ -40,9 +44,16 @@ def _describe(*paragraphs: str) -> str:
 def _model_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("model")
     g.add_argument("--checkpoint", help="audio-encoder checkpoint (default: newest AT model of the preset in --config)")
-    g.add_argument("--config", default="config.yaml", help="workflow config used to find the default checkpoint (default ./config.yaml)")
-    g.add_argument("--vt", help="frozen VT model: a pretrain_vt model.pt, or an open_clip spec as JSON "
-                                "('{\"name\": \"ViT-B-32-quickgelu\", \"pretrained\": \"openai\"}')")
+    g.add_argument(
+        "--config",
+        default="config.yaml",
+        help="workflow config used to find the default checkpoint (default ./config.yaml)",
+    )
+    g.add_argument(
+        "--vt",
+        help="frozen VT model: a pretrain_vt model.pt, or an open_clip spec as JSON "
+        '(\'{"name": "ViT-B-32-quickgelu", "pretrained": "openai"}\')',
+    )
     g.add_argument("--stats", help="FBANK stats.json (mean/std of the VA training split)")
     g.add_argument("--device", default="auto", help="auto (default: CUDA if available), cpu, cuda, cuda:1, ...")
     g.add_argument("--threads", type=int, help="CPU threads (results are bit-identical for the same count)")
@@ -59,8 +70,9 @@ def _load(args: argparse.Namespace):
     if args.quiet:
         logging.getLogger().setLevel(logging.WARNING)
     try:
-        return load_inference_model(args.checkpoint, config=args.config, vt=args.vt, stats=args.stats,
-                                    device=args.device, threads=args.threads)
+        return load_inference_model(
+            args.checkpoint, config=args.config, vt=args.vt, stats=args.stats, device=args.device, threads=args.threads
+        )
     except (LocateError, CheckpointError, VTLoadError) as err:
         raise SystemExit(f"vipant {args.command}: error: {err}") from err
 
@@ -86,7 +98,7 @@ def parse_labels(text: str | None, path: str | None) -> list[str]:
             raise SystemExit(f"vipant classify: error: --labels-file {path}: {err}") from err
     labels = list(dict.fromkeys(t for t in labels if t))
     if not labels:
-        raise SystemExit("vipant classify: error: no labels given (--labels \"dog barking,rain\" or --labels-file)")
+        raise SystemExit('vipant classify: error: no labels given (--labels "dog barking,rain" or --labels-file)')
     return labels
 
 
@@ -140,7 +152,9 @@ def search(args: argparse.Namespace) -> None:
     ranked = [{"rank": i + 1, "score": round(score, 6), "path": path} for i, (path, score) in enumerate(best)]
     if args.json:
         failed = [{"path": r.path, "error": r.error} for r in results if not r.ok]
-        json.dump({"query": args.query, "n_files": len(results), "results": ranked, "failed": failed}, sys.stdout, indent=2)
+        json.dump(
+            {"query": args.query, "n_files": len(results), "results": ranked, "failed": failed}, sys.stdout, indent=2
+        )
         sys.stdout.write("\n")
     else:
         for item in ranked:
@@ -164,17 +178,42 @@ def embed(args: argparse.Namespace) -> None:
     array = np.stack([r.vector for r in ok]).astype(np.float32) if ok else np.zeros((0, model.dim), np.float32)
     rows, row = [], 0
     for r in results:
-        rows.append({"row": row if r.ok else -1, "path": r.path, "status": "ok" if r.ok else "failed",
-                     "reason": r.error or "", "duration_s": round(r.duration_s, 3), "windows": r.windows})
+        rows.append(
+            {
+                "row": row if r.ok else -1,
+                "path": r.path,
+                "status": "ok" if r.ok else "failed",
+                "reason": r.error or "",
+                "duration_s": round(r.duration_s, 3),
+                "windows": r.windows,
+            }
+        )
         row += r.ok
     # array first, provenance, then the row index last: its presence means the set is complete
     with atomic_path(out) as tmp:
         np.save(tmp, array)
-    write_json(out.with_suffix(".json"), {**model.provenance, "rows": len(ok), "dim": model.dim,
-                                          "normalised": True, "vipant": __version__, "policy": LENGTH_POLICY})
-    write_csv(out.with_suffix(".csv"), pd.DataFrame(rows, columns=["row", "path", "status", "reason", "duration_s", "windows"]))
-    log.info("%s: %d x %d float32 (%d failed); rows listed in %s", out, *array.shape, len(results) - len(ok),
-             out.with_suffix(".csv"))
+    write_json(
+        out.with_suffix(".json"),
+        {
+            **model.provenance,
+            "rows": len(ok),
+            "dim": model.dim,
+            "normalised": True,
+            "vipant": __version__,
+            "policy": LENGTH_POLICY,
+        },
+    )
+    write_csv(
+        out.with_suffix(".csv"),
+        pd.DataFrame(rows, columns=["row", "path", "status", "reason", "duration_s", "windows"]),
+    )
+    log.info(
+        "%s: %d x %d float32 (%d failed); rows listed in %s",
+        out,
+        *array.shape,
+        len(results) - len(ok),
+        out.with_suffix(".csv"),
+    )
     _finish(results)
 
 
@@ -186,35 +225,49 @@ def _npy_path(value: str) -> str:
 
 def add_parsers(sub) -> None:
     p = sub.add_parser(
-        "classify", formatter_class=_Formatter,
+        "classify",
+        formatter_class=_Formatter,
         help="zero-shot classification of your audio files against your labels",
-        description=_describe("Zero-shot classification: each file is compared with the text \"the sound of <label>\" "
-                              "(as in the paper's zero-shot evaluation; --no-prompt uses the bare label) and the "
-                              "top-k labels are printed with their cosine similarity.", LENGTH_POLICY, MODEL_HELP),
+        description=_describe(
+            'Zero-shot classification: each file is compared with the text "the sound of <label>" '
+            "(as in the paper's zero-shot evaluation; --no-prompt uses the bare label) and the "
+            "top-k labels are printed with their cosine similarity.",
+            LENGTH_POLICY,
+            MODEL_HELP,
+        ),
         epilog="examples:\n"
-               "  vipant classify dog.wav street.mp3 --labels \"dog barking,rain,car horn\"\n"
-               "  vipant classify clips/*.flac --labels-file labels.txt --top-k 5 --json > scores.json\n"
-               "  vipant classify a.ogg --labels \"siren,engine\" --checkpoint data/synthetic/models/at/GC/model.pt",
+        '  vipant classify dog.wav street.mp3 --labels "dog barking,rain,car horn"\n'
+        "  vipant classify clips/*.flac --labels-file labels.txt --top-k 5 --json > scores.json\n"
+        '  vipant classify a.ogg --labels "siren,engine" --checkpoint data/synthetic/models/at/GC/model.pt',
     )
     p.add_argument("files", nargs="+", metavar="FILE", help="audio files (any format ffmpeg reads)")
     p.add_argument("--labels", help="comma-separated class labels")
     p.add_argument("--labels-file", help="text file with one label per line")
     p.add_argument("--top-k", type=int, default=3, help="labels printed per file, 0 for all (default 3)")
-    p.add_argument("--prompt", action=argparse.BooleanOptionalAction, default=True,
-                   help="embed 'the sound of <label>' (default) or the bare label")
+    p.add_argument(
+        "--prompt",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="embed 'the sound of <label>' (default) or the bare label",
+    )
     p.add_argument("--json", action="store_true", help="machine-readable output on stdout")
     _model_options(p)
     p.set_defaults(func=classify)
 
     p = sub.add_parser(
-        "search", formatter_class=_Formatter,
+        "search",
+        formatter_class=_Formatter,
         help="rank the audio files under a folder by similarity to a text query",
-        description=_describe("Text-to-audio search: every audio file under each DIR (recursively; extensions "
-                              f"{' '.join(sorted(_extensions()))}) or given as a file is embedded and ranked by "
-                              "cosine similarity to the query. Prints rank, score, path.", LENGTH_POLICY, MODEL_HELP),
+        description=_describe(
+            "Text-to-audio search: every audio file under each DIR (recursively; extensions "
+            f"{' '.join(sorted(_extensions()))}) or given as a file is embedded and ranked by "
+            "cosine similarity to the query. Prints rank, score, path.",
+            LENGTH_POLICY,
+            MODEL_HELP,
+        ),
         epilog="examples:\n"
-               "  vipant search --query \"a car passes by\" recordings/\n"
-               "  vipant search --query \"dog barking\" recordings/ extra.wav --top-k 0 --json",
+        '  vipant search --query "a car passes by" recordings/\n'
+        '  vipant search --query "dog barking" recordings/ extra.wav --top-k 0 --json',
     )
     p.add_argument("paths", nargs="+", metavar="DIR", help="folders to search (or single files)")
     p.add_argument("--query", required=True, help="the text to search for (used as written, no prompt)")
@@ -224,16 +277,21 @@ def add_parsers(sub) -> None:
     p.set_defaults(func=search)
 
     p = sub.add_parser(
-        "embed", formatter_class=_Formatter,
+        "embed",
+        formatter_class=_Formatter,
         help="write L2-normalised audio embeddings of your files to a .npy array",
-        description=_describe("Writes OUT (.npy, float32, one L2-normalised row per file that could be embedded) and "
-                              "two sidecars: OUT.csv lists every input file with its row (-1 when it failed), "
-                              "status, reason, duration and number of windows; OUT.json records the checkpoint, VT "
-                              "model and FBANK stats used. All three are written atomically. Same file, same "
-                              "vector, bit for bit (same machine, same --threads).", LENGTH_POLICY, MODEL_HELP),
+        description=_describe(
+            "Writes OUT (.npy, float32, one L2-normalised row per file that could be embedded) and "
+            "two sidecars: OUT.csv lists every input file with its row (-1 when it failed), "
+            "status, reason, duration and number of windows; OUT.json records the checkpoint, VT "
+            "model and FBANK stats used. All three are written atomically. Same file, same "
+            "vector, bit for bit (same machine, same --threads).",
+            LENGTH_POLICY,
+            MODEL_HELP,
+        ),
         epilog="examples:\n"
-               "  vipant embed clips/*.wav --out emb.npy\n"
-               "  vipant embed a.mp3 b.flac --out emb.npy --checkpoint data/synthetic/models/va/vipant/model.pt",
+        "  vipant embed clips/*.wav --out emb.npy\n"
+        "  vipant embed a.mp3 b.flac --out emb.npy --checkpoint data/synthetic/models/va/vipant/model.pt",
     )
     p.add_argument("files", nargs="+", metavar="FILE", help="audio files (any format ffmpeg reads)")
     p.add_argument("--out", required=True, type=_npy_path, help="output array (.npy)")
@@ -243,4 +301,5 @@ def add_parsers(sub) -> None:
 
 def _extensions() -> frozenset[str]:
     from vipant.inference.files import AUDIO_EXTENSIONS  # import-free module: --help stays fast
+
     return AUDIO_EXTENSIONS

@@ -81,9 +81,18 @@ def read_chunks(chunk_dir: Path) -> list[list[str]]:
     return chunks
 
 
-def generate_chunked(generate_batch: BatchGenerator, coco_captions: Sequence[str], n: int, *, chunk_dir: Path,
-                     seed: int = 0, shots: int = 8, batch_size: int = 32, chunk_size: int = 1024,
-                     max_idle_batches: int = 50) -> list[str]:
+def generate_chunked(
+    generate_batch: BatchGenerator,
+    coco_captions: Sequence[str],
+    n: int,
+    *,
+    chunk_dir: Path,
+    seed: int = 0,
+    shots: int = 8,
+    batch_size: int = 32,
+    chunk_size: int = 1024,
+    max_idle_batches: int = 50,
+) -> list[str]:
     """``n`` distinct captions from a causal LM primed with ``shots`` random COCO captions, one batch of
     prompts per call of ``generate_batch``, written to ``chunk_dir`` as ``chunk_size`` captions complete.
 
@@ -121,16 +130,21 @@ def generate_chunked(generate_batch: BatchGenerator, coco_captions: Sequence[str
             progress.update(len(chunk) - before)
         write_text(_chunk_path(chunk_dir, k), "".join(f"{c}\n" for c in chunk))
         if len(chunk) < target:
-            log.warning("free captions: %d batches in a row brought nothing new; stopping at %d of %d",
-                        max_idle_batches, len(kept), n)
+            log.warning(
+                "free captions: %d batches in a row brought nothing new; stopping at %d of %d",
+                max_idle_batches,
+                len(kept),
+                n,
+            )
             break
         k += 1
     progress.close()
     return list(kept)[:n]
 
 
-def transformers_batch_generator(model_name: str, *, device: str = "cuda", max_new_tokens: int = 40,
-                                 top_p: float = 0.9) -> BatchGenerator:
+def transformers_batch_generator(
+    model_name: str, *, device: str = "cuda", max_new_tokens: int = 40, top_p: float = 0.9
+) -> BatchGenerator:
     """A :data:`BatchGenerator` over a Hugging Face causal LM (GPT-J in the paper), bf16, prompts left-padded
     so that a whole batch samples in one ``generate`` call."""
     try:
@@ -147,18 +161,35 @@ def transformers_batch_generator(model_name: str, *, device: str = "cuda", max_n
     def generate(prompts: list[str], batch_seed: int) -> list[str]:
         torch.manual_seed(batch_seed)
         enc = tokenizer(prompts, return_tensors="pt", padding=True).to(device)
-        out = model.generate(**enc, do_sample=True, top_p=top_p, max_new_tokens=max_new_tokens,
-                             pad_token_id=tokenizer.pad_token_id)
-        return tokenizer.batch_decode(out[:, enc["input_ids"].shape[1]:], skip_special_tokens=True)
+        out = model.generate(
+            **enc, do_sample=True, top_p=top_p, max_new_tokens=max_new_tokens, pad_token_id=tokenizer.pad_token_id
+        )
+        return tokenizer.batch_decode(out[:, enc["input_ids"].shape[1] :], skip_special_tokens=True)
 
     return generate
 
 
-def generate_transformers(coco_captions: Sequence[str], n: int, *, chunk_dir: Path,
-                          model_name: str = "EleutherAI/gpt-j-6b", seed: int = 0, shots: int = 8,
-                          batch_size: int = 32, chunk_size: int = 1024, device: str = "cuda") -> list[str]:
+def generate_transformers(
+    coco_captions: Sequence[str],
+    n: int,
+    *,
+    chunk_dir: Path,
+    model_name: str = "EleutherAI/gpt-j-6b",
+    seed: int = 0,
+    shots: int = 8,
+    batch_size: int = 32,
+    chunk_size: int = 1024,
+    device: str = "cuda",
+) -> list[str]:
     """GPT-J (or any causal LM) primed with ``shots`` random COCO captions, in batches, resumable
     (:func:`generate_chunked`)."""
-    return generate_chunked(transformers_batch_generator(model_name, device=device), coco_captions, n,
-                            chunk_dir=chunk_dir, seed=seed, shots=shots, batch_size=batch_size,
-                            chunk_size=chunk_size)
+    return generate_chunked(
+        transformers_batch_generator(model_name, device=device),
+        coco_captions,
+        n,
+        chunk_dir=chunk_dir,
+        seed=seed,
+        shots=shots,
+        batch_size=batch_size,
+        chunk_size=chunk_size,
+    )

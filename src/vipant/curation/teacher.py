@@ -46,9 +46,13 @@ class Curated:
 
     def summary(self) -> dict[str, float]:
         """Sizes for the log and MLflow."""
-        return {"pairs": len(self.pairs), "clips": int(self.pairs["clip_id"].nunique()),
-                "distinct_texts": int(self.pairs["text_row"].nunique()), "threshold": float(self.threshold),
-                "candidates": int(self.candidates)}
+        return {
+            "pairs": len(self.pairs),
+            "clips": int(self.pairs["clip_id"].nunique()),
+            "distinct_texts": int(self.pairs["text_row"].nunique()),
+            "threshold": float(self.threshold),
+            "candidates": int(self.candidates),
+        }
 
 
 def improvement_set_kind(name: str) -> tuple[str, str | None]:
@@ -84,51 +88,78 @@ def _sample_cosines(audio: torch.Tensor, text: torch.Tensor, seed: int) -> np.nd
     """All audio × text cosines, or those of a seeded subset of audio rows when there are too many."""
     rows = audio.shape[0]
     keep = max(1, min(rows, QUANTILE_SAMPLE // max(text.shape[0], 1)))
-    pick = np.sort(np.random.default_rng(seed).choice(rows, size=keep, replace=False)) if keep < rows else np.arange(rows)
-    out = [(audio[pick[s:s + CHUNK]] @ text.T).flatten().numpy() for s in range(0, len(pick), CHUNK)]
+    pick = (
+        np.sort(np.random.default_rng(seed).choice(rows, size=keep, replace=False)) if keep < rows else np.arange(rows)
+    )
+    out = [(audio[pick[s : s + CHUNK]] @ text.T).flatten().numpy() for s in range(0, len(pick), CHUNK)]
     return np.concatenate(out)
 
 
-def match_audio_to_captions(audio: torch.Tensor, clip_ids: Sequence[str], captions: torch.Tensor,
-                            text_rows: Sequence[int], texts: Sequence[str], threshold: float | Mapping[str, float],
-                            *, name: str, seed: int = 0) -> Curated:
+def match_audio_to_captions(
+    audio: torch.Tensor,
+    clip_ids: Sequence[str],
+    captions: torch.Tensor,
+    text_rows: Sequence[int],
+    texts: Sequence[str],
+    threshold: float | Mapping[str, float],
+    *,
+    name: str,
+    seed: int = 0,
+) -> Curated:
     """Every (clip, caption) with teacher audio–text cosine ≥ τ (DU, and ADS with the DS captions).
 
     ``audio``: teacher embeddings of the in-the-wild clips ``[n, D]``; ``captions``: frozen text
     embeddings ``[m, D]`` of the candidate captions, which are rows ``text_rows`` of the pool ``texts``.
     """
     if audio.shape[0] != len(clip_ids) or captions.shape[0] != len(text_rows):
-        raise ValueError(f"{name}: {audio.shape[0]} audio rows for {len(clip_ids)} clips, "
-                         f"{captions.shape[0]} caption rows for {len(text_rows)} text rows")
+        raise ValueError(
+            f"{name}: {audio.shape[0]} audio rows for {len(clip_ids)} clips, "
+            f"{captions.shape[0]} caption rows for {len(text_rows)} text rows"
+        )
     if audio.shape[0] == 0 or captions.shape[0] == 0:
         raise ValueError(f"{name}: nothing to match ({audio.shape[0]} clips, {captions.shape[0]} captions)")
     a, t = _normalised(audio), _normalised(captions)
     tau = resolve_threshold(threshold, _sample_cosines(a, t, seed) if isinstance(threshold, Mapping) else np.zeros(0))
     clips, rows, scores, best = [], [], [], -np.inf
     for start in range(0, a.shape[0], CHUNK):
-        sim = a[start:start + CHUNK] @ t.T
+        sim = a[start : start + CHUNK] @ t.T
         best = max(best, float(sim.max()))
         i, j = torch.nonzero(sim >= tau, as_tuple=True)
         clips.extend(clip_ids[start + k] for k in i.tolist())
         rows.extend(int(text_rows[k]) for k in j.tolist())
         scores.extend(sim[i, j].tolist())
     if not clips:
-        raise ValueError(f"{name}: no (clip, caption) pair reaches the threshold {tau:.4f} "
-                         f"(highest teacher cosine {best:.4f} over {a.shape[0]} clips x {t.shape[0]} captions)")
+        raise ValueError(
+            f"{name}: no (clip, caption) pair reaches the threshold {tau:.4f} "
+            f"(highest teacher cosine {best:.4f} over {a.shape[0]} clips x {t.shape[0]} captions)"
+        )
     pairs = pd.DataFrame({"clip_id": clips, "text_row": rows, "text": [texts[r] for r in rows], "score": scores})
     return Curated(pairs, tau, a.shape[0] * t.shape[0])
 
 
-def domain_unspecific(audio: torch.Tensor, clip_ids: Sequence[str], teacher_pairs: pd.DataFrame,
-                      pool: torch.Tensor, texts: Sequence[str], threshold: float | Mapping[str, float],
-                      seed: int = 0) -> Curated:
+def domain_unspecific(
+    audio: torch.Tensor,
+    clip_ids: Sequence[str],
+    teacher_pairs: pd.DataFrame,
+    pool: torch.Tensor,
+    texts: Sequence[str],
+    threshold: float | Mapping[str, float],
+    seed: int = 0,
+) -> Curated:
     """DU: the teacher's training captions matched to in-the-wild audio (section 2.2.1)."""
     rows = sorted(set(int(r) for r in teacher_pairs["text_row"]))
     return match_audio_to_captions(audio, clip_ids, pool[rows], rows, texts, threshold, name="DU", seed=seed)
 
 
-def domain_specific(teacher_pairs: pd.DataFrame, pool: torch.Tensor, labels: torch.Tensor,
-                    label_names: Sequence[str], threshold: float | Mapping[str, float], *, task: str) -> Curated:
+def domain_specific(
+    teacher_pairs: pd.DataFrame,
+    pool: torch.Tensor,
+    labels: torch.Tensor,
+    label_names: Sequence[str],
+    threshold: float | Mapping[str, float],
+    *,
+    task: str,
+) -> Curated:
     """DS: the teacher's training pairs whose caption reaches cosine τ with a class prompt (section 2.2.2).
 
     ``pool``: text embeddings of the caption pool ``text_row`` points into; ``labels``: the task's class
@@ -146,16 +177,26 @@ def domain_specific(teacher_pairs: pd.DataFrame, pool: torch.Tensor, labels: tor
     keep = teacher_pairs["text_row"].map(lambda r: score[int(r)] >= tau)
     pairs = teacher_pairs.loc[keep, ["clip_id", "text_row", "text"]].reset_index(drop=True)
     if pairs.empty:
-        raise ValueError(f"DS_{task}: no teacher caption reaches the threshold {tau:.4f} with a class prompt "
-                         f"(highest cosine {float(top.values.max()):.4f} over {len(rows)} captions)")
+        raise ValueError(
+            f"DS_{task}: no teacher caption reaches the threshold {tau:.4f} with a class prompt "
+            f"(highest cosine {float(top.values.max()):.4f} over {len(rows)} captions)"
+        )
     pairs["score"] = [score[int(r)] for r in pairs["text_row"]]
     pairs["label"] = [closest[int(r)] for r in pairs["text_row"]]
     return Curated(pairs, tau, len(rows))
 
 
-def augmented_domain_specific(audio: torch.Tensor, clip_ids: Sequence[str], ds_pairs: pd.DataFrame,
-                              pool: torch.Tensor, texts: Sequence[str], threshold: float | Mapping[str, float],
-                              *, task: str, seed: int = 0) -> Curated:
+def augmented_domain_specific(
+    audio: torch.Tensor,
+    clip_ids: Sequence[str],
+    ds_pairs: pd.DataFrame,
+    pool: torch.Tensor,
+    texts: Sequence[str],
+    threshold: float | Mapping[str, float],
+    *,
+    task: str,
+    seed: int = 0,
+) -> Curated:
     """ADS: the DS captions matched to in-the-wild audio by the teacher (section 2.2.2, figure 4)."""
     rows = sorted(set(int(r) for r in ds_pairs["text_row"]))
     return match_audio_to_captions(audio, clip_ids, pool[rows], rows, texts, threshold, name=f"ADS_{task}", seed=seed)

@@ -36,7 +36,9 @@ def _write_pair(out_dir: Path, name: str, texts: list[str], prompt: str) -> None
 
 def _labels(out_dir: Path, task: str, names: list[str]) -> None:
     write_csv(out_dir / f"labels_{task}_prompt.csv", pd.DataFrame({"class": names, "text": class_prompts(names, True)}))
-    write_csv(out_dir / f"labels_{task}_noprompt.csv", pd.DataFrame({"class": names, "text": class_prompts(names, False)}))
+    write_csv(
+        out_dir / f"labels_{task}_noprompt.csv", pd.DataFrame({"class": names, "text": class_prompts(names, False)})
+    )
     if task in THIS_IS_TASKS:  # follow-up B: DS curation keeps captions close to these prompts
         texts = [THIS_IS_PROMPT + t for t in class_prompts(names, False)]
         write_csv(out_dir / f"labels_{task}_thisis.csv", pd.DataFrame({"class": names, "text": texts}))
@@ -44,23 +46,33 @@ def _labels(out_dir: Path, task: str, names: list[str]) -> None:
 
 def build_text_pools(raw: Path, layout: dict[str, str], out_dir: Path) -> None:
     """Write every pool except the generated free captions (see :mod:`vipant.curation.free_captions`)."""
-    caps = {s: audiocaps.read_split(raw / "audiocaps" / f"{s}.csv", on_error="skip")[0] for s in ("train", "val", "test")}
+    caps = {
+        s: audiocaps.read_split(raw / "audiocaps" / f"{s}.csv", on_error="skip")[0] for s in ("train", "val", "test")
+    }
     clotho_dev = clotho.read_captions(raw / "clotho" / "clotho_captions_development.csv", on_error="skip")
     clotho_eval = clotho.read_captions(raw / "clotho" / "clotho_captions_evaluation.csv", on_error="skip")
     coco_train = coco.read_captions(raw / "coco" / "annotations" / "captions_train2017.json", on_error="skip")[1]
 
     # AC: AudioCaps train + Clotho development captions, without their pairing (vip-AnT footnote 6).
-    _write_pair(out_dir, "ac", _unique(list(caps["train"]["caption"]) + [c for t in clotho_dev["captions"] for c in t]),
-                AUDIO_PROMPT)
+    _write_pair(
+        out_dir,
+        "ac",
+        _unique(list(caps["train"]["caption"]) + [c for t in clotho_dev["captions"] for c in t]),
+        AUDIO_PROMPT,
+    )
     _write_pair(out_dir, "vc", _unique(coco_train["caption"]), PHOTO_PROMPT)
     write_csv(out_dir / "audiocaps_train.csv", pd.DataFrame({"text": _unique(caps["train"]["caption"])}))
     for split in ("val", "test"):
-        write_csv(out_dir / f"audiocaps_{split}.csv", caps[split][["clip_id", "caption"]].rename(columns={"caption": "text"}))
+        write_csv(
+            out_dir / f"audiocaps_{split}.csv", caps[split][["clip_id", "caption"]].rename(columns={"caption": "text"})
+        )
     rows = [(cid, c) for cid, t in zip(clotho_eval["clip_id"], clotho_eval["captions"]) for c in t]
     write_csv(out_dir / "clotho_evaluation.csv", pd.DataFrame(rows, columns=["clip_id", "text"]))
 
     classes = audioset.read_class_indices(raw / "audioset" / "class_labels_indices.csv")
-    write_csv(out_dir / "audioset_labels.csv", classes[["mid", "display_name"]].rename(columns={"display_name": "text"}))
+    write_csv(
+        out_dir / "audioset_labels.csv", classes[["mid", "display_name"]].rename(columns={"display_name": "text"})
+    )
     _labels(out_dir, "audioset", classes["display_name"].tolist())
     root = raw / "esc50" / layout["esc50"]
     meta = esc50.read_meta(root / "meta" / "esc50.csv")

@@ -23,9 +23,15 @@ REPRESENTATIONS: tuple[str, ...] = ("embedding", "features")
 
 
 @torch.no_grad()
-def embed_clips(encoder, store: FbankStore, clip_ids: Sequence[str], *, batch_size: int = 32,
-                device: str | torch.device = "cpu",
-                representation: Representation = "embedding") -> tuple[list[str], torch.Tensor]:
+def embed_clips(
+    encoder,
+    store: FbankStore,
+    clip_ids: Sequence[str],
+    *,
+    batch_size: int = 32,
+    device: str | torch.device = "cpu",
+    representation: Representation = "embedding",
+) -> tuple[list[str], torch.Tensor]:
     """(embedded clip ids, ``[N, dim]``); clips without features are skipped with a warning.
 
     ``representation``: ``"embedding"`` — the encoder's clip embedding in the joint space (its readout,
@@ -43,6 +49,8 @@ def embed_clips(encoder, store: FbankStore, clip_ids: Sequence[str], *, batch_si
         read, dim = (lambda x: encoder.features(x).float()), encoder.width
     else:
         read, dim = (lambda x: F.normalize(encoder(x).float(), dim=-1)), encoder.embed_dim
-    out = [read(store.batch(have[s:s + batch_size]).to(device)).cpu()
-           for s in track(range(0, len(have), batch_size), "audio embeddings", unit="batches")]
+    out = [
+        read(store.batch(have[s : s + batch_size]).to(device)).cpu()
+        for s in track(range(0, len(have), batch_size), "audio embeddings", unit="batches")
+    ]
     return have, (torch.cat(out) if out else torch.zeros(0, dim))

@@ -15,9 +15,9 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 from PIL import Image
-from vipant.progress import track
 
 from vipant.embed.table import save_table
+from vipant.progress import track
 
 log = logging.getLogger(__name__)
 
@@ -29,27 +29,39 @@ def image_transform(image_size: int = 224):
     """CLIP's evaluation preprocessing: resize the short side, centre crop, normalise."""
     from torchvision import transforms as T
 
-    return T.Compose([
-        T.Resize(image_size, interpolation=T.InterpolationMode.BICUBIC),
-        T.CenterCrop(image_size),
-        T.ToTensor(),
-        T.Normalize(OPENAI_MEAN, OPENAI_STD),
-    ])
+    return T.Compose(
+        [
+            T.Resize(image_size, interpolation=T.InterpolationMode.BICUBIC),
+            T.CenterCrop(image_size),
+            T.ToTensor(),
+            T.Normalize(OPENAI_MEAN, OPENAI_STD),
+        ]
+    )
 
 
 @torch.no_grad()
-def encode_images(model, paths: list[str], *, batch_size: int = 64, device: str = "cpu", image_size: int = 224) -> torch.Tensor:
+def encode_images(
+    model, paths: list[str], *, batch_size: int = 64, device: str = "cpu", image_size: int = 224
+) -> torch.Tensor:
     """L2-normalised image embeddings ``[len(paths), D]`` from the frozen VT model."""
     transform = image_transform(image_size)
     out = []
     for start in track(range(0, len(paths), batch_size), "image embeddings", unit="batches"):
-        batch = torch.stack([transform(Image.open(p).convert("RGB")) for p in paths[start:start + batch_size]])
+        batch = torch.stack([transform(Image.open(p).convert("RGB")) for p in paths[start : start + batch_size]])
         out.append(F.normalize(model.encode_image(batch.to(device)).float(), dim=-1).cpu())
     return torch.cat(out) if out else torch.zeros(0, model.visual.output_dim)
 
 
-def embed_frames_shard(model, frames_manifest: pd.DataFrame, out: str | Path, *, n_frames: int, device: str = "cpu",
-                       batch_size: int = 64, image_size: int = 224) -> int:
+def embed_frames_shard(
+    model,
+    frames_manifest: pd.DataFrame,
+    out: str | Path,
+    *,
+    n_frames: int,
+    device: str = "cpu",
+    batch_size: int = 64,
+    image_size: int = 224,
+) -> int:
     """Embed the frames of one shard's ok clips; returns the number of clips written."""
     ok = frames_manifest[frames_manifest["status"] == "ok"]
     clip_ids, paths = [], []

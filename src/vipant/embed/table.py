@@ -87,8 +87,8 @@ def merge_tables(paths: Sequence[str | os.PathLike[str]], out: str | os.PathLike
         at = 0
         for table in tables:
             for start in range(0, len(table.array), MERGE_CHUNK_ROWS):
-                chunk = table.array[start:start + MERGE_CHUNK_ROWS]
-                merged[at:at + len(chunk)] = chunk
+                chunk = table.array[start : start + MERGE_CHUNK_ROWS]
+                merged[at : at + len(chunk)] = chunk
                 at += len(chunk)
         merged.flush()
         del merged

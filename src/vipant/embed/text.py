@@ -13,9 +13,9 @@ from pathlib import Path
 import pandas as pd
 import torch
 import torch.nn.functional as F
-from vipant.progress import track
 
 from vipant.embed.table import save_table
+from vipant.progress import track
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ def encode_texts(model, tokenizer, texts: list[str], *, batch_size: int = 256, d
     """L2-normalised text embeddings ``[len(texts), D]``."""
     out = []
     for start in track(range(0, len(texts), batch_size), "text embeddings", unit="batches"):
-        tokens = tokenizer(texts[start:start + batch_size]).to(device)
+        tokens = tokenizer(texts[start : start + batch_size]).to(device)
         out.append(F.normalize(model.encode_text(tokens).float(), dim=-1).cpu())
     dim = model.text_projection.shape[1] if hasattr(model, "text_projection") else 0
     return torch.cat(out) if out else torch.zeros(0, dim)

@@ -70,8 +70,9 @@ class LinearHead(nn.Module):
         return self.linear((x - self.mean) / self.std)
 
 
-def fit_linear_head(features: ArrayLike, targets: ArrayLike, n_outputs: int, *, multilabel: bool,
-                    cfg: ProbeConfig) -> LinearHead:
+def fit_linear_head(
+    features: ArrayLike, targets: ArrayLike, n_outputs: int, *, multilabel: bool, cfg: ProbeConfig
+) -> LinearHead:
     """Train a head on ``features`` ``[N, D]``: cross-entropy on class indices ``[N]``, or BCE on a 0/1
     matrix ``[N, n_outputs]`` when ``multilabel``."""
     x = torch.as_tensor(as_numpy(features, np.float32))
@@ -92,7 +93,7 @@ def fit_linear_head(features: ArrayLike, targets: ArrayLike, n_outputs: int, *, 
     for _ in range(cfg.epochs):
         order = torch.randperm(len(x), generator=generator)
         for start in range(0, len(x), batch):
-            index = order[start:start + batch]
+            index = order[start : start + batch]
             loss = loss_fn(head(x[index]), y[index])
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -119,15 +120,17 @@ def fold_split(clip_ids: Sequence[str], folds: ArrayLike, test_fold: int) -> tup
     train = ~test
     shared = set(np.asarray(clip_ids, dtype=object)[train]) & set(np.asarray(clip_ids, dtype=object)[test])
     if shared:
-        raise ValueError(f"clip {sorted(shared)[0]!r} is listed in fold {test_fold} and in another fold "
-                         f"({len(shared)} such clips)")
+        raise ValueError(
+            f"clip {sorted(shared)[0]!r} is listed in fold {test_fold} and in another fold ({len(shared)} such clips)"
+        )
     if not test.any() or not train.any():
         raise ValueError(f"fold {test_fold} leaves an empty training or test part")
     return train, test
 
 
-def cross_validated_accuracy(features: ArrayLike, labels: ArrayLike, folds: ArrayLike, clip_ids: Sequence[str],
-                             n_classes: int, cfg: ProbeConfig) -> dict[str, float]:
+def cross_validated_accuracy(
+    features: ArrayLike, labels: ArrayLike, folds: ArrayLike, clip_ids: Sequence[str], n_classes: int, cfg: ProbeConfig
+) -> dict[str, float]:
     """K-fold accuracy (percent) of a linear head: ``acc`` (mean over folds), ``acc_std`` (sample std),
     ``acc_pooled`` (all test predictions together), ``acc_fold<f>`` and ``n_folds``."""
     x, y = as_numpy(features, np.float32), as_numpy(labels).astype(np.int64)
@@ -144,7 +147,9 @@ def cross_validated_accuracy(features: ArrayLike, labels: ArrayLike, folds: Arra
         correct[test] = hit
         out[f"acc_fold{fold}"] = float(100.0 * hit.mean())
         per_fold.append(out[f"acc_fold{fold}"])
-        log.info("fold %d: %d train / %d test clips, accuracy %.1f%%", fold, int(train.sum()), int(test.sum()), per_fold[-1])
+        log.info(
+            "fold %d: %d train / %d test clips, accuracy %.1f%%", fold, int(train.sum()), int(test.sum()), per_fold[-1]
+        )
     out["acc"] = float(np.mean(per_fold))
     out["acc_std"] = float(np.std(per_fold, ddof=1)) if len(per_fold) > 1 else 0.0
     out["acc_pooled"] = float(100.0 * correct.mean())
@@ -152,14 +157,22 @@ def cross_validated_accuracy(features: ArrayLike, labels: ArrayLike, folds: Arra
     return out
 
 
-def classification_probe(features: ArrayLike, labels: ArrayLike, folds: ArrayLike, clip_ids: Sequence[str],
-                         n_classes: int, cfg: ProbeConfig) -> tuple[dict[str, float], dict[str, float]]:
+def classification_probe(
+    features: ArrayLike, labels: ArrayLike, folds: ArrayLike, clip_ids: Sequence[str], n_classes: int, cfg: ProbeConfig
+) -> tuple[dict[str, float], dict[str, float]]:
     """``(metrics, chance)`` for ESC-50 / US8K in the ``metrics.json`` format."""
-    return cross_validated_accuracy(features, labels, folds, clip_ids, n_classes, cfg), {"acc": chance_accuracy(n_classes)}
+    return cross_validated_accuracy(features, labels, folds, clip_ids, n_classes, cfg), {
+        "acc": chance_accuracy(n_classes)
+    }
 
 
-def multilabel_probe(train_features: ArrayLike, train_targets: ArrayLike, eval_features: ArrayLike,
-                     eval_targets: ArrayLike, cfg: ProbeConfig) -> tuple[dict[str, float], dict[str, float]]:
+def multilabel_probe(
+    train_features: ArrayLike,
+    train_targets: ArrayLike,
+    eval_features: ArrayLike,
+    eval_targets: ArrayLike,
+    cfg: ProbeConfig,
+) -> tuple[dict[str, float], dict[str, float]]:
     """``(metrics, chance)`` for AudioSet: BCE head trained on the balanced split, macro mAP on eval.
 
     Classes without a positive eval clip have no AP and are left out (``n_skipped_classes`` counts them);
@@ -171,6 +184,10 @@ def multilabel_probe(train_features: ArrayLike, train_targets: ArrayLike, eval_f
         raise ValueError(f"train targets have {t_train.shape[1]} classes, eval targets {t_eval.shape[1]}")
     head = fit_linear_head(train_features, t_train, t_train.shape[1], multilabel=True, cfg=cfg)
     result = mean_average_precision(head_scores(head, eval_features), t_eval)
-    metrics = {"mAP": result["mAP"], "n_classes": result["n_classes"], "n_skipped_classes": result["n_skipped_classes"],
-               "n_train": len(t_train)}
+    metrics = {
+        "mAP": result["mAP"],
+        "n_classes": result["n_classes"],
+        "n_skipped_classes": result["n_skipped_classes"],
+        "n_train": len(t_train),
+    }
     return metrics, {"mAP": chance_map(t_eval)}

@@ -58,8 +58,16 @@ def _valid_ks(ks: Sequence[int], n_candidates: int) -> list[int]:
     return ks
 
 
-def pivotability_per_clip(audio_emb: ArrayLike, image_emb: ArrayLike, text_emb: ArrayLike, caption_clip: ArrayLike,
-                          ks: Sequence[int], *, n_captions: int = 5, exclude_own_image: bool = False) -> np.ndarray:
+def pivotability_per_clip(
+    audio_emb: ArrayLike,
+    image_emb: ArrayLike,
+    text_emb: ArrayLike,
+    caption_clip: ArrayLike,
+    ks: Sequence[int],
+    *,
+    n_captions: int = 5,
+    exclude_own_image: bool = False,
+) -> np.ndarray:
     """``[clips, len(ks)]`` pivotability of each clip at each k.
 
     Row i of ``audio_emb`` and ``image_emb`` is clip i (its audio and its frame); ``caption_clip[j]`` is the
@@ -86,8 +94,15 @@ def pivotability_per_clip(audio_emb: ArrayLike, image_emb: ArrayLike, text_emb: 
     return out
 
 
-def chance_pivotability(image_emb: ArrayLike, text_emb: ArrayLike, caption_clip: ArrayLike, ks: Sequence[int], *,
-                        n_captions: int = 5, exclude_own_image: bool = False) -> np.ndarray:
+def chance_pivotability(
+    image_emb: ArrayLike,
+    text_emb: ArrayLike,
+    caption_clip: ArrayLike,
+    ks: Sequence[int],
+    *,
+    n_captions: int = 5,
+    exclude_own_image: bool = False,
+) -> np.ndarray:
     """``[len(ks)]`` expected mean pivotability when each clip's k images are drawn uniformly at random."""
     images = as_numpy(image_emb)
     owner = as_numpy(caption_clip).astype(np.int64)
@@ -110,8 +125,15 @@ def chance_pivotability(image_emb: ArrayLike, text_emb: ArrayLike, caption_clip:
     return per_clip.mean(axis=0)
 
 
-def pivotability_metrics(audio_emb: ArrayLike, image_emb: ArrayLike, text_emb: ArrayLike, caption_clip: ArrayLike,
-                         ks: Sequence[int], *, n_captions: int = 5) -> tuple[dict[str, float], dict[str, float]]:
+def pivotability_metrics(
+    audio_emb: ArrayLike,
+    image_emb: ArrayLike,
+    text_emb: ArrayLike,
+    caption_clip: ArrayLike,
+    ks: Sequence[int],
+    *,
+    n_captions: int = 5,
+) -> tuple[dict[str, float], dict[str, float]]:
     """``(metrics, chance)`` in the ``metrics.json`` format (fractions in [0, 1], as the appendix defines).
 
     Keys: ``pivotability@k`` (own frame among the candidates, the paper's protocol),
@@ -126,10 +148,12 @@ def pivotability_metrics(audio_emb: ArrayLike, image_emb: ArrayLike, text_emb: A
         usable = [k for k in ks if k <= (n - 1 if exclude else n)]
         if not usable:
             continue
-        per_clip = pivotability_per_clip(audio_emb, image_emb, text_emb, caption_clip, usable, n_captions=n_captions,
-                                         exclude_own_image=exclude)
-        expected = chance_pivotability(image_emb, text_emb, caption_clip, usable, n_captions=n_captions,
-                                       exclude_own_image=exclude)
+        per_clip = pivotability_per_clip(
+            audio_emb, image_emb, text_emb, caption_clip, usable, n_captions=n_captions, exclude_own_image=exclude
+        )
+        expected = chance_pivotability(
+            image_emb, text_emb, caption_clip, usable, n_captions=n_captions, exclude_own_image=exclude
+        )
         for col, k in enumerate(usable):
             metrics[f"{tag}@{k}"] = float(per_clip[:, col].mean())
             chance[f"{tag}@{k}"] = float(expected[col])
@@ -155,11 +179,14 @@ def aligned_triplets(audio, frames, captions, eval_frame: int):
         have &= set(audio.keys["clip_id"])
     clip_ids = [c for c in dict.fromkeys(cap_ids) if c in have]
     if len(clip_ids) < 2:
-        raise ValueError(f"pivotability needs at least 2 test clips with audio, frames and captions; found {len(clip_ids)}")
+        raise ValueError(
+            f"pivotability needs at least 2 test clips with audio, frames and captions; found {len(clip_ids)}"
+        )
     dropped = cap_ids.nunique() - len(clip_ids)
     if dropped:
-        log.warning("%d of %d captioned test clips lack audio embeddings or frames and are left out", dropped,
-                    cap_ids.nunique())
+        log.warning(
+            "%d of %d captioned test clips lack audio embeddings or frames and are left out", dropped, cap_ids.nunique()
+        )
     image = frames.tensor(frames.rows("clip_id", clip_ids))[:, eval_frame]
     sound = image if audio == "frames" else audio.tensor(audio.rows("clip_id", clip_ids))
     position = {c: i for i, c in enumerate(clip_ids)}

@@ -89,5 +89,7 @@ def probe_task(task: str, inputs: dict, cfg) -> tuple[dict, dict, int]:
         raise ValueError(f"{inputs[f'labels_{name}']}: no label for clip {missing[0]!r}")
     labels = meta.loc[clip_ids, label_col].astype(int).to_numpy()
     folds = meta.loc[clip_ids, fold_col].astype(int).to_numpy()
-    metrics, chance = classification_probe(table.tensor(), labels, folds, clip_ids, _n_classes(inputs[f"classes_{name}"]), cfg)
+    metrics, chance = classification_probe(
+        table.tensor(), labels, folds, clip_ids, _n_classes(inputs[f"classes_{name}"]), cfg
+    )
     return metrics, chance, len(clip_ids)

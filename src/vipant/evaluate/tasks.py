@@ -37,7 +37,9 @@ TASKS = {
 def clip_ids(task: str, inputs: dict) -> list[str]:
     """The clips ``task`` is scored on, in the order of its annotation file."""
     import pandas as pd
+
     from vipant.embed.table import EmbeddingTable
+
     if task.endswith("_retrieval"):
         return EmbeddingTable.load(inputs[f"captions_{task}"]).keys["clip_id"].drop_duplicates().tolist()
     if task == "audioset_zs":
@@ -53,8 +55,8 @@ def task_audio(task: str, inputs: dict, model, frames_length: int, device) -> tu
     """``(clip ids, audio embeddings)`` of the task's clips that have audio: embedded with the model's g_A
     from ``frames_length`` FBANK frames, or, when ``model`` is ``"frames"`` (OracleAV-CLIP), the clip's
     cached middle-frame embedding."""
-    from vipant.embed.table import EmbeddingTable
     from vipant.curation.curate import EVAL_FRAME
+    from vipant.embed.table import EmbeddingTable
 
     ids = clip_ids(task, inputs)
     if model == "frames":  # OracleAV-CLIP: the clip's middle frame stands in for its audio
@@ -75,6 +77,7 @@ def task_scorer(task: str, clip_ids: list[str], inputs: dict) -> Callable[[torch
     permutation test (:mod:`vipant.evaluate.significance`)."""
     import numpy as np
     import pandas as pd
+
     from vipant.embed.table import EmbeddingTable
     from vipant.evaluate import metrics as M
     from vipant.evaluate.zero_shot import classification_task_metrics, multilabel_task_metrics
@@ -98,7 +101,11 @@ def task_scorer(task: str, clip_ids: list[str], inputs: dict) -> Callable[[torch
     prompt = prompt_table.tensor()
     noprompt = EmbeddingTable.load(inputs[f"class_noprompt_{task}"]).tensor()
     _, label_col, fold_col = TASKS[task]
-    meta = pd.read_csv(inputs[f"labels_{task}"], dtype=str, keep_default_na=False).drop_duplicates("clip_id").set_index("clip_id")
+    meta = (
+        pd.read_csv(inputs[f"labels_{task}"], dtype=str, keep_default_na=False)
+        .drop_duplicates("clip_id")
+        .set_index("clip_id")
+    )
     if task == "audioset_zs":
         mids = pd.read_csv(inputs["class_mids"], dtype=str, keep_default_na=False)["mid"].tolist()
         column = {m: j for j, m in enumerate(mids)}
@@ -117,17 +124,20 @@ def task_scorer(task: str, clip_ids: list[str], inputs: dict) -> Callable[[torch
     return lambda audio: classification_task_metrics(audio, prompt, noprompt, labels, folds)
 
 
-def evaluate_task(task: str, clip_ids: list[str], audio: torch.Tensor, inputs: dict,
-                  permutations: int = 0) -> tuple[dict, dict, dict | None]:
+def evaluate_task(
+    task: str, clip_ids: list[str], audio: torch.Tensor, inputs: dict, permutations: int = 0
+) -> tuple[dict, dict, dict | None]:
     """``(metrics, chance, p)`` of one task; ``p`` holds each score's permutation p-value against chance
     (``permutations`` shuffles of the clips' pairing; None when 0)."""
     import torch
+
     from vipant.evaluate.significance import permutation_p_values
 
     score = task_scorer(task, clip_ids, inputs)
     metrics, chance = score(audio)
     if not permutations:
         return metrics, chance, None
-    p = permutation_p_values(lambda order: score(audio[torch.as_tensor(order)])[0], len(clip_ids), metrics,
-                             n_permutations=permutations)
+    p = permutation_p_values(
+        lambda order: score(audio[torch.as_tensor(order)])[0], len(clip_ids), metrics, n_permutations=permutations
+    )
     return metrics, chance, p

@@ -33,8 +33,9 @@ def prompts() -> list[str]:
     return class_prompts([s.name for s in SOURCES], prompt=True)
 
 
-def probe_images(size: int, per_source: int = 3, seed: int = 0,
-                 textured: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def probe_images(
+    size: int, per_source: int = 3, seed: int = 0, textured: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """``(images, labels)``: uint8 ``[N, 3, size, size]`` single-object images and source indices.
 
     Objects are 20–32 % of the side (as in the corpus images), fully inside the frame; ``textured``: drawn
@@ -48,9 +49,14 @@ def probe_images(size: int, per_source: int = 3, seed: int = 0,
         for i, src in enumerate(SOURCES):
             side = int(round(size * rng.uniform(0.2, 0.32)))
             x0, y0 = (int(v) for v in rng.integers(0, size - side + 1, size=2))
-            spec = ImageSpec(size, size, SCENES[int(rng.integers(len(SCENES)))].label,
-                             (DrawnObject(src.name, (x0, y0, x0 + side, y0 + side)),), seed * 100_003 + rep * 1_000 + i,
-                             textured)
+            spec = ImageSpec(
+                size,
+                size,
+                SCENES[int(rng.integers(len(SCENES)))].label,
+                (DrawnObject(src.name, (x0, y0, x0 + side, y0 + side)),),
+                seed * 100_003 + rep * 1_000 + i,
+                textured,
+            )
             img = Image.open(io.BytesIO(render_image(spec))).convert("RGB")
             images.append(np.asarray(img).transpose(2, 0, 1))
             labels.append(i)

@@ -18,9 +18,9 @@ import pandas as pd
 import soundfile as sf
 import torch
 import torchaudio
-from vipant.progress import track
 
 from vipant.atomic import atomic_path, write_csv
+from vipant.progress import track
 
 log = logging.getLogger(__name__)
 
@@ -91,10 +91,21 @@ def fbank_shard(
     rows: list[dict] = []
     with atomic_path(out_array) as tmp:
         # A zero-length .npy cannot be memory-mapped; keep one dummy row so empty shards stay valid.
-        array = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float16, shape=(max(n, 1), target_frames, NUM_MEL_BINS))
-        for row, item in enumerate(track(items.itertuples(index=False), f"fbank {out_array.name}", total=n, unit="clips")):
-            record = {"clip_id": item.clip_id, "shard": out_array.name, "row": row, "n_frames": 0,
-                      "status": "ok", "reason": "", "detail": ""}
+        array = np.lib.format.open_memmap(
+            tmp, mode="w+", dtype=np.float16, shape=(max(n, 1), target_frames, NUM_MEL_BINS)
+        )
+        for row, item in enumerate(
+            track(items.itertuples(index=False), f"fbank {out_array.name}", total=n, unit="clips")
+        ):
+            record = {
+                "clip_id": item.clip_id,
+                "shard": out_array.name,
+                "row": row,
+                "n_frames": 0,
+                "status": "ok",
+                "reason": "",
+                "detail": "",
+            }
             try:
                 wave = load_waveform(item.path, sample_rate)
                 if wave.shape[1] < int(0.025 * sample_rate):

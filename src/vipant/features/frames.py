@@ -66,8 +66,7 @@ def frame_paths(out_dir: str | os.PathLike[str], clip_id: str, n_frames: int = 4
 def _scale_filter(short_side: int) -> str:
     s = int(short_side)
     # landscape (w >= h): height = s; portrait: width = s; the other side keeps the aspect ratio
-    return (f"scale=w='if(gte(iw,ih),-1,{s})':h='if(gte(iw,ih),{s},-1)'"
-            f":flags=bicubic,setsar=1,format=rgb24")
+    return f"scale=w='if(gte(iw,ih),-1,{s})':h='if(gte(iw,ih),{s},-1)':flags=bicubic,setsar=1,format=rgb24"
 
 
 def extract_frames(
@@ -149,8 +148,10 @@ def frames_shard(
     not processed again.
     """
     if not keep_video and dropped_videos is None:
-        raise ValueError("keep_video=False needs dropped_videos: without that record a rerun of the "
-                         "download would fetch the deleted cuts again")
+        raise ValueError(
+            "keep_video=False needs dropped_videos: without that record a rerun of the "
+            "download would fetch the deleted cuts again"
+        )
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     if len(manifest) and "status" in manifest.columns:
@@ -184,12 +185,15 @@ def frames_shard(
                 dur = float(rec["end"]) - float(rec["start"])
             extract_frames(video, out_dir, clip_id, n_frames=n_frames, duration=dur, short_side=short_side)
         except FrameError as exc:
-            row.update(status="failed", reason=exc.reason, detail=" ".join(exc.detail.split())[:300],
-                       frame_paths="")
+            row.update(status="failed", reason=exc.reason, detail=" ".join(exc.detail.split())[:300], frame_paths="")
         except Exception as exc:  # noqa: BLE001 - one bad clip never stops the shard
             log.exception("unexpected error extracting frames of %s", clip_id)
-            row.update(status="failed", reason="decode_error",
-                       detail=f"internal error: {type(exc).__name__}: {exc}"[:300], frame_paths="")
+            row.update(
+                status="failed",
+                reason="decode_error",
+                detail=f"internal error: {type(exc).__name__}: {exc}"[:300],
+                frame_paths="",
+            )
         if row["status"] != "ok":
             log.info("frames of %s failed: %s (%s)", clip_id, row["reason"], row["detail"])
         else:

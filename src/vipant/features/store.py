@@ -40,8 +40,12 @@ class FbankStats:
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> "FbankStats":
         data = json.loads(Path(path).read_text())
-        return cls(mean=float(data["mean"]), std=float(data["std"]), n_clips=int(data.get("n_clips", 0)),
-                   sample=data.get("sample"))
+        return cls(
+            mean=float(data["mean"]),
+            std=float(data["std"]),
+            n_clips=int(data.get("n_clips", 0)),
+            sample=data.get("sample"),
+        )
 
 
 def merge_indexes(paths: Iterable[str | os.PathLike[str]], out: str | os.PathLike[str]) -> pd.DataFrame:

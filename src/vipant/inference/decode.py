@@ -48,8 +48,27 @@ def decode_audio(path: str | os.PathLike[str], sample_rate: int = SAMPLE_RATE, *
         raise AudioInputError(path, "is a directory, not an audio file")
     if p.stat().st_size == 0:
         raise AudioInputError(path, "empty file (0 bytes)")
-    cmd = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-i", str(p),
-           "-map", "0:a:0", "-vn", "-ac", "1", "-ar", str(sample_rate), "-f", "s16le", "-acodec", "pcm_s16le", "-"]
+    cmd = [
+        ffmpeg_exe(),
+        "-nostdin",
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-i",
+        str(p),
+        "-map",
+        "0:a:0",
+        "-vn",
+        "-ac",
+        "1",
+        "-ar",
+        str(sample_rate),
+        "-f",
+        "s16le",
+        "-acodec",
+        "pcm_s16le",
+        "-",
+    ]
     try:
         proc = subprocess.run(cmd, capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired as err:
@@ -89,8 +108,11 @@ def decode_array(array, sample_rate: int, name: str, *, timeout: float = 600) ->
     if data.ndim != 2:
         raise AudioInputError(name, f"expected a [samples] or [channels, samples] array, got shape {data.shape}")
     if data.shape[0] > MAX_CHANNELS:
-        raise AudioInputError(name, f"shape {data.shape} has {data.shape[0]} channels; pass [channels, samples] "
-                                    "(transpose a soundfile [samples, channels] array)")
+        raise AudioInputError(
+            name,
+            f"shape {data.shape} has {data.shape[0]} channels; pass [channels, samples] "
+            "(transpose a soundfile [samples, channels] array)",
+        )
     if not np.issubdtype(data.dtype, np.floating):
         raise AudioInputError(name, f"expected float samples in [-1, 1], got dtype {data.dtype}")
     if data.shape[1] == 0:
@@ -100,15 +122,38 @@ def decode_array(array, sample_rate: int, name: str, *, timeout: float = 600) ->
     if not sample_rate or sample_rate <= 0:
         raise AudioInputError(name, f"sample_rate must be a positive number of Hz, got {sample_rate!r}")
     raw = np.ascontiguousarray(data.T, dtype="<f4").tobytes()  # interleaved, as ffmpeg's f32le expects
-    cmd = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-f", "f32le", "-ar", str(int(sample_rate)),
-           "-ac", str(data.shape[0]), "-i", "pipe:0", "-ac", "1", "-ar", str(SAMPLE_RATE), "-f", "s16le",
-           "-acodec", "pcm_s16le", "-"]
+    cmd = [
+        ffmpeg_exe(),
+        "-nostdin",
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-f",
+        "f32le",
+        "-ar",
+        str(int(sample_rate)),
+        "-ac",
+        str(data.shape[0]),
+        "-i",
+        "pipe:0",
+        "-ac",
+        "1",
+        "-ar",
+        str(SAMPLE_RATE),
+        "-f",
+        "s16le",
+        "-acodec",
+        "pcm_s16le",
+        "-",
+    ]
     try:
         proc = subprocess.run(cmd, input=raw, capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired as err:
         raise AudioInputError(name, f"converting took longer than {timeout:.0f} s") from err
     if proc.returncode != 0:
-        raise AudioInputError(name, f"ffmpeg cannot convert it ({ffmpeg_detail(proc.stderr.decode('utf-8', 'replace'), limit=160)})")
+        raise AudioInputError(
+            name, f"ffmpeg cannot convert it ({ffmpeg_detail(proc.stderr.decode('utf-8', 'replace'), limit=160)})"
+        )
     samples = np.frombuffer(proc.stdout, dtype="<i2")
     if samples.size < MIN_SAMPLES:
         raise AudioInputError(name, f"too short ({samples.size / SAMPLE_RATE * 1000:.0f} ms of audio, need 25 ms)")

@@ -37,6 +37,7 @@ from vipant.inference.model import InferenceModel
 
 log = logging.getLogger(__name__)
 
+
 def window_starts(n_frames: int, window: int) -> list[int]:
     """First frame of each window: ``[0]`` up to one window, else ``ceil(n/window)`` evenly spaced starts
     from 0 to ``n - window`` (full windows covering the whole clip)."""
@@ -54,7 +55,7 @@ def fbank_windows(wave: torch.Tensor, stats: FbankStats, frames: int) -> torch.T
     evaluation feeds the encoder.
     """
     feats = compute_fbank(wave, SAMPLE_RATE).to(torch.float16)
-    windows = [fit_length(feats[s:s + frames], frames)[0] for s in window_starts(feats.shape[0], frames)]
+    windows = [fit_length(feats[s : s + frames], frames)[0] for s in window_starts(feats.shape[0], frames)]
     out = torch.stack(windows).numpy().astype(np.float32)
     out -= np.float32(stats.mean)
     out *= np.float32(1.0 / stats.std)
@@ -74,8 +75,9 @@ def embed_waveform(model: InferenceModel, wave: torch.Tensor) -> tuple[torch.Ten
 
 
 @torch.no_grad()
-def embed_windows(model: InferenceModel, windows: Sequence[torch.Tensor], *,
-                  batch_size: int = 32) -> list[tuple[torch.Tensor, int]]:
+def embed_windows(
+    model: InferenceModel, windows: Sequence[torch.Tensor], *, batch_size: int = 32
+) -> list[tuple[torch.Tensor, int]]:
     """Embeddings of many inputs' :func:`fbank_windows` with one encoder pass per batch.
 
     Whole inputs are packed into a batch until it holds ``batch_size`` windows (a long input's windows stay
@@ -125,7 +127,9 @@ def embed_file(model: InferenceModel, path: str | os.PathLike[str]) -> FileEmbed
     return FileEmbedding(str(path), vector.numpy().astype(np.float32), wave.shape[1] / SAMPLE_RATE, n_windows)
 
 
-def embed_files(model: InferenceModel, paths: Sequence[str | os.PathLike[str]], *, progress: bool = True) -> list[FileEmbedding]:
+def embed_files(
+    model: InferenceModel, paths: Sequence[str | os.PathLike[str]], *, progress: bool = True
+) -> list[FileEmbedding]:
     """Embed every file in order; failures are logged (one line: file and reason) and kept in the list."""
     from tqdm.contrib.logging import logging_redirect_tqdm
 

@@ -6,8 +6,26 @@ import os
 from typing import Sequence
 
 # Suffixes (lower case) that `vipant search DIR` picks up; other files under DIR are ignored.
-AUDIO_EXTENSIONS = frozenset({".wav", ".flac", ".mp3", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".aif", ".aiff",
-                              ".wma", ".mka", ".webm", ".mp4", ".mkv", ".mov"})
+AUDIO_EXTENSIONS = frozenset(
+    {
+        ".wav",
+        ".flac",
+        ".mp3",
+        ".ogg",
+        ".oga",
+        ".opus",
+        ".m4a",
+        ".aac",
+        ".aif",
+        ".aiff",
+        ".wma",
+        ".mka",
+        ".webm",
+        ".mp4",
+        ".mkv",
+        ".mov",
+    }
+)
 
 
 def find_audio_files(roots: Sequence[str | os.PathLike[str]]) -> list[str]:
@@ -19,8 +37,11 @@ def find_audio_files(roots: Sequence[str | os.PathLike[str]]) -> list[str]:
         if os.path.isdir(root):
             for dirpath, dirnames, filenames in os.walk(root):
                 dirnames.sort()
-                found += [os.path.join(dirpath, f) for f in sorted(filenames)
-                          if os.path.splitext(f)[1].lower() in AUDIO_EXTENSIONS]
+                found += [
+                    os.path.join(dirpath, f)
+                    for f in sorted(filenames)
+                    if os.path.splitext(f)[1].lower() in AUDIO_EXTENSIONS
+                ]
         else:
             found.append(str(root))
     return found

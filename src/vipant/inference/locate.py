@@ -60,8 +60,10 @@ def default_checkpoint(config_path: str | os.PathLike[str] = "config.yaml") -> P
         work_dir = config_path.parent / work_dir
     candidates = sorted(work_dir.glob("models/at/*/model.pt"), key=lambda p: p.stat().st_mtime)
     if not candidates:
-        raise LocateError(f"no AT model under {work_dir}/models/at/*/model.pt (preset {preset!r} of {config_path}); "
-                          f"build one with `snakemake results/table3.csv` or {hint}")
+        raise LocateError(
+            f"no AT model under {work_dir}/models/at/*/model.pt (preset {preset!r} of {config_path}); "
+            f"build one with `snakemake results/table3.csv` or {hint}"
+        )
     chosen = candidates[-1]
     log.info("checkpoint: %s (newest AT model of preset %s)", chosen, preset)
     return chosen
@@ -79,8 +81,10 @@ def _layout_file(checkpoint: Path, relative: str, what: str, flag: str) -> Path:
     """``<work_dir>/<relative>`` around the checkpoint; ``what`` says why we are looking there."""
     root = workflow_dir(checkpoint)
     if root is None:
-        raise LocateError(f"{checkpoint}: {what} and it is not inside a workflow folder "
-                          f"(<work_dir>/models/{{va,at}}/<name>/model.pt); pass {flag}")
+        raise LocateError(
+            f"{checkpoint}: {what} and it is not inside a workflow folder "
+            f"(<work_dir>/models/{{va,at}}/<name>/model.pt); pass {flag}"
+        )
     path = root / relative
     if not path.is_file():
         raise LocateError(f"{checkpoint}: {what} and the workflow's {path} does not exist; pass {flag}")
@@ -135,7 +139,9 @@ def resolve_stats(checkpoint: str | os.PathLike[str], state: dict[str, Any], ove
         return Located(_load_stats(Path(override), "--stats"), "--stats")
     recorded = state.get("fbank_stats")
     if isinstance(recorded, dict) and "mean" in recorded and "std" in recorded:
-        stats = FbankStats(mean=float(recorded["mean"]), std=float(recorded["std"]), n_clips=int(recorded.get("n_clips", 0)))
+        stats = FbankStats(
+            mean=float(recorded["mean"]), std=float(recorded["std"]), n_clips=int(recorded.get("n_clips", 0))
+        )
         if not stats.std > 0:
             raise LocateError(f"{checkpoint}: recorded FBANK std must be positive, got {stats.std}; pass --stats")
         return Located(stats, "recorded in the checkpoint")

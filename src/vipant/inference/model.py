@@ -116,14 +116,30 @@ def load_inference_model(
     stats_found = resolve_stats(path, state, stats)
     text_model, tokenizer, vt_config = load_vt(vt_found.value, torch_device)
     if _canonical(vt_config) != _canonical(state["vt_config"]):
-        raise LocateError(f"{path}: the VT model {vt_found.value} ({vt_found.source}) is not the architecture this "
-                          "audio encoder was built from; pass --vt with the VT model the checkpoint was trained against")
+        raise LocateError(
+            f"{path}: the VT model {vt_found.value} ({vt_found.source}) is not the architecture this "
+            "audio encoder was built from; pass --vt with the VT model the checkpoint was trained against"
+        )
     text_model.visual = nn.Identity()  # only the text tower is used; the image tower's memory is freed
-    provenance = {"checkpoint": str(path), "vt": vt_found.value, "vt_source": vt_found.source,
-                  "fbank_stats": {"mean": stats_found.value.mean, "std": stats_found.value.std},
-                  "fbank_stats_source": stats_found.source, "frames": encoder.frames, "device": str(torch_device),
-                  "readout": encoder.readout, "segments": encoder.segments}
-    log.info("audio model %s (%d frames per window, %d-d, %s readout); VT model %s (%s); FBANK stats (%s)", path,
-             encoder.frames, encoder.embed_dim, encoder.readout, vt_found.value.get("checkpoint") or vt_found.value.get("name"),
-             vt_found.source, stats_found.source)
+    provenance = {
+        "checkpoint": str(path),
+        "vt": vt_found.value,
+        "vt_source": vt_found.source,
+        "fbank_stats": {"mean": stats_found.value.mean, "std": stats_found.value.std},
+        "fbank_stats_source": stats_found.source,
+        "frames": encoder.frames,
+        "device": str(torch_device),
+        "readout": encoder.readout,
+        "segments": encoder.segments,
+    }
+    log.info(
+        "audio model %s (%d frames per window, %d-d, %s readout); VT model %s (%s); FBANK stats (%s)",
+        path,
+        encoder.frames,
+        encoder.embed_dim,
+        encoder.readout,
+        vt_found.value.get("checkpoint") or vt_found.value.get("name"),
+        vt_found.source,
+        stats_found.source,
+    )
     return InferenceModel(encoder.eval(), text_model, tokenizer, stats_found.value, path, torch_device, provenance)

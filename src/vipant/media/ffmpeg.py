@@ -112,8 +112,11 @@ def probe(path: str | os.PathLike[str], *, timeout: float = 60) -> MediaInfo:
     )
 
 
-_FFMPEG_NOISE = re.compile(r"terminating thread|task finished with error|nothing was written into output|"
-                           r"error number -?\d+ occurred|conversion failed", re.IGNORECASE)
+_FFMPEG_NOISE = re.compile(
+    r"terminating thread|task finished with error|nothing was written into output|"
+    r"error number -?\d+ occurred|conversion failed",
+    re.IGNORECASE,
+)
 
 
 def ffmpeg_detail(stderr: str, limit: int = 240) -> str:

@@ -70,7 +70,7 @@ def fit_pos_embed(pos: torch.Tensor, old_grid: tuple[int, int], new_grid: tuple[
     if (old_t, old_f) == (new_t, new_f) or new_f != old_f or new_t > old_t:
         return resize_pos_embed(pos, old_grid, new_grid)
     start = min(SLICE_START, old_t - new_t)
-    return torch.cat([pos[:1], pos[1 + start * old_f: 1 + (start + new_t) * old_f]], dim=0)
+    return torch.cat([pos[:1], pos[1 + start * old_f : 1 + (start + new_t) * old_f]], dim=0)
 
 
 def average_rgb_patch_weights(conv: nn.Conv2d, stride: tuple[int, int] = STRIDE) -> nn.Conv2d:
@@ -113,8 +113,16 @@ class AudioEncoder(nn.Module):
     """g_A: ``[B, frames, mel_bins]`` normalised FBANK → ``[B, embed_dim]`` (unnormalised) embeddings, read
     out as ``readout`` says (see the module docstring); ``segments``: L of the ``segment_mean`` readout."""
 
-    def __init__(self, visual: nn.Module, *, init: Init = "clip", frames: int = 1000, mel_bins: int = 128,
-                 readout: Readout = "cls", segments: int | None = None):
+    def __init__(
+        self,
+        visual: nn.Module,
+        *,
+        init: Init = "clip",
+        frames: int = 1000,
+        mel_bins: int = 128,
+        readout: Readout = "cls",
+        segments: int | None = None,
+    ):
         super().__init__()
         self.set_readout(readout, segments)
         if init not in ("clip", "random"):
@@ -227,7 +235,9 @@ class AudioEncoder(nn.Module):
         h, w = grid
         patches = x[:, 1:].reshape(x.shape[0], h, w, -1)
         bounds = [round(i * h / segments) for i in range(segments + 1)]
-        pooled = torch.stack([patches[:, a:max(b, a + 1)].mean(dim=(1, 2)) for a, b in zip(bounds[:-1], bounds[1:])], dim=1)
+        pooled = torch.stack(
+            [patches[:, a : max(b, a + 1)].mean(dim=(1, 2)) for a, b in zip(bounds[:-1], bounds[1:])], dim=1
+        )
         return self.ln_post(pooled)
 
 
@@ -237,14 +247,19 @@ def n_tokens(frames: int = 1000, mel_bins: int = 128) -> int:
     return h * w + 1
 
 
-
 def save_audio_model(path, encoder: AudioEncoder, vt_config: dict, **extra) -> None:
     """Everything needed to rebuild g_A without the VT weights: its state, the CLIP architecture and the
     readout it was trained through (``readout``, ``segments``)."""
     from vipant.checkpoint import save_checkpoint
 
-    own = {"encoder": encoder.state_dict(), "vt_config": vt_config, "frames": encoder.frames,
-           "mel_bins": encoder.mel_bins, "readout": encoder.readout, "segments": encoder.segments}
+    own = {
+        "encoder": encoder.state_dict(),
+        "vt_config": vt_config,
+        "frames": encoder.frames,
+        "mel_bins": encoder.mel_bins,
+        "readout": encoder.readout,
+        "segments": encoder.segments,
+    }
     clash = sorted(set(own) & set(extra))
     if clash:
         raise ValueError(f"{path}: {clash} come from the encoder, not from the caller")
@@ -267,8 +282,10 @@ def load_audio_model(path, device: str | torch.device = "cpu") -> tuple[AudioEnc
     if "encoder" not in state or "vt_config" not in state:
         raise CheckpointError(f"{path}: not an audio-encoder checkpoint (keys {sorted(state)[:6]})")
     if "readout" not in state and state.get("match") == "multiframe":
-        raise CheckpointError(f"{path}: a Multiframe Match model that records no readout (written before "
-                              "checkpoints recorded one); retrain it (vipant pretrain-va / finetune-at)")
+        raise CheckpointError(
+            f"{path}: a Multiframe Match model that records no readout (written before "
+            "checkpoints recorded one); retrain it (vipant pretrain-va / finetune-at)"
+        )
     visual = build_clip(state["vt_config"]).visual
     encoder = AudioEncoder(visual, init="clip", frames=int(state["frames"]), mel_bins=int(state["mel_bins"]))
     try:

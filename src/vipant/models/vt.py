@@ -101,8 +101,10 @@ def resolve_vt_weights(name: str, pretrained: str, out: str | os.PathLike[str]) 
     else:
         tag_cfg = open_clip.pretrained.get_pretrained_cfg(name, pretrained)
         if not tag_cfg:
-            raise VTLoadError(f"VT model {name!r} has no pretrained tag {pretrained!r}; known: "
-                              f"{open_clip.pretrained.list_pretrained_tags_by_model(name)}")
+            raise VTLoadError(
+                f"VT model {name!r} has no pretrained tag {pretrained!r}; known: "
+                f"{open_clip.pretrained.list_pretrained_tags_by_model(name)}"
+            )
         try:
             source = Path(open_clip.pretrained.download_pretrained(tag_cfg))
         except Exception as err:  # no network, no cache: say so here, once

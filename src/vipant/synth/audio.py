@@ -398,8 +398,14 @@ def render_wav(spec: WavSpec) -> bytes:
     """Render and encode one wav file."""
     rng = np.random.default_rng(spec.seed)
     wave = mix_scene(
-        spec.events, spec.duration, spec.sample_rate, spec.channels, rng, noise_colour=spec.noise_colour,
-        noise_db=spec.noise_db, domain=OUT_OF_DOMAIN if spec.out_of_domain else IN_DOMAIN,
+        spec.events,
+        spec.duration,
+        spec.sample_rate,
+        spec.channels,
+        rng,
+        noise_colour=spec.noise_colour,
+        noise_db=spec.noise_db,
+        domain=OUT_OF_DOMAIN if spec.out_of_domain else IN_DOMAIN,
         gain_db_range=spec.gain_db_range,
     )
     return wav_bytes(wave if spec.channels > 1 else wave[:, 0], spec.sample_rate, spec.subtype)

@@ -115,8 +115,14 @@ def event_in(lo: float, hi: float, name: str, r: np.random.Generator, dur_range:
 
 
 def _plan_clip(
-    cfg: WorldConfig, index: int, ytid: str, split: str, primary: str, audiocaps: str | None,
-    defect: str | None, corruption: str | None,
+    cfg: WorldConfig,
+    index: int,
+    ytid: str,
+    split: str,
+    primary: str,
+    audiocaps: str | None,
+    defect: str | None,
+    corruption: str | None,
 ) -> Clip:
     r = rng_for(cfg.seed, "audioset-clip", index)
     seg, fps = cfg.segment_seconds, cfg.fps
@@ -154,7 +160,10 @@ def _plan_clip(
 
     shown = list(events) + outside + distractors
     boxes = place_boxes(
-        len(shown), width, height, r,
+        len(shown),
+        width,
+        height,
+        r,
         region=((width - height) // 2, (width + height) // 2),  # the centre square survives a CLIP crop
         intervals=[(e.onset, e.offset) for e in shown],
     )
@@ -169,18 +178,36 @@ def _plan_clip(
     else:
         sample_rate_out, channels_out = sample_rate, channels
     return Clip(
-        ytid=ytid, split=split, start=start, end=end, duration=duration, width=width, height=height, fps=fps,
-        sample_rate=sample_rate_out, channels=channels_out, scene=scene, events=events, outside=tuple(outside),
-        objects=objects, defect=defect, corruption=corruption, seed=seed_for(cfg.seed, "audioset-media", index),
-        audiocaps=audiocaps, textured=cfg.textures,
+        ytid=ytid,
+        split=split,
+        start=start,
+        end=end,
+        duration=duration,
+        width=width,
+        height=height,
+        fps=fps,
+        sample_rate=sample_rate_out,
+        channels=channels_out,
+        scene=scene,
+        events=events,
+        outside=tuple(outside),
+        objects=objects,
+        defect=defect,
+        corruption=corruption,
+        seed=seed_for(cfg.seed, "audioset-media", index),
+        audiocaps=audiocaps,
+        textured=cfg.textures,
     )
 
 
 def plan(cfg: WorldConfig) -> tuple[Clip, ...]:
     """All AudioSet clips of the world, balanced_train first, then unbalanced_train, then eval."""
     rng = rng_for(cfg.seed, "audioset")
-    sizes = {"balanced_train": cfg.audioset_balanced_train, "unbalanced_train": cfg.audioset_unbalanced_train,
-             "eval": cfg.audioset_eval}
+    sizes = {
+        "balanced_train": cfg.audioset_balanced_train,
+        "unbalanced_train": cfg.audioset_unbalanced_train,
+        "eval": cfg.audioset_eval,
+    }
     splits = [s for s in SPLITS for _ in range(sizes[s])]
     total = len(splits)
     ytids = _ytids(total, rng)
@@ -198,8 +225,13 @@ def plan(cfg: WorldConfig) -> tuple[Clip, ...]:
     n_missing = round(cfg.missing_video_rate * total)
     if cfg.missing_video_rate > 0 and total >= 10:
         n_missing = max(n_missing, 1)
-    counts = {"missing": n_missing, "no_audio": cfg.no_audio_videos, "short": cfg.short_videos,
-              "corrupt": cfg.corrupt_videos, "silent": cfg.silent_videos}
+    counts = {
+        "missing": n_missing,
+        "no_audio": cfg.no_audio_videos,
+        "short": cfg.short_videos,
+        "corrupt": cfg.corrupt_videos,
+        "silent": cfg.silent_videos,
+    }
     defects: list[str | None] = [None] * total
     corruption: list[str | None] = [None] * total
     order = iter(rng.permutation(total))
@@ -251,26 +283,47 @@ def ontology(clips: Sequence[Clip]) -> list[dict[str, Any]]:
                     examples[m].append(f"youtu.be/{c.ytid}?start={int(c.start)}&end={int(c.end)}")
     out: list[dict[str, Any]] = []
     for p in PARENTS:
-        out.append({
-            "id": parent_mid(p), "name": p, "description": f"Sounds of the category {p.lower()}.",
-            "citation_uri": "", "positive_examples": [],
-            "child_ids": [s.mid for s in SOURCES if s.parent == p], "restrictions": ["abstract"],
-        })
+        out.append(
+            {
+                "id": parent_mid(p),
+                "name": p,
+                "description": f"Sounds of the category {p.lower()}.",
+                "citation_uri": "",
+                "positive_examples": [],
+                "child_ids": [s.mid for s in SOURCES if s.parent == p],
+                "restrictions": ["abstract"],
+            }
+        )
     for s in SOURCES:
-        out.append({
-            "id": s.mid, "name": s.name,
-            "description": f"The sound of {s.gerunds[0]}, as when {s.clauses[0]}.",
-            "citation_uri": f"http://en.wikipedia.org/wiki/{s.noun.replace(' ', '_').title()}",
-            "positive_examples": examples.get(s.mid, []), "child_ids": [], "restrictions": [],
-        })
+        out.append(
+            {
+                "id": s.mid,
+                "name": s.name,
+                "description": f"The sound of {s.gerunds[0]}, as when {s.clauses[0]}.",
+                "citation_uri": f"http://en.wikipedia.org/wiki/{s.noun.replace(' ', '_').title()}",
+                "positive_examples": examples.get(s.mid, []),
+                "child_ids": [],
+                "restrictions": [],
+            }
+        )
     return out
 
 
 def sources_truth() -> list[dict[str, Any]]:
     """``truth/sources.json``: how each source is named, looks and sounds."""
     return [
-        {"name": s.name, "mid": s.mid, "shape": s.shape, "texture": s.texture.name, "colour": s.colour,
-         "rgb": list(s.rgb), "noun": s.noun, "family": s.family, "parent": s.parent, "esc50": s.esc50}
+        {
+            "name": s.name,
+            "mid": s.mid,
+            "shape": s.shape,
+            "texture": s.texture.name,
+            "colour": s.colour,
+            "rgb": list(s.rgb),
+            "noun": s.noun,
+            "family": s.family,
+            "parent": s.parent,
+            "esc50": s.esc50,
+        }
         for s in SOURCES
     ]
 
@@ -285,15 +338,30 @@ def clip_truth(c: Clip) -> dict[str, Any]:
         return {"source": e.source, "mid": source(e.source).mid, "onset": rel(e.onset), "offset": rel(e.offset)}
 
     return {
-        "ytid": c.ytid, "split": c.split, "start": c.start, "end": c.end, "duration": c.duration,
-        "width": c.width, "height": c.height, "fps": c.fps, "sample_rate": c.sample_rate,
-        "channels": c.channels, "scene": c.scene, "defect": c.defect, "corruption": c.corruption,
-        "audiocaps": c.audiocaps, "labels": list(c.labels),
+        "ytid": c.ytid,
+        "split": c.split,
+        "start": c.start,
+        "end": c.end,
+        "duration": c.duration,
+        "width": c.width,
+        "height": c.height,
+        "fps": c.fps,
+        "sample_rate": c.sample_rate,
+        "channels": c.channels,
+        "scene": c.scene,
+        "defect": c.defect,
+        "corruption": c.corruption,
+        "audiocaps": c.audiocaps,
+        "labels": list(c.labels),
         "events": [ev(e) for e in c.events],
         "outside_events": [ev(e) for e in c.outside],
         "objects": [
-            {"source": o.source, "bbox": list(o.bbox), "visible": [rel(o.start), rel(o.end)],
-             "distractor": o.distractor}
+            {
+                "source": o.source,
+                "bbox": list(o.bbox),
+                "visible": [rel(o.start), rel(o.end)],
+                "distractor": o.distractor,
+            }
             for o in c.objects
         ],
     }
@@ -322,8 +390,9 @@ def clip_audio(c: Clip) -> np.ndarray | None:
     scene = SCENE_BY_LABEL[c.scene]
     rng = np.random.default_rng([c.seed, 1])
     events = [EventSound(e.source, e.onset, e.offset) for e in (*c.events, *c.outside)]
-    return mix_scene(events, c.duration, c.sample_rate, c.channels, rng, noise_colour=scene.noise_colour,
-                     noise_db=scene.noise_db)
+    return mix_scene(
+        events, c.duration, c.sample_rate, c.channels, rng, noise_colour=scene.noise_colour, noise_db=scene.noise_db
+    )
 
 
 def render_clip(task: tuple[Clip, str]) -> str:

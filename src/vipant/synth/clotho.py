@@ -26,8 +26,21 @@ log = logging.getLogger(__name__)
 SPLITS = ("development", "evaluation")
 COLUMNS = ("file_name", "caption_1", "caption_2", "caption_3", "caption_4", "caption_5")
 SAMPLE_RATE = 44100
-_CONTEXTS = ("in the rain", "at night", "close up", "outside", "ambience", "recording", "far away",
-             "early morning", "loop", "field recording", "indoors", "in the city", "from the balcony")
+_CONTEXTS = (
+    "in the rain",
+    "at night",
+    "close up",
+    "outside",
+    "ambience",
+    "recording",
+    "far away",
+    "early morning",
+    "loop",
+    "field recording",
+    "indoors",
+    "in the city",
+    "from the balcony",
+)
 
 
 @dataclass(frozen=True)
@@ -81,8 +94,16 @@ def plan(cfg: WorldConfig) -> tuple[ClothoItem, ...]:
                 number += 1
             file_name = f"{base} {number:02d}.wav"
             used.add(file_name)
-            wav = WavSpec(duration, SAMPLE_RATE, 1, tuple(events), scene.noise_colour, scene.noise_db,
-                          seed_for(cfg.seed, "clotho-media", file_name), out_of_domain=True)
+            wav = WavSpec(
+                duration,
+                SAMPLE_RATE,
+                1,
+                tuple(events),
+                scene.noise_colour,
+                scene.noise_db,
+                seed_for(cfg.seed, "clotho-media", file_name),
+                out_of_domain=True,
+            )
             items.append(ClothoItem(split, file_name, wav, tuple(captions)))
     return tuple(items)
 

@@ -26,8 +26,11 @@ SPLITS = ("train", "val")
 ANNOTATIONS = "coco/annotations_trainval2017.zip"
 _SIZES = ((320, 240), (240, 320), (320, 214), (320, 320))
 _LICENSES = [
-    {"url": "http://creativecommons.org/licenses/by-nc-sa/2.0/", "id": 1,
-     "name": "Attribution-NonCommercial-ShareAlike License"},
+    {
+        "url": "http://creativecommons.org/licenses/by-nc-sa/2.0/",
+        "id": 1,
+        "name": "Attribution-NonCommercial-ShareAlike License",
+    },
     {"url": "http://creativecommons.org/licenses/by-nc/2.0/", "id": 2, "name": "Attribution-NonCommercial License"},
     {"url": "http://creativecommons.org/licenses/by/2.0/", "id": 4, "name": "Attribution License"},
     {"url": "http://creativecommons.org/licenses/by-sa/2.0/", "id": 5, "name": "Attribution-ShareAlike License"},
@@ -47,9 +50,7 @@ class CocoImage:
     date_captured: str  # "YYYY-MM-DD hh:mm:ss"
 
 
-def random_objects(
-    rng: np.random.Generator, width: int, height: int, max_objects: int = 3
-) -> tuple[DrawnObject, ...]:
+def random_objects(rng: np.random.Generator, width: int, height: int, max_objects: int = 3) -> tuple[DrawnObject, ...]:
     """1..``max_objects`` distinct sources' objects at random non-overlapping places."""
     p = np.array([0.4, 0.4, 0.2][:max_objects])
     k = int(rng.choice(np.arange(1, len(p) + 1), p=p / p.sum()))
@@ -84,11 +85,21 @@ def plan(cfg: WorldConfig) -> tuple[CocoImage, ...]:
             while len(captions) < 5:
                 captions.append(captions[len(captions) % len(captions)])
             spec = ImageSpec(width, height, scene, objects, seed_for(cfg.seed, "coco-media", image_id), cfg.textures)
-            date = (f"2013-{int(rng.integers(1, 13)):02d}-{int(rng.integers(1, 29)):02d} "
-                    f"{int(rng.integers(0, 24)):02d}:{int(rng.integers(0, 60)):02d}:{int(rng.integers(0, 60)):02d}")
-            out.append(CocoImage(split, image_id, f"{image_id:012d}.jpg", spec,
-                                 tuple((next(ann_ids), c) for c in captions),
-                                 _LICENSES[int(rng.integers(len(_LICENSES)))]["id"], date))
+            date = (
+                f"2013-{int(rng.integers(1, 13)):02d}-{int(rng.integers(1, 29)):02d} "
+                f"{int(rng.integers(0, 24)):02d}:{int(rng.integers(0, 60)):02d}:{int(rng.integers(0, 60)):02d}"
+            )
+            out.append(
+                CocoImage(
+                    split,
+                    image_id,
+                    f"{image_id:012d}.jpg",
+                    spec,
+                    tuple((next(ann_ids), c) for c in captions),
+                    _LICENSES[int(rng.integers(len(_LICENSES)))]["id"],
+                    date,
+                )
+            )
     return tuple(out)
 
 
@@ -96,16 +107,27 @@ def captions_json(images: tuple[CocoImage, ...], split: str) -> dict[str, Any]:
     """``captions_{split}2017.json`` content."""
     chosen = [im for im in images if im.split == split]
     return {
-        "info": {"description": "COCO 2017 Dataset (vipant synthetic world)", "url": "http://cocodataset.org",
-                 "version": "1.0", "year": 2017, "contributor": "COCO Consortium", "date_created": "2017/09/01"},
+        "info": {
+            "description": "COCO 2017 Dataset (vipant synthetic world)",
+            "url": "http://cocodataset.org",
+            "version": "1.0",
+            "year": 2017,
+            "contributor": "COCO Consortium",
+            "date_created": "2017/09/01",
+        },
         "licenses": _LICENSES,
         "images": [
-            {"license": im.license, "file_name": im.file_name,
-             "coco_url": f"http://images.cocodataset.org/{split}2017/{im.file_name}",
-             "height": im.image.height, "width": im.image.width, "date_captured": im.date_captured,
-             "flickr_url": f"http://farm{im.image_id % 9 + 1}.staticflickr.com/{im.image_id % 9000}/"
-                           f"{im.image_id}_z.jpg",
-             "id": im.image_id}
+            {
+                "license": im.license,
+                "file_name": im.file_name,
+                "coco_url": f"http://images.cocodataset.org/{split}2017/{im.file_name}",
+                "height": im.image.height,
+                "width": im.image.width,
+                "date_captured": im.date_captured,
+                "flickr_url": f"http://farm{im.image_id % 9 + 1}.staticflickr.com/{im.image_id % 9000}/"
+                f"{im.image_id}_z.jpg",
+                "id": im.image_id,
+            }
             for im in chosen
         ],
         "annotations": [{"image_id": im.image_id, "id": aid, "caption": c} for im in chosen for aid, c in im.captions],
@@ -122,8 +144,10 @@ def metadata(images: tuple[CocoImage, ...]) -> dict[str, str]:
 
 def write(images: tuple[CocoImage, ...], out_dir: Path, mapper: Mapper, meta: dict[str, str]) -> None:
     """Write the annotations zip and one image zip per split."""
-    write_zip(out_dir / ANNOTATIONS,
-              [(k.split("!", 1)[1], v.encode()) for k, v in meta.items() if k.startswith(f"{ANNOTATIONS}!")])
+    write_zip(
+        out_dir / ANNOTATIONS,
+        [(k.split("!", 1)[1], v.encode()) for k, v in meta.items() if k.startswith(f"{ANNOTATIONS}!")],
+    )
     for split in SPLITS:
         chosen = [im for im in images if im.split == split]
 

@@ -81,11 +81,30 @@ class WorldConfig:
     def __post_init__(self) -> None:
         problems = []
         counts = [
-            "audioset_balanced_train", "audioset_unbalanced_train", "audioset_eval", "audiocaps_train",
-            "audiocaps_val", "audiocaps_test", "clotho_development", "clotho_evaluation", "esc50_classes",
-            "esc50_clips_per_class", "us8k_clips_per_class", "tut17_scenes", "tut17_segments_per_scene",
-            "tut17_segments_per_recording", "coco_train", "coco_val", "vt_pairs", "no_audio_videos",
-            "short_videos", "corrupt_videos", "silent_videos", "distractors_max", "events_min", "events_max",
+            "audioset_balanced_train",
+            "audioset_unbalanced_train",
+            "audioset_eval",
+            "audiocaps_train",
+            "audiocaps_val",
+            "audiocaps_test",
+            "clotho_development",
+            "clotho_evaluation",
+            "esc50_classes",
+            "esc50_clips_per_class",
+            "us8k_clips_per_class",
+            "tut17_scenes",
+            "tut17_segments_per_scene",
+            "tut17_segments_per_recording",
+            "coco_train",
+            "coco_val",
+            "vt_pairs",
+            "no_audio_videos",
+            "short_videos",
+            "corrupt_videos",
+            "silent_videos",
+            "distractors_max",
+            "events_min",
+            "events_max",
         ]
         for name in counts:
             value = getattr(self, name)
@@ -96,25 +115,38 @@ class WorldConfig:
         train = self.audioset_balanced_train + self.audioset_unbalanced_train
         checks = [
             (self.audiocaps_train <= train, "audiocaps_train exceeds the AudioSet train segments"),
-            (self.audiocaps_val + self.audiocaps_test <= self.audioset_eval,
-             "audiocaps_val + audiocaps_test exceed the AudioSet eval segments"),
+            (
+                self.audiocaps_val + self.audiocaps_test <= self.audioset_eval,
+                "audiocaps_val + audiocaps_test exceed the AudioSet eval segments",
+            ),
             (1 <= self.events_min <= self.events_max <= 3, "need 1 <= events_min <= events_max <= 3"),
-            (0 < self.event_min_seconds <= self.event_max_seconds <= self.segment_seconds,
-             "need 0 < event_min_seconds <= event_max_seconds <= segment_seconds"),
-            (self.segment_seconds < self.video_min_seconds <= self.video_max_seconds,
-             "need segment_seconds < video_min_seconds <= video_max_seconds"),
+            (
+                0 < self.event_min_seconds <= self.event_max_seconds <= self.segment_seconds,
+                "need 0 < event_min_seconds <= event_max_seconds <= segment_seconds",
+            ),
+            (
+                self.segment_seconds < self.video_min_seconds <= self.video_max_seconds,
+                "need segment_seconds < video_min_seconds <= video_max_seconds",
+            ),
             (self.segment_max_start >= 0, "segment_max_start must be >= 0"),
             (0 <= self.missing_video_rate < 1, "missing_video_rate must be in [0, 1)"),
             (0 <= self.outside_event_prob <= 1 and 0 <= self.distractor_prob <= 1, "probabilities must be in [0, 1]"),
             (0 < self.vt_val_fraction < 1, "vt_val_fraction must be in (0, 1)"),
             (self.fps > 0, "fps must be positive"),
-            (len(self.frame_sizes) > 0 and all(w % 2 == 0 and h % 2 == 0 and w >= h >= 64 for w, h in self.frame_sizes),
-             "frame_sizes must be even (width, height) pairs with width >= height >= 64"),
-            (len(self.audio_rates) > 0 and all(8000 <= r <= 96000 for r in self.audio_rates),
-             "audio_rates must lie in 8000..96000"),
+            (
+                len(self.frame_sizes) > 0
+                and all(w % 2 == 0 and h % 2 == 0 and w >= h >= 64 for w, h in self.frame_sizes),
+                "frame_sizes must be even (width, height) pairs with width >= height >= 64",
+            ),
+            (
+                len(self.audio_rates) > 0 and all(8000 <= r <= 96000 for r in self.audio_rates),
+                "audio_rates must lie in 8000..96000",
+            ),
             (len(self.audio_channels) > 0 and set(self.audio_channels) <= {1, 2}, "audio_channels must be 1 or 2"),
-            (15.0 <= self.clotho_min_seconds <= self.clotho_max_seconds,
-             "need 15 <= clotho_min_seconds <= clotho_max_seconds"),
+            (
+                15.0 <= self.clotho_min_seconds <= self.clotho_max_seconds,
+                "need 15 <= clotho_min_seconds <= clotho_max_seconds",
+            ),
             (self.tut17_segments_per_recording >= 1, "tut17_segments_per_recording must be >= 1"),
             (self.vt_image_size >= 64, "vt_image_size must be >= 64"),
         ]
@@ -177,9 +209,7 @@ class WorldConfig:
         known = {f.name: f for f in fields(cls)}
         unknown = sorted(set(d) - set(known))
         if unknown:
-            raise WorldConfigError(
-                f"unknown world config key(s) {unknown}; known keys: {', '.join(sorted(known))}"
-            )
+            raise WorldConfigError(f"unknown world config key(s) {unknown}; known keys: {', '.join(sorted(known))}")
         base = cls.tiny() if preset == "tiny" else cls()
         values = {k: _tupled(v) for k, v in d.items()}
         try:

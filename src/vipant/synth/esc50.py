@@ -59,8 +59,15 @@ def plan(cfg: WorldConfig) -> tuple[EscClip, ...]:
             filename = f"{fold}-{src_file}-{take}-{target}.wav"
             dur = round(rng.uniform(1.5, DURATION), 3)
             onset = round(rng.uniform(0.0, DURATION - dur), 3)
-            wav = WavSpec(DURATION, SAMPLE_RATE, 1, (EventSound(src.name, onset, onset + dur),), "white", -36.0,
-                          seed_for(cfg.seed, "esc50-media", filename))
+            wav = WavSpec(
+                DURATION,
+                SAMPLE_RATE,
+                1,
+                (EventSound(src.name, onset, onset + dur),),
+                "white",
+                -36.0,
+                seed_for(cfg.seed, "esc50-media", filename),
+            )
             clips.append(EscClip(filename, fold, target, src.esc50, src_file, take, wav))
     return tuple(sorted(clips, key=lambda c: c.filename))
 

@@ -117,8 +117,7 @@ def appearance(src: Source, size: int) -> np.ndarray:
     return np.rint(shade).astype(np.uint8)
 
 
-def background(width: int, height: int, scene: Scene, rng: np.random.Generator,
-               textured: bool = False) -> np.ndarray:
+def background(width: int, height: int, scene: Scene, rng: np.random.Generator, textured: bool = False) -> np.ndarray:
     """The scene's gradient (top to bottom colour, slight random tilt) plus mild static noise.
 
     ``textured`` adds a faint grating (random orientation and period): luminance structure, as real scenes
@@ -153,14 +152,16 @@ def draw_objects(frame: np.ndarray, objects: Iterable[DrawnObject], textured: bo
     return out
 
 
-def render_frame(bg: np.ndarray, objects: Sequence[DrawnObject], t: float | None = None,
-                 textured: bool = False) -> np.ndarray:
+def render_frame(
+    bg: np.ndarray, objects: Sequence[DrawnObject], t: float | None = None, textured: bool = False
+) -> np.ndarray:
     """The frame at time ``t``: ``bg`` with the objects visible then (all of them when ``t`` is None)."""
     return draw_objects(bg, [o for o in objects if t is None or o.visible_at(t)], textured)
 
 
-def frames_bytes(bg: np.ndarray, objects: Sequence[DrawnObject], n_frames: int, fps: float,
-                 textured: bool = False) -> bytes:
+def frames_bytes(
+    bg: np.ndarray, objects: Sequence[DrawnObject], n_frames: int, fps: float, textured: bool = False
+) -> bytes:
     """Raw RGB24 bytes of ``n_frames`` frames at ``fps`` (frame i shows what is visible at i / fps)."""
     cache: dict[tuple[int, ...], bytes] = {}
     chunks = []

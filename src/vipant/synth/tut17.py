@@ -68,8 +68,15 @@ def plan(cfg: WorldConfig) -> tuple[Segment, ...]:
                     dur = round(rng.uniform(1.0, 6.0), 3)
                     onset = round(rng.uniform(0.0, SEGMENT - dur), 3)
                     events.append(EventSound(name, onset, round(onset + dur, 3)))
-                wav = WavSpec(SEGMENT, SAMPLE_RATE, 2, tuple(events), scene.noise_colour, scene.noise_db + 6.0,
-                              seed_for(cfg.seed, "tut17-media", file))
+                wav = WavSpec(
+                    SEGMENT,
+                    SAMPLE_RATE,
+                    2,
+                    tuple(events),
+                    scene.noise_colour,
+                    scene.noise_db + 6.0,
+                    seed_for(cfg.seed, "tut17-media", file),
+                )
                 out.append(Segment(file, scene.label, rec, folds[r], wav))
             left -= min(per_rec, left)
     return tuple(sorted(out, key=lambda s: s.file))
@@ -77,8 +84,9 @@ def plan(cfg: WorldConfig) -> tuple[Segment, ...]:
 
 def metadata(segments: tuple[Segment, ...]) -> dict[str, str]:
     """``meta.txt`` and the fold lists (as archive members)."""
-    files = {f"{ARCHIVE}!{ROOT}/meta.txt": csv_text(None, [(s.file, s.scene, s.recording) for s in segments],
-                                                     delimiter="\t")}
+    files = {
+        f"{ARCHIVE}!{ROOT}/meta.txt": csv_text(None, [(s.file, s.scene, s.recording) for s in segments], delimiter="\t")
+    }
     for k in FOLDS:
         setup = f"{ARCHIVE}!{ROOT}/evaluation_setup/fold{k}"
         train = [(s.file, s.scene) for s in segments if s.fold != k]

@@ -67,8 +67,14 @@ def plan(cfg: WorldConfig) -> tuple[Slice, ...]:
                 name = f"{fs_id}-{class_id}-0-{k}.wav"
                 onset = round(rng.uniform(0.0, min(0.3, dur / 4)), 3)
                 wav = WavSpec(
-                    dur, sample_rate, channels, (EventSound(src, onset, dur),), "pink",
-                    -26.0 if salience == 1 else -8.0, seed_for(cfg.seed, "us8k-media", name), subtype=subtype,
+                    dur,
+                    sample_rate,
+                    channels,
+                    (EventSound(src, onset, dur),),
+                    "pink",
+                    -26.0 if salience == 1 else -8.0,
+                    seed_for(cfg.seed, "us8k-media", name),
+                    subtype=subtype,
                     gain_db_range=(-6.0, 0.0) if salience == 1 else (-12.0, -6.0),
                 )
                 slices.append(Slice(name, fs_id, start, round(start + dur, 6), salience, fold, class_id, label, wav))

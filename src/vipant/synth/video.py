@@ -51,19 +51,50 @@ def write_mp4(
             sf.write(wav, np.clip(audio2d, -1.0, 1.0), sample_rate, subtype="PCM_16")
             args += ["-i", str(wav), "-map", "0:v", "-map", "1:a"]
         args += [
-            "-c:v", "libx264", "-preset", "ultrafast", "-crf", str(crf), "-g", str(4 * fps),
-            "-pix_fmt", "yuv420p", "-threads", "1", "-filter_threads", "1",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-crf",
+            str(crf),
+            "-g",
+            str(4 * fps),
+            "-pix_fmt",
+            "yuv420p",
+            "-threads",
+            "1",
+            "-filter_threads",
+            "1",
         ]
         if audio is not None:
             channels = audio2d.shape[1]
             # The pipeline keeps 16 kHz audio and the sources stay below 8 kHz: coding more costs time only.
-            args += ["-c:a", "aac", "-aac_coder", "fast", "-cutoff", "8000", "-b:a", "48k" if channels == 1 else "64k",
-                     "-ar", str(sample_rate), "-ac", str(channels)]
+            args += [
+                "-c:a",
+                "aac",
+                "-aac_coder",
+                "fast",
+                "-cutoff",
+                "8000",
+                "-b:a",
+                "48k" if channels == 1 else "64k",
+                "-ar",
+                str(sample_rate),
+                "-ac",
+                str(channels),
+            ]
         else:
             args += ["-an"]
         args += [
-            *(["-movflags", "+faststart"] if faststart else []), "-map_metadata", "-1",
-            "-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact",
+            *(["-movflags", "+faststart"] if faststart else []),
+            "-map_metadata",
+            "-1",
+            "-fflags",
+            "+bitexact",
+            "-flags:v",
+            "+bitexact",
+            "-flags:a",
+            "+bitexact",
             str(out),
         ]
         _pipe_to_ffmpeg(args, frames)

@@ -53,8 +53,14 @@ class WorldPlan:
 def plan_world(cfg: WorldConfig) -> WorldPlan:
     """Plan the world (no file is written)."""
     return WorldPlan(
-        cfg=cfg, clips=audioset.plan(cfg), clotho=clotho.plan(cfg), esc50=esc50.plan(cfg), us8k=us8k.plan(cfg),
-        tut17=tut17.plan(cfg), coco=coco.plan(cfg), vt=vt_corpus.plan(cfg),
+        cfg=cfg,
+        clips=audioset.plan(cfg),
+        clotho=clotho.plan(cfg),
+        esc50=esc50.plan(cfg),
+        us8k=us8k.plan(cfg),
+        tut17=tut17.plan(cfg),
+        coco=coco.plan(cfg),
+        vt=vt_corpus.plan(cfg),
     )
 
 

@@ -46,15 +46,17 @@ def _build(
     relevant = {k: r for k, r in records.items() if r.task in tasks}
     for model, task in sorted(relevant):
         if model not in rows:
-            logger.warning("%s: model %r (%s) is not a row of this table; ignored",
-                           name, model, relevant[model, task].path)
+            logger.warning(
+                "%s: model %r (%s) is not a row of this table; ignored", name, model, relevant[model, task].path
+            )
     present = [m for m in rows if any((m, t) in relevant for t in tasks)]
     if not present:
         raise MetricsFileError(f"{name}: no metrics file for tasks {sorted(tasks)} among {len(records)} given")
     # a "(p)" column beside each score some file has a permutation p-value for (none when evaluation ran
     # without shuffles, as in the paper preset)
-    with_p = {(c.task, c.metric) for c in columns
-              if any(r.task == c.task and c.metric in r.p for r in relevant.values())}
+    with_p = {
+        (c.task, c.metric) for c in columns if any(r.task == c.task and c.metric in r.p for r in relevant.values())
+    }
     table: list[dict[str, Any]] = []
     for model in present:
         row: dict[str, Any] = {"Model": names[model]}

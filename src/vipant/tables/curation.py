@@ -40,15 +40,23 @@ CURATION_TABLE3_ROWS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def _curation(name: str, records: Mapping[tuple[str, str], MetricsRecord], rows: tuple[tuple[str, str, str], ...],
-              paper: Mapping[str, Mapping[str, Mapping[str, float]]]) -> pd.DataFrame:
+def _curation(
+    name: str,
+    records: Mapping[tuple[str, str], MetricsRecord],
+    rows: tuple[tuple[str, str, str], ...],
+    paper: Mapping[str, Mapping[str, Mapping[str, float]]],
+) -> pd.DataFrame:
     """Zero-shot accuracy with the prompt per (row, task); the paper's mean and std and chance beside ours."""
-    wanted = {(template.format(task=task.removesuffix("_zs")), task) for _, _, template in rows for _, task in CURATION_TASKS}
+    wanted = {
+        (template.format(task=task.removesuffix("_zs")), task) for _, _, template in rows for _, task in CURATION_TASKS
+    }
     for model, task in sorted(set(records) - wanted):
         logger.warning("%s: model %r (%s) is not a cell of this table; ignored", name, model, records[model, task].path)
     table: list[dict[str, Any]] = []
     for key, label, template in rows:
-        found = {task: records.get((template.format(task=task.removesuffix("_zs")), task)) for _, task in CURATION_TASKS}
+        found = {
+            task: records.get((template.format(task=task.removesuffix("_zs")), task)) for _, task in CURATION_TASKS
+        }
         if not any(found.values()):
             continue
         row: dict[str, Any] = {"Model": label}

@@ -73,7 +73,12 @@ def read_metrics(path: PathLike) -> MetricsRecord:
 
 
 def write_metrics(
-    path: PathLike, model: str, task: str, metrics: Mapping[str, float], chance: Mapping[str, float], n: Any,
+    path: PathLike,
+    model: str,
+    task: str,
+    metrics: Mapping[str, float],
+    chance: Mapping[str, float],
+    n: Any,
     p: Mapping[str, float] | None = None,
 ) -> None:
     """Write a metrics.json in the format the tables read (atomically; numpy scalars become plain numbers).
@@ -95,7 +100,9 @@ def load_records(paths: Iterable[PathLike]) -> dict[tuple[str, str], MetricsReco
         rec = read_metrics(path)
         key = (rec.model, rec.task)
         if key in records:
-            raise MetricsFileError(f"{rec.path}: duplicate metrics for model {rec.model!r}, task {rec.task!r} "
-                                   f"(also in {records[key].path})")
+            raise MetricsFileError(
+                f"{rec.path}: duplicate metrics for model {rec.model!r}, task {rec.task!r} "
+                f"(also in {records[key].path})"
+            )
         records[key] = rec
     return records

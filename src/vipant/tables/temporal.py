@@ -75,4 +75,6 @@ def temporal_table3(metrics_paths: Iterable[PathLike]) -> pd.DataFrame:
 def temporal_table4(metrics_paths: Iterable[PathLike]) -> pd.DataFrame:
     """Follow-up A Table IV: AudioCaps audio–text retrieval after AT fine-tuning on gold captions."""
     columns = [(f"{d}_R@{k}", f"{arrow} R@{k}") for d, arrow in (("t2a", "T→A"), ("a2t", "A→T")) for k in (1, 10)]
-    return _seeded("temporal_table4", load_records(metrics_paths), "audiocaps_retrieval", columns, TEMPORAL_TABLE4, True)
+    return _seeded(
+        "temporal_table4", load_records(metrics_paths), "audiocaps_retrieval", columns, TEMPORAL_TABLE4, True
+    )

@@ -76,9 +76,13 @@ TABLE_VAT_ROWS: tuple[str, ...] = ("vipant", *(f"{kind}_{c}" for c in TABLE_VAT_
 
 def table7_columns() -> list[Column]:
     """Balanced-AudioSet mAP, then US8K and ESC-50 accuracy (mean over folds) and its std, the paper's order."""
-    return [Column("AS balanced mAP", "audioset_probe", "mAP", chance_key="mAP"),
-            Column("US8K acc", "us8k_probe", "acc", chance_key="acc"), Column("US8K acc std", "us8k_probe", "acc_std"),
-            Column("ESC50 acc", "esc50_probe", "acc", chance_key="acc"), Column("ESC50 acc std", "esc50_probe", "acc_std")]
+    return [
+        Column("AS balanced mAP", "audioset_probe", "mAP", chance_key="mAP"),
+        Column("US8K acc", "us8k_probe", "acc", chance_key="acc"),
+        Column("US8K acc std", "us8k_probe", "acc_std"),
+        Column("ESC50 acc", "esc50_probe", "acc", chance_key="acc"),
+        Column("ESC50 acc std", "esc50_probe", "acc_std"),
+    ]
 
 
 def table7(metrics_paths: Iterable[PathLike]) -> pd.DataFrame:
@@ -92,6 +96,8 @@ def table_vat(metrics_paths: Iterable[PathLike]) -> pd.DataFrame:
     """vip-AnT appendix E: AT vs. VAT fine-tuning per curation on zero-shot ESC-50 and AudioCaps T→A R@1."""
     from vipant.paper_values import APPENDIX_ROW_NAMES, TABLE_VAT
 
-    columns = [Column("ESC50 zero-shot acc", "esc50_zs", "acc_prompt", chance_key="acc"),
-               Column("AudioCaps T→A R@1", "audiocaps_retrieval", "t2a_R@1", chance_key="t2a_R@1")]
+    columns = [
+        Column("ESC50 zero-shot acc", "esc50_zs", "acc_prompt", chance_key="acc"),
+        Column("AudioCaps T→A R@1", "audiocaps_retrieval", "t2a_R@1", chance_key="t2a_R@1"),
+    ]
     return _build("table_vat", load_records(metrics_paths), TABLE_VAT_ROWS, columns, TABLE_VAT, APPENDIX_ROW_NAMES)

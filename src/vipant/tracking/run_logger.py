@@ -105,16 +105,28 @@ class RunLogger:
                     continue
                 with tempfile.TemporaryDirectory() as tmp:
                     ref = Path(tmp) / f"{path.name}.reference.json"
-                    ref.write_text(json.dumps({"path": str(path.resolve()), "bytes": size, "host": socket.gethostname(),
-                                               "files": sorted(str(f.relative_to(path)) for f in path.rglob("*") if f.is_file())},
-                                              indent=2))
+                    ref.write_text(
+                        json.dumps(
+                            {
+                                "path": str(path.resolve()),
+                                "bytes": size,
+                                "host": socket.gethostname(),
+                                "files": sorted(str(f.relative_to(path)) for f in path.rglob("*") if f.is_file()),
+                            },
+                            indent=2,
+                        )
+                    )
                     self.log_artifact(ref, artifact_path)
             else:
                 log.warning("MLflow artifact %s does not exist; not logged", path)
 
 
-def log_to_run(run_id: str | None, paths: "Sequence[str | os.PathLike[str]]", artifact_path: str | None = None,
-               tracking_uri: str | None = None) -> None:
+def log_to_run(
+    run_id: str | None,
+    paths: "Sequence[str | os.PathLike[str]]",
+    artifact_path: str | None = None,
+    tracking_uri: str | None = None,
+) -> None:
     """Log artifacts into an existing run by id (the invocation's parent run, or a finished training run
     that a later job adds its exported model to). Nothing when tracking is off or ``run_id`` is empty."""
     uri = resolve_tracking_uri(tracking_uri)

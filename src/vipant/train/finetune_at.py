@@ -25,8 +25,16 @@ class ATFinetuneTask:
     # fine-tuned through the segment mean its VA loss trained, never through its untrained CLS output
     segments = None
 
-    def __init__(self, store: FbankStore, pairs: pd.DataFrame, texts: EmbeddingTable, *, frames_length: int = 1000,
-                 val: tuple[Sequence[str], EmbeddingTable, Sequence[int]] | None = None, val_batch: int = 64):
+    def __init__(
+        self,
+        store: FbankStore,
+        pairs: pd.DataFrame,
+        texts: EmbeddingTable,
+        *,
+        frames_length: int = 1000,
+        val: tuple[Sequence[str], EmbeddingTable, Sequence[int]] | None = None,
+        val_batch: int = 64,
+    ):
         keep = pairs["clip_id"].isin(set(store.clip_ids))
         if (~keep).any():
             log.info("%d of %d pairs have no FBANK features and are left out", int((~keep).sum()), len(pairs))
@@ -63,12 +71,15 @@ class ATFinetuneTask:
         if self.val is None:
             return {}
         clip_ids, table, caption_clip = self.val
-        audio = torch.cat([embed(self.store.batch(list(clip_ids[s:s + self.val_batch]), length=self.length))
-                           for s in range(0, len(clip_ids), self.val_batch)]).cpu()
+        audio = torch.cat(
+            [
+                embed(self.store.batch(list(clip_ids[s : s + self.val_batch]), length=self.length))
+                for s in range(0, len(clip_ids), self.val_batch)
+            ]
+        ).cpu()
         sim = cosine_similarity(table.tensor(), audio)  # [captions, clips]
         t2a = retrieval_metrics(sim, torch.as_tensor(caption_clip), ks=(1, 10))
         return {"val_t2a_R@1": t2a["R@1"], "val_t2a_R@10": t2a["R@10"]}
-
 
 
 # ---- VAT fine-tuning (vip-AnT appendix E) ---------------------------------------------------------------
@@ -84,8 +95,16 @@ class VATFinetuneTask(ATFinetuneTask):
     the V term and are left out (logged).
     """
 
-    def __init__(self, store: FbankStore, pairs: pd.DataFrame, texts: EmbeddingTable, frames: EmbeddingTable, *,
-                 image_scale_init: float = LOGIT_SCALE_INIT, **kwargs):
+    def __init__(
+        self,
+        store: FbankStore,
+        pairs: pd.DataFrame,
+        texts: EmbeddingTable,
+        frames: EmbeddingTable,
+        *,
+        image_scale_init: float = LOGIT_SCALE_INIT,
+        **kwargs,
+    ):
         keep = pairs["clip_id"].isin(set(frames.keys["clip_id"]))
         if (~keep).any():
             log.info("VAT: %d of %d pairs have no frame embeddings and are left out", int((~keep).sum()), len(pairs))
@@ -127,9 +146,18 @@ class StudentTask(ATFinetuneTask):
     Without ``soft_label_alpha`` the loss is the ordinary ``clip_loss``.
     """
 
-    def __init__(self, store: FbankStore, pairs: pd.DataFrame, texts: EmbeddingTable, *,
-                 replay: pd.DataFrame | None = None, replay_prob: float = 0.5,
-                 soft_label_alpha: float | None = None, teacher_audio: EmbeddingTable | None = None, **kwargs):
+    def __init__(
+        self,
+        store: FbankStore,
+        pairs: pd.DataFrame,
+        texts: EmbeddingTable,
+        *,
+        replay: pd.DataFrame | None = None,
+        replay_prob: float = 0.5,
+        soft_label_alpha: float | None = None,
+        teacher_audio: EmbeddingTable | None = None,
+        **kwargs,
+    ):
         super().__init__(store, pairs, texts, **kwargs)
         if not 0.0 <= replay_prob <= 1.0:
             raise ValueError(f"replay probability must lie in [0, 1], got {replay_prob}")
@@ -141,13 +169,19 @@ class StudentTask(ATFinetuneTask):
             if not keep.any():
                 raise ValueError("no replay pair has FBANK features")
             if (~keep).any():
-                log.info("%d of %d replay pairs have no FBANK features and are left out", int((~keep).sum()), len(replay))
+                log.info(
+                    "%d of %d replay pairs have no FBANK features and are left out", int((~keep).sum()), len(replay)
+                )
             replay = replay[keep]
             self.n_replay = len(replay)
             self.clip_ids = self.clip_ids + replay["clip_id"].tolist()
-            self.text_rows = torch.cat([self.text_rows, torch.as_tensor(replay["text_row"].to_numpy(copy=True), dtype=torch.long)])
+            self.text_rows = torch.cat(
+                [self.text_rows, torch.as_tensor(replay["text_row"].to_numpy(copy=True), dtype=torch.long)]
+            )
         if int(self.text_rows.max()) >= len(self.texts):
-            raise ValueError(f"pairs point at text row {int(self.text_rows.max())} but the pool has {len(self.texts)} rows")
+            raise ValueError(
+                f"pairs point at text row {int(self.text_rows.max())} but the pool has {len(self.texts)} rows"
+            )
         self.alpha = soft_label_alpha
         self.teacher_audio = None
         if soft_label_alpha is not None:
@@ -169,7 +203,7 @@ class StudentTask(ATFinetuneTask):
                     pick = torch.randperm(self.n_replay, generator=generator)[:batch]
                 else:  # a replay set smaller than a batch: draw with replacement
                     pick = torch.randint(0, self.n_replay, (batch,), generator=generator)
-                order[step * batch:(step + 1) * batch] = self.n_improve + pick
+                order[step * batch : (step + 1) * batch] = self.n_improve + pick
         return order
 
     def loss(self, index: torch.Tensor, audio_emb: torch.Tensor, logit_scale: torch.Tensor) -> torch.Tensor:
@@ -199,18 +233,20 @@ class StudentTask(ATFinetuneTask):
         text = table.tensor()[[first[c] for c in clips]]
         total = 0.0
         for s in range(0, len(clips), batch):
-            chunk = clips[s:s + batch]
+            chunk = clips[s : s + batch]
             audio = embed(self.store.batch([clip_ids[c] for c in chunk], length=self.length)).float().cpu()
-            logits = logit_scale * F.normalize(audio, dim=-1) @ F.normalize(text[s:s + batch], dim=-1).T
+            logits = logit_scale * F.normalize(audio, dim=-1) @ F.normalize(text[s : s + batch], dim=-1).T
             gold = torch.arange(len(chunk))
-            total += 0.5 * float(F.cross_entropy(logits, gold, reduction="sum")
-                                 + F.cross_entropy(logits.T, gold, reduction="sum"))
+            total += 0.5 * float(
+                F.cross_entropy(logits, gold, reduction="sum") + F.cross_entropy(logits.T, gold, reduction="sum")
+            )
         return total / len(clips)
 
 
 # ---- inputs of the tasks ---------------------------------------------------------------------------------
-def validation_captions(table: EmbeddingTable, have_features: Sequence[str]
-                        ) -> tuple[list[str], EmbeddingTable, list[int]]:
+def validation_captions(
+    table: EmbeddingTable, have_features: Sequence[str]
+) -> tuple[list[str], EmbeddingTable, list[int]]:
     """The tasks' ``val``: the validation captions whose clip has FBANK features, their clips (in first-seen
     order) and, per caption, its clip's position in that list."""
     keep = table.keys["clip_id"].isin(set(have_features)).to_numpy()
@@ -220,10 +256,19 @@ def validation_captions(table: EmbeddingTable, have_features: Sequence[str]
     return clip_ids, table, [position[c] for c in table.keys["clip_id"]]
 
 
-def student_task(store: FbankStore, pairs: pd.DataFrame, *, pairs_path: str, text: str,
-                 replay_pairs: str | None = None, replay_prob: float = 0.5, soft_label_alpha: float | None = None,
-                 teacher_audio: str | None = None, frames_length: int = 1000,
-                 val: tuple[Sequence[str], EmbeddingTable, Sequence[int]] | None = None) -> StudentTask:
+def student_task(
+    store: FbankStore,
+    pairs: pd.DataFrame,
+    *,
+    pairs_path: str,
+    text: str,
+    replay_pairs: str | None = None,
+    replay_prob: float = 0.5,
+    soft_label_alpha: float | None = None,
+    teacher_audio: str | None = None,
+    frames_length: int = 1000,
+    val: tuple[Sequence[str], EmbeddingTable, Sequence[int]] | None = None,
+) -> StudentTask:
     """Follow-up B's student task from its files: ``text`` (embedding table of the pool ``text_row`` points
     into), ``replay_pairs`` (pair list) and ``teacher_audio`` (the teacher's cached audio embeddings).
     Input problems are reported with the file they come from (``pairs_path`` is the file of ``pairs``)."""
@@ -239,11 +284,20 @@ def student_task(store: FbankStore, pairs: pd.DataFrame, *, pairs_path: str, tex
             raise ValueError("--soft-label-alpha needs --teacher-audio (the teacher's cached audio embeddings)")
         teacher = EmbeddingTable.load(teacher_audio)
     try:
-        return StudentTask(store, pairs, EmbeddingTable.load(text), replay=replay, replay_prob=replay_prob,
-                           soft_label_alpha=soft_label_alpha, teacher_audio=teacher,
-                           frames_length=frames_length, val=val)
+        return StudentTask(
+            store,
+            pairs,
+            EmbeddingTable.load(text),
+            replay=replay,
+            replay_prob=replay_prob,
+            soft_label_alpha=soft_label_alpha,
+            teacher_audio=teacher,
+            frames_length=frames_length,
+            val=val,
+        )
     except KeyError as err:
-        raise ValueError(f"{teacher_audio}: teacher audio embeddings miss clips of {pairs_path} or "
-                         f"{replay_pairs}: {err}") from err
+        raise ValueError(
+            f"{teacher_audio}: teacher audio embeddings miss clips of {pairs_path} or {replay_pairs}: {err}"
+        ) from err
     except ValueError as err:
         raise ValueError(f"{pairs_path} / {replay_pairs} with pool {text}: {err}") from err

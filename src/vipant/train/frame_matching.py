@@ -35,8 +35,9 @@ class FrameMatch:
         return n_frames if self.kind == "multiframe" else None
 
 
-def choose_targets(match: FrameMatch, epoch: int, frames: torch.Tensor, random_choice: torch.Tensor,
-                   audio_emb: torch.Tensor) -> torch.Tensor:
+def choose_targets(
+    match: FrameMatch, epoch: int, frames: torch.Tensor, random_choice: torch.Tensor, audio_emb: torch.Tensor
+) -> torch.Tensor:
     """Targets for a batch: ``frames`` is ``[B, L, D]``, ``random_choice`` ``[B]``.
 
     Nearest Match ranks a clip's frames by cosine similarity to its audio embedding (the temporal-agreement

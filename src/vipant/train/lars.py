@@ -62,6 +62,12 @@ def lars_param_groups(
             seen.add(id(p))
             (weights if p.ndim >= 2 else others).append(p)
     return [
-        {"params": weights, "lr": lr_weights, "base_lr": lr_weights, "weight_decay": weight_decay, "lars_exclude": False},
+        {
+            "params": weights,
+            "lr": lr_weights,
+            "base_lr": lr_weights,
+            "weight_decay": weight_decay,
+            "lars_exclude": False,
+        },
         {"params": others, "lr": lr_biases, "base_lr": lr_biases, "weight_decay": 0.0, "lars_exclude": True},
     ]

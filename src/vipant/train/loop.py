@@ -106,8 +106,9 @@ class ContrastiveTask(Protocol):
 class ContrastiveModel(nn.Module):
     """g_A plus the learnable logit scale (and a task's own loss parameters), so DDP synchronises all."""
 
-    def __init__(self, encoder: nn.Module, logit_scale_init: float = LOGIT_SCALE_INIT,
-                 loss_head: nn.Module | None = None):
+    def __init__(
+        self, encoder: nn.Module, logit_scale_init: float = LOGIT_SCALE_INIT, loss_head: nn.Module | None = None
+    ):
         super().__init__()
         self.encoder = encoder
         self.logit_scale = LogitScale(logit_scale_init)
@@ -148,8 +149,16 @@ def _epoch_generator(seed: int, epoch: int, stream: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed * 1_000_003 + epoch * 101 + stream)
 
 
-def rank_batches(task: ContrastiveTask, order: torch.Tensor, steps: int, batch: int, rank: int, local: int,
-             loaders: int, first: int = 0) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+def rank_batches(
+    task: ContrastiveTask,
+    order: torch.Tensor,
+    steps: int,
+    batch: int,
+    rank: int,
+    local: int,
+    loaders: int,
+    first: int = 0,
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """``(index, features)`` of this rank's share of the batch of each step ``first..steps-1``, in step order.
     With ``loaders`` > 0, that many background threads read (and pin) the next batches while the caller
     trains on the current one; the features are the same either way, only when they are read changes."""
@@ -157,7 +166,7 @@ def rank_batches(task: ContrastiveTask, order: torch.Tensor, steps: int, batch: 
     pin = loaders > 0 and torch.cuda.is_available()  # pinned host memory: the copy to the GPU is asynchronous
 
     def load(step: int) -> tuple[torch.Tensor, torch.Tensor]:
-        index = order[step * batch:(step + 1) * batch][rank * local:(rank + 1) * local]
+        index = order[step * batch : (step + 1) * batch][rank * local : (rank + 1) * local]
         fbank = task.audio(index)
         return index, (fbank.pin_memory() if pin else fbank)
 
@@ -223,8 +232,9 @@ def train(
     if batch % world:
         raise ValueError(f"global batch {batch} is not divisible by {world} ranks")
     scale = batch / 256  # vip-AnT's base LR x batch/256, with the batch the steps actually take
-    groups = lars_param_groups([model], lr_weights=cfg.lr_weights * scale, lr_biases=cfg.lr_biases * scale,
-                               weight_decay=cfg.weight_decay)
+    groups = lars_param_groups(
+        [model], lr_weights=cfg.lr_weights * scale, lr_biases=cfg.lr_biases * scale, weight_decay=cfg.weight_decay
+    )
     optimizer = LARS(groups, lr=cfg.lr_weights * scale, momentum=cfg.momentum, eta=cfg.trust_coefficient)
 
     steps_per_epoch = max(n // batch, 1)
@@ -271,7 +281,9 @@ def train(
     for epoch in range(first_epoch, -(-total_steps // steps_per_epoch)):
         shuffle = _epoch_generator(cfg.seed, epoch, 0)
         # optional: a task may lay out its own batches (follow-up B's replay draws some from another set)
-        order = task.epoch_order(shuffle, batch) if hasattr(task, "epoch_order") else torch.randperm(n, generator=shuffle)
+        order = (
+            task.epoch_order(shuffle, batch) if hasattr(task, "epoch_order") else torch.randperm(n, generator=shuffle)
+        )
         task.start_epoch(epoch, _epoch_generator(cfg.seed, epoch, 1))
         masks = _epoch_generator(cfg.seed, epoch, 2)  # one stream: each rank masks its rows of the global batch
         skip = start_step - epoch * steps_per_epoch if epoch == first_epoch else 0
@@ -279,9 +291,12 @@ def train(
             masks.set_state(masks_state.cpu())  # a checkpoint loaded onto CUDA carries it there
         steps_here = min(steps_per_epoch, total_steps - epoch * steps_per_epoch)
         model.train()
-        for step, (index, fbank) in enumerate(rank_batches(task, order, steps_here, batch, rank, local,
-                                                            loaders=cfg.loader_threads if cuda else 0, first=skip),
-                                              start=skip):
+        for step, (index, fbank) in enumerate(
+            rank_batches(
+                task, order, steps_here, batch, rank, local, loaders=cfg.loader_threads if cuda else 0, first=skip
+            ),
+            start=skip,
+        ):
             global_step = epoch * steps_per_epoch + step
             set_lr(optimizer, lars_warmup_cosine(global_step, total_steps, warmup_steps))
             fbank = fbank.to(device, non_blocking=True)
@@ -311,8 +326,12 @@ def train(
                 fields = {"train_loss": float(loss.item()), "lr": float(optimizer.param_groups[0]["lr"])}
                 if rank == 0 and on_step is not None:
                     on_step(done, fields)
-                progress.update(1, loss=fields["train_loss"], lr=fields["lr"],
-                                clips_per_s=run_seen / (time.perf_counter() - run_started))
+                progress.update(
+                    1,
+                    loss=fields["train_loss"],
+                    lr=fields["lr"],
+                    clips_per_s=run_seen / (time.perf_counter() - run_started),
+                )
             else:
                 progress.update(1)
             if done % eval_every and done != total_steps:
@@ -331,20 +350,43 @@ def train(
                 if cfg.keep_best:  # on every rank (same weights, same data), so that all keep the same weights
                     metrics["val_loss"] = float(task.validation_loss(embed, float(model.logit_scale().item()), batch))
             model.train()
-            record = {"epoch": epoch, "step": done, "loss": mean_loss, "clips_per_s": seen / elapsed,
-                      "logit_scale": float(model.logit_scale().item()), **metrics}
+            record = {
+                "epoch": epoch,
+                "step": done,
+                "loss": mean_loss,
+                "clips_per_s": seen / elapsed,
+                "logit_scale": float(model.logit_scale().item()),
+                **metrics,
+            }
             if cfg.keep_best:
                 if best is None or metrics["val_loss"] < best["val_loss"]:  # every rank decides alike: same data
-                    best = {"step": done, "val_loss": metrics["val_loss"],
-                            "model": {k: v.detach().clone() for k, v in model.state_dict().items()}}
+                    best = {
+                        "step": done,
+                        "val_loss": metrics["val_loss"],
+                        "model": {k: v.detach().clone() for k, v in model.state_dict().items()},
+                    }
                 record.update(best_step=best["step"], best_val_loss=best["val_loss"])
             history.append(record)
-            log.info("step %d (epoch %d): %s", done, epoch,
-                     ", ".join(f"{k}={v:.4g}" for k, v in record.items() if k not in ("epoch", "step")))
+            log.info(
+                "step %d (epoch %d): %s",
+                done,
+                epoch,
+                ", ".join(f"{k}={v:.4g}" for k, v in record.items() if k not in ("epoch", "step")),
+            )
             if rank == 0:
-                save_checkpoint(ckpt_path, {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                                            "epoch": epoch, "step": done, "masks_state": masks.get_state(),
-                                            "best": best, "history": history, "identity": me})
+                save_checkpoint(
+                    ckpt_path,
+                    {
+                        "model": model.state_dict(),
+                        "optimizer": optimizer.state_dict(),
+                        "epoch": epoch,
+                        "step": done,
+                        "masks_state": masks.get_state(),
+                        "best": best,
+                        "history": history,
+                        "identity": me,
+                    },
+                )
                 if on_epoch is not None:
                     on_epoch(len(history) - 1, record)
             if len(history) - 1 == cfg.crash_after_epoch:
@@ -372,5 +414,7 @@ def steps_summary(n: int, cfg: TrainConfig) -> str:
     batch = min(cfg.batch_size, n)
     scale = batch / 256
     budget = f"{cfg.max_steps} steps" if cfg.max_steps is not None else f"{cfg.epochs} epochs"
-    return (f"{n} examples, batch {batch}, {max(n // batch, 1)} steps/epoch, {budget}, "
-            f"LR weights {cfg.lr_weights * scale:.4g} / biases {cfg.lr_biases * scale:.4g} (x {batch}/256)")
+    return (
+        f"{n} examples, batch {batch}, {max(n // batch, 1)} steps/epoch, {budget}, "
+        f"LR weights {cfg.lr_weights * scale:.4g} / biases {cfg.lr_biases * scale:.4g} (x {batch}/256)"
+    )

@@ -45,7 +45,9 @@ def gather_with_grad(x: torch.Tensor) -> torch.Tensor:
     return torch.cat(all_gather(x), dim=0)
 
 
-def contrastive_logits(a: torch.Tensor, b: torch.Tensor, scale: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def contrastive_logits(
+    a: torch.Tensor, b: torch.Tensor, scale: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Local-vs-global logits in both directions and the targets (index of each local row's positive)."""
     a_all, b_all = gather_with_grad(a), gather_with_grad(b)
     offset = dist.get_rank() * a.shape[0] if _distributed() else 0

@@ -31,8 +31,12 @@ def initial_logit_scale(vt: torch.nn.Module, init: str) -> float:
     return LOGIT_SCALE_INIT
 
 
-def label_set_retrieval(sim: torch.Tensor, label_sets: Sequence[frozenset[str]], ks: Sequence[int] = (1, 5, 10),
-                        prefix: str = "val_i2a_labelset") -> dict[str, float]:
+def label_set_retrieval(
+    sim: torch.Tensor,
+    label_sets: Sequence[frozenset[str]],
+    ks: Sequence[int] = (1, 5, 10),
+    prefix: str = "val_i2a_labelset",
+) -> dict[str, float]:
     """Precision@k and recall@k (%) of ``sim``'s rows as queries, where a candidate is relevant when its label
     set equals the query's (docs/design.md, Metrics; vip-AnT figure 5): retrieving *a* clip of the same sounds counts, not only
     the query's own clip. Ties are broken against the model, as in :mod:`vipant.evaluate.metrics`. Chance
@@ -67,9 +71,18 @@ def recall_at(sim: torch.Tensor, k: int) -> float:
 class VAPretrainTask:
     """AudioSet clips with FBANK features and frame embeddings."""
 
-    def __init__(self, store: FbankStore, frames: EmbeddingTable, clip_ids: Sequence[str], *, match: str = "random",
-                 val_ids: Sequence[str] = (), frames_length: int = 1000, val_batch: int = 64,
-                 val_labels: Mapping[str, frozenset[str]] | None = None):
+    def __init__(
+        self,
+        store: FbankStore,
+        frames: EmbeddingTable,
+        clip_ids: Sequence[str],
+        *,
+        match: str = "random",
+        val_ids: Sequence[str] = (),
+        frames_length: int = 1000,
+        val_batch: int = 64,
+        val_labels: Mapping[str, frozenset[str]] | None = None,
+    ):
         have = set(frames.keys["clip_id"])
         self.clip_ids = [c for c in clip_ids if c in store and c in have]
         dropped = len(clip_ids) - len(self.clip_ids)
@@ -111,15 +124,20 @@ class VAPretrainTask:
             return {}
         audio = []
         for start in range(0, len(self.val_ids), self.val_batch):
-            emb = embed(self.store.batch(self.val_ids[start:start + self.val_batch], length=self.length))
+            emb = embed(self.store.batch(self.val_ids[start : start + self.val_batch], length=self.length))
             audio.append(segment_mean(emb) if emb.dim() == 3 else emb)  # Multiframe: the model's own readout
         a = F.normalize(torch.cat(audio).cpu(), dim=-1)
         images = self.frames.tensor(self.frames.rows("clip_id", self.val_ids))[:, EVAL_FRAME]
         sim = a @ F.normalize(images, dim=-1).T
         n = len(self.val_ids)
-        metrics = {"val_a2i_R@1": recall_at(sim, 1), "val_a2i_R@5": recall_at(sim, 5),
-                   "val_i2a_R@1": recall_at(sim.T, 1), "val_i2a_R@5": recall_at(sim.T, 5),
-                   "val_chance_R@1": 100.0 / n, "val_chance_R@5": 100.0 * min(5, n) / n}
+        metrics = {
+            "val_a2i_R@1": recall_at(sim, 1),
+            "val_a2i_R@5": recall_at(sim, 5),
+            "val_i2a_R@1": recall_at(sim.T, 1),
+            "val_i2a_R@5": recall_at(sim.T, 5),
+            "val_chance_R@1": 100.0 / n,
+            "val_chance_R@5": 100.0 * min(5, n) / n,
+        }
         if self.val_labels is not None:
             metrics.update(label_set_retrieval(sim.T, [self.val_labels.get(c, frozenset()) for c in self.val_ids]))
         return metrics
@@ -134,11 +152,11 @@ class VAPretrainTask:
         images = F.normalize(self.frames.tensor(self.frames.rows("clip_id", self.val_ids))[:, EVAL_FRAME], dim=-1)
         total, n = 0.0, len(self.val_ids)
         for start in range(0, n, batch):
-            ids = self.val_ids[start:start + batch]
+            ids = self.val_ids[start : start + batch]
             if len(ids) < 2:  # a lone leftover clip has no negatives: fold it out of the average
                 n -= len(ids)
                 continue
             emb = embed(self.store.batch(ids, length=self.length))
             a = F.normalize((segment_mean(emb) if emb.dim() == 3 else emb).float().cpu(), dim=-1)
-            total += float(clip_loss(a, images[start:start + len(ids)], torch.tensor(logit_scale))) * len(ids)
+            total += float(clip_loss(a, images[start : start + len(ids)], torch.tensor(logit_scale))) * len(ids)
         return total / n

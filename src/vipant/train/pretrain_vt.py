@@ -81,15 +81,25 @@ def normalise_images(x: torch.Tensor) -> torch.Tensor:
 @torch.no_grad()
 def image_text_retrieval(model, images: torch.Tensor, tokens: torch.Tensor, batch: int = 256) -> dict[str, float]:
     """Held-out image→text R@1/R@5 (each image's own caption is gold), with chance."""
-    img = torch.cat([F.normalize(model.encode_image(normalise_images(images[s:s + batch])), dim=-1)
-                     for s in range(0, len(images), batch)])
-    txt = torch.cat([F.normalize(model.encode_text(tokens[s:s + batch]), dim=-1) for s in range(0, len(tokens), batch)])
+    img = torch.cat(
+        [
+            F.normalize(model.encode_image(normalise_images(images[s : s + batch])), dim=-1)
+            for s in range(0, len(images), batch)
+        ]
+    )
+    txt = torch.cat(
+        [F.normalize(model.encode_text(tokens[s : s + batch]), dim=-1) for s in range(0, len(tokens), batch)]
+    )
     sim = img @ txt.T
     gold = sim.diagonal()[:, None]
     rank = (sim > gold).sum(1) + (sim == gold).sum(1) - 1
     n = len(images)
-    return {"i2t_R@1": float((rank < 1).float().mean() * 100), "i2t_R@5": float((rank < 5).float().mean() * 100),
-            "chance_R@1": 100 / n, "chance_R@5": 100 * min(5, n) / n}
+    return {
+        "i2t_R@1": float((rank < 1).float().mean() * 100),
+        "i2t_R@5": float((rank < 5).float().mean() * 100),
+        "chance_R@1": 100 / n,
+        "chance_R@5": 100 * min(5, n) / n,
+    }
 
 
 @torch.no_grad()
@@ -124,14 +134,22 @@ def corpus_textured(corpus_dir: Path) -> bool:
     return bool(json.loads(style.read_text())["textured"]) if style.exists() else False
 
 
-def train_vt(corpus_dir: Path, model_cfg: dict[str, Any], cfg: VTTrainConfig, out: Path,
-             on_epoch: Callable[[int, dict], None] | None = None) -> dict[str, float]:
+def train_vt(
+    corpus_dir: Path,
+    model_cfg: dict[str, Any],
+    cfg: VTTrainConfig,
+    out: Path,
+    on_epoch: Callable[[int, dict], None] | None = None,
+) -> dict[str, float]:
     """Train, save ``out`` (weights + config) and return the final held-out metrics."""
     train = read_pairs(corpus_dir / "train.csv")
     val = read_pairs(corpus_dir / "val.csv")
     size = model_cfg["vision_cfg"]["image_size"]
     tokenizer = tokenizer_for(model_cfg)
-    train_images, val_images = load_images(train["filepath"].tolist(), size), load_images(val["filepath"].tolist(), size)
+    train_images, val_images = (
+        load_images(train["filepath"].tolist(), size),
+        load_images(val["filepath"].tolist(), size),
+    )
     train_tokens, val_tokens = tokenizer(train["title"].tolist()), tokenizer(val["title"].tolist())
     probe_np, probe_labels = vt_naming.probe_images(size, textured=corpus_textured(corpus_dir))
     probe_images = torch.from_numpy(probe_np)
@@ -140,8 +158,13 @@ def train_vt(corpus_dir: Path, model_cfg: dict[str, Any], cfg: VTTrainConfig, ou
     decay = [p for p in model.parameters() if p.ndim >= 2]
     no_decay = [p for p in model.parameters() if p.ndim < 2]
     # fused: one pass per step instead of a dozen over the 6M-entry token table (~15 % of a CPU step)
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
-                            lr=cfg.lr, betas=(0.9, 0.98), eps=1e-6, fused=True)
+    opt = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=cfg.lr,
+        betas=(0.9, 0.98),
+        eps=1e-6,
+        fused=True,
+    )
     n = len(train)
     batch = min(cfg.batch_size, n)
     steps = max(n // batch, 1)
@@ -155,7 +178,7 @@ def train_vt(corpus_dir: Path, model_cfg: dict[str, Any], cfg: VTTrainConfig, ou
         for step in range(steps):
             for g in opt.param_groups:
                 g["lr"] = cfg.lr * warmup_cosine(epoch * steps + step, total, warmup)
-            idx = order[step * batch:(step + 1) * batch]
+            idx = order[step * batch : (step + 1) * batch]
             img = model.encode_image(normalise_images(random_greyscale(train_images[idx], cfg.grey_prob, gen)))
             txt = model.encode_text(train_tokens[idx])
             loss = clip_loss(img, txt, model.logit_scale.exp().clamp(max=100))
@@ -164,9 +187,12 @@ def train_vt(corpus_dir: Path, model_cfg: dict[str, Any], cfg: VTTrainConfig, ou
             opt.step()
             losses.append(loss.item())
         model.eval()
-        metrics = {"loss": float(np.mean(losses)), "pairs_per_s": steps * batch / (time.perf_counter() - started),
-                   **image_text_retrieval(model, val_images, val_tokens),
-                   **naming_probe(model, tokenizer, probe_images, probe_labels, grey=epoch == cfg.epochs - 1)}
+        metrics = {
+            "loss": float(np.mean(losses)),
+            "pairs_per_s": steps * batch / (time.perf_counter() - started),
+            **image_text_retrieval(model, val_images, val_tokens),
+            **naming_probe(model, tokenizer, probe_images, probe_labels, grey=epoch == cfg.epochs - 1),
+        }
         log.info("VT epoch %d: %s", epoch, ", ".join(f"{k}={v:.3g}" for k, v in metrics.items()))
         if on_epoch:
             on_epoch(epoch, metrics)

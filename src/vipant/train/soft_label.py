@@ -48,7 +48,9 @@ def _frozen(name: str, x: torch.Tensor) -> torch.Tensor:
     # A teacher tensor that wants gradients means the caller wired a trainable model in as the teacher:
     # the teacher is frozen by definition, so refuse rather than silently detach.
     if x.requires_grad:
-        raise ValueError(f"{name} requires grad: teacher embeddings must be frozen (compute them under torch.no_grad())")
+        raise ValueError(
+            f"{name} requires grad: teacher embeddings must be frozen (compute them under torch.no_grad())"
+        )
     return F.normalize(x.float(), dim=-1)
 
 
@@ -73,16 +75,25 @@ def kl_rows(target: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
     return F.kl_div(F.log_softmax(logits, dim=1), target, reduction="sum") / logits.shape[0]
 
 
-def soft_label_loss(audio: torch.Tensor, text: torch.Tensor, teacher_audio: torch.Tensor, teacher_text: torch.Tensor,
-                    scale: torch.Tensor, *, alpha: float = SOFT_LABEL_ALPHA) -> torch.Tensor:
+def soft_label_loss(
+    audio: torch.Tensor,
+    text: torch.Tensor,
+    teacher_audio: torch.Tensor,
+    teacher_text: torch.Tensor,
+    scale: torch.Tensor,
+    *,
+    alpha: float = SOFT_LABEL_ALPHA,
+) -> torch.Tensor:
     """SL loss between the student's row-aligned ``audio`` and ``text`` embeddings (normalised inside).
 
     ``teacher_audio`` / ``teacher_text``: the frozen teacher's embeddings of the same rows (no grad);
     ``scale``: the student's logit scale (only the student's logits use it; the targets are raw cosines).
     """
     if not (audio.shape[0] == text.shape[0] == teacher_audio.shape[0] == teacher_text.shape[0]):
-        raise ValueError(f"row counts differ: audio {audio.shape[0]}, text {text.shape[0]}, "
-                         f"teacher audio {teacher_audio.shape[0]}, teacher text {teacher_text.shape[0]}")
+        raise ValueError(
+            f"row counts differ: audio {audio.shape[0]}, text {text.shape[0]}, "
+            f"teacher audio {teacher_audio.shape[0]}, teacher text {teacher_text.shape[0]}"
+        )
     a = F.normalize(audio, dim=-1)
     t = F.normalize(text, dim=-1)
     logits_at, logits_ta, _ = contrastive_logits(a, t, scale)

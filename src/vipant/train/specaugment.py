@@ -7,7 +7,11 @@ import torch
 
 
 def spec_augment(
-    fbank: torch.Tensor, generator: torch.Generator | None = None, *, max_time: float = 0.2, max_freq: float = 0.25,
+    fbank: torch.Tensor,
+    generator: torch.Generator | None = None,
+    *,
+    max_time: float = 0.2,
+    max_freq: float = 0.25,
     rows: tuple[int, int] | None = None,
 ) -> torch.Tensor:
     """Masked copy of ``[B, T, F]`` features; masks drawn from ``generator`` (reproducible).
@@ -29,6 +33,6 @@ def spec_augment(
     steps_f = torch.arange(f)[None, :]
     time_mask = (steps_t >= time_start[:, None]) & (steps_t < (time_start + time_width)[:, None])
     freq_mask = (steps_f >= freq_start[:, None]) & (steps_f < (freq_start + freq_width)[:, None])
-    time_mask, freq_mask = time_mask[first:first + b_local], freq_mask[first:first + b_local]
+    time_mask, freq_mask = time_mask[first : first + b_local], freq_mask[first : first + b_local]
     time_mask, freq_mask = time_mask.to(fbank.device), freq_mask.to(fbank.device)
     return fbank.masked_fill(time_mask[:, :, None] | freq_mask[:, None, :], 0.0)

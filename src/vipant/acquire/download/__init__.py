@@ -75,7 +75,7 @@ from vipant.acquire.download.errors import (
     classify_message,
     short_message,
 )
-from vipant.acquire.download.fetch import ffmpeg_on_path, fetch_video, fetch_with_retries
+from vipant.acquire.download.fetch import fetch_video, fetch_with_retries, ffmpeg_on_path
 from vipant.acquire.download.ids import YOUTUBE_URL_TEMPLATE, valid_ytid
 from vipant.acquire.download.shard import download_shard
 from vipant.acquire.download.video import CONTENT_REASONS, FINAL_FOR_VIDEO

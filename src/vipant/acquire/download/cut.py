@@ -28,7 +28,6 @@ _DECODE_TROUBLE = re.compile(
 )
 
 
-
 @dataclass
 class CutResult:
     audio_path: Path
@@ -59,13 +58,47 @@ def cut_segment(
     with ExitStack() as stack:
         tmp_audio = stack.enter_context(atomic_path(audio_out))
         tmp_video = stack.enter_context(atomic_path(video_out)) if video_out is not None else None
-        args = ["-ss", f"{start:.3f}", "-t", f"{length:.3f}", "-i", str(source),
-                "-map", "0:a:0", "-vn", "-ac", "1", "-ar", str(sample_rate), "-c:a", "flac",
-                "-sample_fmt", "s16", str(tmp_audio)]
+        args = [
+            "-ss",
+            f"{start:.3f}",
+            "-t",
+            f"{length:.3f}",
+            "-i",
+            str(source),
+            "-map",
+            "0:a:0",
+            "-vn",
+            "-ac",
+            "1",
+            "-ar",
+            str(sample_rate),
+            "-c:a",
+            "flac",
+            "-sample_fmt",
+            "s16",
+            str(tmp_audio),
+        ]
         if tmp_video is not None:
-            args += ["-map", "0:v:0", "-an", "-sn", "-dn", "-c:v", "libx264", "-preset", "veryfast",
-                     "-crf", "23", "-pix_fmt", "yuv420p", "-vf", "scale=trunc(iw/2)*2:trunc(ih/2)*2",
-                     "-movflags", "+faststart", str(tmp_video)]
+            args += [
+                "-map",
+                "0:v:0",
+                "-an",
+                "-sn",
+                "-dn",
+                "-c:v",
+                "libx264",
+                "-preset",
+                "veryfast",
+                "-crf",
+                "23",
+                "-pix_fmt",
+                "yuv420p",
+                "-vf",
+                "scale=trunc(iw/2)*2:trunc(ih/2)*2",
+                "-movflags",
+                "+faststart",
+                str(tmp_video),
+            ]
         try:
             stderr = run_ffmpeg(args, timeout=timeout)
         except FFmpegError as exc:

@@ -95,8 +95,9 @@ def fetch_with_retries(
             if attempt > retries:
                 raise DownloadFailed(reason, f"after {attempt} attempts: {detail}", attempt) from exc
             delay = backoff * (2 ** (attempt - 1))
-            log.info("transient error on %s (attempt %d/%d), retrying in %.2fs: %s", url, attempt,
-                     retries + 1, delay, detail)
+            log.info(
+                "transient error on %s (attempt %d/%d), retrying in %.2fs: %s", url, attempt, retries + 1, delay, detail
+            )
             for p in dest_dir.iterdir():  # drop partial files before the next try
                 _remove(p)
             _sleep(delay)

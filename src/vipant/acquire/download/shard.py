@@ -28,8 +28,8 @@ from vipant.acquire.manifest import (
     journal_path,
     make_row,
     normalize_manifest,
-    read_journal,
     read_dropped_videos,
+    read_journal,
     read_manifest,
     write_manifest,
     write_retry_token,
@@ -77,10 +77,14 @@ class _BlockWatch:
         if self.limit <= 0 or self.streak < self.limit:
             return False
         if self.taken >= self.pauses:
-            log.warning("shard %s: %d videos blocked in a row after %d pauses; stopping with what it has",
-                        shard, self.streak, self.taken)
+            log.warning(
+                "shard %s: %d videos blocked in a row after %d pauses; stopping with what it has",
+                shard,
+                self.streak,
+                self.taken,
+            )
             return True
-        delay = self.pause * 2 ** self.taken
+        delay = self.pause * 2**self.taken
         log.warning("shard %s: %d videos blocked in a row; pausing %.0f s", shard, self.streak, delay)
         self.taken += 1
         self.streak = 0
@@ -168,9 +172,11 @@ def download_shard(
     pending: dict[str, list[dict[str, Any]]] = {}  # ytid -> clips, in order
     for clip in frame.to_dict("records"):
         prev = done.get(clip["clip_id"])
-        if (prev is not None
-                and is_final(prev, need_video=keep_video, cookies=bool(settings.cookies), dropped=dropped)
-                and str(prev.get("ytid")) == clip["ytid"]):
+        if (
+            prev is not None
+            and is_final(prev, need_video=keep_video, cookies=bool(settings.cookies), dropped=dropped)
+            and str(prev.get("ytid")) == clip["ytid"]
+        ):
             rows[clip["clip_id"]] = prev
         else:
             if prev is not None and prev.get("status") == STATUS_OK:
@@ -180,8 +186,13 @@ def download_shard(
                         _remove(Path(old))
             pending.setdefault(clip["ytid"], []).append(clip)
     n_pending = sum(len(v) for v in pending.values())
-    log.info("shard %s: %d clips, %d already done, %d to do", manifest_path.name, len(frame),
-             len(frame) - n_pending, n_pending)
+    log.info(
+        "shard %s: %d clips, %d already done, %d to do",
+        manifest_path.name,
+        len(frame),
+        len(frame) - n_pending,
+        n_pending,
+    )
     if pending and "youtube.com" in url_template:
         for problem in js_challenge_problems(settings.js_runtime, settings.js_runtime_path):
             log.warning("yt-dlp may miss YouTube formats: %s (docs/download.md)", problem)
@@ -202,9 +213,17 @@ def download_shard(
             videos = list(pending.items())
             for i, (ytid, group) in enumerate(videos):
                 video_rows = _process_video(
-                    ytid, group, url_template=url_template, audio_dir=audio_dir,
-                    video_dir=video_dir if keep_video else None, tmp_root=tmp_root, retries=retries,
-                    backoff=backoff, sample_rate=sample_rate, ffmpeg_timeout=ffmpeg_timeout, ydl=ydl,
+                    ytid,
+                    group,
+                    url_template=url_template,
+                    audio_dir=audio_dir,
+                    video_dir=video_dir if keep_video else None,
+                    tmp_root=tmp_root,
+                    retries=retries,
+                    backoff=backoff,
+                    sample_rate=sample_rate,
+                    ffmpeg_timeout=ffmpeg_timeout,
+                    ydl=ydl,
                     sections=sections,
                 )
                 for row in video_rows:
@@ -218,10 +237,17 @@ def download_shard(
                         log.info("%s failed: %s (%s)", row["clip_id"], row["reason"], row["detail"])
                 if watch.update(video_rows, manifest_path.name):
                     detail = f"not tried: the shard stopped after {watch.streak} blocked videos in a row"
-                    for _, rest in videos[i + 1:]:
+                    for _, rest in videos[i + 1 :]:
                         for clip in rest:
-                            row = make_row(clip["clip_id"], clip["ytid"], clip["start"], clip["end"],
-                                           status=STATUS_FAILED, reason="blocked", detail=detail)
+                            row = make_row(
+                                clip["clip_id"],
+                                clip["ytid"],
+                                clip["start"],
+                                clip["end"],
+                                status=STATUS_FAILED,
+                                reason="blocked",
+                                detail=detail,
+                            )
                             rows[row["clip_id"]] = row
                             journal.append(row)
                     break
@@ -244,13 +270,28 @@ def download_shard(
     n_ok = int((manifest["status"] == STATUS_OK).sum())
     coverage = n_ok / len(manifest) if len(manifest) else 1.0
     counts = manifest.loc[manifest["status"] == STATUS_FAILED, "reason"].value_counts().to_dict()
-    log.info("shard %s: %d/%d ok (%.1f%%); failures: %s", manifest_path.name, n_ok, len(manifest),
-             100 * coverage, counts or "none")
+    log.info(
+        "shard %s: %d/%d ok (%.1f%%); failures: %s",
+        manifest_path.name,
+        n_ok,
+        len(manifest),
+        100 * coverage,
+        counts or "none",
+    )
     retryable = sum(counts.get(r, 0) for r in RETRYABLE_REASONS)
     if retryable:
-        log.warning("shard %s: %d clips failed for reasons a rerun tries again (%s); run the workflow again "
-                    "later", manifest_path.name, retryable, ", ".join(sorted(RETRYABLE_REASONS)))
+        log.warning(
+            "shard %s: %d clips failed for reasons a rerun tries again (%s); run the workflow again later",
+            manifest_path.name,
+            retryable,
+            ", ".join(sorted(RETRYABLE_REASONS)),
+        )
     if len(manifest) and coverage < min_coverage:
-        log.warning("shard %s: coverage %.1f%% is below %.1f%% (failures: %s)", manifest_path.name,
-                    100 * coverage, 100 * min_coverage, counts)
+        log.warning(
+            "shard %s: coverage %.1f%% is below %.1f%% (failures: %s)",
+            manifest_path.name,
+            100 * coverage,
+            100 * min_coverage,
+            counts,
+        )
     return manifest

@@ -48,10 +48,18 @@ def _process_video(
     shared by its clips, then one cut per clip); never raises."""
 
     def failed(clip: dict[str, Any], reason: str, detail: str, attempts: int, info: MediaInfo | None = None):
-        return make_row(clip["clip_id"], clip["ytid"], clip["start"], clip["end"], status=STATUS_FAILED,
-                        reason=reason, detail=detail, attempts=attempts,
-                        src_sample_rate=info.sample_rate if info else None,
-                        src_channels=info.channels if info else None)
+        return make_row(
+            clip["clip_id"],
+            clip["ytid"],
+            clip["start"],
+            clip["end"],
+            status=STATUS_FAILED,
+            reason=reason,
+            detail=detail,
+            attempts=attempts,
+            src_sample_rate=info.sample_rate if info else None,
+            src_channels=info.channels if info else None,
+        )
 
     def outputs(clip: dict[str, Any]) -> tuple[Path, Path | None]:
         cid = clip["clip_id"]
@@ -65,12 +73,29 @@ def _process_video(
             raise ClipFailed("no_audio", "the source has no audio stream")
         if video_out is not None and not info.has_video:
             raise ClipFailed("no_video", "the source has no video stream")
-        res = cut_segment(source, info, float(clip["start"]) - offset, float(clip["end"]) - offset, audio_out,
-                          video_out, sample_rate=sample_rate, timeout=ffmpeg_timeout)
+        res = cut_segment(
+            source,
+            info,
+            float(clip["start"]) - offset,
+            float(clip["end"]) - offset,
+            audio_out,
+            video_out,
+            sample_rate=sample_rate,
+            timeout=ffmpeg_timeout,
+        )
         return make_row(
-            clip["clip_id"], clip["ytid"], clip["start"], clip["end"], status=STATUS_OK,
-            audio_path=res.audio_path, video_path=res.video_path or "", duration=res.duration,
-            src_sample_rate=info.sample_rate, src_channels=info.channels, attempts=attempts)
+            clip["clip_id"],
+            clip["ytid"],
+            clip["start"],
+            clip["end"],
+            status=STATUS_OK,
+            audio_path=res.audio_path,
+            video_path=res.video_path or "",
+            duration=res.duration,
+            src_sample_rate=info.sample_rate,
+            src_channels=info.channels,
+            attempts=attempts,
+        )
 
     rows: list[dict[str, Any]] = []
     todo: list[dict[str, Any]] = []
@@ -90,8 +115,9 @@ def _process_video(
     # a stale output of a clip we are about to (re)do must not survive a failure
     for clip in todo:
         audio_out, video_out = outputs(clip)
-        _remove_outputs(audio_out, video_out or clip_file(audio_dir.parent / "video", clip["clip_id"],
-                                                          f"{clip['clip_id']}.mp4"))
+        _remove_outputs(
+            audio_out, video_out or clip_file(audio_dir.parent / "video", clip["clip_id"], f"{clip['clip_id']}.mp4")
+        )
 
     url = url_template.format(ytid=ytid)
     if sections:
@@ -138,17 +164,24 @@ def _process_video(
             return rows + [failed(c, exc.reason, exc.detail, 1) for c in todo]
         except Exception as exc:  # noqa: BLE001 - one bad clip never stops the shard
             log.exception("unexpected error downloading %s", ytid)
-            return rows + [failed(c, "decode_error", f"{INTERNAL_DETAIL_PREFIX}: {type(exc).__name__}: "
-                                  f"{short_message(exc)}", max(attempts, 1)) for c in todo]
+            return rows + [
+                failed(
+                    c,
+                    "decode_error",
+                    f"{INTERNAL_DETAIL_PREFIX}: {type(exc).__name__}: {short_message(exc)}",
+                    max(attempts, 1),
+                )
+                for c in todo
+            ]
 
         try:
             info = probe(source)
         except ProbeError as exc:
-            return rows + [failed(c, "decode_error", short_message(exc).replace(str(work), ""), attempts)
-                           for c in todo]
+            return rows + [failed(c, "decode_error", short_message(exc).replace(str(work), ""), attempts) for c in todo]
         except Exception as exc:  # noqa: BLE001
-            return rows + [failed(c, "decode_error", f"{INTERNAL_DETAIL_PREFIX}: {short_message(exc)}",
-                                  attempts) for c in todo]
+            return rows + [
+                failed(c, "decode_error", f"{INTERNAL_DETAIL_PREFIX}: {short_message(exc)}", attempts) for c in todo
+            ]
 
         for clip in todo:
             audio_out, video_out = outputs(clip)
@@ -160,8 +193,15 @@ def _process_video(
             except Exception as exc:  # noqa: BLE001
                 log.exception("unexpected error cutting %s", clip["clip_id"])
                 _remove_outputs(audio_out, video_out or audio_out)
-                rows.append(failed(clip, "decode_error", f"{INTERNAL_DETAIL_PREFIX}: {type(exc).__name__}: "
-                                   f"{short_message(exc)}", attempts, info))
+                rows.append(
+                    failed(
+                        clip,
+                        "decode_error",
+                        f"{INTERNAL_DETAIL_PREFIX}: {type(exc).__name__}: {short_message(exc)}",
+                        attempts,
+                        info,
+                    )
+                )
         return rows
     finally:
         _remove(work)  # the full video is never kept

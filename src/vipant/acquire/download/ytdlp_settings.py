@@ -75,8 +75,7 @@ class YtdlpSettings:
                 raise ValueError(f"download rate_limit {self.rate_limit!r} is not a rate such as 500K or 2M")
             out["ratelimit"] = rate
         out["js_runtimes"] = (
-            {self.js_runtime: {"path": self.js_runtime_path} if self.js_runtime_path else {}}
-            if self.js_runtime else {}
+            {self.js_runtime: {"path": self.js_runtime_path} if self.js_runtime_path else {}} if self.js_runtime else {}
         )
         return out
 
@@ -92,8 +91,7 @@ def find_js_runtime(name: str = "deno", path: str = "") -> dict[str, Any] | None
 
     runtime_cls = supported_js_runtimes.value.get(name)
     if runtime_cls is None:
-        raise ValueError(f"unknown JavaScript runtime {name!r}; yt-dlp supports "
-                         f"{sorted(supported_js_runtimes.value)}")
+        raise ValueError(f"unknown JavaScript runtime {name!r}; yt-dlp supports {sorted(supported_js_runtimes.value)}")
     info = runtime_cls(path=path or None).info
     if info is None or info.supported is False:
         return None
@@ -106,8 +104,11 @@ def js_challenge_problems(name: str = "deno", path: str = "") -> list[str]:
     if not name:
         return ["no JavaScript runtime configured (download.js_runtime is empty)"]
     if find_js_runtime(name, path) is None:
-        problems.append(f"JavaScript runtime {name!r} not found or too old"
-                        + (f" at {path}" if path else " on PATH") + " (pip install deno, or set download.js_runtime_path)")
+        problems.append(
+            f"JavaScript runtime {name!r} not found or too old"
+            + (f" at {path}" if path else " on PATH")
+            + " (pip install deno, or set download.js_runtime_path)"
+        )
     if importlib.util.find_spec("yt_dlp_ejs") is None:
         problems.append("the yt-dlp-ejs package is not installed (pip install yt-dlp-ejs)")
     return problems
