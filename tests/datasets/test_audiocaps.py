@@ -18,14 +18,8 @@ ROWS = (
 )
 
 
-def write(tmp_path: Path, text: str, name: str = "train.csv") -> Path:
-    p = tmp_path / name
-    p.write_text(text)
-    return p
-
-
-def test_parses_real_format(tmp_path: Path) -> None:
-    df, skipped = read_split(write(tmp_path, HEADER + ROWS))
+def test_parses_real_format(write_file) -> None:
+    df, skipped = read_split(write_file("train.csv", HEADER + ROWS))
     assert skipped == []
     assert list(df.columns) == ["audiocap_id", "ytid", "start", "caption", "clip_id", "line"]
     assert df["audiocap_id"].dtype == "int64" and df["start"].dtype == "float64"
@@ -38,9 +32,9 @@ def test_parses_real_format(tmp_path: Path) -> None:
     assert df["line"].tolist() == [2, 3, 4, 5]
 
 
-def test_multiline_quoted_caption_keeps_physical_lines(tmp_path: Path) -> None:
+def test_multiline_quoted_caption_keeps_physical_lines(write_file) -> None:
     text = HEADER + '1,r1nicOVtvkQ,130,"A woman talks\nnearby"\n2,UDGBjjwyaqE,20,\n'
-    p = write(tmp_path, text)
+    p = write_file("train.csv", text)
     with pytest.raises(DatasetFormatError, match=r"train.csv:4: empty caption"):
         read_split(p)
     df, skipped = read_split(p, on_error="skip")
@@ -59,28 +53,25 @@ def test_multiline_quoted_caption_keeps_physical_lines(tmp_path: Path) -> None:
         ("91139,-3bM8VMJk0Q,30,A dog barks\n", "duplicate audiocap_id 91139 (first on line 2)"),
     ],
 )
-def test_malformed_row_names_file_and_line(tmp_path: Path, row: str, needle: str) -> None:
-    p = write(tmp_path, HEADER + ROWS + row)
-    with pytest.raises(DatasetFormatError) as info:
-        read_split(p)
-    assert str(info.value).startswith(f"{p}:6: ") and needle in info.value.problem
+def test_malformed_row_names_file_and_line(write_file, refused, row: str, needle: str) -> None:
+    refused(read_split, write_file("train.csv", HEADER + ROWS + row), 6, needle)
 
 
-def test_bad_header_and_missing_file(tmp_path: Path) -> None:
-    p = write(tmp_path, "audiocap_id,ytid,start_time,caption\n" + ROWS)
+def test_bad_header_and_missing_file(tmp_path: Path, write_file) -> None:
+    p = write_file("train.csv", "audiocap_id,ytid,start_time,caption\n" + ROWS)
     with pytest.raises(DatasetFormatError) as info:
         read_split(p)
     assert str(info.value).startswith(f"{p}:1: ")
     assert "audiocap_id,youtube_id,start_time,caption" in str(info.value)
     with pytest.raises(DatasetFormatError, match=":1: empty file"):
-        read_split(write(tmp_path, "", "val.csv"))
+        read_split(write_file("val.csv", ""))
     with pytest.raises(FileNotFoundError, match="test.csv"):
         read_split(tmp_path / "test.csv")
 
 
-def test_skip_mode(tmp_path: Path) -> None:
+def test_skip_mode(write_file) -> None:
     dirty = "97151,-3bM8VMJk0Q,30,\n" "91139,-3bM8VMJk0Q,30,A dog barks\n" "5,--4gqARaEJE,0,A dog barks\n"
-    p = write(tmp_path, HEADER + ROWS + dirty)
+    p = write_file("train.csv", HEADER + ROWS + dirty)
     df, skipped = read_split(p, on_error="skip")
     assert df["audiocap_id"].tolist() == [91139, 58146, 11542, 11543, 5]
     assert [(s.path, s.line) for s in skipped] == [(str(p), 6), (str(p), 7)]

@@ -22,16 +22,11 @@ ROWS = (
     '-0Gj8-vB1q4, 30.000, 40.000, "/m/04rlf,/m/09x0r"\n'
 )
 MIDS = {"/m/068hy", "/m/07q6cd_", "/m/0bt9lr", "/m/0jbk", "/m/03l9g", "/m/04rlf", "/m/09x0r"}
+SEGMENTS = "balanced_train_segments.csv"
 
 
-def write(tmp_path: Path, text: str, name: str = "balanced_train_segments.csv") -> Path:
-    p = tmp_path / name
-    p.write_text(text)
-    return p
-
-
-def test_parses_real_format(tmp_path: Path) -> None:
-    p = write(tmp_path, PREAMBLE + ROWS)
+def test_parses_real_format(write_file) -> None:
+    p = write_file(SEGMENTS, PREAMBLE + ROWS)
     df, skipped = read_segments(p, known_mids=MIDS)
     assert skipped == []
     assert list(df.columns) == ["ytid", "start", "end", "labels", "clip_id", "line"]
@@ -45,8 +40,8 @@ def test_parses_real_format(tmp_path: Path) -> None:
     assert df.attrs["source"] == str(p) and df.attrs["skipped"] == []
 
 
-def test_empty_file_with_header_gives_typed_empty_frame(tmp_path: Path) -> None:
-    df, _ = read_segments(write(tmp_path, PREAMBLE))
+def test_empty_file_with_header_gives_typed_empty_frame(write_file) -> None:
+    df, _ = read_segments(write_file(SEGMENTS, PREAMBLE))
     assert len(df) == 0 and df["start"].dtype == "float64"
 
 
@@ -69,26 +64,22 @@ def test_clip_id() -> None:
         ('--U7joUcTCo, 0.000, 10.000, "/m/zzzz"\n', "unknown label '/m/zzzz'"),
     ],
 )
-def test_malformed_row_names_file_and_line(tmp_path: Path, row: str, needle: str) -> None:
-    p = write(tmp_path, PREAMBLE + ROWS + row)
-    with pytest.raises(DatasetFormatError) as info:
-        read_segments(p, known_mids=MIDS)
-    assert info.value.path == p and info.value.line == 7
-    assert str(info.value).startswith(f"{p}:7: ") and needle in str(info.value)
+def test_malformed_row_names_file_and_line(write_file, refused, row: str, needle: str) -> None:
+    refused(read_segments, write_file(SEGMENTS, PREAMBLE + ROWS + row), 7, needle, known_mids=MIDS)
 
 
-def test_duplicate_segment_names_both_lines(tmp_path: Path) -> None:
-    p = write(tmp_path, PREAMBLE + ROWS + '--BfvyPmVMo, 20.000, 30.000, "/m/09x0r"\n')
+def test_duplicate_segment_names_both_lines(write_file) -> None:
+    p = write_file(SEGMENTS, PREAMBLE + ROWS + '--BfvyPmVMo, 20.000, 30.000, "/m/09x0r"\n')
     with pytest.raises(DatasetFormatError, match=r":7: duplicate .*first on line 5"):
         read_segments(p)
 
 
-def test_bad_header(tmp_path: Path) -> None:
-    p = write(tmp_path, PREAMBLE.replace("positive_labels", "labels") + ROWS)
+def test_bad_header(write_file) -> None:
+    p = write_file(SEGMENTS, PREAMBLE.replace("positive_labels", "labels") + ROWS)
     with pytest.raises(DatasetFormatError) as info:
         read_segments(p)
     assert info.value.line == 3 and "YTID,start_seconds,end_seconds,positive_labels" in str(info.value)
-    p2 = write(tmp_path, ROWS, "no_comments.csv")
+    p2 = write_file("no_comments.csv", ROWS)
     with pytest.raises(DatasetFormatError) as info:
         read_segments(p2)
     assert str(info.value).startswith(f"{p2}:1: ")
@@ -99,9 +90,9 @@ def test_missing_file(tmp_path: Path) -> None:
         read_segments(tmp_path / "eval_segments.csv")
 
 
-def test_skip_mode_keeps_good_rows_and_records_bad(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_skip_mode_keeps_good_rows_and_records_bad(write_file, caplog: pytest.LogCaptureFixture) -> None:
     bad = '--U7joUcTCo, 0.000, 10.000, ""\n' '--BfvyPmVMo, 20.000, 30.000, "/m/09x0r"\n'
-    p = write(tmp_path, PREAMBLE + ROWS + bad + '-1nilez17Dg, 30.000, 40.000, "/m/09x0r"\n')
+    p = write_file(SEGMENTS, PREAMBLE + ROWS + bad + '-1nilez17Dg, 30.000, 40.000, "/m/09x0r"\n')
     with caplog.at_level(logging.WARNING, logger="vipant.datasets"):
         df, skipped = read_segments(p, on_error="skip", known_mids=MIDS)
     assert df["ytid"].tolist() == ["--4gqARaEJE", "--BfvyPmVMo", "-0Gj8-vB1q4", "-1nilez17Dg"]
@@ -121,8 +112,8 @@ CLASS_INDICES = (
 )
 
 
-def test_class_indices(tmp_path: Path) -> None:
-    df = read_class_indices(write(tmp_path, CLASS_INDICES, "class_labels_indices.csv"))
+def test_class_indices(write_file) -> None:
+    df = read_class_indices(write_file("class_labels_indices.csv", CLASS_INDICES))
     assert df["index"].tolist() == [0, 1, 2, 3] and df["index"].dtype == "int64"
     assert df["display_name"].tolist()[1] == "Male speech, man speaking"
     assert df["mid"].tolist() == ["/m/09x0r", "/m/05zppz", "/m/02zsn", "/m/0ytgt"]
@@ -138,11 +129,8 @@ def test_class_indices(tmp_path: Path) -> None:
         (CLASS_INDICES + "4,/m/0aaaa\n", 6, "expected 3 fields"),
     ],
 )
-def test_class_indices_errors(tmp_path: Path, text: str, line: int, needle: str) -> None:
-    p = write(tmp_path, text, "class_labels_indices.csv")
-    with pytest.raises(DatasetFormatError) as info:
-        read_class_indices(p)
-    assert str(info.value).startswith(f"{p}:{line}: ") and needle in str(info.value)
+def test_class_indices_errors(write_file, refused, text: str, line: int, needle: str) -> None:
+    refused(read_class_indices, write_file("class_labels_indices.csv", text), line, needle)
 
 
 ONTOLOGY = [
@@ -155,24 +143,24 @@ ONTOLOGY = [
 ]
 
 
-def test_ontology(tmp_path: Path) -> None:
-    p = write(tmp_path, json.dumps(ONTOLOGY, indent=1), "ontology.json")
+def test_ontology(write_file) -> None:
+    p = write_file("ontology.json", json.dumps(ONTOLOGY, indent=1))
     onto = read_ontology(p)
     assert list(onto) == ["/m/0dgw9r", "/m/09l8g", "/m/09x0r"]
     assert onto["/m/09l8g"]["child_ids"] == ["/m/09x0r"] and onto["/m/0dgw9r"]["restrictions"] == ["abstract"]
 
 
-def test_ontology_errors(tmp_path: Path) -> None:
+def test_ontology_errors(tmp_path: Path, write_file) -> None:
     dup = ONTOLOGY + [dict(ONTOLOGY[2], name="Speech again")]
-    p = write(tmp_path, json.dumps(dup, indent=1), "ontology.json")
+    p = write_file("ontology.json", json.dumps(dup, indent=1))
     with pytest.raises(DatasetFormatError, match="duplicate id '/m/09x0r'") as info:
         read_ontology(p)
     assert info.value.path == p and info.value.line is not None and info.value.line > 30
     orphan = [dict(ONTOLOGY[0], child_ids=["/m/nothere"])] + ONTOLOGY[1:]
-    p = write(tmp_path, json.dumps(orphan, indent=1), "ontology.json")
+    p = write_file("ontology.json", json.dumps(orphan, indent=1))
     with pytest.raises(DatasetFormatError, match=r"ontology.json:3: .*unknown child id '/m/nothere'"):
         read_ontology(p)
-    p = write(tmp_path, '[{"id": "/m/0dgw9r",', "ontology.json")
+    p = write_file("ontology.json", '[{"id": "/m/0dgw9r",')
     with pytest.raises(DatasetFormatError, match="invalid JSON"):
         read_ontology(p)
     with pytest.raises(FileNotFoundError, match="nothing.json"):

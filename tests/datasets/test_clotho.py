@@ -18,16 +18,11 @@ ROWS = (
     '"Footsteps, wood floor.wav",A person walks on a wooden floor.,"Slow, heavy footsteps on wood.",'
     "Footsteps creak across the boards.,Someone paces in a room.,Steps on a creaky floor.\n"
 )
+DEV = "clotho_captions_development.csv"
 
 
-def write(tmp_path: Path, text: str, name: str = "clotho_captions_development.csv") -> Path:
-    p = tmp_path / name
-    p.write_text(text)
-    return p
-
-
-def test_parses_real_format(tmp_path: Path) -> None:
-    df = read_captions(write(tmp_path, HEADER + ROWS))
+def test_parses_real_format(write_file) -> None:
+    df = read_captions(write_file(DEV, HEADER + ROWS))
     assert list(df.columns) == ["file_name", "captions", "clip_id", "line"]
     assert df["file_name"].tolist() == ["Distorted AM Radio noise.wav", "Footsteps, wood floor.wav"]
     assert isinstance(df["captions"].iloc[1], tuple) and len(df["captions"].iloc[1]) == 5
@@ -46,30 +41,27 @@ def test_parses_real_format(tmp_path: Path) -> None:
         ("Distorted AM Radio noise.wav,a,b,c,d,e\n", "duplicate file_name 'Distorted AM Radio noise.wav' (first on line 2)"),
     ],
 )
-def test_malformed_row_names_file_and_line(tmp_path: Path, row: str, needle: str) -> None:
-    p = write(tmp_path, HEADER + ROWS + row)
-    with pytest.raises(DatasetFormatError) as info:
-        read_captions(p)
-    assert str(info.value).startswith(f"{p}:4: ") and needle in info.value.problem
+def test_malformed_row_names_file_and_line(write_file, refused, row: str, needle: str) -> None:
+    refused(read_captions, write_file(DEV, HEADER + ROWS + row), 4, needle)
 
 
-def test_skip_mode(tmp_path: Path) -> None:
-    p = write(tmp_path, HEADER + "../evil.wav,a,b,c,d,e\n" + ROWS)
+def test_skip_mode(write_file) -> None:
+    p = write_file(DEV, HEADER + "../evil.wav,a,b,c,d,e\n" + ROWS)
     df = read_captions(p, on_error="skip")
     assert len(df) == 2 and df["line"].tolist() == [3, 4]
     assert [(s.line, "escapes" in s.reason) for s in df.attrs["skipped"]] == [(2, True)]
 
 
-def test_bad_header_and_missing_file(tmp_path: Path) -> None:
-    p = write(tmp_path, "file_name,caption_1,caption_2,caption_3,caption_4\n")
+def test_bad_header_and_missing_file(tmp_path: Path, write_file) -> None:
+    p = write_file(DEV, "file_name,caption_1,caption_2,caption_3,caption_4\n")
     with pytest.raises(DatasetFormatError, match=r":1: bad header .*expected columns file_name,caption_1"):
         read_captions(p)
     with pytest.raises(FileNotFoundError, match="clotho_captions_evaluation.csv"):
         read_captions(tmp_path / "clotho_captions_evaluation.csv")
 
 
-def test_list_audio(tmp_path: Path) -> None:
-    csv = write(tmp_path, HEADER + ROWS)
+def test_list_audio(tmp_path: Path, write_file) -> None:
+    csv = write_file(DEV, HEADER + ROWS)
     audio = tmp_path / "development"
     audio.mkdir()
     sf.write(audio / "Distorted AM Radio noise.wav", np.zeros(441, dtype="float32"), 44100)

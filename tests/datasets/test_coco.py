@@ -32,14 +32,11 @@ def coco(**changes: Any) -> dict[str, Any]:
     return data
 
 
-def write(tmp_path: Path, data: Any, indent: int | None = None) -> Path:
-    p = tmp_path / "captions_val2017.json"
-    p.write_text(json.dumps(data, indent=indent))
-    return p
+VAL = "captions_val2017.json"
 
 
-def test_parses_real_format(tmp_path: Path) -> None:
-    images, captions = read_captions(write(tmp_path, coco()))
+def test_parses_real_format(write_file) -> None:
+    images, captions = read_captions(write_file(VAL, json.dumps(coco())))
     assert list(images.columns) == ["image_id", "file_name", "width", "height"]
     assert list(captions.columns) == ["image_id", "id", "caption"]
     assert images["image_id"].tolist() == [397133, 37777] and images["width"].dtype == "int64"
@@ -47,13 +44,13 @@ def test_parses_real_format(tmp_path: Path) -> None:
     assert captions["caption"].iloc[2] == "The dining table near the kitchen has a bowl of fruit on it."
 
 
-def test_unknown_image_id(tmp_path: Path) -> None:
+def test_unknown_image_id(write_file) -> None:
     data = coco()
     data["annotations"].append({"image_id": 999, "id": 42, "caption": "A ghost."})
-    p = write(tmp_path, data)
+    p = write_file(VAL, json.dumps(data))
     with pytest.raises(DatasetFormatError, match=r"captions_val2017.json: caption 42 refers to unknown image_id 999"):
         read_captions(p)
-    p = write(tmp_path, data, indent=2)  # pretty-printed: the error also names the line
+    p = write_file(VAL, json.dumps(data, indent=2))  # pretty-printed: the error also names the line
     with pytest.raises(DatasetFormatError) as info:
         read_captions(p)
     lines = p.read_text().splitlines()
@@ -62,25 +59,25 @@ def test_unknown_image_id(tmp_path: Path) -> None:
     assert len(captions) == 3 and captions.attrs["skipped"][0].reason.startswith("caption 42")
 
 
-def test_other_errors(tmp_path: Path) -> None:
+def test_other_errors(tmp_path: Path, write_file) -> None:
     data = coco()
     data["annotations"].append({"image_id": 37777, "id": 5555, "caption": "Again."})
     with pytest.raises(DatasetFormatError, match="duplicate caption id 5555"):
-        read_captions(write(tmp_path, data))
+        read_captions(write_file(VAL, json.dumps(data)))
     data = coco()
     data["annotations"].append({"image_id": 37777, "id": 6, "caption": " \n "})
     with pytest.raises(DatasetFormatError, match="caption 6 is empty"):
-        read_captions(write(tmp_path, data))
+        read_captions(write_file(VAL, json.dumps(data)))
     data = coco()
     data["images"].append(dict(data["images"][0]))
     with pytest.raises(DatasetFormatError, match="duplicate image id 397133"):
-        read_captions(write(tmp_path, data))
+        read_captions(write_file(VAL, json.dumps(data)))
     data = coco()
     data["images"][1]["file_name"] = "../evil.jpg"
     with pytest.raises(DatasetFormatError, match="image 37777: file name '../evil.jpg' escapes"):
-        read_captions(write(tmp_path, data))
+        read_captions(write_file(VAL, json.dumps(data)))
     with pytest.raises(DatasetFormatError, match=":1: expected a JSON object"):
-        read_captions(write(tmp_path, {"images": []}))
+        read_captions(write_file(VAL, json.dumps({"images": []})))
     p = tmp_path / "broken.json"
     p.write_text('{"images": [\n  {"id": 1,\n')
     with pytest.raises(DatasetFormatError, match="broken.json:3: invalid JSON"):

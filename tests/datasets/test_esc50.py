@@ -16,17 +16,11 @@ ROWS = (
     "1-100210-A-36.wav,1,36,vacuum_cleaner,False,100210,A\n"
     "5-9032-A-0.wav,5,0,dog,True,9032,A\n"
 )
+META = "meta/esc50.csv"
 
 
-def write(tmp_path: Path, text: str) -> Path:
-    (tmp_path / "meta").mkdir(exist_ok=True)
-    p = tmp_path / "meta" / "esc50.csv"
-    p.write_text(text)
-    return p
-
-
-def test_parses_real_format(tmp_path: Path) -> None:
-    df = read_meta(write(tmp_path, HEADER + ROWS))
+def test_parses_real_format(write_file) -> None:
+    df = read_meta(write_file(META, HEADER + ROWS))
     assert list(df.columns) == [
         "filename", "fold", "target", "category", "esc10", "src_file", "take", "clip_id", "line"
     ]
@@ -49,28 +43,25 @@ def test_parses_real_format(tmp_path: Path) -> None:
         ("1-1-A-0.wav,1,0,dog,True,1\n", "expected 7 fields"),
     ],
 )
-def test_malformed_row_names_file_and_line(tmp_path: Path, row: str, needle: str) -> None:
-    p = write(tmp_path, HEADER + ROWS + row)
-    with pytest.raises(DatasetFormatError) as info:
-        read_meta(p)
-    assert str(info.value).startswith(f"{p}:6: ") and needle in info.value.problem
+def test_malformed_row_names_file_and_line(write_file, refused, row: str, needle: str) -> None:
+    refused(read_meta, write_file(META, HEADER + ROWS + row), 6, needle)
 
 
-def test_skip_mode(tmp_path: Path) -> None:
-    df = read_meta(write(tmp_path, HEADER + ROWS + "1-1-A-0.wav,1,0,cat,True,1,A\n"), on_error="skip")
-    assert len(df) == 4 and [s.line for s in df.attrs["skipped"]] == [6]
+def test_skip_mode(write_file, skipped_lines) -> None:
+    df = read_meta(write_file(META, HEADER + ROWS + "1-1-A-0.wav,1,0,cat,True,1,A\n"), on_error="skip")
+    assert len(df) == 4 and skipped_lines(df) == [6]
 
 
-def test_bad_header_and_missing_file(tmp_path: Path) -> None:
-    p = write(tmp_path, "filename,fold,target,category\n" + ROWS)
+def test_bad_header_and_missing_file(tmp_path: Path, write_file) -> None:
+    p = write_file(META, "filename,fold,target,category\n" + ROWS)
     with pytest.raises(DatasetFormatError, match=r"esc50.csv:1: .*filename,fold,target,category,esc10,src_file,take"):
         read_meta(p)
     with pytest.raises(FileNotFoundError, match="esc50.csv"):
         read_meta(tmp_path / "esc50.csv")
 
 
-def test_list_audio(tmp_path: Path) -> None:
-    p = write(tmp_path, HEADER + ROWS)
+def test_list_audio(tmp_path: Path, write_file) -> None:
+    p = write_file(META, HEADER + ROWS)
     audio = tmp_path / "audio"
     audio.mkdir()
     for name in ("1-100032-A-0.wav", "1-100038-A-14.wav", "1-100210-A-36.wav"):

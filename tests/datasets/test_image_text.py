@@ -15,17 +15,11 @@ ROWS = (
     'images/000000037777.jpg\t"The table, with ""fruit"" on it."\n'
     "frames/--4gqARaEJE_0/1.jpg\ta dog barking, then a car passes\n"
 )
+PAIRS = "pairs/train.csv"
 
 
-def write(tmp_path: Path, text: str) -> Path:
-    p = tmp_path / "pairs" / "train.csv"
-    p.parent.mkdir(exist_ok=True)
-    p.write_text(text)
-    return p
-
-
-def test_parses_and_resolves(tmp_path: Path) -> None:
-    p = write(tmp_path, HEADER + ROWS)
+def test_parses_and_resolves(write_file) -> None:
+    p = write_file(PAIRS, HEADER + ROWS)
     df = read_pairs(p)
     assert list(df.columns) == ["filepath", "title", "line"]
     assert df["filepath"].tolist()[0] == str(p.parent / "images/000000397133.jpg")
@@ -42,17 +36,15 @@ def test_parses_and_resolves(tmp_path: Path) -> None:
         ("images/a.jpg\n", "expected 2 tab-separated fields"),
     ],
 )
-def test_malformed_row(tmp_path: Path, row: str, needle: str) -> None:
-    p = write(tmp_path, HEADER + ROWS + row)
-    with pytest.raises(DatasetFormatError) as info:
-        read_pairs(p)
-    assert str(info.value).startswith(f"{p}:5: ") and needle in info.value.problem
+def test_malformed_row(write_file, refused, skipped_lines, row: str, needle: str) -> None:
+    p = write_file(PAIRS, HEADER + ROWS + row)
+    refused(read_pairs, p, 5, needle)
     df = read_pairs(p, on_error="skip")
-    assert len(df) == 3 and [s.line for s in df.attrs["skipped"]] == [5]
+    assert len(df) == 3 and skipped_lines(df) == [5]
 
 
-def test_bad_header_and_missing(tmp_path: Path) -> None:
-    p = write(tmp_path, "filepath,title\n" + ROWS)
+def test_bad_header_and_missing(tmp_path: Path, write_file) -> None:
+    p = write_file(PAIRS, "filepath,title\n" + ROWS)
     with pytest.raises(DatasetFormatError, match=r"train.csv:1: .*expected columns filepath,title"):
         read_pairs(p)
     with pytest.raises(FileNotFoundError, match="val.csv"):

@@ -15,17 +15,11 @@ ROWS = (
     "100263-2-0-117.wav,100263,58.5,62.5,1,5,2,children_playing\n"
     "100648-1-0-0.wav,100648,4.823402,5.471927,2,10,1,car_horn\n"
 )
+META = "metadata/UrbanSound8K.csv"
 
 
-def write(tmp_path: Path, text: str) -> Path:
-    (tmp_path / "metadata").mkdir(exist_ok=True)
-    p = tmp_path / "metadata" / "UrbanSound8K.csv"
-    p.write_text(text)
-    return p
-
-
-def test_parses_real_format(tmp_path: Path) -> None:
-    df = read_meta(write(tmp_path, HEADER + ROWS))
+def test_parses_real_format(write_file) -> None:
+    df = read_meta(write_file(META, HEADER + ROWS))
     assert list(df.columns) == [
         "slice_file_name", "fsID", "start", "end", "salience", "fold", "classID", "class", "clip_id", "line"
     ]
@@ -48,25 +42,22 @@ def test_parses_real_format(tmp_path: Path) -> None:
         ("100032-3-0-0.wav,100032,0.0,0.3,1,5,3,dog_bark\n", "duplicate slice_file_name '100032-3-0-0.wav'"),
     ],
 )
-def test_malformed_row_names_file_and_line(tmp_path: Path, row: str, needle: str) -> None:
-    p = write(tmp_path, HEADER + ROWS + row)
-    with pytest.raises(DatasetFormatError) as info:
-        read_meta(p)
-    assert str(info.value).startswith(f"{p}:5: ") and needle in info.value.problem
+def test_malformed_row_names_file_and_line(write_file, refused, row: str, needle: str) -> None:
+    refused(read_meta, write_file(META, HEADER + ROWS + row), 5, needle)
 
 
-def test_skip_mode_and_header_and_missing(tmp_path: Path) -> None:
-    df = read_meta(write(tmp_path, HEADER + "1-3-0-0.wav,1,0.0,1.0,1,11,3,dog_bark\n" + ROWS), on_error="skip")
-    assert len(df) == 3 and [s.line for s in df.attrs["skipped"]] == [2]
-    p = write(tmp_path, HEADER.replace("classID", "class_id") + ROWS)
+def test_skip_mode_and_header_and_missing(tmp_path: Path, write_file, skipped_lines) -> None:
+    df = read_meta(write_file(META, HEADER + "1-3-0-0.wav,1,0.0,1.0,1,11,3,dog_bark\n" + ROWS), on_error="skip")
+    assert len(df) == 3 and skipped_lines(df) == [2]
+    p = write_file(META, HEADER.replace("classID", "class_id") + ROWS)
     with pytest.raises(DatasetFormatError, match=r"UrbanSound8K.csv:1: .*classID"):
         read_meta(p)
     with pytest.raises(FileNotFoundError, match="UrbanSound8K.csv"):
         read_meta(tmp_path / "UrbanSound8K.csv")
 
 
-def test_list_audio_uses_fold_folders(tmp_path: Path) -> None:
-    p = write(tmp_path, HEADER + ROWS)
+def test_list_audio_uses_fold_folders(tmp_path: Path, write_file) -> None:
+    p = write_file(META, HEADER + ROWS)
     for fold, name in ((5, "100032-3-0-0.wav"), (5, "100263-2-0-117.wav")):
         (tmp_path / "audio" / f"fold{fold}").mkdir(parents=True, exist_ok=True)
         (tmp_path / "audio" / f"fold{fold}" / name).write_bytes(b"")

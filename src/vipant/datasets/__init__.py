@@ -1,6 +1,7 @@
 """Loaders for the real datasets' metadata formats (also used for the synthetic world).
 
-One module per dataset; shared error type and skip-mode conventions live in :mod:`.common`.
+One module per dataset; shared error type and skip-mode conventions live in :mod:`.common`, the
+column spec and the one checked CSV reader the loaders declare their files with in :mod:`.columns`.
 """
 
 from vipant.datasets.audioset import clip_id

@@ -16,24 +16,27 @@ import logging
 
 import pandas as pd
 
-from vipant.datasets.audioset import check_ytid, clip_id
-from vipant.datasets.common import (
-    DatasetFormatError,
-    OnError,
-    PathLike,
-    RowCollector,
-    Skipped,
-    check_header,
-    frame,
-    iter_rows,
-    parse_float,
-    parse_int,
-    read_text,
+from vipant.datasets.audioset import YTID, clip_id
+from vipant.datasets.columns import (
+    NON_NEGATIVE,
+    NONEMPTY,
+    TEXT,
+    Column,
+    Unique,
+    read_checked_csv,
 )
+from vipant.datasets.common import OnError, PathLike, Skipped
 
 logger = logging.getLogger(__name__)
 
-COLUMNS = ("audiocap_id", "youtube_id", "start_time", "caption")
+SPLIT_SPEC = (
+    Column("audiocap_id", int),
+    Column("youtube_id", check=YTID, dest="ytid"),
+    Column("start_time", float, check=NON_NEGATIVE, dest="start"),
+    Column("caption", TEXT, check=NONEMPTY),
+)
+COLUMNS = tuple(c.name for c in SPLIT_SPEC)
+_RULES = (Unique("audiocap_id"),)
 
 
 def read_split(path: PathLike, *, on_error: OnError = "raise") -> tuple[pd.DataFrame, list[Skipped]]:
@@ -42,51 +45,11 @@ def read_split(path: PathLike, *, on_error: OnError = "raise") -> tuple[pd.DataF
     Returns ``(DataFrame[audiocap_id:int, ytid:str, start:float, caption:str, clip_id:str, line:int],
     skipped)``; captions are stripped and must be non-empty, ``audiocap_id`` unique, ``start >= 0``.
     """
-    rows = RowCollector(path, on_error)
-    p = rows.path
-    it = iter_rows(p, read_text(p))
-    first = next(it, None)
-    if first is None:
-        raise DatasetFormatError(p, 1, f"empty file; expected columns {','.join(COLUMNS)}")
-    check_header(p, first[0], first[1], COLUMNS)
-    ids: list[int] = []
-    ytids: list[str] = []
-    starts: list[float] = []
-    captions: list[str] = []
-    lines: list[int] = []
-    for line, fields in it:
-        try:
-            if len(fields) != 4:
-                raise rows.error(line, f"expected 4 fields ({','.join(COLUMNS)}), found {len(fields)}")
-            cap_id = parse_int(fields[0], "audiocap_id", rows, line)
-            ytid = check_ytid(fields[1].strip(), rows, line)
-            start = parse_float(fields[2], "start_time", rows, line)
-            if start < 0:
-                raise rows.error(line, f"negative start_time {start}")
-            caption = " ".join(fields[3].split())
-            if not caption:
-                raise rows.error(line, "empty caption")
-            rows.check_unique(cap_id, line, "audiocap_id")
-        except DatasetFormatError as e:
-            rows.reject(e)
-            continue
-        ids.append(cap_id)
-        ytids.append(ytid)
-        starts.append(start)
-        captions.append(caption)
-        lines.append(line)
-    df = frame(
-        {
-            "audiocap_id": (ids, "int64"),
-            "ytid": (ytids, "object"),
-            "start": (starts, "float64"),
-            "caption": (captions, "object"),
-            "clip_id": ([clip_id(y, s) for y, s in zip(ytids, starts)], "object"),
-            "line": (lines, "int64"),
-        }
+    df = read_checked_csv(
+        path, SPLIT_SPEC, rules=_RULES, derive={"clip_id": lambda r: clip_id(r["ytid"], r["start"])}, on_error=on_error
     )
-    logger.info("%s: %d captions of %d clips", p, len(df), df["clip_id"].nunique())
-    return rows.finish(df), rows.skipped
+    logger.info("%s: %d captions of %d clips", df.attrs["source"], len(df), df["clip_id"].nunique())
+    return df, list(df.attrs["skipped"])
 
 
-__all__ = ["COLUMNS", "read_split"]
+__all__ = ["COLUMNS", "SPLIT_SPEC", "read_split"]

@@ -20,27 +20,38 @@ from typing import Any, Collection
 
 import pandas as pd
 
+from vipant.datasets.columns import (
+    NONEMPTY,
+    BadValue,
+    Column,
+    Kind,
+    Unique,
+    matches,
+    read_checked_csv,
+    time_span,
+)
 from vipant.datasets.common import (
     DatasetFormatError,
     OnError,
     PathLike,
-    RowCollector,
     Skipped,
-    check_header,
-    frame,
-    iter_rows,
-    parse_float,
-    parse_int,
     read_text,
     require_file,
 )
 
 logger = logging.getLogger(__name__)
 
-SEGMENT_COLUMNS = ("YTID", "start_seconds", "end_seconds", "positive_labels")
-CLASS_INDEX_COLUMNS = ("index", "mid", "display_name")
 YTID_RE = re.compile(r"[A-Za-z0-9_-]{11}")
 MID_RE = re.compile(r"/[a-z]/[A-Za-z0-9_]+")
+YTID = matches(YTID_RE, "bad YouTube id {value!r} (want 11 characters of [A-Za-z0-9_-])")
+"""Check of a YouTube id column (also used by AudioCaps)."""
+CLASS_INDEX_SPEC = (
+    Column("index", int),
+    Column("mid", check=matches(MID_RE, "bad mid {value!r}")),
+    Column("display_name", check=NONEMPTY),
+)
+CLASS_INDEX_COLUMNS = tuple(c.name for c in CLASS_INDEX_SPEC)
+_CLASS_INDEX_RULES = (Unique("mid"), Unique("index"))
 
 
 def clip_id(ytid: str, start: float) -> str:
@@ -52,11 +63,36 @@ def clip_id(ytid: str, start: float) -> str:
     return f"{ytid}_{round(start * 1000)}"
 
 
-def check_ytid(ytid: str, rows: RowCollector, line: int) -> str:
-    """Return ``ytid`` if it is 11 characters of ``[A-Za-z0-9_-]``, else raise naming the line."""
-    if not YTID_RE.fullmatch(ytid):
-        raise rows.error(line, f"bad YouTube id {ytid!r} (want 11 characters of [A-Za-z0-9_-])")
-    return ytid
+def _label_list(known: frozenset[str] | None) -> Kind:
+    """Kind of ``positive_labels``: a tuple of distinct mids (of ``known`` when given)."""
+
+    def parse(text: str, name: str) -> tuple[str, ...]:
+        mids = tuple(m.strip() for m in text.split(","))
+        if not text.strip() or any(not m for m in mids):
+            raise BadValue(f"empty label in {name} {text!r}")
+        for m in mids:
+            if known is not None and m not in known:
+                raise BadValue(f"unknown label {m!r}")
+        if len(set(mids)) != len(mids):
+            raise BadValue(f"repeated label in {name} {text!r}")
+        return mids
+
+    return Kind("label list", parse)
+
+
+def segment_spec(known_mids: Collection[str] | None = None) -> tuple[Column, ...]:
+    """Columns of a segment CSV; labels must be in ``known_mids`` when given."""
+    known = frozenset(known_mids) if known_mids is not None else None
+    return (
+        Column("YTID", check=YTID, dest="ytid"),
+        Column("start_seconds", float, dest="start"),
+        Column("end_seconds", float, check=time_span("segment"), dest="end"),
+        Column("positive_labels", _label_list(known), dest="labels"),
+    )
+
+
+SEGMENT_COLUMNS = tuple(c.name for c in segment_spec())
+_SEGMENT_RULES = (Unique(("ytid", "start"), "segment (ytid, start)"),)
 
 
 def read_segments(
@@ -68,72 +104,17 @@ def read_segments(
     line:int], skipped)``. Rows must have 4 fields, numeric times with ``0 <= start < end``, a valid
     YouTube id, a non-empty label list (of ``known_mids`` when given) and a unique ``(ytid, start)``.
     """
-    rows = RowCollector(path, on_error)
-    p = rows.path
-    known = frozenset(known_mids) if known_mids is not None else None
-    text = read_text(p)
-    ytids: list[str] = []
-    starts: list[float] = []
-    ends: list[float] = []
-    labels: list[tuple[str, ...]] = []
-    lines: list[int] = []
-    header_seen = False
-    last_comment: int | None = None
-    for line, fields in iter_rows(p, text, skipinitialspace=True):
-        if fields[0].lstrip().startswith("#"):
-            if not header_seen:
-                last_comment = line
-                first = fields[0].lstrip()[1:].strip()
-                header_seen = [first, *(f.strip() for f in fields[1:])] == list(SEGMENT_COLUMNS)
-            continue
-        if not header_seen:
-            raise DatasetFormatError(
-                p,
-                last_comment or 1,
-                f"missing the column comment '# {', '.join(SEGMENT_COLUMNS)}' before the first row "
-                f"(expected columns {','.join(SEGMENT_COLUMNS)})",
-            )
-        try:
-            if len(fields) != 4:
-                raise rows.error(line, f"expected 4 fields ({', '.join(SEGMENT_COLUMNS)}), found {len(fields)}")
-            ytid = check_ytid(fields[0].strip(), rows, line)
-            start = parse_float(fields[1], "start_seconds", rows, line)
-            end = parse_float(fields[2], "end_seconds", rows, line)
-            if start < 0 or end <= start:
-                raise rows.error(line, f"bad segment times start={start} end={end} (want 0 <= start < end)")
-            mids = tuple(m.strip() for m in fields[3].split(","))
-            if not fields[3].strip() or any(not m for m in mids):
-                raise rows.error(line, f"empty label in positive_labels {fields[3]!r}")
-            for m in mids:
-                if known is not None and m not in known:
-                    raise rows.error(line, f"unknown label {m!r}")
-            if len(set(mids)) != len(mids):
-                raise rows.error(line, f"repeated label in positive_labels {fields[3]!r}")
-            rows.check_unique((ytid, start), line, "segment (ytid, start)")
-        except DatasetFormatError as e:
-            rows.reject(e)
-            continue
-        ytids.append(ytid)
-        starts.append(start)
-        ends.append(end)
-        labels.append(mids)
-        lines.append(line)
-    if not header_seen:
-        raise DatasetFormatError(
-            p, last_comment or 1, f"missing the column comment '# {', '.join(SEGMENT_COLUMNS)}'"
-        )
-    df = frame(
-        {
-            "ytid": (ytids, "object"),
-            "start": (starts, "float64"),
-            "end": (ends, "float64"),
-            "labels": (labels, "object"),
-            "clip_id": ([clip_id(y, s) for y, s in zip(ytids, starts)], "object"),
-            "line": (lines, "int64"),
-        }
+    df = read_checked_csv(
+        path,
+        segment_spec(known_mids),
+        rules=_SEGMENT_RULES,
+        derive={"clip_id": lambda r: clip_id(r["ytid"], r["start"])},
+        on_error=on_error,
+        header="comment",
+        skipinitialspace=True,  # rows are written "a, b, c"
     )
-    logger.info("%s: %d segments", p, len(df))
-    return rows.finish(df), rows.skipped
+    logger.info("%s: %d segments", df.attrs["source"], len(df))
+    return df, list(df.attrs["skipped"])
 
 
 def read_class_indices(path: PathLike, *, on_error: OnError = "raise") -> pd.DataFrame:
@@ -141,49 +122,7 @@ def read_class_indices(path: PathLike, *, on_error: OnError = "raise") -> pd.Dat
 
     Returns ``DataFrame[index:int, mid:str, display_name:str, line:int]``; indices and mids are unique.
     """
-    rows = RowCollector(path, on_error)
-    p = rows.path
-    it = iter_rows(p, read_text(p))
-    first = next(it, None)
-    if first is None:
-        raise DatasetFormatError(p, 1, f"empty file; expected columns {','.join(CLASS_INDEX_COLUMNS)}")
-    check_header(p, first[0], first[1], CLASS_INDEX_COLUMNS)
-    indices: list[int] = []
-    mids: list[str] = []
-    names: list[str] = []
-    lines: list[int] = []
-    seen_mid: dict[str, int] = {}
-    for line, fields in it:
-        try:
-            if len(fields) != 3:
-                raise rows.error(line, f"expected 3 fields ({','.join(CLASS_INDEX_COLUMNS)}), found {len(fields)}")
-            index = parse_int(fields[0], "index", rows, line)
-            mid = fields[1].strip()
-            name = fields[2].strip()
-            if not MID_RE.fullmatch(mid):
-                raise rows.error(line, f"bad mid {mid!r}")
-            if not name:
-                raise rows.error(line, "empty display_name")
-            if mid in seen_mid:
-                raise rows.error(line, f"duplicate mid {mid!r} (first on line {seen_mid[mid]})")
-            rows.check_unique(index, line, "index")
-            seen_mid[mid] = line
-        except DatasetFormatError as e:
-            rows.reject(e)
-            continue
-        indices.append(index)
-        mids.append(mid)
-        names.append(name)
-        lines.append(line)
-    df = frame(
-        {
-            "index": (indices, "int64"),
-            "mid": (mids, "object"),
-            "display_name": (names, "object"),
-            "line": (lines, "int64"),
-        }
-    )
-    return rows.finish(df)
+    return read_checked_csv(path, CLASS_INDEX_SPEC, rules=_CLASS_INDEX_RULES, on_error=on_error)
 
 
 def _id_line(text: str, eid: Any, nth: int = 1) -> int | None:
@@ -241,8 +180,11 @@ def read_ontology(path: PathLike) -> dict[str, dict[str, Any]]:
 __all__ = [
     "SEGMENT_COLUMNS",
     "CLASS_INDEX_COLUMNS",
+    "CLASS_INDEX_SPEC",
+    "YTID",
     "clip_id",
     "read_segments",
+    "segment_spec",
     "read_class_indices",
     "read_ontology",
 ]

@@ -15,24 +15,32 @@ import logging
 
 import pandas as pd
 
-from vipant.datasets.common import (
-    DatasetFormatError,
-    OnError,
-    PathLike,
-    RowCollector,
-    check_header,
-    file_clip_id,
-    frame,
-    iter_rows,
-    list_files,
-    read_text,
-    safe_member_path,
+from vipant.datasets.columns import (
+    NONEMPTY,
+    PATH,
+    TEXT,
+    Column,
+    Unique,
+    read_checked_csv,
 )
+from vipant.datasets.common import OnError, PathLike, file_clip_id, list_files
 
 logger = logging.getLogger(__name__)
 
 N_CAPTIONS = 5
-COLUMNS = ("file_name", *(f"caption_{i}" for i in range(1, N_CAPTIONS + 1)))
+_CAPTION_NAMES = tuple(f"caption_{i}" for i in range(1, N_CAPTIONS + 1))
+# the five caption columns are returned as one tuple column, ``captions``
+CAPTIONS_SPEC = (
+    Column("file_name", PATH),
+    *(Column(name, TEXT, check=NONEMPTY, keep=False) for name in _CAPTION_NAMES),
+)
+COLUMNS = tuple(c.name for c in CAPTIONS_SPEC)
+_DERIVED = {
+    "captions": lambda r: tuple(r[name] for name in _CAPTION_NAMES),
+    "clip_id": lambda r: file_clip_id(r["file_name"]),
+}
+# two names can share a clip id ("a.wav", "a.flac"): both must be unique
+_RULES = (Unique("file_name"), Unique("clip_id", "clip id"))
 
 
 def read_captions(path: PathLike, *, on_error: OnError = "raise") -> pd.DataFrame:
@@ -42,43 +50,9 @@ def read_captions(path: PathLike, *, on_error: OnError = "raise") -> pd.DataFram
     pass :func:`safe_member_path` and are unique; captions are whitespace-normalised and non-empty.
     Skipped rows (``on_error="skip"``) are in ``df.attrs["skipped"]``.
     """
-    rows = RowCollector(path, on_error)
-    p = rows.path
-    it = iter_rows(p, read_text(p))
-    first = next(it, None)
-    if first is None:
-        raise DatasetFormatError(p, 1, f"empty file; expected columns {','.join(COLUMNS)}")
-    check_header(p, first[0], first[1], COLUMNS)
-    names: list[str] = []
-    captions: list[tuple[str, ...]] = []
-    lines: list[int] = []
-    for line, fields in it:
-        try:
-            if len(fields) != len(COLUMNS):
-                raise rows.error(line, f"expected {len(COLUMNS)} fields ({','.join(COLUMNS)}), found {len(fields)}")
-            name = safe_member_path(fields[0], path=p, line=line)
-            caps = tuple(" ".join(c.split()) for c in fields[1:])
-            for i, c in enumerate(caps, 1):
-                if not c:
-                    raise rows.error(line, f"empty caption_{i}")
-            rows.check_unique(name, line, "file_name")
-            rows.check_unique(file_clip_id(name), line, "clip id")
-        except DatasetFormatError as e:
-            rows.reject(e)
-            continue
-        names.append(name)
-        captions.append(caps)
-        lines.append(line)
-    df = frame(
-        {
-            "file_name": (names, "object"),
-            "captions": (captions, "object"),
-            "clip_id": ([file_clip_id(n) for n in names], "object"),
-            "line": (lines, "int64"),
-        }
-    )
-    logger.info("%s: %d clips", p, len(df))
-    return rows.finish(df)
+    df = read_checked_csv(path, CAPTIONS_SPEC, rules=_RULES, derive=_DERIVED, on_error=on_error)
+    logger.info("%s: %d clips", df.attrs["source"], len(df))
+    return df
 
 
 def list_audio(
@@ -88,4 +62,4 @@ def list_audio(
     return list_files(captions_df, captions_df["file_name"].tolist(), audio_dir, on_error=on_error, source=source)
 
 
-__all__ = ["COLUMNS", "read_captions", "list_audio"]
+__all__ = ["COLUMNS", "CAPTIONS_SPEC", "read_captions", "list_audio"]

@@ -1,5 +1,7 @@
 """Shared pieces of the dataset loaders: the format error, safe member paths, skip-mode bookkeeping.
 
+The CSV loaders declare their columns and read through :func:`vipant.datasets.columns.read_checked_csv`.
+
 Conventions every loader in :mod:`vipant.datasets` follows:
 
 * A missing file raises :class:`FileNotFoundError` naming it.
@@ -20,7 +22,6 @@ import csv
 import errno
 import io
 import logging
-import math
 import os
 import posixpath
 import re
@@ -135,14 +136,6 @@ def iter_rows(
         yield start, row
 
 
-def check_header(path: Path, line: int, found: Sequence[str], expected: Sequence[str]) -> None:
-    """Raise unless the header fields ``found`` equal ``expected`` (surrounding spaces ignored)."""
-    if [f.strip() for f in found] != list(expected):
-        raise DatasetFormatError(
-            path, line, f"bad header {list(found)!r}; expected columns {','.join(expected)}"
-        )
-
-
 class RowCollector:
     """Applies the ``on_error`` policy while a loader walks the rows of one file."""
 
@@ -151,7 +144,6 @@ class RowCollector:
         self.path = Path(path)
         self.on_error = on_error
         self.skipped: list[Skipped] = []
-        self._seen: dict[Any, int] = {}
 
     def error(self, line: int | None, problem: str) -> DatasetFormatError:
         return DatasetFormatError(self.path, line, problem)
@@ -162,13 +154,6 @@ class RowCollector:
             raise err
         logger.debug("skipping %s", err)
         self.skipped.append(Skipped.from_error(err))
-
-    def check_unique(self, key: Any, line: int, what: str) -> None:
-        """Raise (the caller rejects) if ``key`` was already accepted; else remember it at ``line``."""
-        first = self._seen.get((what, key))
-        if first is not None:
-            raise self.error(line, f"duplicate {what} {key!r} (first on line {first})")
-        self._seen[(what, key)] = line
 
     def finish(self, df: pd.DataFrame) -> pd.DataFrame:
         """Attach provenance to ``df`` and log a summary of the skipped rows."""
@@ -193,25 +178,6 @@ def attach(df: pd.DataFrame, path: PathLike, skipped: list[Skipped]) -> pd.DataF
 def frame(columns: dict[str, tuple[list[Any], str]]) -> pd.DataFrame:
     """Build a DataFrame with fixed dtypes, also when empty: ``{name: (values, dtype)}``."""
     return pd.DataFrame({name: pd.Series(values, dtype=dtype) for name, (values, dtype) in columns.items()})
-
-
-def parse_int(text: str, what: str, rows: RowCollector, line: int) -> int:
-    """Parse a decimal integer field or raise a DatasetFormatError naming the line."""
-    s = text.strip()
-    if not re.fullmatch(r"[+-]?\d+", s):
-        raise rows.error(line, f"{what} {text!r} is not an integer")
-    return int(s)
-
-
-def parse_float(text: str, what: str, rows: RowCollector, line: int) -> float:
-    """Parse a finite float field or raise a DatasetFormatError naming the line."""
-    try:
-        value = float(text.strip())
-    except ValueError:
-        raise rows.error(line, f"{what} {text!r} is not a number") from None
-    if not math.isfinite(value):
-        raise rows.error(line, f"{what} {text!r} is not finite")
-    return value
 
 
 def list_files(

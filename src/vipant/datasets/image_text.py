@@ -7,24 +7,17 @@ Tab-separated with the header ``filepath<TAB>title``; quoting follows the csv mo
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import pandas as pd
 
-from vipant.datasets.common import (
-    DatasetFormatError,
-    OnError,
-    PathLike,
-    RowCollector,
-    check_header,
-    frame,
-    iter_rows,
-    read_text,
-    safe_member_path,
-)
+from vipant.datasets.columns import NONEMPTY, PATH, TEXT, Column, read_checked_csv
+from vipant.datasets.common import OnError, PathLike
 
 logger = logging.getLogger(__name__)
 
-COLUMNS = ("filepath", "title")
+PAIRS_SPEC = (Column("filepath", PATH), Column("title", TEXT, check=NONEMPTY))
+COLUMNS = tuple(c.name for c in PAIRS_SPEC)
 
 
 def read_pairs(path: PathLike, *, on_error: OnError = "raise") -> pd.DataFrame:
@@ -34,34 +27,11 @@ def read_pairs(path: PathLike, *, on_error: OnError = "raise") -> pd.DataFrame:
     :func:`safe_member_path` and joined to the CSV's folder (an absolute-or-relative path as ``path``
     was given); titles are whitespace-normalised and non-empty. Files are not required to exist.
     """
-    rows = RowCollector(path, on_error)
-    p = rows.path
-    it = iter_rows(p, read_text(p), delimiter="\t")
-    first = next(it, None)
-    if first is None:
-        raise DatasetFormatError(p, 1, f"empty file; expected tab-separated columns {', '.join(COLUMNS)}")
-    check_header(p, first[0], first[1], COLUMNS)
-    base = p.parent
-    paths: list[str] = []
-    titles: list[str] = []
-    lines: list[int] = []
-    for line, fields in it:
-        try:
-            if len(fields) != 2:
-                raise rows.error(line, f"expected 2 tab-separated fields (filepath, title), found {len(fields)}")
-            name = safe_member_path(fields[0], path=p, line=line)
-            title = " ".join(fields[1].split())
-            if not title:
-                raise rows.error(line, "empty title")
-        except DatasetFormatError as e:
-            rows.reject(e)
-            continue
-        paths.append(str(base / name))
-        titles.append(title)
-        lines.append(line)
-    df = frame({"filepath": (paths, "object"), "title": (titles, "object"), "line": (lines, "int64")})
-    logger.info("%s: %d image-text pairs", p, len(df))
-    return rows.finish(df)
+    df = read_checked_csv(path, PAIRS_SPEC, delimiter="\t", on_error=on_error)
+    base = Path(path).parent
+    df["filepath"] = pd.Series([str(base / name) for name in df["filepath"]], index=df.index, dtype="object")
+    logger.info("%s: %d image-text pairs", df.attrs["source"], len(df))
+    return df
 
 
-__all__ = ["COLUMNS", "read_pairs"]
+__all__ = ["COLUMNS", "PAIRS_SPEC", "read_pairs"]

@@ -19,79 +19,68 @@ from typing import Literal
 
 import pandas as pd
 
-from vipant.datasets.common import (
-    DatasetFormatError,
-    OnError,
-    PathLike,
-    RowCollector,
-    file_clip_id,
-    frame,
-    iter_rows,
-    list_files,
-    read_text,
-    safe_member_path,
+from vipant.datasets.columns import (
+    NONEMPTY,
+    PATH,
+    Column,
+    Row,
+    Rule,
+    Unique,
+    read_checked_csv,
 )
+from vipant.datasets.common import OnError, PathLike, file_clip_id, list_files
 
 logger = logging.getLogger(__name__)
 
-META_COLUMNS = ("file", "scene", "recording_id")
+META_SPEC = (Column("file", PATH), Column("scene", check=NONEMPTY), Column("recording_id", check=NONEMPTY))
+META_COLUMNS = tuple(c.name for c in META_SPEC)
 FOLDS = range(1, 5)
 Part = Literal["train", "evaluate", "test"]
-_PART_COLUMNS: dict[str, tuple[str, ...]] = {
-    "train": ("file", "scene"),
-    "evaluate": ("file", "scene"),
-    "test": ("file",),
+_PART_COLUMNS: dict[str, tuple[Column, ...]] = {
+    "train": META_SPEC[:2],
+    "evaluate": META_SPEC[:2],
+    "test": META_SPEC[:1],
 }
+# a clip id drops the folder, so two listed files can share one
+_UNIQUE = (Unique("file"), Unique("clip_id", "clip id"))
+
+
+def _agrees_with(meta: pd.DataFrame) -> Rule:
+    """Rule: a row's file is listed in ``meta`` (from :func:`read_meta`) and its scene, if any, agrees."""
+    known = dict(zip(meta["file"].tolist(), meta["scene"].tolist()))
+
+    def check(row: Row) -> str | None:
+        if row["file"] not in known:
+            return f"file {row['file']!r} is not in meta.txt"
+        if "scene" in row and known[row["file"]] != row["scene"]:
+            return f"scene {row['scene']!r} disagrees with meta.txt ({known[row['file']]!r})"
+        return None
+
+    return check
 
 
 def _read_tsv(
-    path: PathLike, columns: tuple[str, ...], on_error: OnError, meta: pd.DataFrame | None = None
+    path: PathLike, columns: tuple[Column, ...], on_error: OnError, meta: pd.DataFrame | None = None
 ) -> pd.DataFrame:
     """Read a headerless TUT list with ``columns``; optionally check files and scenes against ``meta``."""
-    rows = RowCollector(path, on_error)
-    p = rows.path
-    known: dict[str, str] = {}
-    if meta is not None:
-        known = dict(zip(meta["file"].tolist(), meta["scene"].tolist()))
-    out: dict[str, list] = {c: [] for c in (*columns, "line")}
-    first_row = True
-    for line, fields in iter_rows(p, read_text(p), delimiter="\t", quoting=csv.QUOTE_NONE):
-        while len(fields) > len(columns) and fields[-1].strip() == "":
-            fields = fields[:-1]  # tolerate trailing tabs
-        if first_row and len(fields) != len(columns):
-            raise DatasetFormatError(
-                p, line, f"expected {len(columns)} tab-separated columns ({', '.join(columns)}), found {len(fields)}"
-            )
-        first_row = False
-        try:
-            if len(fields) != len(columns):
-                raise rows.error(line, f"expected {len(columns)} tab-separated fields ({', '.join(columns)}), found {len(fields)}")
-            values = [safe_member_path(fields[0].strip(), path=p, line=line), *(f.strip() for f in fields[1:])]
-            for col, v in zip(columns[1:], values[1:]):
-                if not v:
-                    raise rows.error(line, f"empty {col}")
-            if meta is not None:
-                if values[0] not in known:
-                    raise rows.error(line, f"file {values[0]!r} is not in meta.txt")
-                if "scene" in columns and known[values[0]] != values[1]:
-                    raise rows.error(line, f"scene {values[1]!r} disagrees with meta.txt ({known[values[0]]!r})")
-            rows.check_unique(values[0], line, "file")
-            rows.check_unique(file_clip_id(values[0]), line, "clip id")
-        except DatasetFormatError as e:
-            rows.reject(e)
-            continue
-        for col, v in zip(columns, values):
-            out[col].append(v)
-        out["line"].append(line)
-    spec = {c: (out[c], "object") for c in columns}
-    spec["clip_id"] = ([file_clip_id(f) for f in out["file"]], "object")
-    spec["line"] = (out["line"], "int64")
-    return rows.finish(frame(spec))
+    rules = _UNIQUE if meta is None else (_agrees_with(meta), *_UNIQUE)
+    return read_checked_csv(
+        path,
+        columns,
+        rules=rules,
+        derive={"clip_id": lambda r: file_clip_id(r["file"])},
+        on_error=on_error,
+        header="none",
+        delimiter="\t",
+        quoting=csv.QUOTE_NONE,
+        strip_fields=True,
+        drop_trailing_empty=True,  # real TUT lists end some lines with a tab
+    )
 
 
 def read_meta(path: PathLike, *, on_error: OnError = "raise") -> pd.DataFrame:
     """Read ``meta.txt``: ``DataFrame[file:str, scene:str, recording_id:str, clip_id:str, line:int]``."""
-    df = _read_tsv(path, META_COLUMNS, on_error)
+    df = _read_tsv(path, META_SPEC, on_error)
     logger.info("%s: %d clips, %d scenes", path, len(df), df["scene"].nunique())
     return df
 
@@ -118,4 +107,4 @@ def list_audio(
     return list_files(meta, meta["file"].tolist(), root, on_error=on_error, source=source)
 
 
-__all__ = ["META_COLUMNS", "read_meta", "read_fold", "list_audio"]
+__all__ = ["META_COLUMNS", "META_SPEC", "read_meta", "read_fold", "list_audio"]

@@ -14,27 +14,37 @@ import logging
 
 import pandas as pd
 
-from vipant.datasets.common import (
-    DatasetFormatError,
-    OnError,
-    PathLike,
-    RowCollector,
-    check_header,
-    file_clip_id,
-    frame,
-    iter_rows,
-    list_files,
-    parse_float,
-    parse_int,
-    read_text,
-    safe_member_path,
+from vipant.datasets.columns import (
+    NON_NEGATIVE,
+    NONEMPTY,
+    PATH,
+    Check,
+    Column,
+    OneToOne,
+    Unique,
+    in_range,
+    read_checked_csv,
+    time_span,
 )
-from vipant.datasets.esc50 import check_label_map
+from vipant.datasets.common import OnError, PathLike, file_clip_id, list_files
 
 logger = logging.getLogger(__name__)
 
-COLUMNS = ("slice_file_name", "fsID", "start", "end", "salience", "fold", "classID", "class")
 FOLDS = range(1, 11)
+# list_audio puts each slice under audio/fold{fold}/ itself, so a folder in the name is an error
+_NO_FOLDER = Check(lambda name, _row: "/" not in name, "{name} {value!r} must not contain a folder")
+META_SPEC = (
+    Column("slice_file_name", PATH, check=_NO_FOLDER),
+    Column("fsID", int),
+    Column("start", float),
+    Column("end", float, check=time_span("slice")),
+    Column("salience", int),
+    Column("fold", int, check=in_range(FOLDS[0], FOLDS[-1])),
+    Column("classID", int, check=NON_NEGATIVE),
+    Column("class", check=NONEMPTY),
+)
+COLUMNS = tuple(c.name for c in META_SPEC)
+_RULES = (OneToOne("classID", "class"), Unique("slice_file_name"))
 
 
 def read_meta(path: PathLike, *, on_error: OnError = "raise") -> pd.DataFrame:
@@ -44,63 +54,12 @@ def read_meta(path: PathLike, *, on_error: OnError = "raise") -> pd.DataFrame:
     classID:int, class:str, clip_id:str, line:int]``; fold in 1..10, ``0 <= start < end``, classID and
     class one-to-one across rows, file names plain (no folder) and unique.
     """
-    rows = RowCollector(path, on_error)
-    p = rows.path
-    it = iter_rows(p, read_text(p))
-    first = next(it, None)
-    if first is None:
-        raise DatasetFormatError(p, 1, f"empty file; expected columns {','.join(COLUMNS)}")
-    check_header(p, first[0], first[1], COLUMNS)
-    out: dict[str, list] = {c: [] for c in (*COLUMNS, "line")}
-    by_code: dict[int, tuple[str, int]] = {}
-    by_name: dict[str, tuple[int, int]] = {}
-    for line, fields in it:
-        try:
-            if len(fields) != len(COLUMNS):
-                raise rows.error(line, f"expected {len(COLUMNS)} fields ({','.join(COLUMNS)}), found {len(fields)}")
-            name = safe_member_path(fields[0], path=p, line=line)
-            if "/" in name:
-                raise rows.error(line, f"slice_file_name {name!r} must not contain a folder")
-            fs_id = parse_int(fields[1], "fsID", rows, line)
-            start = parse_float(fields[2], "start", rows, line)
-            end = parse_float(fields[3], "end", rows, line)
-            if start < 0 or end <= start:
-                raise rows.error(line, f"bad slice times start={start} end={end} (want 0 <= start < end)")
-            salience = parse_int(fields[4], "salience", rows, line)
-            fold = parse_int(fields[5], "fold", rows, line)
-            if fold not in FOLDS:
-                raise rows.error(line, f"fold {fold} not in 1..10")
-            class_id = parse_int(fields[6], "classID", rows, line)
-            if class_id < 0:
-                raise rows.error(line, f"negative classID {class_id}")
-            cls = fields[7].strip()
-            if not cls:
-                raise rows.error(line, "empty class")
-            check_label_map(rows, line, class_id, cls, by_code, by_name, "classID", "class")
-            rows.check_unique(name, line, "slice_file_name")
-        except DatasetFormatError as e:
-            rows.reject(e)
-            continue
-        by_code.setdefault(class_id, (cls, line))
-        by_name.setdefault(cls, (class_id, line))
-        for col, value in zip((*COLUMNS, "line"), (name, fs_id, start, end, salience, fold, class_id, cls, line)):
-            out[col].append(value)
-    df = frame(
-        {
-            "slice_file_name": (out["slice_file_name"], "object"),
-            "fsID": (out["fsID"], "int64"),
-            "start": (out["start"], "float64"),
-            "end": (out["end"], "float64"),
-            "salience": (out["salience"], "int64"),
-            "fold": (out["fold"], "int64"),
-            "classID": (out["classID"], "int64"),
-            "class": (out["class"], "object"),
-            "clip_id": ([file_clip_id(n) for n in out["slice_file_name"]], "object"),
-            "line": (out["line"], "int64"),
-        }
+    df = read_checked_csv(
+        path, META_SPEC, rules=_RULES, derive={"clip_id": lambda r: file_clip_id(r["slice_file_name"])},
+        on_error=on_error,
     )
-    logger.info("%s: %d slices, %d classes", p, len(df), df["classID"].nunique())
-    return rows.finish(df)
+    logger.info("%s: %d slices, %d classes", df.attrs["source"], len(df), df["classID"].nunique())
+    return df
 
 
 def list_audio(
@@ -114,4 +73,4 @@ def list_audio(
     return list_files(meta, names, audio_root, on_error=on_error, source=source)
 
 
-__all__ = ["COLUMNS", "read_meta", "list_audio"]
+__all__ = ["COLUMNS", "META_SPEC", "read_meta", "list_audio"]
