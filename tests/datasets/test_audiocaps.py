@@ -27,7 +27,10 @@ def test_parses_real_format(write_file) -> None:
     assert df["caption"].iloc[1] == "Multiple clanging and clanking sounds, then a man speaks"
     assert df["caption"].iloc[3] == "People talk while a car passes"
     assert df["clip_id"].tolist() == [
-        "r1nicOVtvkQ_130000", "UDGBjjwyaqE_20000", "-6Gy9Dnx6D8_30000", "-6Gy9Dnx6D8_30000"
+        "r1nicOVtvkQ_130000",
+        "UDGBjjwyaqE_20000",
+        "-6Gy9Dnx6D8_30000",
+        "-6Gy9Dnx6D8_30000",
     ]
     assert df["line"].tolist() == [2, 3, 4, 5]
 
@@ -70,7 +73,7 @@ def test_bad_header_and_missing_file(tmp_path: Path, write_file) -> None:
 
 
 def test_skip_mode(write_file) -> None:
-    dirty = "97151,-3bM8VMJk0Q,30,\n" "91139,-3bM8VMJk0Q,30,A dog barks\n" "5,--4gqARaEJE,0,A dog barks\n"
+    dirty = "97151,-3bM8VMJk0Q,30,\n91139,-3bM8VMJk0Q,30,A dog barks\n5,--4gqARaEJE,0,A dog barks\n"
     p = write_file("train.csv", HEADER + ROWS + dirty)
     df, skipped = read_split(p, on_error="skip")
     assert df["audiocap_id"].tolist() == [91139, 58146, 11542, 11543, 5]

@@ -54,7 +54,7 @@ def test_clip_id() -> None:
 @pytest.mark.parametrize(
     ("row", "needle"),
     [
-        ('--U7joUcTCo, 0.000, 10.000\n', "expected 4 fields"),
+        ("--U7joUcTCo, 0.000, 10.000\n", "expected 4 fields"),
         ('--U7joUcTCo, zero, 10.000, "/m/03l9g"\n', "not a number"),
         ('--U7joUcTCo, 10.000, 10.000, "/m/03l9g"\n', "start < end"),
         ('--U7joUcTC, 0.000, 10.000, "/m/03l9g"\n', "bad YouTube id"),
@@ -91,7 +91,7 @@ def test_missing_file(tmp_path: Path) -> None:
 
 
 def test_skip_mode_keeps_good_rows_and_records_bad(write_file, caplog: pytest.LogCaptureFixture) -> None:
-    bad = '--U7joUcTCo, 0.000, 10.000, ""\n' '--BfvyPmVMo, 20.000, 30.000, "/m/09x0r"\n'
+    bad = '--U7joUcTCo, 0.000, 10.000, ""\n--BfvyPmVMo, 20.000, 30.000, "/m/09x0r"\n'
     p = write_file(SEGMENTS, PREAMBLE + ROWS + bad + '-1nilez17Dg, 30.000, 40.000, "/m/09x0r"\n')
     with caplog.at_level(logging.WARNING, logger="vipant.datasets"):
         df, skipped = read_segments(p, on_error="skip", known_mids=MIDS)
@@ -134,12 +134,33 @@ def test_class_indices_errors(write_file, refused, text: str, line: int, needle:
 
 
 ONTOLOGY = [
-    {"id": "/m/0dgw9r", "name": "Human sounds", "description": "Sounds produced by the human body.",
-     "citation_uri": "", "positive_examples": [], "child_ids": ["/m/09l8g"], "restrictions": ["abstract"]},
-    {"id": "/m/09l8g", "name": "Human voice", "description": "The human voice.", "citation_uri": "",
-     "positive_examples": ["youtu.be/1PgHqhKzwjA?start=30&end=40"], "child_ids": ["/m/09x0r"], "restrictions": []},
-    {"id": "/m/09x0r", "name": "Speech", "description": "Speech.", "citation_uri": "",
-     "positive_examples": [], "child_ids": [], "restrictions": []},
+    {
+        "id": "/m/0dgw9r",
+        "name": "Human sounds",
+        "description": "Sounds produced by the human body.",
+        "citation_uri": "",
+        "positive_examples": [],
+        "child_ids": ["/m/09l8g"],
+        "restrictions": ["abstract"],
+    },
+    {
+        "id": "/m/09l8g",
+        "name": "Human voice",
+        "description": "The human voice.",
+        "citation_uri": "",
+        "positive_examples": ["youtu.be/1PgHqhKzwjA?start=30&end=40"],
+        "child_ids": ["/m/09x0r"],
+        "restrictions": [],
+    },
+    {
+        "id": "/m/09x0r",
+        "name": "Speech",
+        "description": "Speech.",
+        "citation_uri": "",
+        "positive_examples": [],
+        "child_ids": [],
+        "restrictions": [],
+    },
 ]
 
 

@@ -38,7 +38,10 @@ def test_parses_real_format(write_file) -> None:
         ("/abs/evil.wav,a,b,c,d,e\n", "absolute path"),
         ("x.wav,a,b,c,d\n", "expected 6 fields"),
         ("x.wav,a,b,,d,e\n", "empty caption_3"),
-        ("Distorted AM Radio noise.wav,a,b,c,d,e\n", "duplicate file_name 'Distorted AM Radio noise.wav' (first on line 2)"),
+        (
+            "Distorted AM Radio noise.wav,a,b,c,d,e\n",
+            "duplicate file_name 'Distorted AM Radio noise.wav' (first on line 2)",
+        ),
     ],
 )
 def test_malformed_row_names_file_and_line(write_file, refused, row: str, needle: str) -> None:
@@ -72,7 +75,10 @@ def test_list_audio(tmp_path: Path, write_file) -> None:
     (audio / "Footsteps, wood floor.wav").write_bytes(b"")
     files = list_audio(df, audio)
     assert list(files.columns) == ["clip_id", "path"]
-    assert files["path"].tolist() == [str(audio / "Distorted AM Radio noise.wav"), str(audio / "Footsteps, wood floor.wav")]
+    assert files["path"].tolist() == [
+        str(audio / "Distorted AM Radio noise.wav"),
+        str(audio / "Footsteps, wood floor.wav"),
+    ]
     (audio / "Footsteps, wood floor.wav").unlink()
     kept = list_audio(df, audio, on_error="skip")
     assert kept["clip_id"].tolist() == ["Distorted AM Radio noise"] and kept.attrs["skipped"][0].line == 3

@@ -17,15 +17,37 @@ def coco(**changes: Any) -> dict[str, Any]:
         "info": {"description": "COCO 2017 Dataset", "version": "1.0", "year": 2017},
         "licenses": [{"url": "http://creativecommons.org/licenses/by-nc-sa/2.0/", "id": 1, "name": "BY-NC-SA"}],
         "images": [
-            {"license": 4, "file_name": "000000397133.jpg", "coco_url": "http://images.cocodataset.org/val2017/000000397133.jpg",
-             "height": 427, "width": 640, "date_captured": "2013-11-14 17:02:52", "id": 397133},
-            {"license": 1, "file_name": "000000037777.jpg", "coco_url": "", "height": 230, "width": 352,
-             "date_captured": "2013-11-14 20:55:31", "id": 37777},
+            {
+                "license": 4,
+                "file_name": "000000397133.jpg",
+                "coco_url": "http://images.cocodataset.org/val2017/000000397133.jpg",
+                "height": 427,
+                "width": 640,
+                "date_captured": "2013-11-14 17:02:52",
+                "id": 397133,
+            },
+            {
+                "license": 1,
+                "file_name": "000000037777.jpg",
+                "coco_url": "",
+                "height": 230,
+                "width": 352,
+                "date_captured": "2013-11-14 20:55:31",
+                "id": 37777,
+            },
         ],
         "annotations": [
             {"image_id": 397133, "id": 370509, "caption": "A man is in a kitchen making pizzas."},
-            {"image_id": 397133, "id": 370584, "caption": "Man in apron standing on front of oven with pans and bakeware"},
-            {"image_id": 37777, "id": 5555, "caption": " The dining table near the kitchen has a bowl of fruit on it. \n"},
+            {
+                "image_id": 397133,
+                "id": 370584,
+                "caption": "Man in apron standing on front of oven with pans and bakeware",
+            },
+            {
+                "image_id": 37777,
+                "id": 5555,
+                "caption": " The dining table near the kitchen has a bowl of fruit on it. \n",
+            },
         ],
     }
     data.update(changes)

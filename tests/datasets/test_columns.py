@@ -33,7 +33,7 @@ SPEC = (
     Column("note", TEXT, required=False, default=""),
 )
 HEADER = "name,count,fold,score,flag,label,note\n"
-ROWS = "a.wav,3,1,0.5,True,dog, a  quiet   note \n" "sub/b.wav,0,5,-2,False,cat,\n"
+ROWS = "a.wav,3,1,0.5,True,dog, a  quiet   note \nsub/b.wav,0,5,-2,False,cat,\n"
 
 
 def test_good_file_is_typed(write_file) -> None:
@@ -41,8 +41,14 @@ def test_good_file_is_typed(write_file) -> None:
     assert list(df.columns) == ["name", "count", "fold", "score", "flag", "label", "note", "line"]
     assert [str(t) for t in df.dtypes] == ["object", "int64", "int64", "float64", "bool", "object", "object", "int64"]
     assert df.to_dict("list") == {
-        "name": ["a.wav", "sub/b.wav"], "count": [3, 0], "fold": [1, 5], "score": [0.5, -2.0],
-        "flag": [True, False], "label": ["dog", "cat"], "note": ["a quiet note", ""], "line": [2, 3],
+        "name": ["a.wav", "sub/b.wav"],
+        "count": [3, 0],
+        "fold": [1, 5],
+        "score": [0.5, -2.0],
+        "flag": [True, False],
+        "label": ["dog", "cat"],
+        "note": ["a quiet note", ""],
+        "line": [2, 3],
     }
     assert df.attrs["source"].endswith("good.csv") and df.attrs["skipped"] == []
 
@@ -111,7 +117,7 @@ def test_first_failing_column_is_reported(write_file, refused) -> None:
 
 
 def test_skip_mode_records_each_bad_row(write_file, skipped_lines) -> None:
-    bad = "c.wav,3,6,0.5,True,dog,\n" "d.wav,3,1,0.5,True,,\n"
+    bad = "c.wav,3,6,0.5,True,dog,\nd.wav,3,1,0.5,True,,\n"
     df = read_checked_csv(write_file("dirty.csv", HEADER + bad + ROWS), SPEC, on_error="skip")
     assert df["name"].tolist() == ["a.wav", "sub/b.wav"] and df["line"].tolist() == [4, 5]
     assert skipped_lines(df) == [2, 3]
@@ -128,8 +134,9 @@ def test_bad_on_error_and_missing_file(tmp_path: Path) -> None:
 def test_empty_file_names_the_columns(write_file, refused) -> None:
     refused(read_checked_csv, write_file("e.csv", ""), 1, "empty file; expected columns name,count", columns=SPEC)
     tabbed = (Column("a"), Column("b"))
-    err = refused(read_checked_csv, write_file("e.tsv", ""), 1, "tab-separated columns a, b", columns=tabbed,
-                  delimiter="\t")
+    err = refused(
+        read_checked_csv, write_file("e.tsv", ""), 1, "tab-separated columns a, b", columns=tabbed, delimiter="\t"
+    )
     assert err.problem == "empty file; expected tab-separated columns a, b"
 
 
@@ -172,14 +179,28 @@ def test_headerless_and_comment_header(write_file, refused) -> None:
     p = write_file("list.txt", " a.wav \tbeach\t\nb.wav\tbus\n")
     df = read_checked_csv(p, spec, header="none", delimiter="\t", strip_fields=True, drop_trailing_empty=True)
     assert df["file"].tolist() == ["a.wav", "b.wav"] and df["line"].tolist() == [1, 2]
-    err = refused(read_checked_csv, write_file("wide.txt", "a\tb\tc\n"), 1, "expected 2 tab-separated columns",
-                  columns=spec, header="none", delimiter="\t", on_error="skip")
+    err = refused(
+        read_checked_csv,
+        write_file("wide.txt", "a\tb\tc\n"),
+        1,
+        "expected 2 tab-separated columns",
+        columns=spec,
+        header="none",
+        delimiter="\t",
+        on_error="skip",
+    )
     assert err.problem == "expected 2 tab-separated columns (file, scene), found 3"
     text = "# made today\n# file, scene\na.wav, beach\n# a note\nb.wav, bus\n"
     df = read_checked_csv(write_file("c.csv", text), spec, header="comment", skipinitialspace=True)
     assert df["scene"].tolist() == ["beach", "bus"] and df["line"].tolist() == [3, 5]
-    refused(read_checked_csv, write_file("c.csv", "# made today\na.wav, beach\n"), 1,
-            "missing the column comment '# file, scene' before the first row", columns=spec, header="comment")
+    refused(
+        read_checked_csv,
+        write_file("c.csv", "# made today\na.wav, beach\n"),
+        1,
+        "missing the column comment '# file, scene' before the first row",
+        columns=spec,
+        header="comment",
+    )
 
 
 def test_custom_kind_and_checks(write_file, refused) -> None:
@@ -196,10 +217,16 @@ def test_custom_kind_and_checks(write_file, refused) -> None:
     df = read_checked_csv(write_file("k.csv", "pair,tag\n1:2,ab\n"), spec)
     assert df["pair"].tolist() == [(1, 2)]
     refused(read_checked_csv, write_file("k.csv", "pair,tag\n1,ab\n"), 2, "pair '1' is not a pair", columns=spec)
-    refused(read_checked_csv, write_file("k.csv", "pair,tag\n1:2,a\n"), 2, "tag 'a' does not match [a-z]{2,3}",
-            columns=spec)
-    refused(read_checked_csv, write_file("k.csv", "pair,tag\n1:2,xyz\n"), 2, "tag 'xyz' is not one of 'ab', 'abc'",
-            columns=spec)
+    refused(
+        read_checked_csv, write_file("k.csv", "pair,tag\n1:2,a\n"), 2, "tag 'a' does not match [a-z]{2,3}", columns=spec
+    )
+    refused(
+        read_checked_csv,
+        write_file("k.csv", "pair,tag\n1:2,xyz\n"),
+        2,
+        "tag 'xyz' is not one of 'ab', 'abc'",
+        columns=spec,
+    )
 
 
 def test_column_rejects_unknown_type() -> None:

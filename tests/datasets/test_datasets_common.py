@@ -38,8 +38,21 @@ def test_safe_member_path_accepts(name: str, expected: str) -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["", "/etc/passwd", "..", "../evil.wav", "a/../../b.wav", "a/..", "a\\..\\..\\b.wav", "\\evil.wav",
-     "C:\\evil.wav", "c:/evil.wav", "a\x00b.wav", ".", "./"],
+    [
+        "",
+        "/etc/passwd",
+        "..",
+        "../evil.wav",
+        "a/../../b.wav",
+        "a/..",
+        "a\\..\\..\\b.wav",
+        "\\evil.wav",
+        "C:\\evil.wav",
+        "c:/evil.wav",
+        "a\x00b.wav",
+        ".",
+        "./",
+    ],
 )
 def test_safe_member_path_rejects(name: str) -> None:
     with pytest.raises(DatasetFormatError) as info:

@@ -22,7 +22,15 @@ META = "meta/esc50.csv"
 def test_parses_real_format(write_file) -> None:
     df = read_meta(write_file(META, HEADER + ROWS))
     assert list(df.columns) == [
-        "filename", "fold", "target", "category", "esc10", "src_file", "take", "clip_id", "line"
+        "filename",
+        "fold",
+        "target",
+        "category",
+        "esc10",
+        "src_file",
+        "take",
+        "clip_id",
+        "line",
     ]
     assert df["fold"].dtype == "int64" and df["target"].dtype == "int64" and df["esc10"].dtype == "bool"
     assert df["esc10"].tolist() == [True, False, False, True]

@@ -21,7 +21,16 @@ META = "metadata/UrbanSound8K.csv"
 def test_parses_real_format(write_file) -> None:
     df = read_meta(write_file(META, HEADER + ROWS))
     assert list(df.columns) == [
-        "slice_file_name", "fsID", "start", "end", "salience", "fold", "classID", "class", "clip_id", "line"
+        "slice_file_name",
+        "fsID",
+        "start",
+        "end",
+        "salience",
+        "fold",
+        "classID",
+        "class",
+        "clip_id",
+        "line",
     ]
     assert df["fsID"].dtype == "int64" and df["start"].dtype == "float64" and df["fold"].dtype == "int64"
     assert df["end"].tolist()[0] == pytest.approx(0.317551)
@@ -66,5 +75,6 @@ def test_list_audio_uses_fold_folders(tmp_path: Path, write_file) -> None:
         list_audio(meta, tmp_path)
     files = list_audio(meta, tmp_path, on_error="skip")
     assert files["path"].tolist() == [
-        str(tmp_path / "audio/fold5/100032-3-0-0.wav"), str(tmp_path / "audio/fold5/100263-2-0-117.wav")
+        str(tmp_path / "audio/fold5/100032-3-0-0.wav"),
+        str(tmp_path / "audio/fold5/100263-2-0-117.wav"),
     ]

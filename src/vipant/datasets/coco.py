@@ -69,8 +69,10 @@ def read_captions(path: PathLike, *, on_error: OnError = "raise") -> tuple[pd.Da
         data = json.loads(text)
     except json.JSONDecodeError as e:
         raise DatasetFormatError(p, e.lineno, f"invalid JSON ({e.msg})") from None
-    if not isinstance(data, dict) or not isinstance(data.get("images"), list) or not isinstance(
-        data.get("annotations"), list
+    if (
+        not isinstance(data, dict)
+        or not isinstance(data.get("images"), list)
+        or not isinstance(data.get("annotations"), list)
     ):
         raise DatasetFormatError(p, 1, "expected a JSON object with lists 'images' and 'annotations'")
 

@@ -55,7 +55,10 @@ def read_meta(path: PathLike, *, on_error: OnError = "raise") -> pd.DataFrame:
     class one-to-one across rows, file names plain (no folder) and unique.
     """
     df = read_checked_csv(
-        path, META_SPEC, rules=_RULES, derive={"clip_id": lambda r: file_clip_id(r["slice_file_name"])},
+        path,
+        META_SPEC,
+        rules=_RULES,
+        derive={"clip_id": lambda r: file_clip_id(r["slice_file_name"])},
         on_error=on_error,
     )
     logger.info("%s: %d slices, %d classes", df.attrs["source"], len(df), df["classID"].nunique())
