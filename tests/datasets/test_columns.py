@@ -23,7 +23,7 @@ from vipant.datasets.columns import (
     time_span,
 )
 
-SPEC = (
+FIELDS = (
     Column("name", PATH),
     Column("count", int, check=NON_NEGATIVE),
     Column("fold", int, check=in_range(1, 5)),
@@ -37,7 +37,7 @@ ROWS = "a.wav,3,1,0.5,True,dog, a  quiet   note \nsub/b.wav,0,5,-2,False,cat,\n"
 
 
 def test_good_file_is_typed(write_file) -> None:
-    df = read_checked_csv(write_file("good.csv", HEADER + ROWS), SPEC)
+    df = read_checked_csv(write_file("good.csv", HEADER + ROWS), FIELDS)
     assert list(df.columns) == ["name", "count", "fold", "score", "flag", "label", "note", "line"]
     assert [str(t) for t in df.dtypes] == ["object", "int64", "int64", "float64", "bool", "object", "object", "int64"]
     assert df.to_dict("list") == {
@@ -54,12 +54,12 @@ def test_good_file_is_typed(write_file) -> None:
 
 
 def test_empty_body_keeps_dtypes(write_file) -> None:
-    df = read_checked_csv(write_file("empty.csv", HEADER), SPEC)
+    df = read_checked_csv(write_file("empty.csv", HEADER), FIELDS)
     assert len(df) == 0 and df["count"].dtype == "int64" and df["flag"].dtype == "bool"
 
 
 def test_optional_column_may_be_absent(write_file) -> None:
-    df = read_checked_csv(write_file("short.csv", "name,count,fold,score,flag,label\na.wav,1,2,3,False,x\n"), SPEC)
+    df = read_checked_csv(write_file("short.csv", "name,count,fold,score,flag,label\na.wav,1,2,3,False,x\n"), FIELDS)
     assert df["note"].tolist() == [""] and list(df.columns)[-2:] == ["note", "line"]
 
 
@@ -73,7 +73,7 @@ def test_optional_column_may_be_absent(write_file) -> None:
 def test_missing_required_column_is_fatal(write_file, refused, header: str, column: str) -> None:
     p = write_file("missing.csv", header)
     for mode in ("raise", "skip"):
-        err = refused(read_checked_csv, p, 1, f"missing column {column}", columns=SPEC, on_error=mode)
+        err = refused(read_checked_csv, p, 1, f"missing column {column}", columns=FIELDS, on_error=mode)
         assert "expected columns name,count,fold,score,flag,label,note" in err.problem
 
 
@@ -87,7 +87,7 @@ def test_missing_required_column_is_fatal(write_file, refused, header: str, colu
     ],
 )
 def test_other_bad_headers(write_file, refused, header: str, needle: str) -> None:
-    refused(read_checked_csv, write_file("bad.csv", header + ROWS), 1, needle, columns=SPEC)
+    refused(read_checked_csv, write_file("bad.csv", header + ROWS), 1, needle, columns=FIELDS)
 
 
 @pytest.mark.parametrize(
@@ -107,18 +107,18 @@ def test_other_bad_headers(write_file, refused, header: str, needle: str) -> Non
 )
 def test_bad_value_names_file_column_line_and_value(write_file, refused, row: str, problem: str) -> None:
     p = write_file("bad.csv", HEADER + ROWS + row)
-    err = refused(read_checked_csv, p, 4, problem, columns=SPEC)
+    err = refused(read_checked_csv, p, 4, problem, columns=FIELDS)
     assert err.problem == problem and str(err) == f"{p}:4: {problem}"
 
 
 def test_first_failing_column_is_reported(write_file, refused) -> None:
     # fold and label are both bad: columns are checked in order, so fold is named
-    refused(read_checked_csv, write_file("two.csv", HEADER + "c.wav,3,9,0.5,True,,\n"), 2, "fold 9", columns=SPEC)
+    refused(read_checked_csv, write_file("two.csv", HEADER + "c.wav,3,9,0.5,True,,\n"), 2, "fold 9", columns=FIELDS)
 
 
 def test_skip_mode_records_each_bad_row(write_file, skipped_lines) -> None:
     bad = "c.wav,3,6,0.5,True,dog,\nd.wav,3,1,0.5,True,,\n"
-    df = read_checked_csv(write_file("dirty.csv", HEADER + bad + ROWS), SPEC, on_error="skip")
+    df = read_checked_csv(write_file("dirty.csv", HEADER + bad + ROWS), FIELDS, on_error="skip")
     assert df["name"].tolist() == ["a.wav", "sub/b.wav"] and df["line"].tolist() == [4, 5]
     assert skipped_lines(df) == [2, 3]
     assert [s.reason for s in df.attrs["skipped"]] == ["fold 6 not in 1..5", "empty label"]
@@ -126,13 +126,13 @@ def test_skip_mode_records_each_bad_row(write_file, skipped_lines) -> None:
 
 def test_bad_on_error_and_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="on_error"):
-        read_checked_csv(tmp_path / "x.csv", SPEC, on_error="ignore")  # type: ignore[arg-type]
+        read_checked_csv(tmp_path / "x.csv", FIELDS, on_error="ignore")  # type: ignore[arg-type]
     with pytest.raises(FileNotFoundError, match="nothing.csv"):
-        read_checked_csv(tmp_path / "nothing.csv", SPEC)
+        read_checked_csv(tmp_path / "nothing.csv", FIELDS)
 
 
 def test_empty_file_names_the_columns(write_file, refused) -> None:
-    refused(read_checked_csv, write_file("e.csv", ""), 1, "empty file; expected columns name,count", columns=SPEC)
+    refused(read_checked_csv, write_file("e.csv", ""), 1, "empty file; expected columns name,count", columns=FIELDS)
     tabbed = (Column("a"), Column("b"))
     err = refused(
         read_checked_csv, write_file("e.tsv", ""), 1, "tab-separated columns a, b", columns=tabbed, delimiter="\t"

@@ -102,7 +102,7 @@ VA_MODELS = sorted(P["va"]["models"])
 REGISTRY = Registry.from_preset(P)
 # name -> {init, match, seed[, train overrides]} of every VA model pretrain_va can build (follow-up A's
 # variants × seeds included)
-VA_SPECS = REGISTRY.va_specs
+VA_VARIANTS = REGISTRY.va_specs
 CURATIONS = REGISTRY.curations
 AT_MODELS = [f"at_{c}" for c in CURATIONS]
 TEXT_POOLS = [
@@ -192,7 +192,7 @@ def eval_inputs(tasks, oracle=False):
 
 
 def va_train_params(wildcards):
-    spec = VA_SPECS[wildcards.va]
+    spec = VA_VARIANTS[wildcards.va]
     return {**P["va"]["train"], **spec.get("train", {}), "seed": spec.get("seed", 0)}
 
 
@@ -253,7 +253,7 @@ TEMPORAL_VA = REGISTRY.temporal_va
 
 def temporal_at_train(wildcards):
     """AT recipe for the gold-caption fine-tune, seeded like the VA model it starts from."""
-    return {**P["at"]["train"], **TEMPORAL.get("at_train", {}), "seed": VA_SPECS[wildcards.tva]["seed"]}
+    return {**P["at"]["train"], **TEMPORAL.get("at_train", {}), "seed": VA_VARIANTS[wildcards.tva]["seed"]}
 
 
 # ---- results/RESULTS.md (summary.smk): the tables of the run's scope (config summary_scope) ----

@@ -28,14 +28,14 @@ rule pretrain_va:
         runtime=48 * 60,
     params:
         vt=vt_spec_json(),
-        init=lambda wc: VA_SPECS[wc.va]["init"],
-        match=lambda wc: VA_SPECS[wc.va]["match"],
+        init=lambda wc: VA_VARIANTS[wc.va]["init"],
+        match=lambda wc: VA_VARIANTS[wc.va]["match"],
         train=lambda wc: as_json(va_train_params(wc)),
         frames_length=P["va"]["frames_length"],
         max_val=P["va"]["max_val"],
         out=lambda wc, output: os.path.dirname(output.model),
         launch=lambda wc, threads, resources: stage_launch(threads, resources.gpu),
-        track=lambda wc: track("pretrain_va", va=VA_SPECS[wc.va], train=va_train_params(wc))(wc),
+        track=lambda wc: track("pretrain_va", va=VA_VARIANTS[wc.va], train=va_train_params(wc))(wc),
     shell:
         "{params.launch} pretrain-va --vt-json {params.vt:q} --fbank-index {input.fbank}"
         " --fbank-stats {input.stats} --frames {input.frames} --train-clips {input.train} --val-clips {input.val}"

@@ -29,13 +29,13 @@ from vipant.datasets.common import OnError, PathLike, Skipped
 
 logger = logging.getLogger(__name__)
 
-SPLIT_SPEC = (
+SPLIT_FIELDS = (
     Column("audiocap_id", int),
     Column("youtube_id", check=YTID, dest="ytid"),
     Column("start_time", float, check=NON_NEGATIVE, dest="start"),
     Column("caption", TEXT, check=NONEMPTY),
 )
-COLUMNS = tuple(c.name for c in SPLIT_SPEC)
+COLUMNS = tuple(c.name for c in SPLIT_FIELDS)
 _RULES = (Unique("audiocap_id"),)
 
 
@@ -46,10 +46,14 @@ def read_split(path: PathLike, *, on_error: OnError = "raise") -> tuple[pd.DataF
     skipped)``; captions are stripped and must be non-empty, ``audiocap_id`` unique, ``start >= 0``.
     """
     df = read_checked_csv(
-        path, SPLIT_SPEC, rules=_RULES, derive={"clip_id": lambda r: clip_id(r["ytid"], r["start"])}, on_error=on_error
+        path,
+        SPLIT_FIELDS,
+        rules=_RULES,
+        derive={"clip_id": lambda r: clip_id(r["ytid"], r["start"])},
+        on_error=on_error,
     )
     logger.info("%s: %d captions of %d clips", df.attrs["source"], len(df), df["clip_id"].nunique())
     return df, list(df.attrs["skipped"])
 
 
-__all__ = ["COLUMNS", "SPLIT_SPEC", "read_split"]
+__all__ = ["COLUMNS", "SPLIT_FIELDS", "read_split"]

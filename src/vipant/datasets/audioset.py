@@ -45,12 +45,12 @@ YTID_RE = re.compile(r"[A-Za-z0-9_-]{11}")
 MID_RE = re.compile(r"/[a-z]/[A-Za-z0-9_]+")
 YTID = matches(YTID_RE, "bad YouTube id {value!r} (want 11 characters of [A-Za-z0-9_-])")
 """Check of a YouTube id column (also used by AudioCaps)."""
-CLASS_INDEX_SPEC = (
+CLASS_INDEX_FIELDS = (
     Column("index", int),
     Column("mid", check=matches(MID_RE, "bad mid {value!r}")),
     Column("display_name", check=NONEMPTY),
 )
-CLASS_INDEX_COLUMNS = tuple(c.name for c in CLASS_INDEX_SPEC)
+CLASS_INDEX_COLUMNS = tuple(c.name for c in CLASS_INDEX_FIELDS)
 _CLASS_INDEX_RULES = (Unique("mid"), Unique("index"))
 
 
@@ -80,7 +80,7 @@ def _label_list(known: frozenset[str] | None) -> Kind:
     return Kind("label list", parse)
 
 
-def segment_spec(known_mids: Collection[str] | None = None) -> tuple[Column, ...]:
+def segment_fields(known_mids: Collection[str] | None = None) -> tuple[Column, ...]:
     """Columns of a segment CSV; labels must be in ``known_mids`` when given."""
     known = frozenset(known_mids) if known_mids is not None else None
     return (
@@ -91,7 +91,7 @@ def segment_spec(known_mids: Collection[str] | None = None) -> tuple[Column, ...
     )
 
 
-SEGMENT_COLUMNS = tuple(c.name for c in segment_spec())
+SEGMENT_COLUMNS = tuple(c.name for c in segment_fields())
 _SEGMENT_RULES = (Unique(("ytid", "start"), "segment (ytid, start)"),)
 
 
@@ -106,7 +106,7 @@ def read_segments(
     """
     df = read_checked_csv(
         path,
-        segment_spec(known_mids),
+        segment_fields(known_mids),
         rules=_SEGMENT_RULES,
         derive={"clip_id": lambda r: clip_id(r["ytid"], r["start"])},
         on_error=on_error,
@@ -122,7 +122,7 @@ def read_class_indices(path: PathLike, *, on_error: OnError = "raise") -> pd.Dat
 
     Returns ``DataFrame[index:int, mid:str, display_name:str, line:int]``; indices and mids are unique.
     """
-    return read_checked_csv(path, CLASS_INDEX_SPEC, rules=_CLASS_INDEX_RULES, on_error=on_error)
+    return read_checked_csv(path, CLASS_INDEX_FIELDS, rules=_CLASS_INDEX_RULES, on_error=on_error)
 
 
 def _id_line(text: str, eid: Any, nth: int = 1) -> int | None:
@@ -180,11 +180,11 @@ def read_ontology(path: PathLike) -> dict[str, dict[str, Any]]:
 __all__ = [
     "SEGMENT_COLUMNS",
     "CLASS_INDEX_COLUMNS",
-    "CLASS_INDEX_SPEC",
+    "CLASS_INDEX_FIELDS",
     "YTID",
     "clip_id",
     "read_segments",
-    "segment_spec",
+    "segment_fields",
     "read_class_indices",
     "read_ontology",
 ]

@@ -30,11 +30,11 @@ logger = logging.getLogger(__name__)
 N_CAPTIONS = 5
 _CAPTION_NAMES = tuple(f"caption_{i}" for i in range(1, N_CAPTIONS + 1))
 # the five caption columns are returned as one tuple column, ``captions``
-CAPTIONS_SPEC = (
+CAPTIONS_FIELDS = (
     Column("file_name", PATH),
     *(Column(name, TEXT, check=NONEMPTY, keep=False) for name in _CAPTION_NAMES),
 )
-COLUMNS = tuple(c.name for c in CAPTIONS_SPEC)
+COLUMNS = tuple(c.name for c in CAPTIONS_FIELDS)
 _DERIVED = {
     "captions": lambda r: tuple(r[name] for name in _CAPTION_NAMES),
     "clip_id": lambda r: file_clip_id(r["file_name"]),
@@ -50,7 +50,7 @@ def read_captions(path: PathLike, *, on_error: OnError = "raise") -> pd.DataFram
     pass :func:`safe_member_path` and are unique; captions are whitespace-normalised and non-empty.
     Skipped rows (``on_error="skip"``) are in ``df.attrs["skipped"]``.
     """
-    df = read_checked_csv(path, CAPTIONS_SPEC, rules=_RULES, derive=_DERIVED, on_error=on_error)
+    df = read_checked_csv(path, CAPTIONS_FIELDS, rules=_RULES, derive=_DERIVED, on_error=on_error)
     logger.info("%s: %d clips", df.attrs["source"], len(df))
     return df
 
@@ -62,4 +62,4 @@ def list_audio(
     return list_files(captions_df, captions_df["file_name"].tolist(), audio_dir, on_error=on_error, source=source)
 
 
-__all__ = ["COLUMNS", "CAPTIONS_SPEC", "read_captions", "list_audio"]
+__all__ = ["COLUMNS", "CAPTIONS_FIELDS", "read_captions", "list_audio"]

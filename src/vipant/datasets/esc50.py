@@ -29,7 +29,7 @@ from vipant.datasets.common import OnError, PathLike, file_clip_id, list_files
 logger = logging.getLogger(__name__)
 
 FOLDS = range(1, 6)
-META_SPEC = (
+META_FIELDS = (
     Column("filename", PATH),
     Column("fold", int, check=in_range(FOLDS[0], FOLDS[-1])),
     Column("target", int, check=NON_NEGATIVE),
@@ -38,7 +38,7 @@ META_SPEC = (
     Column("src_file"),
     Column("take"),
 )
-COLUMNS = tuple(c.name for c in META_SPEC)
+COLUMNS = tuple(c.name for c in META_FIELDS)
 _RULES = (OneToOne("target", "category"), Unique("filename"))
 
 
@@ -50,7 +50,7 @@ def read_meta(path: PathLike, *, on_error: OnError = "raise") -> pd.DataFrame:
     category one-to-one across rows, filenames safe and unique. Skipped rows: ``df.attrs["skipped"]``.
     """
     df = read_checked_csv(
-        path, META_SPEC, rules=_RULES, derive={"clip_id": lambda r: file_clip_id(r["filename"])}, on_error=on_error
+        path, META_FIELDS, rules=_RULES, derive={"clip_id": lambda r: file_clip_id(r["filename"])}, on_error=on_error
     )
     logger.info("%s: %d clips, %d classes", df.attrs["source"], len(df), df["target"].nunique())
     return df
@@ -63,4 +63,4 @@ def list_audio(
     return list_files(meta, meta["filename"].tolist(), audio_dir, on_error=on_error, source=source)
 
 
-__all__ = ["COLUMNS", "META_SPEC", "read_meta", "list_audio"]
+__all__ = ["COLUMNS", "META_FIELDS", "read_meta", "list_audio"]

@@ -16,8 +16,8 @@ from vipant.datasets.common import OnError, PathLike
 
 logger = logging.getLogger(__name__)
 
-PAIRS_SPEC = (Column("filepath", PATH), Column("title", TEXT, check=NONEMPTY))
-COLUMNS = tuple(c.name for c in PAIRS_SPEC)
+PAIRS_FIELDS = (Column("filepath", PATH), Column("title", TEXT, check=NONEMPTY))
+COLUMNS = tuple(c.name for c in PAIRS_FIELDS)
 
 
 def read_pairs(path: PathLike, *, on_error: OnError = "raise") -> pd.DataFrame:
@@ -27,11 +27,11 @@ def read_pairs(path: PathLike, *, on_error: OnError = "raise") -> pd.DataFrame:
     :func:`safe_member_path` and joined to the CSV's folder (an absolute-or-relative path as ``path``
     was given); titles are whitespace-normalised and non-empty. Files are not required to exist.
     """
-    df = read_checked_csv(path, PAIRS_SPEC, delimiter="\t", on_error=on_error)
+    df = read_checked_csv(path, PAIRS_FIELDS, delimiter="\t", on_error=on_error)
     base = Path(path).parent
     df["filepath"] = pd.Series([str(base / name) for name in df["filepath"]], index=df.index, dtype="object")
     logger.info("%s: %d image-text pairs", df.attrs["source"], len(df))
     return df
 
 
-__all__ = ["COLUMNS", "PAIRS_SPEC", "read_pairs"]
+__all__ = ["COLUMNS", "PAIRS_FIELDS", "read_pairs"]

@@ -32,14 +32,14 @@ from vipant.datasets.common import OnError, PathLike, file_clip_id, list_files
 
 logger = logging.getLogger(__name__)
 
-META_SPEC = (Column("file", PATH), Column("scene", check=NONEMPTY), Column("recording_id", check=NONEMPTY))
-META_COLUMNS = tuple(c.name for c in META_SPEC)
+META_FIELDS = (Column("file", PATH), Column("scene", check=NONEMPTY), Column("recording_id", check=NONEMPTY))
+META_COLUMNS = tuple(c.name for c in META_FIELDS)
 FOLDS = range(1, 5)
 Part = Literal["train", "evaluate", "test"]
 _PART_COLUMNS: dict[str, tuple[Column, ...]] = {
-    "train": META_SPEC[:2],
-    "evaluate": META_SPEC[:2],
-    "test": META_SPEC[:1],
+    "train": META_FIELDS[:2],
+    "evaluate": META_FIELDS[:2],
+    "test": META_FIELDS[:1],
 }
 # a clip id drops the folder, so two listed files can share one
 _UNIQUE = (Unique("file"), Unique("clip_id", "clip id"))
@@ -80,7 +80,7 @@ def _read_tsv(
 
 def read_meta(path: PathLike, *, on_error: OnError = "raise") -> pd.DataFrame:
     """Read ``meta.txt``: ``DataFrame[file:str, scene:str, recording_id:str, clip_id:str, line:int]``."""
-    df = _read_tsv(path, META_SPEC, on_error)
+    df = _read_tsv(path, META_FIELDS, on_error)
     logger.info("%s: %d clips, %d scenes", path, len(df), df["scene"].nunique())
     return df
 
@@ -107,4 +107,4 @@ def list_audio(
     return list_files(meta, meta["file"].tolist(), root, on_error=on_error, source=source)
 
 
-__all__ = ["META_COLUMNS", "META_SPEC", "read_meta", "read_fold", "list_audio"]
+__all__ = ["META_COLUMNS", "META_FIELDS", "read_meta", "read_fold", "list_audio"]

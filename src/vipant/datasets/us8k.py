@@ -33,7 +33,7 @@ logger = logging.getLogger(__name__)
 FOLDS = range(1, 11)
 # list_audio puts each slice under audio/fold{fold}/ itself, so a folder in the name is an error
 _NO_FOLDER = Check(lambda name, _row: "/" not in name, "{name} {value!r} must not contain a folder")
-META_SPEC = (
+META_FIELDS = (
     Column("slice_file_name", PATH, check=_NO_FOLDER),
     Column("fsID", int),
     Column("start", float),
@@ -43,7 +43,7 @@ META_SPEC = (
     Column("classID", int, check=NON_NEGATIVE),
     Column("class", check=NONEMPTY),
 )
-COLUMNS = tuple(c.name for c in META_SPEC)
+COLUMNS = tuple(c.name for c in META_FIELDS)
 _RULES = (OneToOne("classID", "class"), Unique("slice_file_name"))
 
 
@@ -56,7 +56,7 @@ def read_meta(path: PathLike, *, on_error: OnError = "raise") -> pd.DataFrame:
     """
     df = read_checked_csv(
         path,
-        META_SPEC,
+        META_FIELDS,
         rules=_RULES,
         derive={"clip_id": lambda r: file_clip_id(r["slice_file_name"])},
         on_error=on_error,
@@ -76,4 +76,4 @@ def list_audio(
     return list_files(meta, names, audio_root, on_error=on_error, source=source)
 
 
-__all__ = ["COLUMNS", "META_SPEC", "read_meta", "list_audio"]
+__all__ = ["COLUMNS", "META_FIELDS", "read_meta", "list_audio"]
