@@ -232,3 +232,36 @@ def db_uri(template_db: Path, tmp_path: Path) -> str:
     with closing(sqlite3.connect(template_db)) as src, closing(sqlite3.connect(db)) as dst:
         src.backup(dst)
     return f"sqlite:///{db}"
+
+
+# ---- a one-shard FBANK store of random features (tests/train, tests/evaluate) ---------------------------
+@pytest.fixture(scope="session")
+def write_fbank_store():
+    """``write(folder, ids, frames, rng, shard_csv="shard-000.csv") -> index.csv``: random float16 FBANK of
+    ``frames`` × 128 per clip (drawn from ``rng``, so the caller's later draws stay as they were), one shard
+    index row per clip, merged into ``folder/index.csv``."""
+    import numpy as np
+    import pandas as pd
+
+    from vipant.features.fbank import INDEX_COLUMNS
+    from vipant.features.store import merge_indexes
+
+    def write(folder: Path, ids: list[str], frames: int, rng, shard_csv: str = "shard-000.csv") -> Path:
+        np.save(folder / "shard-000.npy", rng.standard_normal((len(ids), frames, 128)).astype(np.float16))
+        rows = [
+            {
+                "clip_id": c,
+                "shard": "shard-000.npy",
+                "row": i,
+                "n_frames": frames,
+                "status": "ok",
+                "reason": "",
+                "detail": "",
+            }
+            for i, c in enumerate(ids)
+        ]
+        pd.DataFrame(rows, columns=INDEX_COLUMNS).to_csv(folder / shard_csv, index=False)
+        merge_indexes([folder / shard_csv], folder / "index.csv")
+        return folder / "index.csv"
+
+    return write

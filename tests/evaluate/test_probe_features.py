@@ -12,8 +12,7 @@ import torch.nn.functional as F
 
 from vipant.embed.audio import embed_clips
 from vipant.embed.table import EmbeddingTable
-from vipant.features.fbank import INDEX_COLUMNS
-from vipant.features.store import FbankStats, FbankStore, merge_indexes
+from vipant.features.store import FbankStats, FbankStore
 from vipant.models.audio_encoder import AudioEncoder, load_audio_model, save_audio_model
 from vipant.models.vt import build_clip
 
@@ -28,25 +27,9 @@ IDS = [f"c{i}" for i in range(6)]
 
 
 @pytest.fixture
-def files(tmp_path):
+def files(tmp_path, write_fbank_store):
     rng = np.random.default_rng(0)
-    np.save(tmp_path / "shard-000.npy", rng.standard_normal((6, FRAMES, 128)).astype(np.float16))
-    pd.DataFrame(
-        [
-            {
-                "clip_id": c,
-                "shard": "shard-000.npy",
-                "row": i,
-                "n_frames": FRAMES,
-                "status": "ok",
-                "reason": "",
-                "detail": "",
-            }
-            for i, c in enumerate(IDS)
-        ],
-        columns=INDEX_COLUMNS,
-    ).to_csv(tmp_path / "s.csv", index=False)
-    merge_indexes([tmp_path / "s.csv"], tmp_path / "index.csv")
+    write_fbank_store(tmp_path, IDS, FRAMES, rng, shard_csv="s.csv")
     (tmp_path / "stats.json").write_text(json.dumps({"mean": 0.0, "std": 1.0, "n_clips": 6}))
     pd.DataFrame({"clip_id": IDS}).to_csv(tmp_path / "clips.csv", index=False)
     torch.manual_seed(0)

@@ -13,8 +13,7 @@ import torch.nn.functional as F
 
 from vipant.checkpoint import load_checkpoint
 from vipant.embed.table import EmbeddingTable, save_table
-from vipant.features.fbank import INDEX_COLUMNS
-from vipant.features.store import FbankStats, FbankStore, merge_indexes
+from vipant.features.store import FbankStats, FbankStore
 from vipant.models.audio_encoder import AudioEncoder, save_audio_model
 from vipant.models.vt import build_clip
 from vipant.train.finetune_at import StudentTask, student_task, validation_captions
@@ -37,27 +36,11 @@ def _unit(rng, shape):
 
 
 @pytest.fixture
-def data(tmp_path):
+def data(tmp_path, write_fbank_store):
     """16 clips with FBANK; improvement pairs on clips 0-9, replay pairs on clips 10-15; teacher audio for all."""
     rng = np.random.default_rng(0)
     ids = [f"clip{i:02d}" for i in range(16)]
-    np.save(tmp_path / "shard-000.npy", rng.standard_normal((16, FRAMES, 128)).astype(np.float16))
-    pd.DataFrame(
-        [
-            {
-                "clip_id": c,
-                "shard": "shard-000.npy",
-                "row": i,
-                "n_frames": FRAMES,
-                "status": "ok",
-                "reason": "",
-                "detail": "",
-            }
-            for i, c in enumerate(ids)
-        ],
-        columns=INDEX_COLUMNS,
-    ).to_csv(tmp_path / "shard-000.csv", index=False)
-    merge_indexes([tmp_path / "shard-000.csv"], tmp_path / "index.csv")
+    write_fbank_store(tmp_path, ids, FRAMES, rng)
     save_table(tmp_path / "pool", pd.DataFrame({"text": [f"caption {i}" for i in range(16)]}), _unit(rng, (16, 16)))
     save_table(tmp_path / "teacher", pd.DataFrame({"clip_id": ids[::-1]}), _unit(rng, (16, 16)))
     improve = pd.DataFrame({"clip_id": ids[:10], "text_row": list(range(10))})

@@ -8,8 +8,7 @@ import torch
 
 from vipant.checkpoint import load_checkpoint
 from vipant.embed.table import EmbeddingTable, save_table
-from vipant.features.fbank import INDEX_COLUMNS
-from vipant.features.store import FbankStats, FbankStore, merge_indexes
+from vipant.features.store import FbankStats, FbankStore
 from vipant.train.finetune_at import ATFinetuneTask, VATFinetuneTask
 from vipant.train.loop import TrainConfig, train
 from vipant.train.loss import clip_loss
@@ -23,27 +22,11 @@ def _unit(rng, shape):
 
 
 @pytest.fixture
-def data(tmp_path):
+def data(tmp_path, write_fbank_store):
     """12 clips with FBANK; frame embeddings for the first 10 only; a pool of 12 captions, one pair per clip."""
     rng = np.random.default_rng(0)
     ids = [f"clip{i:02d}" for i in range(12)]
-    np.save(tmp_path / "shard-000.npy", rng.standard_normal((12, FRAMES, 128)).astype(np.float16))
-    pd.DataFrame(
-        [
-            {
-                "clip_id": c,
-                "shard": "shard-000.npy",
-                "row": i,
-                "n_frames": FRAMES,
-                "status": "ok",
-                "reason": "",
-                "detail": "",
-            }
-            for i, c in enumerate(ids)
-        ],
-        columns=INDEX_COLUMNS,
-    ).to_csv(tmp_path / "shard-000.csv", index=False)
-    merge_indexes([tmp_path / "shard-000.csv"], tmp_path / "index.csv")
+    write_fbank_store(tmp_path, ids, FRAMES, rng)
     save_table(tmp_path / "frames", pd.DataFrame({"clip_id": ids[:10]}), _unit(rng, (10, 4, 16)))
     save_table(tmp_path / "pool", pd.DataFrame({"text": [f"caption {i}" for i in range(12)]}), _unit(rng, (12, 16)))
     pairs = pd.DataFrame({"clip_id": ids, "text_row": list(range(12))})

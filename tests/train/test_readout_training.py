@@ -17,8 +17,7 @@ import torch.nn.functional as F
 from vipant.checkpoint import load_checkpoint, save_checkpoint
 from vipant.embed.audio import embed_clips
 from vipant.embed.table import EmbeddingTable, save_table
-from vipant.features.fbank import INDEX_COLUMNS
-from vipant.features.store import FbankStats, FbankStore, merge_indexes
+from vipant.features.store import FbankStats, FbankStore
 from vipant.models.audio_encoder import load_audio_model, segment_mean
 from vipant.models.vt import build_clip
 from vipant.train.loss import LOGIT_SCALE_INIT, LogitScale, clip_loss
@@ -35,28 +34,12 @@ def _unit(rng, shape):
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory):
+def world(tmp_path_factory, write_fbank_store):
     """Tiny VT checkpoint, FBANK shard + stats, 4 frame embeddings per clip, a caption pool (one per clip)."""
     d = tmp_path_factory.mktemp("readout")
     rng = np.random.default_rng(0)
     ids = [f"clip{i:02d}" for i in range(N)]
-    np.save(d / "shard-000.npy", rng.standard_normal((N, FRAMES, 128)).astype(np.float16))
-    pd.DataFrame(
-        [
-            {
-                "clip_id": c,
-                "shard": "shard-000.npy",
-                "row": i,
-                "n_frames": FRAMES,
-                "status": "ok",
-                "reason": "",
-                "detail": "",
-            }
-            for i, c in enumerate(ids)
-        ],
-        columns=INDEX_COLUMNS,
-    ).to_csv(d / "shard-000.csv", index=False)
-    merge_indexes([d / "shard-000.csv"], d / "index.csv")
+    write_fbank_store(d, ids, FRAMES, rng)
     (d / "stats.json").write_text(json.dumps({"mean": 0.0, "std": 1.0, "n_clips": N}))
     save_table(d / "frames", pd.DataFrame({"clip_id": ids}), _unit(rng, (N, 4, 16)))
     save_table(d / "pool", pd.DataFrame({"text": [f"caption {i}" for i in range(N)]}), _unit(rng, (N, 16)))
