@@ -32,7 +32,10 @@ def run_snakemake(
     check: bool = True,
     extra_config: Path | None = None,
     env_extra: dict[str, str] | None = None,
+    cores: int | None = 2,
 ) -> subprocess.CompletedProcess:
+    """Snakemake on the repository's workflow in ``workdir`` with the tiny config; ``cores=None`` passes no
+    ``--cores``, as commands that run no job (``--report``) are documented without it."""
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
     env.pop("VIPANT_MLFLOW_URI", None)
     env.update(env_extra or {})  # e.g. the cluster test's SLURM_CONF and tracking server
@@ -44,8 +47,7 @@ def run_snakemake(
             "--configfile",
             str(ROOT / "config.yaml"),
             str(extra_config or workdir / "test_config.yaml"),
-            "--cores",
-            "2",
+            *(["--cores", str(cores)] if cores is not None else []),
             *args,
         ],
         cwd=workdir,

@@ -3,6 +3,8 @@ import json
 import os
 from pathlib import Path
 
+from snakemake.exceptions import WorkflowError
+
 from vipant.registry import Registry, student_key
 
 PRESET = config["preset"]
@@ -48,7 +50,12 @@ def _visible_gpus():
         count = torch.cuda.device_count()
     except Exception:
         count = 0
-    return count if count > 0 else max(int(workflow.cores or 1), 1)
+    if count > 0:
+        return count
+    try:
+        return max(int(workflow.cores or 1), 1)
+    except WorkflowError:  # `snakemake --report` and other commands that run no job set no cores
+        return 1
 
 
 if "gpu" not in workflow.global_resources:
