@@ -58,7 +58,7 @@ def _script_json(html: str, script_id: str, variable: str):
 @pytest.fixture(scope="module")
 def report(tiny_workflow: Path, snakemake, tmp_path_factory) -> tuple[Path, str]:
     """Build the report of the finished tiny run (a few seconds: nothing is executed), with the README's
-    command: no --cores (the workflow's GPU cap once failed there, asking for a core count)."""
+    command: no --cores (the workflow's GPU cap must not need a core count)."""
     out = tmp_path_factory.mktemp("report") / "report.html"
     proc = snakemake(tiny_workflow, "--report", str(out), cores=None)
     assert "Report created" in proc.stderr, proc.stderr[-2000:]
