@@ -10,6 +10,7 @@ from vipant.analysis.results_summary import TITLES, number
 pytestmark = pytest.mark.workflow
 
 TARGETS = ("results/RESULTS.md",)
+DIRECTIONS = "The papers' directions on this run"
 
 
 @pytest.fixture(scope="module")
@@ -54,4 +55,5 @@ def test_all_scope_lists_every_table_of_the_run_with_its_own_values(run):
 def test_demo_scope_summarises_coverage_and_tables_3_and_4_only(run, snakemake):
     snakemake(run, "results/RESULTS.md", "--config", "summary_scope=demo")
     found = sections((run / "results" / "RESULTS.md").read_text())
-    assert list(found) == [TITLES["coverage"], TITLES["table3"], TITLES["table4"]]
+    assert list(found) == [DIRECTIONS, TITLES["coverage"], TITLES["table3"], TITLES["table4"]]
+    assert "few-shot scaling" not in found[DIRECTIONS]  # only the demo tables' directions
