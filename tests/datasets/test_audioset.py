@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from vipant.datasets.audioset import clip_id, read_class_indices, read_ontology, read_segments
+from vipant.datasets.audioset import clip_id, read_class_indices, read_clip_labels, read_ontology, read_segments
 from vipant.datasets.common import DatasetFormatError, Skipped
 
 PREAMBLE = (
@@ -186,3 +186,16 @@ def test_ontology_errors(tmp_path: Path, write_file) -> None:
         read_ontology(p)
     with pytest.raises(FileNotFoundError, match="nothing.json"):
         read_ontology(tmp_path / "nothing.json")
+
+
+def test_clip_labels_of_the_download_manifest(tmp_path: Path) -> None:
+    manifest = tmp_path / "youtube_clips.csv"
+    manifest.write_text('clip_id,status,labels\nb_10,ok,"/m/02,/m/01"\na_0,ok,\n')
+    labels = read_clip_labels(manifest)
+    assert list(labels) == ["b_10", "a_0"]  # file order, not sorted
+    assert labels == {"b_10": ("/m/02", "/m/01"), "a_0": ()}  # an empty label field is an empty set, not {""}
+    (tmp_path / "bad.csv").write_text("clip_id,mids\na_0,/m/01\n")
+    with pytest.raises(DatasetFormatError, match=r"bad.csv: needs columns clip_id and labels, lacks \['labels'\]"):
+        read_clip_labels(tmp_path / "bad.csv")
+    with pytest.raises(FileNotFoundError, match="missing.csv"):
+        read_clip_labels(tmp_path / "missing.csv")

@@ -16,7 +16,15 @@ from vipant.embed.table import EmbeddingTable, save_table
 from vipant.features.store import FbankStats, FbankStore
 from vipant.models.audio_encoder import AudioEncoder, save_audio_model
 from vipant.models.vt import build_clip
-from vipant.train.finetune_at import StudentTask, student_task, validation_captions
+from vipant.train.finetune_at import (
+    ATFinetuneTask,
+    StudentTask,
+    VATFinetuneTask,
+    finetune_task,
+    student_logit_scale,
+    student_task,
+    validation_captions,
+)
 from vipant.train.loop import TrainConfig, train
 from vipant.train.loss import clip_loss
 from vipant.train.soft_label import soft_label_loss
@@ -341,3 +349,26 @@ def test_student_task_input_problems_name_their_file(command_inputs, data, tmp_p
     beyond = improve.assign(text_row=improve["text_row"] + 100)
     with pytest.raises(ValueError, match="pairs.csv / None with pool .*pool: pairs point at text row"):
         student_task(store, beyond, **files)
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.3])
+def test_finetune_task_picks_the_student_for_any_soft_label_alpha_even_zero(data, tmp_path, alpha):
+    # alpha = 0 is a student with a pure soft-label loss: a truthiness test would make it plain AT
+    store, improve, _, _, _ = data
+    common = dict(pairs_path="pairs.csv", text=str(tmp_path / "pool"), frames_length=FRAMES)
+    task, objective = finetune_task(
+        store, improve, soft_label_alpha=alpha, teacher_audio=str(tmp_path / "teacher"), **common
+    )
+    assert isinstance(task, StudentTask) and task.alpha == alpha and objective == "AT"
+    task, objective = finetune_task(store, improve, replay_pairs=None, **common)
+    assert type(task) is ATFinetuneTask and objective == "AT"
+    task, objective = finetune_task(store, improve, vat_frames=str(tmp_path / "teacher"), **common)
+    assert isinstance(task, VATFinetuneTask) and objective == "VAT"
+    with pytest.raises(ValueError, match="--vat-frames cannot be combined"):
+        finetune_task(store, improve, vat_frames=str(tmp_path / "teacher"), soft_label_alpha=0.0, **common)
+
+
+def test_student_logit_scale_reads_the_teachers_and_names_the_checkpoint_without_one():
+    assert student_logit_scale({"logit_scale": 42.5}, "t.pt") == 42.5
+    with pytest.raises(ValueError, match="t.pt: the teacher checkpoint records no logit_scale"):
+        student_logit_scale({}, "t.pt")

@@ -50,3 +50,28 @@ def log_training_artifacts(mlrun: RunLogger, history_path: Path, history: list[d
         png = Path(tmp) / "history.png"
         save_figure(history_figure(history, title), png)
         mlrun.log_artifacts([history_path, png, png.with_suffix(".pdf")])
+
+
+def train_logged(
+    mlrun: RunLogger, encoder, task, cfg, out: Path, *, identity: dict, title: str, write: bool = True, **kw
+):
+    """Train ``encoder`` on ``task`` with every epoch's and step's metrics in the job's MLflow run, then record
+    the final metrics and (``write``: the process that writes outputs) ``out/history.json`` with its curves.
+    Returns the history."""
+    from vipant.train.loop import train
+
+    history = train(
+        encoder,
+        task,
+        cfg,
+        out,
+        identity=identity,
+        on_epoch=lambda e, m: mlrun.log_metrics(m, step=e),
+        on_step=lambda s, m: mlrun.log_metrics(m, step=s),
+        **kw,
+    )
+    mlrun.log_metrics({f"final_{k}": v for k, v in history[-1].items() if k != "epoch"})
+    if write:
+        write_history(out / "history.json", history)
+        log_training_artifacts(mlrun, out / "history.json", history, title)
+    return history

@@ -28,6 +28,7 @@ def run_curate(args) -> None:
 
     from vipant.atomic import write_csv
     from vipant.curation import curate
+    from vipant.datasets.audioset import read_clip_labels
     from vipant.embed.table import EmbeddingTable
 
     raw_pool = pd.read_csv(args.raw_pool, keep_default_na=False, dtype=str)
@@ -57,8 +58,7 @@ def run_curate(args) -> None:
                 raise ValueError(f"{args.audiocaps_train} with {args.fbank_index}: {exc}") from exc
         elif args.name == "GL":
             clips = _audiocaps_train(args.audiocaps_train)["clip_id"].drop_duplicates().tolist()
-            yt = pd.read_csv(args.youtube_clips, dtype=str, keep_default_na=False)
-            labels = {c: [m for m in ls.split(",") if m] for c, ls in zip(yt["clip_id"], yt["labels"])}
+            labels = read_clip_labels(args.youtube_clips)
             rows = {m: i for i, m in enumerate(raw_pool["mid"])}
             pairs = curate.gold_labels(clips, labels, rows, texts)
         else:

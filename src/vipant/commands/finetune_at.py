@@ -6,7 +6,7 @@ import json
 import logging
 from pathlib import Path
 
-from vipant.commands.common import log_training_artifacts, tracked, write_history
+from vipant.commands.common import tracked, train_logged
 
 log = logging.getLogger(__name__)
 
@@ -16,102 +16,53 @@ def run(args) -> None:
 
     from vipant.embed.table import EmbeddingTable
     from vipant.features.store import FbankStats, FbankStore
+    from vipant.inference.model import describe
     from vipant.models.audio_encoder import load_audio_model, save_audio_model
-    from vipant.train.finetune_at import ATFinetuneTask, VATFinetuneTask, student_task, validation_captions
-    from vipant.train.loop import TrainConfig, kept_record, steps_summary, train
+    from vipant.train.finetune_at import finetune_task, student_logit_scale, validation_captions
+    from vipant.train.loop import TrainConfig, kept_record, steps_summary
 
     train_cfg = json.loads(args.train_json)
     cfg = TrainConfig.from_dict(train_cfg)
     store = FbankStore(args.fbank_index, FbankStats.load(args.fbank_stats), length=args.frames_length)
     pairs = pd.read_csv(args.pairs, dtype={"clip_id": str}, keep_default_na=False)
     val = validation_captions(EmbeddingTable.load(args.val_text), store.clip_ids) if args.val_text else None
-    if args.vat_frames and (args.replay_pairs or args.soft_label_alpha is not None):
-        raise ValueError("--vat-frames cannot be combined with --replay-pairs / --soft-label-alpha")
-    if args.vat_frames:  # VAT fine-tuning (appendix E): + L_cst(V, A) against cached frame embeddings
-        task = VATFinetuneTask(
-            store,
-            pairs,
-            EmbeddingTable.load(args.text),
-            EmbeddingTable.load(args.vat_frames),
-            frames_length=args.frames_length,
-            val=val,
-        )
-    elif args.replay_pairs or args.soft_label_alpha is not None:  # follow-up B's student: replay and/or SL
-        task = student_task(
-            store,
-            pairs,
-            pairs_path=args.pairs,
-            text=args.text,
-            replay_pairs=args.replay_pairs,
-            replay_prob=args.replay_prob,
-            soft_label_alpha=args.soft_label_alpha,
-            teacher_audio=args.teacher_audio,
-            frames_length=args.frames_length,
-            val=val,
-        )
-    else:
-        task = ATFinetuneTask(store, pairs, EmbeddingTable.load(args.text), frames_length=args.frames_length, val=val)
+    student = dict(
+        replay_pairs=args.replay_pairs,
+        replay_prob=args.replay_prob,
+        soft_label_alpha=args.soft_label_alpha,
+        teacher_audio=args.teacher_audio,
+    )
+    is_student = bool(args.replay_pairs or args.soft_label_alpha is not None)
+    task, objective = finetune_task(
+        store,
+        pairs,
+        pairs_path=args.pairs,
+        text=args.text,
+        vat_frames=args.vat_frames,
+        frames_length=args.frames_length,
+        val=val,
+        **student,
+    )
     encoder, state = load_audio_model(args.init_model)
-    student = bool(args.replay_pairs or args.soft_label_alpha is not None)
-    scale_init = {}
-    if student:  # follow-up B: a student starts from its teacher, logit scale included
-        if "logit_scale" not in state:
-            raise ValueError(
-                f"{args.init_model}: the teacher checkpoint records no logit_scale "
-                "(written before AT fine-tuning saved it): re-run the teacher's fine-tuning"
-            )
-        scale_init["logit_scale_init"] = float(state["logit_scale"])
-    objective = "VAT" if args.vat_frames else "AT"
+    scale = {"logit_scale_init": student_logit_scale(state, args.init_model)} if is_student else {}
     # the loss reads the encoder through its recorded readout, and save_audio_model keeps that readout
+    name = Path(args.pairs).name
     log.info(
         "%s fine-tuning on %s through the %s readout: %s",
         objective,
-        Path(args.pairs).name,
+        name,
         encoder.readout,
         steps_summary(len(task), cfg),
     )
+    identity = dict(init_model=args.init_model, pairs=args.pairs, text=args.text, frames_length=args.frames_length)
+    identity.update({"vat_frames": args.vat_frames} if args.vat_frames else {}, **(student if is_student else {}))
     out = Path(args.out_dir)
-    with tracked(
-        args.track_json,
-        system_metrics=True,
-        train=train_cfg,
-        pairs=str(args.pairs),
-        n_pairs=len(task),
-        objective=objective,
-    ) as mlrun:
-        identity = {
-            "init_model": args.init_model,
-            "pairs": args.pairs,
-            "text": args.text,
-            "frames_length": args.frames_length,
-        }
-        if args.vat_frames:
-            identity["vat_frames"] = args.vat_frames
-        if student:
-            identity.update(
-                replay_pairs=args.replay_pairs,
-                replay_prob=args.replay_prob,
-                soft_label_alpha=args.soft_label_alpha,
-                teacher_audio=args.teacher_audio,
-            )
-        history = train(
-            encoder,
-            task,
-            cfg,
-            out,
-            identity=identity,
-            on_epoch=lambda e, m: mlrun.log_metrics(m, step=e),
-            on_step=lambda s, m: mlrun.log_metrics(m, step=s),
-            **scale_init,
+    params = dict(train=train_cfg, pairs=str(args.pairs), n_pairs=len(task), objective=objective)
+    with tracked(args.track_json, system_metrics=True, **params) as mlrun:
+        history = train_logged(
+            mlrun, encoder, task, cfg, out, identity=identity, title=f"{objective} fine-tuning on {name}", **scale
         )
-        mlrun.log_metrics({f"final_{k}": v for k, v in history[-1].items() if k != "epoch"})
-        write_history(out / "history.json", history)
-        log_training_artifacts(
-            mlrun, out / "history.json", history, f"{objective} fine-tuning on {Path(args.pairs).name}"
-        )
-    from vipant.inference.model import describe
-
-    # mlflow_run_id: `vipant export` adds the exported model to this training run's artifacts
+    # self-describing (vipant.inference); mlflow_run_id: `vipant export` adds the exported model to this run
     save_audio_model(
         out / "model.pt",
         encoder,
@@ -123,7 +74,7 @@ def run(args) -> None:
         mlflow_run_id=mlrun.run_id or "",
         logit_scale=kept_record(history)["logit_scale"],  # the scale trained with the kept weights
         **describe(state.get("vt"), args.fbank_stats),
-    )  # self-describing (vipant.inference)
+    )
 
 
 def add_parser(sub) -> None:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
+from contextlib import nullcontext
 from pathlib import Path
 
-from vipant.commands.common import log_training_artifacts, tracked, vt_spec, write_history
+from vipant.commands.common import tracked, train_logged, vt_spec
 
 log = logging.getLogger(__name__)
 
@@ -17,107 +17,71 @@ def run(args) -> None:
     import pandas as pd
     import torch
 
+    from vipant.datasets.audioset import read_clip_labels
     from vipant.embed.table import EmbeddingTable
     from vipant.features.store import FbankStats, FbankStore
-    from vipant.models.audio_encoder import AudioEncoder, save_audio_model, training_readout
+    from vipant.inference.model import describe  # the checkpoint names its VT model and FBANK stats
+    from vipant.models.audio_encoder import save_audio_model
     from vipant.models.vt import load_vt
     from vipant.tracking import RunLogger
-    from vipant.train.loop import TrainConfig, steps_summary, train
-    from vipant.train.pretrain_va import VAPretrainTask, initial_logit_scale
+    from vipant.train.loop import TrainConfig, leave_distributed, steps_summary
+    from vipant.train.pretrain_va import VAPretrainTask, build_encoder
 
     train_cfg = json.loads(args.train_json)
     cfg = TrainConfig.from_dict(train_cfg)
     store = FbankStore(args.fbank_index, FbankStats.load(args.fbank_stats), length=args.frames_length)
     clips = pd.read_csv(args.train_clips, dtype=str, keep_default_na=False)["clip_id"].tolist()
     val = pd.read_csv(args.val_clips, dtype=str, keep_default_na=False)["clip_id"].tolist()[: args.max_val]
-    labels = None
-    if args.val_labels:  # AudioSet label sets of the held-out clips: figure 5's precision/recall
-        meta = pd.read_csv(args.val_labels, dtype=str, keep_default_na=False)
-        if not {"clip_id", "labels"} <= set(meta.columns):
-            raise ValueError(f"{args.val_labels}: needs columns clip_id and labels, has {list(meta.columns)}")
-        labels = {c: frozenset(m for m in ls.split(",") if m) for c, ls in zip(meta["clip_id"], meta["labels"])}
+    labels = read_clip_labels(args.val_labels) if args.val_labels else None  # figure 5's precision/recall
+    frames = EmbeddingTable.load(args.frames)
     task = VAPretrainTask(
-        store,
-        EmbeddingTable.load(args.frames),
-        clips,
-        match=args.match,
-        val_ids=val,
-        frames_length=args.frames_length,
-        val_labels=labels,
+        store, frames, clips, match=args.match, val_ids=val, frames_length=args.frames_length, val_labels=labels
     )
     vt, _, vt_config = load_vt(vt_spec(args.vt_json))
     torch.manual_seed(cfg.seed)  # VA-Rand's random init draws from the global RNG: same seed, same weights
-    # the readout the loss trains (Multiframe: the mean of L = n_frames segment embeddings) is saved with the
-    # model, so every later reader takes the same path
-    readout, segments = training_readout(task.segments)
-    encoder = AudioEncoder(vt.visual, init=args.init, frames=args.frames_length, readout=readout, segments=segments)
-    logit_scale = initial_logit_scale(vt, args.init)
+    encoder, logit_scale = build_encoder(vt, task, init=args.init, frames_length=args.frames_length)
     del vt  # only its image tower's weights were needed, and they are copied
     log.info(
         "VA pretraining (%s init, %s matching, %s readout, logit scale from %.2f): %s",
         args.init,
         args.match,
-        readout,
+        encoder.readout,
         logit_scale,
         steps_summary(len(task), cfg),
     )
     out = Path(args.out_dir)
     # under torchrun (the rule's launch when it holds > 1 GPU) every rank trains; rank 0 alone logs and writes
     rank = int(os.environ.get("RANK", 0))
+    params = dict(train=train_cfg, init=args.init, match=args.match, n_train=len(task), logit_scale_init=logit_scale)
     run_log = (
-        tracked(
-            args.track_json,
-            system_metrics=True,
-            train=train_cfg,
-            init=args.init,
-            match=args.match,
-            n_train=len(task),
-            logit_scale_init=logit_scale,
-        )
-        if rank == 0
-        else contextlib.nullcontext(RunLogger(None, None))
+        tracked(args.track_json, system_metrics=True, **params) if rank == 0 else nullcontext(RunLogger(None, None))
     )
+    inputs = [args.fbank_index, args.frames, args.train_clips, args.val_clips]
+    identity = dict(
+        init=args.init,
+        match=args.match,
+        vt=args.vt_json,
+        frames_length=args.frames_length,
+        inputs=inputs,
+        val_labels=args.val_labels,
+    )  # the history's label-set metrics depend on it
     with run_log as mlrun:
-        identity = {
-            "init": args.init,
-            "match": args.match,
-            "vt": args.vt_json,
-            "frames_length": args.frames_length,
-            "inputs": [args.fbank_index, args.frames, args.train_clips, args.val_clips],
-            "val_labels": args.val_labels,
-        }  # the history's label-set metrics depend on it
-        history = train(
+        title = f"VA pretraining ({args.init} init, {args.match} matching)"
+        train_logged(
+            mlrun,
             encoder,
             task,
             cfg,
             out,
             identity=identity,
-            on_epoch=lambda e, m: mlrun.log_metrics(m, step=e),
-            on_step=lambda s, m: mlrun.log_metrics(m, step=s),
+            title=title,
+            write=rank == 0,
             logit_scale_init=logit_scale,
         )
-        mlrun.log_metrics({f"final_{k}": v for k, v in history[-1].items() if k != "epoch"})
-        if rank == 0:
-            write_history(out / "history.json", history)
-            log_training_artifacts(
-                mlrun, out / "history.json", history, f"VA pretraining ({args.init} init, {args.match} matching)"
-            )
-    if torch.distributed.is_initialized():
-        # rank 0 writes the history first; the ranks leave together, or gloo may abort the one still inside
-        torch.distributed.barrier()
-        torch.distributed.destroy_process_group()
-    if rank != 0:
-        return
-    from vipant.inference.model import describe  # the checkpoint names its VT model and FBANK stats
-
-    save_audio_model(
-        out / "model.pt",
-        encoder,
-        vt_config,
-        init=args.init,
-        match=args.match,
-        **describe(vt_spec(args.vt_json), args.fbank_stats),
-    )
+    leave_distributed()
+    if rank == 0:
+        description = describe(vt_spec(args.vt_json), args.fbank_stats)
+        save_audio_model(out / "model.pt", encoder, vt_config, init=args.init, match=args.match, **description)
 
 
 def add_parser(sub) -> None:

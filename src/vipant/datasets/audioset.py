@@ -117,6 +117,16 @@ def read_segments(
     return df, list(df.attrs["skipped"])
 
 
+def read_clip_labels(path: PathLike) -> dict[str, tuple[str, ...]]:
+    """The AudioSet label set of each downloaded clip, from the download manifest (``youtube_clips.csv``:
+    ``clip_id``, ``labels`` as comma-separated mids); rows keep their file order."""
+    table = pd.read_csv(require_file(path), dtype=str, keep_default_na=False)
+    missing = {"clip_id", "labels"} - set(table.columns)
+    if missing:
+        raise DatasetFormatError(path, None, f"needs columns clip_id and labels, lacks {sorted(missing)}")
+    return {c: tuple(m for m in ls.split(",") if m) for c, ls in zip(table["clip_id"], table["labels"])}
+
+
 def read_class_indices(path: PathLike, *, on_error: OnError = "raise") -> pd.DataFrame:
     """Read ``class_labels_indices.csv`` (``index,mid,display_name``; names may be quoted).
 

@@ -301,3 +301,56 @@ def student_task(
         ) from err
     except ValueError as err:
         raise ValueError(f"{pairs_path} / {replay_pairs} with pool {text}: {err}") from err
+
+
+def finetune_task(
+    store: FbankStore,
+    pairs: pd.DataFrame,
+    *,
+    pairs_path: str,
+    text: str,
+    vat_frames: str | None = None,
+    replay_pairs: str | None = None,
+    replay_prob: float = 0.5,
+    soft_label_alpha: float | None = None,
+    teacher_audio: str | None = None,
+    frames_length: int = 1000,
+    val: tuple[Sequence[str], EmbeddingTable, Sequence[int]] | None = None,
+) -> tuple[ATFinetuneTask, str]:
+    """The fine-tuning task a command's options ask for, and its objective's name: VAT (``vat_frames``, vip-AnT
+    appendix E: + L_cst(V, A) against cached frame embeddings), follow-up B's student (``replay_pairs`` and/or
+    ``soft_label_alpha``), or plain AT."""
+    student = bool(replay_pairs or soft_label_alpha is not None)
+    if vat_frames and student:
+        raise ValueError("--vat-frames cannot be combined with --replay-pairs / --soft-label-alpha")
+    if vat_frames:
+        table = EmbeddingTable.load(text)
+        return VATFinetuneTask(
+            store, pairs, table, EmbeddingTable.load(vat_frames), frames_length=frames_length, val=val
+        ), "VAT"
+    if student:
+        task = student_task(
+            store,
+            pairs,
+            pairs_path=pairs_path,
+            text=text,
+            replay_pairs=replay_pairs,
+            replay_prob=replay_prob,
+            soft_label_alpha=soft_label_alpha,
+            teacher_audio=teacher_audio,
+            frames_length=frames_length,
+            val=val,
+        )
+        return task, "AT"
+    return ATFinetuneTask(store, pairs, EmbeddingTable.load(text), frames_length=frames_length, val=val), "AT"
+
+
+def student_logit_scale(state: dict, checkpoint: str) -> float:
+    """Follow-up B: a student starts from its teacher, logit scale included (the teacher's checkpoint
+    ``state``, read from ``checkpoint``)."""
+    if "logit_scale" not in state:
+        raise ValueError(
+            f"{checkpoint}: the teacher checkpoint records no logit_scale "
+            "(written before AT fine-tuning saved it): re-run the teacher's fine-tuning"
+        )
+    return float(state["logit_scale"])

@@ -140,6 +140,14 @@ def init_distributed(device: torch.device) -> tuple[int, int]:
     return 0, 1
 
 
+def leave_distributed() -> None:
+    """End a torchrun job's process group. Ranks wait for each other first: rank 0 writes the outputs after the
+    last step, and gloo may abort a rank still inside the group when another has left."""
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
+
+
 def flat_normalise(x: torch.Tensor) -> torch.Tensor:
     """Multiframe Match: a clip pair's similarity is the cosine of the flattened L x D matrices."""
     return F.normalize(x.flatten(1).float(), dim=-1)

@@ -31,6 +31,17 @@ def initial_logit_scale(vt: torch.nn.Module, init: str) -> float:
     return LOGIT_SCALE_INIT
 
 
+def build_encoder(vt: torch.nn.Module, task: "VAPretrainTask", *, init: str, frames_length: int):
+    """g_A for ``task`` from the VT's image tower (``init="clip"``) or freshly drawn (``"random"``, from the global
+    RNG), with the readout the task's loss trains (Multiframe: the mean of its L segment embeddings), and the
+    logit scale VA pretraining starts from. Returns ``(encoder, logit_scale)``."""
+    from vipant.models.audio_encoder import AudioEncoder, training_readout
+
+    readout, segments = training_readout(task.segments)
+    encoder = AudioEncoder(vt.visual, init=init, frames=frames_length, readout=readout, segments=segments)
+    return encoder, initial_logit_scale(vt, init)
+
+
 def label_set_retrieval(
     sim: torch.Tensor,
     label_sets: Sequence[frozenset[str]],
