@@ -1,3 +1,4 @@
+import copy
 from pathlib import Path
 
 import pytest
@@ -7,6 +8,7 @@ from vipant.registry import (
     Registry,
     at_key,
     curation_students,
+    nearest_from_epoch,
     parse_temporal_key,
     scaling_curations,
     student_key,
@@ -93,3 +95,24 @@ def test_result_targets_are_the_demo_tables_then_every_follow_up(registry):
 def test_scaling_pair_lists_read_the_gold_captions_pool(registry):
     for curation in registry.scaling_curations:
         assert registry.curation_pool[curation] == registry.curation_pool["GC"]
+
+
+def test_nearest_match_runs_start_from_the_random_match_run_of_their_seed(registry):
+    assert registry.va_warm_start == {
+        temporal_key(f"nearest{n}", s): temporal_key("random", s) for n in (5, 10, 15) for s in (0, 1, 2)
+    }
+    assert registry.va_keep_epochs == {temporal_key("random", s): [5, 10, 15] for s in (0, 1, 2)}
+    assert nearest_from_epoch("nearest@12") == 12
+    assert nearest_from_epoch("random") is None and nearest_from_epoch("nearest@") is None
+
+
+def test_no_warm_start_without_a_random_run_or_from_an_epoch_the_run_never_reaches(config):
+    preset = copy.deepcopy(config["presets"]["synthetic"])
+    preset["temporal"]["variants"] = [{"name": "nearest5", "match": "nearest@5"}]
+    assert Registry.from_preset(preset).va_warm_start == {}
+    preset["temporal"]["variants"] = [{"name": "random", "match": "random"}, {"name": "late", "match": "nearest@30"}]
+    preset["temporal"]["va_train"] = {"epochs": 30}
+    reg = Registry.from_preset(preset)
+    assert reg.va_warm_start == {} and reg.va_keep_epochs == {}
+    preset["temporal"]["va_train"] = {"epochs": 31}  # the temporal runs' own epoch count decides
+    assert Registry.from_preset(preset).va_keep_epochs == {temporal_key("random", s): [30] for s in (0, 1, 2)}

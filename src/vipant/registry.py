@@ -32,8 +32,16 @@ CURATION_POOL: Mapping[str, str] = {
 }
 #: Follow-up B's zero-shot target tasks (a DS/ADS set is built per task).
 TEACHER_TASKS = ("esc50", "us8k", "tut17")
+#: Follow-up A's Nearest Match starting at epoch n (``vipant.train.frame_matching`` reads it too).
+NEAREST = re.compile(r"nearest@(\d+)")
 #: The demo's tables; ``all_results`` adds the rest.
 DEMO_RESULTS = ("results/table3.csv", "results/table4.csv")
+
+
+def nearest_from_epoch(match: str) -> int | None:
+    """n of a ``nearest@n`` frame matching (the epoch Nearest Match starts at), None for another matching."""
+    m = NEAREST.fullmatch(match)
+    return None if m is None else int(m.group(1))
 
 
 def at_key(curation: str) -> str:
@@ -93,6 +101,10 @@ class Registry:
     curation_pool: dict[str, str]
     curations: list[str]
     temporal_va: list[str]
+    #: follow-up A: Nearest Match key -> the Random Match key (same seed) whose state at epoch n it starts from
+    va_warm_start: dict[str, str]
+    #: Random Match key -> the epochs at whose start it keeps its state for those runs
+    va_keep_epochs: dict[str, list[int]]
     scaling_curations: list[str]
     #: follow-up B: teacher (full | sub) -> {model, pairs}
     teachers: dict[str, dict[str, str]]
@@ -110,8 +122,12 @@ class Registry:
         results = list(DEMO_RESULTS)
 
         temporal_va = []
+        warm_start: dict[str, str] = {}
+        keep_epochs: dict[str, list[int]] = {}
         temporal = preset.get("temporal")
         if temporal:
+            epochs = {**preset["va"]["train"], **temporal.get("va_train", {})}["epochs"]
+            randoms = [v["name"] for v in temporal["variants"] if v["match"] == "random"]
             for variant in temporal["variants"]:
                 for seed in temporal["seeds"]:
                     key = temporal_key(variant["name"], seed)
@@ -123,6 +139,12 @@ class Registry:
                     }
                     checkpoints[temporal_at_key(variant["name"], seed)] = f"{w}/models/at_temporal/{key}/model.pt"
                     temporal_va.append(key)
+                    n = nearest_from_epoch(variant["match"])
+                    if randoms and n is not None and 0 < n < epochs:  # its first n epochs are Random Match's
+                        donor = temporal_key(randoms[0], seed)
+                        warm_start[key] = donor
+                        keep_epochs.setdefault(donor, []).append(n)
+            keep_epochs = {k: sorted(set(v)) for k, v in keep_epochs.items()}
             results += ["results/temporal_table3.csv", "results/temporal_table4.csv"]
 
         at_exports = [f"{w}/export/{at_key(c)}" for c in curations]
@@ -156,6 +178,8 @@ class Registry:
             curation_pool=curation_pool,
             curations=curations,
             temporal_va=temporal_va,
+            va_warm_start=warm_start,
+            va_keep_epochs=keep_epochs,
             scaling_curations=scaling,
             teachers=teachers,
             students=students,

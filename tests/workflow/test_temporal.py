@@ -43,3 +43,17 @@ def test_each_variant_trained_with_its_frame_matching_and_seed(run):
             for kind in ("va", "at_temporal"):
                 assert load_checkpoint(w / "models" / kind / f"tm_{variant}_s{seed}" / "model.pt")["readout"] == readout
         assert len(seeds) == 2, f"{variant}: two seeds gave identical training histories"
+
+
+def test_nearest_match_starts_from_the_random_match_run_of_its_own_seed(run):
+    w = run / "data" / "synthetic"
+    first = {}
+    for variant in ("random", "nearest5"):
+        for seed in (0, 1):
+            history = json.loads((w / "models" / "va" / f"tm_{variant}_s{seed}" / "history.json").read_text())
+            first[variant, seed] = history["history"][0]["loss"]
+    for seed in (0, 1):
+        # nearest@1 skipped epoch 0, the Random Match run's epoch 0 of the same seed
+        assert (w / "models" / "va" / f"tm_random_s{seed}" / "start_of_epoch1.pt").is_file()
+        assert "starting from" in (w / "logs" / "pretrain_va" / f"tm_nearest5_s{seed}.log").read_text()
+        assert first["nearest5", seed] == first["random", seed] != first["random", 1 - seed]

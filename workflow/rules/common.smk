@@ -203,6 +203,23 @@ def va_train_params(wildcards):
     return {**P["va"]["train"], **spec.get("train", {}), "seed": spec.get("seed", 0)}
 
 
+def va_warm_start_input(wildcards):
+    """Follow-up A's Nearest Match at n waits for the Random Match run (same seed) whose state at epoch n it
+    starts from (vipant.train.pretrain_va.random_match_warm_start)."""
+    donor = REGISTRY.va_warm_start.get(wildcards.va)
+    return [audio_model(donor)] if donor else []
+
+
+def va_warm_start_args(wildcards):
+    """pretrain-va's --warm-start-dir for a Nearest Match run, --keep-epochs for the Random Match run it reads."""
+    args = []
+    if wildcards.va in REGISTRY.va_warm_start:
+        args.append(f"--warm-start-dir {os.path.dirname(audio_model(REGISTRY.va_warm_start[wildcards.va]))}")
+    if wildcards.va in REGISTRY.va_keep_epochs:
+        args.append("--keep-epochs " + " ".join(map(str, REGISTRY.va_keep_epochs[wildcards.va])))
+    return " ".join(args)
+
+
 def curate_inputs(wildcards):
     name = wildcards.curation
     pool = CURATION_POOL[name]

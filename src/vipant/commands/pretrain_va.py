@@ -25,7 +25,7 @@ def run(args) -> None:
     from vipant.models.vt import load_vt
     from vipant.tracking import RunLogger
     from vipant.train.loop import TrainConfig, leave_distributed, steps_summary
-    from vipant.train.pretrain_va import VAPretrainTask, build_encoder
+    from vipant.train.pretrain_va import VAPretrainTask, build_encoder, random_match_warm_start
 
     train_cfg = json.loads(args.train_json)
     cfg = TrainConfig.from_dict(train_cfg)
@@ -77,6 +77,10 @@ def run(args) -> None:
             title=title,
             write=rank == 0,
             logit_scale_init=logit_scale,
+            keep_epochs=args.keep_epochs,
+            warm_start=random_match_warm_start(args.warm_start_dir, args.match, identity)
+            if args.warm_start_dir
+            else None,
         )
     leave_distributed()
     if rank == 0:
@@ -99,5 +103,17 @@ def add_parser(sub) -> None:
     p.add_argument("--frames-length", type=int, default=1000)
     p.add_argument("--train-json", default="{}", help="TrainConfig fields as JSON")
     p.add_argument("--out-dir", required=True)
+    p.add_argument(
+        "--keep-epochs",
+        type=int,
+        nargs="*",
+        default=[],
+        help="also keep the state at the start of these epochs (for Nearest Match runs' --warm-start-dir)",
+    )
+    p.add_argument(
+        "--warm-start-dir",
+        help="nearest@N: the out dir of the Random Match run with the same inputs and recipe, kept with "
+        "--keep-epochs N; its first N epochs are skipped (from step 0 when its state is missing or not that run's)",
+    )
     p.add_argument("--track-json")
     p.set_defaults(func=run)

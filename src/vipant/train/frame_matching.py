@@ -10,11 +10,12 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
+
+from vipant.registry import nearest_from_epoch
 
 
 @dataclass(frozen=True)
@@ -26,9 +27,9 @@ class FrameMatch:
     def parse(cls, spec: str) -> "FrameMatch":
         if spec in ("random", "multiframe"):
             return cls(spec)
-        m = re.fullmatch(r"nearest@(\d+)", spec)
-        if m:
-            return cls("nearest", int(m.group(1)))
+        n = nearest_from_epoch(spec)
+        if n is not None:
+            return cls("nearest", n)
         raise ValueError(f"unknown frame matching {spec!r}: use random, nearest@N or multiframe")
 
     def segments(self, n_frames: int) -> int | None:

@@ -14,7 +14,10 @@ the compute threads for the same cores.
 
 Determinism: every random choice of an epoch (shuffling, frame sampling, SpecAugment masks) comes from
 generators seeded by ``(seed, epoch)``, so a run killed after epoch k and resumed from its checkpoint
-takes exactly the steps an uninterrupted run takes (on CPU: bit-identical weights).
+takes exactly the steps an uninterrupted run takes (on CPU: bit-identical weights). The same holds across
+runs: a run that would take another run's steps for its first k epochs (follow-up A's Nearest Match at k
+trains as Random Match until epoch k) can start from the state that run kept at epoch k (:class:`WarmStart`)
+and skip them.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, Protocol
+from typing import Any, Callable, Iterator, Protocol, Sequence
 
 import torch
 import torch.distributed as dist
@@ -193,12 +196,61 @@ def rank_batches(
             yield current
 
 
+def epoch_snapshot(out_dir: str | Path, epoch: int) -> Path:
+    """Where a run keeps its state at the start of ``epoch`` (``train(keep_epochs=...)``)."""
+    return Path(out_dir) / f"start_of_epoch{epoch}.pt"
+
+
+@dataclass(frozen=True)
+class WarmStart:
+    """Start from another run's state at the start of one of its epochs instead of from step 0.
+
+    ``snapshot`` is a file that run kept (:func:`epoch_snapshot`) and ``identity`` the ``identity`` it was
+    given. The caller vouches that this run would take the same steps as that one up to the snapshot's epoch;
+    the loop checks that the snapshot belongs to that run with this recipe and task, and otherwise (or when
+    the file is missing) starts from step 0, which gives the same weights, only later."""
+
+    snapshot: Path
+    identity: dict[str, Any]
+
+
 def run_identity(cfg: TrainConfig, task: ContrastiveTask, extra: dict[str, Any] | None) -> dict[str, Any]:
     """What makes two runs the same run: the recipe (minus test/speed knobs), the task and the caller's
     inputs. A checkpoint is resumed only by a run with the same identity."""
     speed_only = ("crash_after_epoch", "device", "compile", "loader_threads", "log_every")
     recipe = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in speed_only}
     return {"recipe": recipe, "examples": len(task), "segments": task.segments, **(extra or {})}
+
+
+def _checkpoint_identity(
+    cfg: TrainConfig, task: ContrastiveTask, extra: dict[str, Any] | None, logit_scale_init: float
+) -> dict[str, Any]:
+    """The identity a checkpoint carries (JSON-normalised, so that a loaded one compares equal)."""
+    me = {**run_identity(cfg, task, extra), "logit_scale_init": logit_scale_init}
+    loss_head = getattr(task, "loss_head", None)
+    if loss_head is not None:
+        me["loss_head"] = sorted(loss_head.state_dict())
+    return json.loads(json.dumps(me, sort_keys=True, default=str))
+
+
+def _warm_state(
+    warm: WarmStart, donor: dict[str, Any], steps_per_epoch: int, device: torch.device
+) -> dict[str, Any] | None:
+    """The snapshot's state when it is one the donor run (identity ``donor``) kept at an epoch's start, else None."""
+    path = Path(warm.snapshot)
+    if not path.is_file():
+        log.warning("%s: no such snapshot; training from step 0", path)
+        return None
+    state = load_checkpoint(path, map_location=device)
+    if state.get("identity") != donor:
+        log.warning(
+            "%s belongs to another run than the one named (config or inputs changed): training from step 0", path
+        )
+        return None
+    if int(state["step"]) % steps_per_epoch:
+        log.warning("%s was not kept at an epoch's start (step %d): training from step 0", path, int(state["step"]))
+        return None
+    return state
 
 
 def train(
@@ -211,6 +263,8 @@ def train(
     on_epoch: Callable[[int, dict[str, float]], None] | None = None,
     logit_scale_init: float = LOGIT_SCALE_INIT,
     on_step: Callable[[int, dict[str, float]], None] | None = None,
+    keep_epochs: Sequence[int] = (),
+    warm_start: WarmStart | None = None,
 ) -> list[dict[str, float]]:
     """Train ``encoder`` on ``task``; checkpoints in ``out_dir/checkpoint.pt``; returns the history, one record
     per evaluation (each epoch's end, or every ``cfg.eval_every`` steps), with the optimiser steps done.
@@ -220,6 +274,10 @@ def train(
     and logit scale are left at the evaluation where it was lowest (the released follow-up B trainer keeps
     its min-validation-loss checkpoint); each record carries ``best_step``/``best_val_loss`` so far, and
     :func:`kept_record` finds the record of the weights left in ``encoder``.
+
+    ``keep_epochs``: epochs at whose start the state is also kept in :func:`epoch_snapshot` (each must start at
+    an evaluation, e.g. epochs evaluated at their end), for other runs' ``warm_start``: :class:`WarmStart`.
+    The run's own checkpoint, when it is this run's, takes precedence over a warm start.
 
     ``identity`` (JSON-able) names what else defines the run (initialisation, input files); a checkpoint
     left by a run with another identity (e.g. before a config change) is ignored, never resumed.
@@ -255,23 +313,35 @@ def train(
     if cfg.keep_best and not hasattr(task, "validation_loss"):
         raise ValueError(f"keep_best needs a task with a validation loss; {type(task).__name__} has none")
     warmup_steps = int(round(cfg.warmup_epochs * steps_per_epoch))
+    for e in keep_epochs:
+        if not 0 < e * steps_per_epoch < total_steps or (e * steps_per_epoch) % eval_every:
+            raise ValueError(
+                f"cannot keep the state at the start of epoch {e}: it must start inside the run "
+                f"({total_steps} steps of {steps_per_epoch}) at an evaluation (every {eval_every} steps)"
+            )
 
     ckpt_path = out_dir / "checkpoint.pt"
     start_step, history, best, masks_state = 0, [], None, None
-    me = {**run_identity(cfg, task, identity), "logit_scale_init": logit_scale_init}
-    if loss_head is not None:
-        me["loss_head"] = sorted(loss_head.state_dict())
-    me = json.loads(json.dumps(me, sort_keys=True, default=str))
+    me = _checkpoint_identity(cfg, task, identity, logit_scale_init)
+    state = None
     if ckpt_path.exists():
         state = load_checkpoint(ckpt_path, map_location=device)
         if state.get("identity") == me:
-            model.load_state_dict(state["model"])
-            optimizer.load_state_dict(state["optimizer"])
-            start_step, history, best = int(state["step"]), list(state["history"]), state.get("best")
-            masks_state = state["masks_state"]
-            log.info("resuming from %s after step %d (epoch %d)", ckpt_path, start_step, int(state["epoch"]))
+            log.info("resuming from %s after step %d (epoch %d)", ckpt_path, int(state["step"]), int(state["epoch"]))
         else:
             log.warning("%s belongs to a different run (config or inputs changed): starting from scratch", ckpt_path)
+            state = None
+    if state is None and warm_start is not None:
+        donor = _checkpoint_identity(cfg, task, warm_start.identity, logit_scale_init)
+        state = _warm_state(warm_start, donor, steps_per_epoch, device)
+        if state is not None:
+            log.info("starting from %s: the named run's state after step %d", warm_start.snapshot, int(state["step"]))
+    if state is not None:
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        start_step, history, best = int(state["step"]), list(state["history"]), state.get("best")
+        masks_state = state["masks_state"]
+        del state
 
     net: nn.Module = model
     if world > 1:
@@ -382,19 +452,19 @@ def train(
                 ", ".join(f"{k}={v:.4g}" for k, v in record.items() if k not in ("epoch", "step")),
             )
             if rank == 0:
-                save_checkpoint(
-                    ckpt_path,
-                    {
-                        "model": model.state_dict(),
-                        "optimizer": optimizer.state_dict(),
-                        "epoch": epoch,
-                        "step": done,
-                        "masks_state": masks.get_state(),
-                        "best": best,
-                        "history": history,
-                        "identity": me,
-                    },
-                )
+                saved = {
+                    "model": model.state_dict(),
+                    "optimizer": optimizer.state_dict(),
+                    "epoch": epoch,
+                    "step": done,
+                    "masks_state": masks.get_state(),
+                    "best": best,
+                    "history": history,
+                    "identity": me,
+                }
+                save_checkpoint(ckpt_path, saved)
+                if done % steps_per_epoch == 0 and done // steps_per_epoch in keep_epochs:
+                    save_checkpoint(epoch_snapshot(out_dir, done // steps_per_epoch), saved)
                 if on_epoch is not None:
                     on_epoch(len(history) - 1, record)
             if len(history) - 1 == cfg.crash_after_epoch:

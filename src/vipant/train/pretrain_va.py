@@ -5,7 +5,8 @@ image encoder; validation is audio↔image retrieval on held-out clips with thei
 from __future__ import annotations
 
 import logging
-from typing import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -15,6 +16,7 @@ from vipant.embed.table import EmbeddingTable
 from vipant.features.store import FbankStore
 from vipant.models.audio_encoder import segment_mean
 from vipant.train.frame_matching import FrameMatch, choose_targets
+from vipant.train.loop import WarmStart, epoch_snapshot
 from vipant.train.loss import LOGIT_SCALE_INIT, LOGIT_SCALE_MAX, clip_loss
 
 log = logging.getLogger(__name__)
@@ -40,6 +42,19 @@ def build_encoder(vt: torch.nn.Module, task: "VAPretrainTask", *, init: str, fra
     readout, segments = training_readout(task.segments)
     encoder = AudioEncoder(vt.visual, init=init, frames=frames_length, readout=readout, segments=segments)
     return encoder, initial_logit_scale(vt, init)
+
+
+def random_match_warm_start(donor_dir: str | Path, match: str, identity: dict[str, Any]) -> WarmStart | None:
+    """Where a Nearest Match run can start: follow-up A's Nearest Match at n draws the same random frames as
+    Random Match for epochs < n (:meth:`VAPretrainTask.start_epoch` draws them for every matching, and
+    :func:`~vipant.train.frame_matching.choose_targets` uses them before n), with the same encoder and readout,
+    so its first n epochs are the Random Match run's. That run (out dir ``donor_dir``, trained with
+    ``keep_epochs`` holding n, its ``identity`` this run's with ``match="random"``) kept its state at epoch n.
+    None for any other matching, and for n = 0 (nothing to skip)."""
+    m = FrameMatch.parse(match)
+    if m.kind != "nearest" or m.from_epoch == 0:
+        return None
+    return WarmStart(epoch_snapshot(donor_dir, m.from_epoch), {**identity, "match": "random"})
 
 
 def label_set_retrieval(
