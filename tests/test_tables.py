@@ -35,6 +35,18 @@ def test_metrics_json_keeps_p_values_when_given(tmp_path):
     assert "p_vs_chance" not in json.loads(path.read_text())
 
 
+def test_metrics_json_names_the_code_that_wrote_it_when_told(tmp_path):
+    path = tmp_path / "m.json"
+    write_metrics(path, "vipant", "us8k_zs", {"acc_prompt": 22.1}, {"acc": 10.0}, n=80, commit="abc123")
+    assert read_metrics(path).commit == "abc123"
+    write_metrics(path, "vipant", "us8k_zs", {"acc_prompt": 22.1}, {"acc": 10.0}, n=80)
+    assert read_metrics(path).commit is None  # files written before commits were recorded still read
+    record = json.loads(path.read_text())
+    path.write_text(json.dumps({**record, "commit": 7}))
+    with pytest.raises(MetricsFileError, match="m.json: 'commit' must be a string"):
+        read_metrics(path)
+
+
 def test_tables_carry_p_values_beside_the_scores_that_have_them(tmp_path):
     a = tmp_path / "vipant.json"
     write_metrics(

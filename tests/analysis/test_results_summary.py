@@ -11,10 +11,12 @@ from vipant.analysis.results_summary import (
     format_cell,
     number,
     paper_table,
+    provenance,
     render,
     scaling_fits,
 )
 from vipant.commands.results_summary import run as run_command
+from vipant.tables import write_metrics
 
 
 def table3_like() -> pd.DataFrame:
@@ -154,19 +156,37 @@ def test_page_names_preset_and_commit_and_orders_tables_as_the_papers():
     assert page.endswith("![figure7.png](figure7.png)\n")
 
 
+def test_the_page_says_whether_its_commit_computed_the_scores():
+    assert provenance("abc", []) == ""  # no metrics files given: nothing to say
+    assert provenance("abc", ["abc"] * 3) == "All 3 scores behind the tables were computed at this commit."
+    mixed = provenance("abc", ["abc", "old1", "old2", "old1", None])
+    # the other commits, most scores first, and files that record none: a stale cache shows
+    assert mixed.startswith("**Not every score is this commit's**: 4 of the 5 metrics files")
+    assert mixed.index("`old1` (2)") < mixed.index("`not recorded` (1)") < mixed.index("`old2` (1)")
+    assert "`abc`" not in mixed
+    page = render({"table3": table3_like()}, preset="synthetic", commit="abc", score_commits=["old1"])
+    header = page.split("## ")[0]
+    assert "**Not every score is this commit's**: 1 of the 1" in header
+
+
 def test_command_writes_the_page_and_names_a_bad_table(tmp_path, monkeypatch):
     monkeypatch.setenv("VIPANT_GIT_COMMIT", "deadbeef")
     good = tmp_path / "table3.csv"
     table3_like().to_csv(good, index=False)
     out = tmp_path / "RESULTS.md"
 
+    scores = tmp_path / "metrics.json"
+    write_metrics(scores, "vipant", "esc50_zs", {"acc_prompt": 7.5}, {"acc": 2.0}, n=40, commit="deadbeef")
+
     class Args:
         tables = [str(good)]
         preset, scaling_json, figure = "synthetic", None, []
+        metrics = [str(scores)]
 
     Args.out = str(out)
     run_command(Args)
     assert "commit `deadbeef`" in out.read_text() and "**7.5** [0.8]" in out.read_text()
+    assert "All 1 scores behind the tables were computed at this commit." in out.read_text()
     empty = tmp_path / "table4.csv"
     empty.write_text("")
     Args.tables = [str(good), str(empty)]

@@ -199,8 +199,15 @@ def eval_inputs(tasks, oracle=False):
 
 
 def va_train_params(wildcards):
+    """pretrain-va's --train-json: the recipe, and for follow-up A the kept epochs (Random Match) or the run a
+    Nearest Match run starts from (outside the run's identity; the shell command stays the same for all)."""
     spec = VA_VARIANTS[wildcards.va]
-    return {**P["va"]["train"], **spec.get("train", {}), "seed": spec.get("seed", 0)}
+    params = {**P["va"]["train"], **spec.get("train", {}), "seed": spec.get("seed", 0)}
+    if wildcards.va in REGISTRY.va_keep_epochs:
+        params["keep_epochs"] = REGISTRY.va_keep_epochs[wildcards.va]
+    if wildcards.va in REGISTRY.va_warm_start:
+        params["warm_start_dir"] = os.path.dirname(audio_model(REGISTRY.va_warm_start[wildcards.va]))
+    return params
 
 
 def va_warm_start_input(wildcards):
@@ -208,16 +215,6 @@ def va_warm_start_input(wildcards):
     starts from (vipant.train.pretrain_va.random_match_warm_start)."""
     donor = REGISTRY.va_warm_start.get(wildcards.va)
     return [audio_model(donor)] if donor else []
-
-
-def va_warm_start_args(wildcards):
-    """pretrain-va's --warm-start-dir for a Nearest Match run, --keep-epochs for the Random Match run it reads."""
-    args = []
-    if wildcards.va in REGISTRY.va_warm_start:
-        args.append(f"--warm-start-dir {os.path.dirname(audio_model(REGISTRY.va_warm_start[wildcards.va]))}")
-    if wildcards.va in REGISTRY.va_keep_epochs:
-        args.append("--keep-epochs " + " ".join(map(str, REGISTRY.va_keep_epochs[wildcards.va])))
-    return " ".join(args)
 
 
 def curate_inputs(wildcards):
@@ -280,6 +277,13 @@ def temporal_at_train(wildcards):
     return {**P["at"]["train"], **TEMPORAL.get("at_train", {}), "seed": VA_VARIANTS[wildcards.tva]["seed"]}
 
 
+class Wildcards:
+    """A table rule's wildcards, for calling its input function from another rule's."""
+
+    def __init__(self, table):
+        self.table = table
+
+
 # ---- results/RESULTS.md (summary.smk): the tables of the run's scope (config summary_scope) ----
 SUMMARY_SCOPES = {
     "demo": ["results/coverage.csv", "results/table3.csv", "results/table4.csv"],
@@ -297,6 +301,10 @@ def summary_inputs(wildcards):
         named["scaling"] = "results/scaling.json"
     if "results/figure10.png" in paths:
         named["tables"].append("results/figure10.csv")
+    # the scores behind the tables: the page says whether this commit computed them
+    named["metrics"] = sorted(
+        {m for t in named["tables"] if Path(t).stem in TABLE_CATEGORIES for m in table_inputs(Wildcards(Path(t).stem))}
+    )
     return named
 
 

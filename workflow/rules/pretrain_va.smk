@@ -36,12 +36,10 @@ rule pretrain_va:
         max_val=P["va"]["max_val"],
         out=lambda wc, output: os.path.dirname(output.model),
         launch=lambda wc, threads, resources: stage_launch(threads, resources.gpu),
-        warm_start=va_warm_start_args,
         track=lambda wc: track("pretrain_va", va=VA_VARIANTS[wc.va], train=va_train_params(wc))(wc),
     shell:
         "{params.launch} pretrain-va --vt-json {params.vt:q} --fbank-index {input.fbank}"
         " --fbank-stats {input.stats} --frames {input.frames} --train-clips {input.train} --val-clips {input.val}"
         " --val-labels {input.labels}"
         " --max-val {params.max_val} --init {params.init} --match {params.match:q} --frames-length {params.frames_length}"
-        " --train-json {params.train:q} --out-dir {params.out} {params.warm_start}"
-        " --track-json {params.track:q} > {log} 2>&1"
+        " --train-json {params.train:q} --out-dir {params.out} --track-json {params.track:q} > {log} 2>&1"

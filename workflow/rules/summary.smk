@@ -16,4 +16,4 @@ rule results_summary:
         figures=lambda wc, input: " ".join(f"--figure {f}" for f in input.figures),
     shell:
         "vipant results-summary --out {output} --preset {params.preset} {params.scaling} {params.figures}"
-        " {input.tables} > {log} 2>&1"
+        " {input.tables} --metrics {input.metrics} > {log} 2>&1"

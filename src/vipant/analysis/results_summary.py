@@ -314,6 +314,25 @@ def _legend(has_p: bool) -> str:
     return text + ". ± is the sample standard deviation over seeds (ours) or as the paper reports it."
 
 
+def provenance(commit: str, score_commits: Sequence[str | None]) -> str:
+    """Whether the scores were computed by the page's code: ``score_commits`` holds the commit each of the
+    tables' metrics.json files records (None where it records none). A cache filled at another commit and
+    reused by this one would otherwise put its scores under this commit's name."""
+    if not score_commits:
+        return ""
+    counts: dict[str, int] = {}
+    for c in score_commits:
+        counts[c or "not recorded"] = counts.get(c or "not recorded", 0) + 1
+    if set(counts) == {commit}:
+        return f"All {len(score_commits)} scores behind the tables were computed at this commit."
+    others = ", ".join(f"`{c}` ({n})" for c, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if c != commit)
+    return (
+        f"**Not every score is this commit's**: {len(score_commits) - counts.get(commit, 0)} of the "
+        f"{len(score_commits)} metrics files behind the tables were written by other code ({others}), cached "
+        "by an earlier run. Rerun their jobs (`snakemake --forcerun evaluate ...`) for a page of one commit."
+    )
+
+
 def render(
     tables: Mapping[str, pd.DataFrame],
     *,
@@ -321,9 +340,11 @@ def render(
     commit: str,
     scaling: Mapping[str, Any] | None = None,
     figures: Sequence[str] = (),
+    score_commits: Sequence[str | None] = (),
 ) -> str:
-    """The whole page: a header naming the preset and commit, then each table under its title, in
-    ``TITLES`` order (tables with other names follow, alphabetically), then the figures."""
+    """The whole page: a header naming the preset and commit (and, given ``score_commits``, whether the
+    scores are that commit's: :func:`provenance`), then each table under its title, in ``TITLES`` order
+    (tables with other names follow, alphabetically), then the figures."""
     unknown = sorted(set(tables) - set(TITLES))
     order = [name for name in TITLES if name in tables] + unknown
     has_p = any(c.endswith(" (p)") for t in tables.values() for c in t.columns)
@@ -336,6 +357,9 @@ def render(
         "",
         _legend(has_p),
     ]
+    origin = provenance(commit, score_commits)
+    if origin:
+        out[4:4] = [origin, ""]
     found = directions(tables, scaling)
     if found:
         out += [

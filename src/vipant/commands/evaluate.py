@@ -21,6 +21,7 @@ def run(args) -> None:
 
     from vipant.evaluate.tasks import TASKS, evaluate_task, task_audio
     from vipant.tables import write_metrics
+    from vipant.tracking import git_commit
 
     inputs = json.loads(args.inputs_json)
     lengths = json.loads(args.frames_json)
@@ -33,6 +34,7 @@ def run(args) -> None:
         model, _ = load_audio_model(args.model, device)
         log.info("%s: read through its recorded %s readout", args.model, model.readout)
     out_dir = Path(args.out_dir)
+    commit = git_commit()
     with tracked(args.track_json, model=args.model_name, tasks=args.tasks) as mlrun:
         from vipant.progress import track
 
@@ -41,7 +43,16 @@ def run(args) -> None:
             # a task may ask for its own input length (Table 8's 10 s Clotho); else the collection's
             clip_ids, audio = task_audio(task, inputs, model, int(lengths.get(task, lengths[collection])), device)
             metrics, chance, p = evaluate_task(task, clip_ids, audio, inputs, args.permutations)
-            write_metrics(out_dir / task / "metrics.json", args.model_name, task, metrics, chance, len(clip_ids), p=p)
+            write_metrics(
+                out_dir / task / "metrics.json",
+                args.model_name,
+                task,
+                metrics,
+                chance,
+                len(clip_ids),
+                p=p,
+                commit=commit,
+            )
             mlrun.log_artifact(out_dir / task / "metrics.json", artifact_path=task)
             mlrun.log_metrics({f"{task}.{k}": v for k, v in metrics.items() if isinstance(v, (int, float))})
             mlrun.log_metrics({f"{task}.p.{k}": v for k, v in (p or {}).items()})

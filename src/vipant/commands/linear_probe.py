@@ -21,6 +21,7 @@ def run(args) -> None:
     from vipant.evaluate.linear_probe import ProbeConfig
     from vipant.evaluate.probe_tasks import TASKS, probe_task
     from vipant.tables import write_metrics
+    from vipant.tracking import git_commit
 
     inputs = json.loads(args.inputs_json)
     probe = json.loads(args.probe_json)
@@ -30,7 +31,15 @@ def run(args) -> None:
             if task not in TASKS:
                 raise ValueError(f"unknown probe task {task!r}; known: {sorted(TASKS)}")
             metrics, chance, n = probe_task(task, inputs, cfg)
-            write_metrics(Path(args.out_dir) / task / "metrics.json", args.model_name, task, metrics, chance, n)
+            write_metrics(
+                Path(args.out_dir) / task / "metrics.json",
+                args.model_name,
+                task,
+                metrics,
+                chance,
+                n,
+                commit=git_commit(),
+            )
             mlrun.log_metrics({f"{task}.{k}": v for k, v in metrics.items()})
             log.info(
                 "%s / %s: %s",

@@ -17,6 +17,7 @@ def run(args) -> None:
     from vipant.embed.table import EmbeddingTable
     from vipant.evaluate.pivotability import aligned_triplets, pivotability_metrics
     from vipant.tables import write_metrics
+    from vipant.tracking import git_commit
 
     ks = [int(k) for k in args.ks.split(",")]
     with tracked(args.track_json, model=args.model_name, ks=args.ks, n_captions=args.n_captions) as mlrun:
@@ -28,7 +29,7 @@ def run(args) -> None:
         metrics, chance = pivotability_metrics(
             sound, image, captions.tensor(rows), caption_clip, ks, n_captions=args.n_captions
         )
-        write_metrics(args.out, args.model_name, TASK, metrics, chance, len(clip_ids))
+        write_metrics(args.out, args.model_name, TASK, metrics, chance, len(clip_ids), commit=git_commit())
         mlrun.log_metrics(metrics)
     log.info(
         "%s: %s",

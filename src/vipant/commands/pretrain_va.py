@@ -28,6 +28,10 @@ def run(args) -> None:
     from vipant.train.pretrain_va import VAPretrainTask, build_encoder, random_match_warm_start
 
     train_cfg = json.loads(args.train_json)
+    # follow-up A's run options beside the recipe (not part of the run's identity): which epochs' states a
+    # Random Match run keeps, and the Random Match run a Nearest Match run starts from
+    keep_epochs = train_cfg.pop("keep_epochs", [])
+    warm_start_dir = train_cfg.pop("warm_start_dir", None)
     cfg = TrainConfig.from_dict(train_cfg)
     store = FbankStore(args.fbank_index, FbankStats.load(args.fbank_stats), length=args.frames_length)
     clips = pd.read_csv(args.train_clips, dtype=str, keep_default_na=False)["clip_id"].tolist()
@@ -77,10 +81,8 @@ def run(args) -> None:
             title=title,
             write=rank == 0,
             logit_scale_init=logit_scale,
-            keep_epochs=args.keep_epochs,
-            warm_start=random_match_warm_start(args.warm_start_dir, args.match, identity)
-            if args.warm_start_dir
-            else None,
+            keep_epochs=keep_epochs,
+            warm_start=random_match_warm_start(warm_start_dir, args.match, identity) if warm_start_dir else None,
         )
     leave_distributed()
     if rank == 0:
@@ -101,19 +103,13 @@ def add_parser(sub) -> None:
     p.add_argument("--init", choices=["clip", "random"], default="clip")
     p.add_argument("--match", default="random", help="random | nearest@N | multiframe")
     p.add_argument("--frames-length", type=int, default=1000)
-    p.add_argument("--train-json", default="{}", help="TrainConfig fields as JSON")
+    p.add_argument(
+        "--train-json",
+        default="{}",
+        help="TrainConfig fields as JSON; also keep_epochs (a Random Match run keeps its state at the start of "
+        "these epochs) and warm_start_dir (a nearest@N run starts from that Random Match run's state at epoch N, "
+        "or from step 0 when it is missing or not that run's)",
+    )
     p.add_argument("--out-dir", required=True)
-    p.add_argument(
-        "--keep-epochs",
-        type=int,
-        nargs="*",
-        default=[],
-        help="also keep the state at the start of these epochs (for Nearest Match runs' --warm-start-dir)",
-    )
-    p.add_argument(
-        "--warm-start-dir",
-        help="nearest@N: the out dir of the Random Match run with the same inputs and recipe, kept with "
-        "--keep-epochs N; its first N epochs are skipped (from step 0 when its state is missing or not that run's)",
-    )
     p.add_argument("--track-json")
     p.set_defaults(func=run)

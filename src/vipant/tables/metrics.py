@@ -1,5 +1,5 @@
 """The ``metrics.json`` files every table is built from: one per (model, task), with ``model``, ``task`` and
-``metrics`` required and ``chance``, ``n`` and ``p_vs_chance`` optional. Reading validates every value
+``metrics`` required and ``chance``, ``n``, ``p_vs_chance`` and ``commit`` (of the code that wrote it) optional. Reading validates every value
 (a missing file, a missing key or a value that is not a number is a :class:`MetricsFileError` naming
 the file), writing is atomic, and :func:`load_records` keys a set of files by (model, task)."""
 
@@ -33,6 +33,7 @@ class MetricsRecord:
     chance: dict[str, float] = field(default_factory=dict)
     n: Any = None
     p: dict[str, float] = field(default_factory=dict)  # permutation p-value against chance per score, if computed
+    commit: str | None = None  # the code that computed the scores (vipant.tracking.git_commit), if recorded
 
 
 def _check_numbers(path: Path, name: str, values: Any) -> dict[str, float]:
@@ -61,6 +62,8 @@ def read_metrics(path: PathLike) -> MetricsRecord:
     for key in ("model", "task"):
         if not isinstance(obj[key], str) or not obj[key]:
             raise MetricsFileError(f"{p}: '{key}' must be a non-empty string")
+    if not isinstance(obj.get("commit", ""), str):
+        raise MetricsFileError(f"{p}: 'commit' must be a string")
     return MetricsRecord(
         path=p,
         model=obj["model"],
@@ -69,6 +72,7 @@ def read_metrics(path: PathLike) -> MetricsRecord:
         chance=_check_numbers(p, "chance", obj.get("chance", {})),
         n=obj.get("n"),
         p=_check_numbers(p, "p_vs_chance", obj.get("p_vs_chance", {})),
+        commit=obj.get("commit"),
     )
 
 
@@ -80,9 +84,11 @@ def write_metrics(
     chance: Mapping[str, float],
     n: Any,
     p: Mapping[str, float] | None = None,
+    commit: str | None = None,
 ) -> None:
     """Write a metrics.json in the format the tables read (atomically; numpy scalars become plain numbers).
-    ``p``: each score's permutation p-value against chance (:mod:`vipant.evaluate.significance`), if computed."""
+    ``p``: each score's permutation p-value against chance (:mod:`vipant.evaluate.significance`), if computed;
+    ``commit``: the code computing the scores, so that a summary can tell scores cached from other code."""
 
     def plain(d: Mapping[str, float]) -> dict[str, float | int]:
         return {str(k): (int(v) if isinstance(v, numbers.Integral) else float(v)) for k, v in d.items()}
@@ -90,6 +96,8 @@ def write_metrics(
     record = {"model": model, "task": task, "metrics": plain(metrics), "chance": plain(chance), "n": n}
     if p is not None:
         record["p_vs_chance"] = plain(p)
+    if commit is not None:
+        record["commit"] = commit
     write_json(path, record)
 
 
