@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from vipant.embed.table import EmbeddingTable
-from vipant.train.loop import TrainConfig, WarmStart, epoch_snapshot, train
+from vipant.train.loop import TrainConfig, epoch_snapshot, train
 from vipant.train.pretrain_va import VAPretrainTask, random_match_warm_start
 
 N, T, BINS, D = 24, 8, 6, 5
@@ -38,25 +38,36 @@ def _same(a, b):
     return all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
 
 
+def _random(array_store, pool_encoder, out, keep, **kw):
+    """The Random Match run, keeping its state at the start of the epochs ``keep``."""
+    return _run(
+        array_store, pool_encoder, out, "random", identity={**INPUTS, "match": "random"}, keep_epochs=keep, **kw
+    )
+
+
+def _nearest(array_store, pool_encoder, out, n, **kw):
+    """Nearest Match at ``n`` (``kw``: e.g. a warm start)."""
+    return _run(array_store, pool_encoder, out, f"nearest@{n}", identity={**INPUTS, "match": f"nearest@{n}"}, **kw)
+
+
+def _warm(donor, n):
+    return random_match_warm_start(donor, f"nearest@{n}", {**INPUTS, "match": f"nearest@{n}"})
+
+
 def test_nearest_match_from_random_matchs_kept_state_ends_with_the_weights_it_has_from_step_0(
     tmp_path, array_store, pool_encoder, caplog
 ):
-    random_dir, scratch_dir, warm_dir = tmp_path / "random", tmp_path / "scratch", tmp_path / "warm"
-    rand, _ = _run(
-        array_store, pool_encoder, random_dir, "random", identity={**INPUTS, "match": "random"}, keep_epochs=[2]
-    )
-    assert epoch_snapshot(random_dir, 2).is_file() and not epoch_snapshot(random_dir, 1).exists()
-    me = {**INPUTS, "match": "nearest@2"}
-    scratch, scratch_history = _run(array_store, pool_encoder, scratch_dir, "nearest@2", identity=me)
+    rand, _ = _random(array_store, pool_encoder, tmp_path / "random", [2])
+    assert epoch_snapshot(tmp_path / "random", 2).is_file() and not epoch_snapshot(tmp_path / "random", 1).exists()
+    scratch, scratch_history = _nearest(array_store, pool_encoder, tmp_path / "scratch", 2)
     steps = []
     with caplog.at_level(logging.INFO, logger="vipant.train.loop"):
-        warm, warm_history = _run(
+        warm, warm_history = _nearest(
             array_store,
             pool_encoder,
-            warm_dir,
-            "nearest@2",
-            identity=me,
-            warm_start=random_match_warm_start(random_dir, "nearest@2", me),
+            tmp_path / "warm",
+            2,
+            warm_start=_warm(tmp_path / "random", 2),
             on_step=lambda s, m: steps.append(s),
             cfg=_cfg(log_every=1),
         )
@@ -68,53 +79,21 @@ def test_nearest_match_from_random_matchs_kept_state_ends_with_the_weights_it_ha
 
 
 def test_a_snapshot_of_another_run_or_none_at_all_trains_from_step_0(tmp_path, array_store, pool_encoder, caplog):
-    donor = tmp_path / "donor"
-    _run(
-        array_store,
-        pool_encoder,
-        donor,
-        "random",
-        identity={**INPUTS, "match": "random"},
-        keep_epochs=[2],
-        cfg=_cfg(lr_weights=10.0),
-    )
-    me = {**INPUTS, "match": "nearest@2"}
-    scratch, _ = _run(array_store, pool_encoder, tmp_path / "scratch", "nearest@2", identity=me)
+    _random(array_store, pool_encoder, tmp_path / "donor", [2], cfg=_cfg(lr_weights=10.0))  # another recipe
+    scratch, _ = _nearest(array_store, pool_encoder, tmp_path / "scratch", 2)
     with caplog.at_level(logging.WARNING, logger="vipant.train.loop"):
-        other, _ = _run(
-            array_store,
-            pool_encoder,
-            tmp_path / "other",
-            "nearest@2",
-            identity=me,
-            warm_start=random_match_warm_start(donor, "nearest@2", me),
-        )
-        missing, _ = _run(
-            array_store,
-            pool_encoder,
-            tmp_path / "missing",
-            "nearest@2",
-            identity=me,
-            warm_start=WarmStart(epoch_snapshot(tmp_path / "nowhere", 2), {**INPUTS, "match": "random"}),
-        )
+        other, _ = _nearest(array_store, pool_encoder, tmp_path / "other", 2, warm_start=_warm(tmp_path / "donor", 2))
+        missing, _ = _nearest(array_store, pool_encoder, tmp_path / "missing", 2, warm_start=_warm(tmp_path / "no", 2))
     assert "another run" in caplog.text and "no such snapshot" in caplog.text
     assert _same(other, scratch) and _same(missing, scratch)
 
 
 def test_the_runs_own_checkpoint_goes_before_a_warm_start(tmp_path, array_store, pool_encoder, caplog):
-    random_dir = tmp_path / "random"
-    _run(array_store, pool_encoder, random_dir, "random", identity={**INPUTS, "match": "random"}, keep_epochs=[1])
-    me = {**INPUTS, "match": "nearest@1"}
-    out = tmp_path / "nearest"
-    first, _ = _run(array_store, pool_encoder, out, "nearest@1", identity=me)
+    _random(array_store, pool_encoder, tmp_path / "random", [1])
+    _nearest(array_store, pool_encoder, tmp_path / "nearest", 1)
     with caplog.at_level(logging.INFO, logger="vipant.train.loop"):
-        again, history = _run(
-            array_store,
-            pool_encoder,
-            out,
-            "nearest@1",
-            identity=me,
-            warm_start=random_match_warm_start(random_dir, "nearest@1", me),
+        _, history = _nearest(
+            array_store, pool_encoder, tmp_path / "nearest", 1, warm_start=_warm(tmp_path / "random", 1)
         )
     assert "resuming" in caplog.text and "starting from" not in caplog.text
     assert len(history) == 4
