@@ -158,7 +158,7 @@ def test_page_names_preset_and_commit_and_orders_tables_as_the_papers():
 
 def test_the_page_says_whether_its_commit_computed_the_scores():
     assert provenance("abc", []) == ""  # no metrics files given: nothing to say
-    assert provenance("abc", ["abc"] * 3) == "All 3 scores behind the tables were computed at this commit."
+    assert provenance("abc", ["abc"] * 3) == "All 3 metrics files behind the tables were written at this commit."
     mixed = provenance("abc", ["abc", "old1", "old2", "old1", None])
     # the other commits, most scores first, and files that record none: a stale cache shows
     assert mixed.startswith("**Not every score is this commit's**: 4 of the 5 metrics files")
@@ -186,7 +186,7 @@ def test_command_writes_the_page_and_names_a_bad_table(tmp_path, monkeypatch):
     Args.out = str(out)
     run_command(Args)
     assert "commit `deadbeef`" in out.read_text() and "**7.5** [0.8]" in out.read_text()
-    assert "All 1 scores behind the tables were computed at this commit." in out.read_text()
+    assert "All 1 metrics files behind the tables were written at this commit." in out.read_text()
     empty = tmp_path / "table4.csv"
     empty.write_text("")
     Args.tables = [str(good), str(empty)]

@@ -37,7 +37,7 @@ def test_all_scope_lists_every_table_of_the_run_with_its_own_values(run):
     assert sorted(name for name in TITLES if TITLES[name] in found) == csvs
     assert re.search(r"code at commit `[0-9a-f]{40}(\+dirty)?`", page)
     # the run's evaluations and its summary ran on the same code
-    assert re.search(r"All \d+ scores behind the tables were computed at this commit", page)
+    assert re.search(r"All \d+ metrics files behind the tables were written at this commit", page)
     # each cell of table 3 shows that model's value of that column, then the paper's (a misaligned column or
     # row would show another value)
     table3 = pd.read_csv(run / "results" / "table3.csv")

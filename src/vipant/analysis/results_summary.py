@@ -324,7 +324,7 @@ def provenance(commit: str, score_commits: Sequence[str | None]) -> str:
     for c in score_commits:
         counts[c or "not recorded"] = counts.get(c or "not recorded", 0) + 1
     if set(counts) == {commit}:
-        return f"All {len(score_commits)} scores behind the tables were computed at this commit."
+        return f"All {len(score_commits)} metrics files behind the tables were written at this commit."
     others = ", ".join(f"`{c}` ({n})" for c, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if c != commit)
     return (
         f"**Not every score is this commit's**: {len(score_commits) - counts.get(commit, 0)} of the "
