@@ -1,7 +1,8 @@
 """The ``metrics.json`` files every table is built from: one per (model, task), with ``model``, ``task`` and
-``metrics`` required and ``chance``, ``n``, ``p_vs_chance`` and ``commit`` (of the code that wrote it) optional. Reading validates every value
-(a missing file, a missing key or a value that is not a number is a :class:`MetricsFileError` naming
-the file), writing is atomic, and :func:`load_records` keys a set of files by (model, task)."""
+``metrics`` required and ``chance``, ``n``, ``p_vs_chance`` and ``commit`` (of the code that wrote it)
+optional. Reading validates every value (a missing file, a missing key or a value that is not a number is a
+:class:`MetricsFileError` naming the file), writing is atomic, and :func:`load_records` keys a set of files
+by (model, task)."""
 
 from __future__ import annotations
 
