@@ -277,7 +277,7 @@ def temporal_at_train(wildcards):
     return {**P["at"]["train"], **TEMPORAL.get("at_train", {}), "seed": VA_VARIANTS[wildcards.tva]["seed"]}
 
 
-class Wildcards:
+class TableWildcards:
     """A table rule's wildcards, for calling its input function from another rule's."""
 
     def __init__(self, table):
@@ -303,7 +303,12 @@ def summary_inputs(wildcards):
         named["tables"].append("results/figure10.csv")
     # the scores behind the tables: the page says whether this commit computed them
     named["metrics"] = sorted(
-        {m for t in named["tables"] if Path(t).stem in TABLE_CATEGORIES for m in table_inputs(Wildcards(Path(t).stem))}
+        {
+            m
+            for t in named["tables"]
+            if Path(t).stem in TABLE_CATEGORIES
+            for m in table_inputs(TableWildcards(Path(t).stem))
+        }
     )
     return named
 
