@@ -1,6 +1,7 @@
 """Nearest Match at n started from the Random Match run's state at epoch n: the same weights as from step 0."""
 
 import logging
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -88,6 +89,17 @@ def test_a_snapshot_of_another_run_or_none_at_all_trains_from_step_0(tmp_path, a
     assert _same(other, scratch) and _same(missing, scratch)
 
 
+def test_a_snapshot_of_another_epoch_trains_from_step_0(tmp_path, array_store, pool_encoder, caplog):
+    # a later epoch's state under epoch 2's name would skip Nearest Match's own first epoch
+    _random(array_store, pool_encoder, tmp_path / "random", [3])
+    shutil.copy(epoch_snapshot(tmp_path / "random", 3), epoch_snapshot(tmp_path / "random", 2))
+    scratch, _ = _nearest(array_store, pool_encoder, tmp_path / "scratch", 2)
+    with caplog.at_level(logging.WARNING, logger="vipant.train.loop"):
+        warm, _ = _nearest(array_store, pool_encoder, tmp_path / "warm", 2, warm_start=_warm(tmp_path / "random", 2))
+    assert "not epoch 2's start" in caplog.text
+    assert _same(warm, scratch)
+
+
 def test_the_runs_own_checkpoint_goes_before_a_warm_start(tmp_path, array_store, pool_encoder, caplog):
     _random(array_store, pool_encoder, tmp_path / "random", [1])
     _nearest(array_store, pool_encoder, tmp_path / "nearest", 1)
@@ -113,6 +125,10 @@ def test_kept_epochs_must_start_at_an_evaluation(tmp_path, array_store, pool_enc
 def test_only_nearest_match_after_epoch_0_starts_from_random_match(tmp_path):
     me = {"inputs": ["x"], "match": "nearest@5"}
     warm = random_match_warm_start(tmp_path, "nearest@5", me)
-    assert warm.snapshot == epoch_snapshot(tmp_path, 5) and warm.identity == {"inputs": ["x"], "match": "random"}
+    assert (
+        warm.snapshot == epoch_snapshot(tmp_path, 5)
+        and warm.epoch == 5
+        and warm.identity == {"inputs": ["x"], "match": "random"}
+    )
     for match in ("random", "multiframe", "nearest@0"):
         assert random_match_warm_start(tmp_path, match, {**me, "match": match}) is None

@@ -277,13 +277,6 @@ def temporal_at_train(wildcards):
     return {**P["at"]["train"], **TEMPORAL.get("at_train", {}), "seed": VA_VARIANTS[wildcards.tva]["seed"]}
 
 
-class TableWildcards:
-    """A table rule's wildcards, for calling its input function from another rule's."""
-
-    def __init__(self, table):
-        self.table = table
-
-
 # ---- results/RESULTS.md (summary.smk): the tables of the run's scope (config summary_scope) ----
 SUMMARY_SCOPES = {
     "demo": ["results/coverage.csv", "results/table3.csv", "results/table4.csv"],
@@ -303,12 +296,7 @@ def summary_inputs(wildcards):
         named["tables"].append("results/figure10.csv")
     # the scores behind the tables: the page says whether this commit computed them
     named["metrics"] = sorted(
-        {
-            m
-            for t in named["tables"]
-            if Path(t).stem in TABLE_CATEGORIES
-            for m in table_inputs(TableWildcards(Path(t).stem))
-        }
+        {m for t in named["tables"] if Path(t).stem in TABLE_CATEGORIES for m in table_metrics(Path(t).stem)}
     )
     return named
 
@@ -319,8 +307,11 @@ def table_category(wildcards):
 
 
 def table_inputs(wildcards):
-    """The metrics.json files a results table is built from, as (model key, task) cells."""
-    name = wildcards.table
+    return table_metrics(wildcards.table)
+
+
+def table_metrics(name):
+    """The metrics.json files the results table ``name`` is built from, as (model key, task) cells."""
     if name.startswith("curation_table"):
         return curation_table_inputs(name)
     cells = {

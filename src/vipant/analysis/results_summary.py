@@ -12,6 +12,7 @@ model of a column, else it is written in the cell.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -320,9 +321,7 @@ def provenance(commit: str, score_commits: Sequence[str | None]) -> str:
     reused by this one would otherwise put its scores under this commit's name."""
     if not score_commits:
         return ""
-    counts: dict[str, int] = {}
-    for c in score_commits:
-        counts[c or "not recorded"] = counts.get(c or "not recorded", 0) + 1
+    counts = Counter(c or "not recorded" for c in score_commits)
     if set(counts) == {commit}:
         return f"All {len(score_commits)} metrics files behind the tables were written at this commit."
     others = ", ".join(f"`{c}` ({n})" for c, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if c != commit)

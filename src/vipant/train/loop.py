@@ -203,15 +203,21 @@ def epoch_snapshot(out_dir: str | Path, epoch: int) -> Path:
 
 @dataclass(frozen=True)
 class WarmStart:
-    """Start from another run's state at the start of one of its epochs instead of from step 0.
+    """Start from another run's state at the start of its ``epoch`` instead of from step 0.
 
-    ``snapshot`` is a file that run kept (:func:`epoch_snapshot`) and ``identity`` the ``identity`` it was
-    given. The caller vouches that this run would take the same steps as that one up to the snapshot's epoch;
-    the loop checks that the snapshot belongs to that run with this recipe and task, and otherwise (or when
-    the file is missing) starts from step 0, which gives the same weights, only later."""
+    ``run_dir`` is that run's out dir (it kept the state with ``keep_epochs``: :func:`epoch_snapshot`) and
+    ``identity`` the ``identity`` it was given. The caller vouches that this run would take the same steps as
+    that one up to ``epoch``; the loop checks that the snapshot is that run's, with this recipe and task, at
+    that epoch's first step, and otherwise (or when the file is missing) starts from step 0, which gives the
+    same weights, only later."""
 
-    snapshot: Path
+    run_dir: Path
+    epoch: int
     identity: dict[str, Any]
+
+    @property
+    def snapshot(self) -> Path:
+        return epoch_snapshot(self.run_dir, self.epoch)
 
 
 def run_identity(cfg: TrainConfig, task: ContrastiveTask, extra: dict[str, Any] | None) -> dict[str, Any]:
@@ -236,7 +242,7 @@ def _checkpoint_identity(
 def _warm_state(
     warm: WarmStart, donor: dict[str, Any], steps_per_epoch: int, device: torch.device
 ) -> dict[str, Any] | None:
-    """The snapshot's state when it is one the donor run (identity ``donor``) kept at an epoch's start, else None."""
+    """The snapshot's state when the donor run (identity ``donor``) kept it at ``warm.epoch``'s start, else None."""
     path = Path(warm.snapshot)
     if not path.is_file():
         log.warning("%s: no such snapshot; training from step 0", path)
@@ -247,8 +253,14 @@ def _warm_state(
             "%s belongs to another run than the one named (config or inputs changed): training from step 0", path
         )
         return None
-    if int(state["step"]) % steps_per_epoch:
-        log.warning("%s was not kept at an epoch's start (step %d): training from step 0", path, int(state["step"]))
+    if int(state["step"]) != warm.epoch * steps_per_epoch:  # a later epoch would skip steps this run differs in
+        log.warning(
+            "%s holds step %d, not epoch %d's start (step %d): training from step 0",
+            path,
+            int(state["step"]),
+            warm.epoch,
+            warm.epoch * steps_per_epoch,
+        )
         return None
     return state
 

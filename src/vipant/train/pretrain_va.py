@@ -16,7 +16,7 @@ from vipant.embed.table import EmbeddingTable
 from vipant.features.store import FbankStore
 from vipant.models.audio_encoder import segment_mean
 from vipant.train.frame_matching import FrameMatch, choose_targets
-from vipant.train.loop import WarmStart, epoch_snapshot
+from vipant.train.loop import WarmStart
 from vipant.train.loss import LOGIT_SCALE_INIT, LOGIT_SCALE_MAX, clip_loss
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ def random_match_warm_start(donor_dir: str | Path, match: str, identity: dict[st
     m = FrameMatch.parse(match)
     if m.kind != "nearest" or m.from_epoch == 0:
         return None
-    return WarmStart(epoch_snapshot(donor_dir, m.from_epoch), {**identity, "match": "random"})
+    return WarmStart(Path(donor_dir), m.from_epoch, {**identity, "match": "random"})
 
 
 def label_set_retrieval(
