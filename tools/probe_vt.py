@@ -10,6 +10,7 @@ seeds, among the values whose mean colour naming is at least 0.8 x the best mean
 
     python tools/probe_vt.py --textures --seeds 0 1 --grey-probs 0 0.5 --out probes/vt
     python tools/probe_vt.py --textures --seeds 0 1 --grey-probs 0 0.5 --out probes/vt --summary-only
+    python tools/probe_vt.py --textures --vt-pairs 6000 --epochs 8 --grey-probs 0.5 0 --out probes/vt-6k
 
 A world already in ``--out`` is reused as it is (use a fresh ``--out`` after changing the world options).
 """
@@ -91,9 +92,15 @@ def main() -> None:
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--textures", action="store_true", help="probe the textured world (world option `textures`)")
+    ap.add_argument("--vt-pairs", type=int, help="VT corpus size (world option `vt_pairs`; default: the preset's)")
+    ap.add_argument("--epochs", type=int, help="VT training epochs (default: the preset's)")
     ap.add_argument("--summary-only", action="store_true", help="only read the runs already in --out")
     args = ap.parse_args()
     preset = yaml.safe_load(args.config.read_text())["presets"]["synthetic"]
+    if args.vt_pairs:
+        preset["world"]["vt_pairs"] = args.vt_pairs
+    if args.epochs:
+        preset["vt"]["train"]["epochs"] = args.epochs
     args.out.mkdir(parents=True, exist_ok=True)
     rows = []
     for seed in args.seeds:

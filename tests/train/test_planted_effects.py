@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from vipant.embed.table import EmbeddingTable
-from vipant.train.finetune_at import ATFinetuneTask
+from vipant.train.finetune_at import ATFinetuneTask, StudentTask
 from vipant.train.loop import TrainConfig, train
 from vipant.train.pretrain_va import VAPretrainTask, recall_at
 
@@ -170,3 +170,55 @@ def test_gc_at_n_does_not_fall_below_gc_at_half_n(tmp_path, array_store, pool_en
     the configured-batch scale benign on this small problem)."""
     means = {n: np.mean([_gc_r1_r10(array_store, pool_encoder, tmp_path, n, s) for s in range(4)]) for n in (8, 16, 32)}
     assert means[16] >= means[8] + 5 and means[32] >= means[16] + 5, means
+
+
+def _student_zero_shot(
+    array_store, pool_encoder, tmp_path, seed, teacher, alpha, wrong=0.5, sources=8, n=160, n_val=64
+):
+    """A student fine-tuned on noisy pairs (half the training clips carry another clip's caption), with the SL loss
+    and a teacher whose audio embeddings are one orthonormal vector per source (plus noise): ``"true"`` gives
+    each clip its own source's vector, ``"shuffled"`` the same vectors permuted across clips. Returns held-out
+    zero-shot accuracy (%) of each clip against the sources' caption directions: an A->T score."""
+    g = torch.Generator().manual_seed(seed)
+    sig, cap = torch.randn(sources, BINS, generator=g), _unit(g, sources, D)
+    src = torch.randint(0, sources, (n + n_val,), generator=g)
+    audio = sig[src][:, None, :] + torch.randn(n + n_val, T, BINS, generator=g)
+    captions = F.normalize(cap[src] + 0.3 * torch.randn(n + n_val, D, generator=g), dim=-1)
+    ids = [f"c{i}" for i in range(n + n_val)]
+    rows = torch.arange(n)
+    flip = torch.rand(n, generator=g) < wrong
+    rows[flip] = torch.randint(0, n, (int(flip.sum()),), generator=g)
+    basis = torch.linalg.qr(torch.randn(D, D, generator=g))[0][:sources]
+    heard = basis[src] + 0.05 * torch.randn(n + n_val, D, generator=g)
+    if teacher == "shuffled":
+        heard = heard[torch.randperm(n + n_val, generator=torch.Generator().manual_seed(seed + 100))]
+    task = StudentTask(
+        array_store(ids, audio),
+        pd.DataFrame({"clip_id": ids[:n], "text_row": rows.tolist()}),
+        EmbeddingTable(pd.DataFrame({"text": ids}), captions.numpy()),
+        soft_label_alpha=alpha,
+        teacher_audio=EmbeddingTable(pd.DataFrame({"clip_id": ids}), F.normalize(heard, dim=-1).numpy()),
+        frames_length=T,
+    )
+    encoder = pool_encoder(BINS, D, seed=seed)
+    train(encoder, task, _cfg(seed, epochs=20), tmp_path / f"sl-{teacher}-{alpha}-{seed}")
+    with torch.no_grad():
+        held_out = F.normalize(encoder(audio[n:]), dim=-1)
+    return 100 * ((held_out @ cap.T).argmax(dim=1) == src[n:]).float().mean().item()
+
+
+def test_soft_labels_learn_from_a_teacher_that_hears_the_sources(tmp_path, array_store, pool_encoder):
+    """Follow-up B's SL loss with the paper's alpha 0.3 on noisy pairs: a teacher that hears which source sounds
+    beats the same teacher embeddings shuffled across clips, everything else equal (the T->A targets, built
+    from text-text cosines, are the same in both). Held-out zero-shot accuracy over 5 seeds, chance 12.5 %;
+    measured: true teacher 64.1 %, shuffled 46.9 %, true ahead on every seed. Catches teacher embeddings that
+    reach the loss for other clips than the batch's (looked up by position instead of clip id, or in another
+    order) and soft targets that ignore the teacher. (With these captions, whose directions for different
+    sources have cosines up to ~0.5, hard labels score 79.7 %: the text-text half of the targets, which no
+    teacher changes, costs more than the teacher's half gains; docs/results.md.)"""
+    scores = {
+        t: [_student_zero_shot(array_store, pool_encoder, tmp_path, s, t, 0.3) for s in range(5)]
+        for t in ("true", "shuffled")
+    }
+    gaps = [a - b for a, b in zip(scores["true"], scores["shuffled"])]
+    assert np.mean(gaps) >= 8 and sum(gap > 0 for gap in gaps) >= 4, scores
