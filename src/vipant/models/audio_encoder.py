@@ -2,7 +2,8 @@
 
 Adaptation, as in vip-AnT:
 * the patch embedding takes 1 channel: its weights are CLIP's RGB weights averaged over the 3 input
-  channels (a grey image then embeds exactly as the RGB original did);
+  channels, as vip-AnT's ``copy_state_dict`` in ``cvap/module/encoder/audio_head.py`` does (a grey image
+  then embeds as one third of its RGB copy: the same direction);
 * kernel 32 x 32 over (time, frequency) with stride 16 x 24, so patches overlap: a 1000 x 128 input
   gives a 61 x 5 grid = 305 patch tokens + CLS;
 * the 7 x 7 positional grid is resized bilinearly to 61 x 5 (the CLS position kept); for other input
