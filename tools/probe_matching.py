@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
+import yaml
 
 from vipant.embed.audio import embed_clips
 from vipant.embed.table import EmbeddingTable
@@ -67,14 +68,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("work_dir", type=Path)
     ap.add_argument("--models", nargs="+", required=True, help="names under <work_dir>/models/va/")
-    ap.add_argument("--frames-length", type=int, default=1000, help="FBANK frames fed to g_A (va.frames_length)")
+    ap.add_argument("--config", type=Path, default=Path("config.yaml"), help="its synthetic preset's va.frames_length")
     args = ap.parse_args()
     w = args.work_dir
+    frames_length = yaml.safe_load(args.config.read_text())["presets"]["synthetic"]["va"]["frames_length"]
     truth = {t["ytid"]: t for t in map(json.loads, (w / "world/truth/clips.jsonl").read_text().splitlines())}
     table = EmbeddingTable.load(w / "embed/frames.csv")
-    store = FbankStore(
-        w / "fbank/audioset/index.csv", FbankStats.load(w / "fbank/stats.json"), length=args.frames_length
-    )
+    store = FbankStore(w / "fbank/audioset/index.csv", FbankStats.load(w / "fbank/stats.json"), length=frames_length)
     clips = [c for c in pd.read_csv(w / "meta/va_train.csv", dtype=str)["clip_id"] if c in store]
     frames = table.tensor(table.rows("clip_id", clips)).numpy()
     times = frame_times(frames.shape[1])
