@@ -62,8 +62,30 @@ def test_checkpoints_follow_the_key_kinds(registry):
     assert registry.teachers["full"]["model"] == registry.audio_model(at_key("GC"))
     for key in registry.temporal_va:
         variant, seed, _ = parse_temporal_key(key)
+        if key in registry.aliases:
+            continue
         assert registry.audio_model(temporal_at_key(variant, seed)) == f"{w}/models/at_temporal/{key}/model.pt"
         assert registry.va_specs[key]["seed"] == seed
+
+
+def test_a_follow_up_run_with_vipants_recipe_is_vipant_not_a_second_training(config):
+    """Random Match seed 0 runs vip-AnT's exact recipe on the synthetic preset: one training, not two.
+    Catches an alias between runs that differ (in seed, epochs, frame matching or the AT recipe)."""
+    preset = copy.deepcopy(config["presets"]["synthetic"])
+    reg = Registry.from_preset(preset)
+    assert reg.aliases == {"tm_random_s0": "vipant", "tm_random_s0_at": "at_GC"}
+    assert "tm_random_s0" not in reg.va_specs and "tm_random_s0" in reg.temporal_va
+    assert reg.audio_model("tm_random_s0") == reg.audio_model("vipant")
+    assert reg.audio_model("tm_random_s0_at") == reg.audio_model("at_GC")
+    assert reg.canonical("tm_random_s1") == "tm_random_s1" and "tm_random_s1" in reg.va_specs
+    preset["temporal"]["at_train"] = {"epochs": 5}  # the VA run is the same, its fine-tune is not
+    assert Registry.from_preset(preset).aliases == {"tm_random_s0": "vipant"}
+    preset["temporal"]["va_train"] = {"epochs": 31}
+    assert Registry.from_preset(preset).aliases == {}
+    preset["temporal"]["va_train"] = {}
+    preset["va"]["models"]["vipant"]["match"] = "multiframe"
+    assert Registry.from_preset(preset).aliases == {"tm_multiframe_s0": "vipant"}
+    assert Registry.from_preset(config["presets"]["paper"]).aliases == {}  # follow-up A's own recipe
 
 
 def test_the_curation_tables_read_exactly_the_students_the_workflow_trains():
@@ -98,10 +120,11 @@ def test_scaling_pair_lists_read_the_gold_captions_pool(registry):
 
 
 def test_nearest_match_runs_start_from_the_random_match_run_of_their_seed(registry):
-    assert registry.va_warm_start == {
-        temporal_key(f"nearest{n}", s): temporal_key("random", s) for n in (5, 10, 15) for s in (0, 1, 2)
-    }
-    assert registry.va_keep_epochs == {temporal_key("random", s): [5, 10, 15] for s in (0, 1, 2)}
+    # seed 0's Random Match run is vip-AnT (an alias), which keeps the states
+    donor = {s: registry.canonical(temporal_key("random", s)) for s in (0, 1, 2)}
+    assert donor[0] == "vipant"
+    assert registry.va_warm_start == {temporal_key(f"nearest{n}", s): donor[s] for n in (5, 10, 15) for s in (0, 1, 2)}
+    assert registry.va_keep_epochs == {donor[s]: [5, 10, 15] for s in (0, 1, 2)}
     assert nearest_from_epoch("nearest@12") == 12
     assert nearest_from_epoch("random") is None and nearest_from_epoch("nearest@") is None
 

@@ -199,6 +199,24 @@ def test_temporal_tables_average_seeds_in_paper_order(tmp_path):
     assert t["A→I R@1 (chance)"].tolist() == [1.2, 1.2]
 
 
+def test_a_follow_up_run_that_is_vipant_reads_vipants_scores_as_its_seed(tmp_path):
+    """Random Match seed 0 of the synthetic preset is vip-AnT (vipant.registry): the table files vip-AnT's
+    scores as that seed's. Catches an alias that is read under the wrong seed or variant, or dropped."""
+    keys3 = ("a2i_R@1", "a2i_R@5", "i2a_R@1", "i2a_R@5")
+    paths = [
+        _seeded(tmp_path, "vipant", "audioset_a2i", {k: 10.0 for k in keys3}),
+        _seeded(tmp_path, "tm_random_s1", "audioset_a2i", {k: 12.0 for k in keys3}),
+        _seeded(tmp_path, "tm_nearest5_s0", "audioset_a2i", {k: 30.0 for k in keys3}),
+    ]
+    t = build_table("temporal_table3", paths, {"tm_random_s0": "vipant"})
+    assert t["Model"].tolist() == ["VIP-ANT (reproduction)", "Nearest Match (n = 5)"]
+    assert t["seeds"].tolist() == [2, 1] and t["A→I R@1"].tolist() == [11.0, 30.0]
+    # without the alias vip-AnT is not a row, and the Random Match row has one seed
+    assert build_table("temporal_table3", paths)["seeds"].tolist() == [1, 1]
+    with pytest.raises(ValueError, match="no model aliases"):
+        build_table("table3", paths, {"tm_random_s0": "vipant"})
+
+
 def test_temporal_table4_reads_fine_tuned_models_only(tmp_path):
     keys4 = ("t2a_R@1", "t2a_R@10", "a2t_R@1", "a2t_R@10")
     paths = [

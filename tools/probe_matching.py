@@ -13,7 +13,7 @@ objects are on screen and which sources sound at each frame's time):
 
 It reads a built synthetic work dir (FBANK, cached frame embeddings, trained VA models) and no test table.
 
-    python tools/probe_matching.py data/synthetic --models tm_nearest0_s0 tm_random_s0 vipant
+    python tools/probe_matching.py data/synthetic --models tm_nearest0_s0 tm_random_s1 vipant
 """
 
 from __future__ import annotations

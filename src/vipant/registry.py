@@ -12,6 +12,12 @@ Keys:
 - AT fine-tunes: ``at_<curation>`` (``at_GC``, ``at_GC@8``, ...) and follow-up A's ``tm_<variant>_s<seed>_at``;
 - follow-up B: ``teacher_sub`` and ``student_<teacher>_<set>_<hard|sl>``;
 - appendices: ``vat_<curation>`` (appendix E), ``init_clip`` / ``init_random`` (appendix C, untrained g_A).
+
+A follow-up A run whose recipe is exactly a ``va.models`` entry's (same init, frame matching, seed and
+training recipe: the synthetic preset's Random Match seed 0 is vip-AnT itself) is an *alias* of that
+model rather than a second training: its key resolves to that model's checkpoint and evaluations, and
+so does its GC fine-tune to ``at_GC`` when the AT recipes agree too. Training it again would give the
+same weights bit for bit (the training is deterministic) at the cost of a VA pretraining.
 """
 
 from __future__ import annotations
@@ -88,6 +94,31 @@ def curation_students(tasks: list[str] | tuple[str, ...]) -> dict[str, list[tupl
     }
 
 
+def _va_recipe(preset: Mapping[str, Any], spec: Mapping[str, Any]) -> dict[str, Any]:
+    """The training recipe ``pretrain_va`` runs for a VA spec (the workflow's ``va_train_params``, less the
+    follow-up A bookkeeping that does not change the weights)."""
+    return {**preset["va"]["train"], **spec.get("train", {}), "seed": spec.get("seed", 0)}
+
+
+def _same_va_model(preset: Mapping[str, Any], spec: Mapping[str, Any]) -> str | None:
+    """The ``va.models`` key trained exactly as ``spec`` would be, if any."""
+    for key, other in preset["va"]["models"].items():
+        if (
+            other.get("init") == spec["init"]
+            and other.get("match") == spec["match"]
+            and _va_recipe(preset, other) == _va_recipe(preset, spec)
+        ):
+            return key
+    return None
+
+
+def _same_at_recipe(preset: Mapping[str, Any], seed: int) -> bool:
+    """Whether follow-up A's GC fine-tune of a seed-``seed`` model runs ``at_GC``'s recipe."""
+    at_train = preset["at"]["train"]
+    temporal = {**at_train, **preset["temporal"].get("at_train", {}), "seed": seed}
+    return temporal == {**at_train, "seed": at_train.get("seed", 0)}
+
+
 @dataclass(frozen=True)
 class Registry:
     """The names and paths of one preset's run (``work_dir`` is the preset's ``work_dir``)."""
@@ -105,6 +136,8 @@ class Registry:
     va_warm_start: dict[str, str]
     #: Random Match key -> the epochs at whose start it keeps its state for those runs
     va_keep_epochs: dict[str, list[int]]
+    #: follow-up A key -> the model key it is identical to (module docstring); not trained or evaluated twice
+    aliases: dict[str, str]
     scaling_curations: list[str]
     #: follow-up B: teacher (full | sub) -> {model, pairs}
     teachers: dict[str, dict[str, str]]
@@ -124,6 +157,7 @@ class Registry:
         temporal_va = []
         warm_start: dict[str, str] = {}
         keep_epochs: dict[str, list[int]] = {}
+        aliases: dict[str, str] = {}
         temporal = preset.get("temporal")
         if temporal:
             epochs = {**preset["va"]["train"], **temporal.get("va_train", {})}["epochs"]
@@ -131,17 +165,26 @@ class Registry:
             for variant in temporal["variants"]:
                 for seed in temporal["seeds"]:
                     key = temporal_key(variant["name"], seed)
-                    va_specs[key] = {
+                    spec = {
                         "init": "clip",
                         "match": variant["match"],
                         "seed": seed,
                         "train": temporal.get("va_train", {}),
                     }
-                    checkpoints[temporal_at_key(variant["name"], seed)] = f"{w}/models/at_temporal/{key}/model.pt"
                     temporal_va.append(key)
+                    same = _same_va_model(preset, spec)
+                    if same is not None:
+                        aliases[key] = same
+                        if same == preset["at"]["init"] and "GC" in curations and _same_at_recipe(preset, seed):
+                            aliases[temporal_at_key(variant["name"], seed)] = at_key("GC")
+                    else:
+                        va_specs[key] = spec
+                    if temporal_at_key(variant["name"], seed) not in aliases:
+                        checkpoints[temporal_at_key(variant["name"], seed)] = f"{w}/models/at_temporal/{key}/model.pt"
                     n = nearest_from_epoch(variant["match"])
                     if randoms and n is not None and 0 < n < epochs:  # its first n epochs are Random Match's
                         donor = temporal_key(randoms[0], seed)
+                        donor = aliases.get(donor, donor)
                         warm_start[key] = donor
                         keep_epochs.setdefault(donor, []).append(n)
             keep_epochs = {k: sorted(set(v)) for k, v in keep_epochs.items()}
@@ -180,6 +223,7 @@ class Registry:
             temporal_va=temporal_va,
             va_warm_start=warm_start,
             va_keep_epochs=keep_epochs,
+            aliases=aliases,
             scaling_curations=scaling,
             teachers=teachers,
             students=students,
@@ -187,8 +231,13 @@ class Registry:
             all_results=results,
         )
 
+    def canonical(self, key: str) -> str:
+        """The key whose checkpoint and evaluations ``key`` uses: itself, or the model it is an alias of."""
+        return self.aliases.get(key, key)
+
     def audio_model(self, key: str) -> str:
         """Checkpoint of the audio encoder with this model key."""
+        key = self.canonical(key)
         if key in self.checkpoints:
             return self.checkpoints[key]
         if key.startswith("at_"):

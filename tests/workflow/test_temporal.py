@@ -10,6 +10,16 @@ pytestmark = pytest.mark.workflow
 TARGETS = ("results/temporal_table3.csv", "results/temporal_table4.csv")
 
 
+# The tiny run's Random Match seed 0 has vip-AnT's recipe, so it is vip-AnT (vipant.registry aliases) and
+# its GC fine-tune is at_GC: where each (variant, seed) run's VA model and fine-tune live.
+def _va(variant: str, seed: int) -> str:
+    return "vipant" if (variant, seed) == ("random", 0) else f"tm_{variant}_s{seed}"
+
+
+def _at(variant: str, seed: int) -> str:
+    return "at/GC" if (variant, seed) == ("random", 0) else f"at_temporal/tm_{variant}_s{seed}"
+
+
 @pytest.fixture(scope="module")
 def run(tiny_followups):
     """The tiny run with TARGETS built (with the other follow-up modules' targets, in one invocation)."""
@@ -34,14 +44,14 @@ def test_each_variant_trained_with_its_frame_matching_and_seed(run):
     for variant, match in (("random", "random"), ("nearest5", "nearest@1"), ("multiframe", "multiframe")):
         seeds = set()
         for seed in (0, 1):
-            assert load_checkpoint(w / "models" / "va" / f"tm_{variant}_s{seed}" / "model.pt")["match"] == match
-            history = json.loads((w / "models" / "va" / f"tm_{variant}_s{seed}" / "history.json").read_text())
+            va, at = w / "models" / "va" / _va(variant, seed), w / "models" / _at(variant, seed)
+            assert load_checkpoint(va / "model.pt")["match"] == match
+            history = json.loads((va / "history.json").read_text())
             seeds.add(json.dumps(history["history"][-1], sort_keys=True))
-            assert (w / "models" / "at_temporal" / f"tm_{variant}_s{seed}" / "model.pt").is_file()
             # the readout its loss trained (Multiframe: the segment mean), kept through AT fine-tuning
             readout = "segment_mean" if match == "multiframe" else "cls"
-            for kind in ("va", "at_temporal"):
-                assert load_checkpoint(w / "models" / kind / f"tm_{variant}_s{seed}" / "model.pt")["readout"] == readout
+            for model in (va, at):
+                assert load_checkpoint(model / "model.pt")["readout"] == readout
         assert len(seeds) == 2, f"{variant}: two seeds gave identical training histories"
 
 
@@ -50,10 +60,20 @@ def test_nearest_match_starts_from_the_random_match_run_of_its_own_seed(run):
     first = {}
     for variant in ("random", "nearest5"):
         for seed in (0, 1):
-            history = json.loads((w / "models" / "va" / f"tm_{variant}_s{seed}" / "history.json").read_text())
+            history = json.loads((w / "models" / "va" / _va(variant, seed) / "history.json").read_text())
             first[variant, seed] = history["history"][0]["loss"]
     for seed in (0, 1):
         # nearest@1 skipped epoch 0, the Random Match run's epoch 0 of the same seed
-        assert (w / "models" / "va" / f"tm_random_s{seed}" / "start_of_epoch1.pt").is_file()
+        assert (w / "models" / "va" / _va("random", seed) / "start_of_epoch1.pt").is_file()
         assert "starting from" in (w / "logs" / "pretrain_va" / f"tm_nearest5_s{seed}.log").read_text()
         assert first["nearest5", seed] == first["random", seed] != first["random", 1 - seed]
+
+
+def test_random_match_seed_0_is_vipant_trained_once(run):
+    """The run identical to vip-AnT is not trained, fine-tuned or evaluated a second time."""
+    w = run / "data" / "synthetic"
+    assert not (w / "models" / "va" / "tm_random_s0").exists()
+    assert not (w / "models" / "at_temporal" / "tm_random_s0").exists()
+    assert not (w / "eval" / "tm_random_s0").exists() and not (w / "eval" / "tm_random_s0_at").exists()
+    log = (w / "logs" / "tables" / "temporal_table3.log").read_text()
+    assert "ignored" not in log  # every file it read is a row

@@ -328,4 +328,13 @@ def table_metrics(name):
         "temporal_table3": [(m, "audioset_a2i") for m in TEMPORAL_VA],
         "temporal_table4": [(f"{m}_at", "audiocaps_retrieval") for m in TEMPORAL_VA],
     }[name]
-    return [f"{W}/eval/{m}/{t}/metrics.json" for m, t in cells]
+    # a follow-up A run that is a main model (REGISTRY.aliases) reads that model's scores
+    return [f"{W}/eval/{REGISTRY.canonical(m)}/{t}/metrics.json" for m, t in cells]
+
+
+def table_aliases(wildcards):
+    """`vipant table --alias` arguments: the table's model keys whose scores are another model's."""
+    keys = {"temporal_table3": TEMPORAL_VA, "temporal_table4": [f"{m}_at" for m in TEMPORAL_VA]}.get(
+        wildcards.table, []
+    )
+    return " ".join(f"--alias {k}={REGISTRY.canonical(k)}" for k in keys if k in REGISTRY.aliases)

@@ -11,5 +11,7 @@ rule table:
         f"{W}/benchmarks/tables/{{table}}.tsv"
     conda:
         "../../envs/data.yaml"
+    params:
+        aliases=table_aliases,
     shell:
-        "vipant table --name {wildcards.table} --out {output} {input} > {log} 2>&1"
+        "vipant table --name {wildcards.table} --out {output} {params.aliases} {input} > {log} 2>&1"

@@ -25,7 +25,7 @@ The package, by part:
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
@@ -115,10 +115,19 @@ TABLES = {
 }
 
 
-def build_table(name: str, metrics_paths: Iterable[PathLike]) -> pd.DataFrame:
-    """Build the results table ``name`` (a key of ``TABLES``: table3, temporal_table4, curation_table2, ...)."""
+#: Tables whose rows may read another model's scores (follow-up A runs identical to vip-AnT, vipant.registry).
+ALIASED_TABLES = ("temporal_table3", "temporal_table4")
+
+
+def build_table(name: str, metrics_paths: Iterable[PathLike], aliases: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Build the results table ``name`` (a key of ``TABLES``: table3, temporal_table4, curation_table2, ...).
+    ``aliases`` (key -> model, :func:`~vipant.tables.metrics.load_records`) only for ``ALIASED_TABLES``."""
     if name not in TABLES:
         raise ValueError(f"unknown table {name!r}; known: {sorted(TABLES)}")
+    if aliases and name not in ALIASED_TABLES:
+        raise ValueError(f"table {name!r} takes no model aliases (only {', '.join(ALIASED_TABLES)})")
+    if aliases:
+        return TABLES[name](list(metrics_paths), aliases)
     return TABLES[name](list(metrics_paths))
 
 

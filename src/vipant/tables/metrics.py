@@ -10,7 +10,7 @@ import json
 import numbers
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -102,16 +102,25 @@ def write_metrics(
     write_json(path, record)
 
 
-def load_records(paths: Iterable[PathLike]) -> dict[tuple[str, str], MetricsRecord]:
-    """Read every file, keyed by (model, task); two files for the same pair are ambiguous and an error."""
+def load_records(
+    paths: Iterable[PathLike], aliases: Mapping[str, str] | None = None
+) -> dict[tuple[str, str], MetricsRecord]:
+    """Read every file, keyed by (model, task); two files for the same pair are ambiguous and an error.
+
+    ``aliases`` (key -> model) files the scores of ``model`` under ``key`` instead: a follow-up run that
+    was not trained twice because a model of the main tables is the same run (:mod:`vipant.registry`)."""
+    keys_of: dict[str, list[str]] = {}
+    for key, model in (aliases or {}).items():
+        keys_of.setdefault(model, []).append(key)
     records: dict[tuple[str, str], MetricsRecord] = {}
     for path in paths:
-        rec = read_metrics(path)
-        key = (rec.model, rec.task)
-        if key in records:
-            raise MetricsFileError(
-                f"{rec.path}: duplicate metrics for model {rec.model!r}, task {rec.task!r} "
-                f"(also in {records[key].path})"
-            )
-        records[key] = rec
+        found = read_metrics(path)
+        for rec in [replace(found, model=k) for k in keys_of.get(found.model, [found.model])]:
+            key = (rec.model, rec.task)
+            if key in records:
+                raise MetricsFileError(
+                    f"{rec.path}: duplicate metrics for model {rec.model!r}, task {rec.task!r} "
+                    f"(also in {records[key].path})"
+                )
+            records[key] = rec
     return records

@@ -66,15 +66,17 @@ def _seeded(
     return pd.DataFrame(table)
 
 
-def temporal_table3(metrics_paths: Iterable[PathLike]) -> pd.DataFrame:
-    """Follow-up A Table III: audio–image retrieval (A→I, I→A × R@1, R@5) of the VA models per variant."""
+def temporal_table3(metrics_paths: Iterable[PathLike], aliases: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Follow-up A Table III: audio–image retrieval (A→I, I→A × R@1, R@5) of the VA models per variant.
+    ``aliases``: ``tm_<variant>_s<seed>`` -> the model whose scores are that run's (:mod:`vipant.registry`)."""
     columns = [(f"{d}_R@{k}", f"{arrow} R@{k}") for d, arrow in (("a2i", "A→I"), ("i2a", "I→A")) for k in (1, 5)]
-    return _seeded("temporal_table3", load_records(metrics_paths), "audioset_a2i", columns, TEMPORAL_TABLE3, False)
+    records = load_records(metrics_paths, aliases)
+    return _seeded("temporal_table3", records, "audioset_a2i", columns, TEMPORAL_TABLE3, False)
 
 
-def temporal_table4(metrics_paths: Iterable[PathLike]) -> pd.DataFrame:
-    """Follow-up A Table IV: AudioCaps audio–text retrieval after AT fine-tuning on gold captions."""
+def temporal_table4(metrics_paths: Iterable[PathLike], aliases: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Follow-up A Table IV: AudioCaps audio–text retrieval after AT fine-tuning on gold captions (``aliases``
+    as in :func:`temporal_table3`)."""
     columns = [(f"{d}_R@{k}", f"{arrow} R@{k}") for d, arrow in (("t2a", "T→A"), ("a2t", "A→T")) for k in (1, 10)]
-    return _seeded(
-        "temporal_table4", load_records(metrics_paths), "audiocaps_retrieval", columns, TEMPORAL_TABLE4, True
-    )
+    records = load_records(metrics_paths, aliases)
+    return _seeded("temporal_table4", records, "audiocaps_retrieval", columns, TEMPORAL_TABLE4, True)
