@@ -11,6 +11,8 @@ seeds, among the values whose mean colour naming is at least 0.8 x the best mean
     python tools/probe_vt.py --textures --seeds 0 1 --grey-probs 0 0.5 --out probes/vt
     python tools/probe_vt.py --textures --seeds 0 1 --grey-probs 0 0.5 --out probes/vt --summary-only
     python tools/probe_vt.py --textures --vt-pairs 6000 --epochs 8 --grey-probs 0.5 0 --out probes/vt-6k
+    python tools/probe_vt.py --textures --pattern-words --vt-pairs 6000 --epochs 8 --grey-probs 0.5 \
+        --out probes/vt-patterns
 
 A world already in ``--out`` is reused as it is (use a fresh ``--out`` after changing the world options).
 """
@@ -37,10 +39,12 @@ def vipant(*args: str, log: Path) -> None:
         sys.exit(f"vipant {args[0]} failed (exit {rc}); see {log}:\n" + "".join(log.read_text().splitlines(True)[-20:]))
 
 
-def run_one(preset: dict, seed: int, grey_prob: float, out: Path, jobs: int, textures: bool) -> Path:
+def run_one(
+    preset: dict, seed: int, grey_prob: float, out: Path, jobs: int, textures: bool, pattern_words: bool = False
+) -> Path:
     world = out / f"world-{seed}"
     if not (world / "world.json").exists():
-        cfg = {**preset["world"], "seed": seed, "textures": textures}
+        cfg = {**preset["world"], "seed": seed, "textures": textures, "pattern_words": pattern_words}
         vipant(
             "synth",
             "--config-json",
@@ -92,6 +96,9 @@ def main() -> None:
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--textures", action="store_true", help="probe the textured world (world option `textures`)")
+    ap.add_argument(
+        "--pattern-words", action="store_true", help="with --textures: captions name patterns (`pattern_words`)"
+    )
     ap.add_argument("--vt-pairs", type=int, help="VT corpus size (world option `vt_pairs`; default: the preset's)")
     ap.add_argument("--epochs", type=int, help="VT training epochs (default: the preset's)")
     ap.add_argument("--summary-only", action="store_true", help="only read the runs already in --out")
@@ -107,7 +114,7 @@ def main() -> None:
         for p in args.grey_probs:
             path = args.out / f"seed{seed}-grey{p:g}" / "metrics.json"
             if not args.summary_only:
-                path = run_one(preset, seed, p, args.out, args.jobs, args.textures)
+                path = run_one(preset, seed, p, args.out, args.jobs, args.textures, args.pattern_words)
             if path.exists():
                 m = json.loads(path.read_text())["metrics"]
                 rows.append(
@@ -116,14 +123,15 @@ def main() -> None:
                         "grey_prob": p,
                         "naming_top1": m["naming_top1"],
                         "grey_naming_top1": m["grey_naming_top1"],
+                        "grey_same_texture": m.get("grey_naming_same_texture", float("nan")),
                         "chance": m.get("chance_naming_top1"),
                     }
                 )
-    print("seed  grey_prob  naming_top1  grey_naming_top1  chance")
+    print("seed  grey_prob  naming_top1  grey_naming_top1  grey_same_texture  chance")
     for r in rows:
         print(
             f"{r['seed']:>4}  {r['grey_prob']:>9g}  {r['naming_top1']:>11.1f}  {r['grey_naming_top1']:>16.1f}"
-            f"  {r['chance']:.1f}"
+            f"  {r['grey_same_texture']:>17.1f}  {r['chance']:.1f}"
         )
     if rows and len({r["grey_prob"] for r in rows}) == len(args.grey_probs):
         print(f"chosen grey_prob (rule in the docstring): {choose(rows):g}")

@@ -42,7 +42,7 @@ def test_a_perfect_namer_scores_100_everywhere():
     labels = np.arange(len(SOURCES)).repeat(2)
     text = np.eye(len(SOURCES))
     m = vt_naming.naming_metrics(text[labels] * 3.0, text, labels)  # unnormalised on purpose
-    assert m["naming_top1"] == m["naming_same_colour"] == m["naming_same_shape"] == 100.0
+    assert m["naming_top1"] == m["naming_same_colour"] == m["naming_same_shape"] == m["naming_same_texture"] == 100.0
 
 
 def test_a_shape_only_namer_gets_the_shape_not_the_source():
@@ -53,6 +53,16 @@ def test_a_shape_only_namer_gets_the_shape_not_the_source():
     # every source ties with the others of its shape, and a tie counts as wrong, as in zero-shot evaluation
     assert m["naming_top1"] == 0.0
     assert m["naming_same_colour"] < 100.0
+
+
+def test_a_texture_only_namer_finds_the_texture_but_not_the_source():
+    """Two sources share each texture: in grey, texture alone cannot name the source, only its pair."""
+    labels = np.arange(len(SOURCES))
+    texture = _one_hot([s.texture.name for s in SOURCES])
+    m = vt_naming.naming_metrics(texture[labels], texture, labels)
+    assert m["naming_same_texture"] == 100.0
+    assert m["naming_top1"] == 0.0 and m["naming_same_shape"] < 100.0
+    assert m["chance_naming_same_texture"] == pytest.approx(100 * 2 / len(SOURCES))
 
 
 def test_a_colour_only_namer_names_every_source():

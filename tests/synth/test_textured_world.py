@@ -29,6 +29,43 @@ def test_every_renderer_of_a_textured_world_is_textured_and_a_flat_one_is_not(tm
         assert corpus_textured(tmp_path) is textures
 
 
+def test_pattern_words_name_each_objects_own_pattern_beside_its_colour_and_change_nothing_else():
+    """Catches a pattern named for the wrong object, and an option that shifts the world's random draws."""
+    base = replace(WorldConfig.tiny(), textures=True)
+    worded = replace(base, pattern_words=True)
+    plain, named = vt_corpus.plan(base), vt_corpus.plan(worded)
+    assert [p.image for p in plain] == [p.image for p in named]  # same images: the option only adds words
+    with_colour = 0
+    for p, q in zip(plain, named):
+        for o in p.image.objects:
+            src = next(s for s in SOURCES if s.name == o.source)
+            coloured = f"{src.colour} {src.noun}"
+            with_colour += coloured in p.title
+            if coloured in p.title:
+                assert f"{coloured} with {src.texture.phrase}" in q.title, (p.title, q.title)
+        if all(s.colour not in p.title for s in SOURCES):
+            assert p.title == q.title
+    assert with_colour > 5
+    coco_plain, coco_named = coco.plan(base), coco.plan(worded)
+    assert [i.image for i in coco_plain] == [i.image for i in coco_named]
+    assert any(" with fine " in c or " with broad " in c for i in coco_named for _, c in i.captions)
+
+
+def test_pattern_phrases_tell_every_texture_apart():
+    from vipant.synth.sources import TEXTURES
+
+    assert len({t.phrase for t in TEXTURES}) == len(TEXTURES)
+
+
+def test_pattern_words_need_the_textured_world():
+    import pytest
+
+    from vipant.synth.config import WorldConfigError
+
+    with pytest.raises(WorldConfigError, match="pattern_words needs textures"):
+        replace(WorldConfig.tiny(), pattern_words=True)
+
+
 def test_a_corpus_without_a_style_file_is_flat(tmp_path):
     assert corpus_textured(tmp_path) is False
 

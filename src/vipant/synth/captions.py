@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Literal, Sequence
 
 import numpy as np
@@ -97,27 +98,36 @@ def _relation(a: Box, b: Box) -> str:
     return "above" if dy < 0 else "below"
 
 
-def _np(src: Source, with_colour: bool = True) -> str:
-    """Noun phrase with article: "a red dog"."""
+def _np(src: Source, with_colour: bool = True, patterns: bool = False) -> str:
+    """Noun phrase with article: "a red dog"; with ``patterns``, "a red dog with fine vertical stripes"."""
     words = f"{src.colour} {src.noun}" if with_colour else src.noun
+    if with_colour and patterns:
+        words += f" with {src.texture.phrase}"
     return f"{article(words)} {words}"
 
 
-def vision_caption(objects: Sequence[Seen], scene: Scene, rng: np.random.Generator) -> str:
-    """Describe what an image shows, COCO-style (capitalised, final period)."""
+def _colour(src: Source, patterns: bool) -> str:
+    """The colour as a predicate ("red"), with the pattern when ``patterns`` ("red with fine dots")."""
+    return f"{src.colour} with {src.texture.phrase}" if patterns else src.colour
+
+
+def vision_caption(objects: Sequence[Seen], scene: Scene, rng: np.random.Generator, patterns: bool = False) -> str:
+    """Describe what an image shows, COCO-style (capitalised, final period); ``patterns``: wherever an
+    object's colour is named, its pattern is too (the textured world's ``pattern_words``)."""
     if not objects:
         raise ValueError("a caption needs at least one object")
     srcs = [source(name) for name, _ in objects]
+    np_ = functools.partial(_np, patterns=patterns)
     where = _pick(rng, scene.phrases)
     a = srcs[0]
     if len(srcs) == 1:
         text = _pick(
             rng,
             (
-                f"{_np(a)} {_pick(rng, a.poses)} {where}",
-                f"there is {_np(a)} {where}",
-                f"{_np(a, False)} that is {a.colour} {_pick(rng, a.poses)} {where}",
-                f"a close up of {_np(a)} {where}",
+                f"{np_(a)} {_pick(rng, a.poses)} {where}",
+                f"there is {np_(a)} {where}",
+                f"{_np(a, False)} that is {_colour(a, patterns)} {_pick(rng, a.poses)} {where}",
+                f"a close up of {np_(a)} {where}",
             ),
         )
     elif len(srcs) == 2:
@@ -126,42 +136,44 @@ def vision_caption(objects: Sequence[Seen], scene: Scene, rng: np.random.Generat
         text = _pick(
             rng,
             (
-                f"{_np(a)} {_pick(rng, a.poses)} {rel} {_np(b)}",
-                f"{_np(a)} and {_np(b)} {where}",
-                f"{_np(b)} {_pick(rng, b.poses)} near {_np(a)} {where}",
+                f"{np_(a)} {_pick(rng, a.poses)} {rel} {np_(b)}",
+                f"{np_(a)} and {np_(b)} {where}",
+                f"{np_(b)} {_pick(rng, b.poses)} near {np_(a)} {where}",
             ),
         )
     else:
-        head = ", ".join(_np(s) for s in srcs[:-1])
+        head = ", ".join(np_(s) for s in srcs[:-1])
         text = _pick(
             rng,
             (
-                f"{head} and {_np(srcs[-1])} {where}",
-                f"a picture of {head} and {_np(srcs[-1])}",
-                f"{len(srcs)} objects {where}: {head} and {_np(srcs[-1])}",
+                f"{head} and {np_(srcs[-1])} {where}",
+                f"a picture of {head} and {np_(srcs[-1])}",
+                f"{len(srcs)} objects {where}: {head} and {np_(srcs[-1])}",
             ),
         )
     return _cap(text) + "."
 
 
-def web_caption(objects: Sequence[Seen], scene: Scene, rng: np.random.Generator) -> str:
-    """Alt-text for a VT corpus image: vision and audio phrasing mixed, sometimes terse."""
+def web_caption(objects: Sequence[Seen], scene: Scene, rng: np.random.Generator, patterns: bool = False) -> str:
+    """Alt-text for a VT corpus image: vision and audio phrasing mixed, sometimes terse (``patterns`` as in
+    :func:`vision_caption`)."""
     srcs = [source(name) for name, _ in objects]
+    np_ = functools.partial(_np, patterns=patterns)
     a = srcs[0]
     others = srcs[1:]
     u = rng.random()
     if u < 0.15:
-        text = f"photo of {_np(a, rng.random() < 0.5)}"
+        text = f"photo of {np_(a, rng.random() < 0.5)}"
     elif u < 0.35:
         text = _pick(rng, a.gerunds)
         if others:
-            text += f" next to {_np(others[0], rng.random() < 0.5)}"
+            text += f" next to {np_(others[0], rng.random() < 0.5)}"
     elif u < 0.5:
         text = _pick(rng, a.clauses)
         if rng.random() < 0.5:
             text += " " + _pick(rng, scene.phrases)
     elif u < 0.75:
-        text = vision_caption(objects, scene, rng).rstrip(".").lower()
+        text = vision_caption(objects, scene, rng, patterns).rstrip(".").lower()
     elif u < 0.85:
         labels = [a.name] + [s.name for s in others]
         text = " and ".join(labels)

@@ -77,7 +77,7 @@ def plan(cfg: WorldConfig) -> tuple[CocoImage, ...]:
             seen = [(o.source, o.bbox) for o in objects]
             captions: list[str] = []
             for _ in range(200):
-                text = vision_caption(seen, SCENE_BY_LABEL[scene], rng)
+                text = vision_caption(seen, SCENE_BY_LABEL[scene], rng, cfg.pattern_words)
                 if text not in captions:
                     captions.append(text)
                 if len(captions) == 5:

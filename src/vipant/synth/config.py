@@ -77,6 +77,9 @@ class WorldConfig:
     # Objects drawn in their source's texture and backgrounds with a faint grating, so identity survives in
     # grey (docs/recipes.md, "How the synthetic world's look and the VT were chosen"); off: flat colours.
     textures: bool = False
+    # With textures: captions that name an object's colour name its pattern too ("a red dog with fine
+    # vertical stripes"), as alt-text names what it sees (docs/recipes.md); off: colour words only.
+    pattern_words: bool = False
 
     def __post_init__(self) -> None:
         problems = []
@@ -110,6 +113,8 @@ class WorldConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 problems.append(f"{name} must be a non-negative integer, not {value!r}")
+        if self.pattern_words and not self.textures:
+            problems.append("pattern_words needs textures: the flat world draws no patterns to name")
         if problems:
             raise WorldConfigError("; ".join(problems))
         train = self.audioset_balanced_train + self.audioset_unbalanced_train

@@ -185,9 +185,27 @@ class Texture:
     def name(self) -> str:
         return f"{self.kind}-{self.angle}-{self.period}"
 
+    @property
+    def phrase(self) -> str:
+        """How a caption describes it: "fine vertical stripes", "broad diamond checks"."""
+        return f"{_FINENESS[self.period]} {_PATTERN_WORDS[self.kind, self.angle]}"
+
 
 # 24 textures: stripes at 4 orientations, checks and dots at 2, each at 3 spatial frequencies.
 TEXTURE_PERIODS: tuple[int, ...] = (6, 10, 16)
+# Caption words for them (world option pattern_words). Angle 0 bands vary along x (vertical stripes); image
+# y points down, so 45 degree stripes rise to the right and 135 degree ones fall.
+_FINENESS = {6: "fine", 10: "medium", 16: "broad"}
+_PATTERN_WORDS = {
+    ("stripes", 0): "vertical stripes",
+    ("stripes", 45): "rising diagonal stripes",
+    ("stripes", 90): "horizontal stripes",
+    ("stripes", 135): "falling diagonal stripes",
+    ("checks", 0): "checks",
+    ("checks", 45): "diamond checks",
+    ("dots", 0): "dots",
+    ("dots", 45): "diagonal dots",
+}
 TEXTURES: tuple[Texture, ...] = tuple(
     Texture("stripes", a, p) for a in (0, 45, 90, 135) for p in TEXTURE_PERIODS
 ) + tuple(Texture(k, a, p) for k in ("checks", "dots") for a in (0, 45) for p in TEXTURE_PERIODS)

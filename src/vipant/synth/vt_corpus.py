@@ -45,7 +45,7 @@ def plan(cfg: WorldConfig) -> tuple[Pair, ...]:
     for i in range(cfg.vt_pairs):
         scene = SCENES[int(rng.integers(len(SCENES)))].label
         objects = random_objects(rng, size, size)
-        title = web_caption([(o.source, o.bbox) for o in objects], SCENE_BY_LABEL[scene], rng)
+        title = web_caption([(o.source, o.bbox) for o in objects], SCENE_BY_LABEL[scene], rng, cfg.pattern_words)
         spec = ImageSpec(size, size, scene, objects, seed_for(cfg.seed, "vt-media", i), cfg.textures)
         out.append(Pair(f"images/{i:06d}.jpg", title, "val" if i in val else "train", spec))
     return tuple(out)

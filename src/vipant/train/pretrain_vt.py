@@ -105,13 +105,14 @@ def image_text_retrieval(model, images: torch.Tensor, tokens: torch.Tensor, batc
 @torch.no_grad()
 def naming_probe(model, tokenizer, images: torch.Tensor, labels: np.ndarray, *, grey: bool = False) -> dict[str, float]:
     """:mod:`vipant.evaluate.vt_naming` on rendered single-object images: can the pivot name a source?
-    With ``grey``, also on their greyscale versions (``grey_naming_top1`` / ``grey_naming_same_shape``)."""
+    With ``grey``, also on their greyscale versions (``grey_naming_top1``, ``grey_naming_same_shape``,
+    ``grey_naming_same_texture``)."""
     txt = model.encode_text(tokenizer(vt_naming.prompts()))
     out = vt_naming.naming_metrics(model.encode_image(normalise_images(images)), txt, labels)
     if grey:
         grey_images = torch.from_numpy(vt_naming.greyscale(images.numpy()))
         grey_metrics = vt_naming.naming_metrics(model.encode_image(normalise_images(grey_images)), txt, labels)
-        out.update({f"grey_{k}": grey_metrics[k] for k in ("naming_top1", "naming_same_shape")})
+        out.update({f"grey_{k}": grey_metrics[k] for k in ("naming_top1", "naming_same_shape", "naming_same_texture")})
     return out
 
 
