@@ -13,6 +13,8 @@ seeds, among the values whose mean colour naming is at least 0.8 x the best mean
     python tools/probe_vt.py --textures --vt-pairs 6000 --epochs 8 --grey-probs 0.5 0 --out probes/vt-6k
     python tools/probe_vt.py --textures --pattern-words --vt-pairs 6000 --epochs 8 --grey-probs 0.5 \
         --out probes/vt-patterns
+    python tools/probe_vt.py --textures --tower-steps 600 --vt-pairs 6000 --epochs 8 --grey-probs 0.5 \
+        --out probes/vt-tower
 
 A world already in ``--out`` is reused as it is (use a fresh ``--out`` after changing the world options).
 """
@@ -101,6 +103,7 @@ def main() -> None:
     )
     ap.add_argument("--vt-pairs", type=int, help="VT corpus size (world option `vt_pairs`; default: the preset's)")
     ap.add_argument("--epochs", type=int, help="VT training epochs (default: the preset's)")
+    ap.add_argument("--tower-steps", type=int, help="supervised tower steps first (VT option `tower_steps`)")
     ap.add_argument("--summary-only", action="store_true", help="only read the runs already in --out")
     args = ap.parse_args()
     preset = yaml.safe_load(args.config.read_text())["presets"]["synthetic"]
@@ -108,6 +111,8 @@ def main() -> None:
         preset["world"]["vt_pairs"] = args.vt_pairs
     if args.epochs:
         preset["vt"]["train"]["epochs"] = args.epochs
+    if args.tower_steps:
+        preset["vt"]["train"]["tower_steps"] = args.tower_steps
     args.out.mkdir(parents=True, exist_ok=True)
     rows = []
     for seed in args.seeds:

@@ -1,0 +1,82 @@
+"""A pre-trained image tower for the synthetic VT: supervised steps on what objects look like, before the
+contrastive training on captions.
+
+A real CLIP's image tower arrives with generic features (edges, oriented lines, textures) learnt from
+hundreds of millions of images; the synthetic VT's tower, trained on 1,350–6,000 captions that name
+colours, learns colour and little else, and then hands g_A nothing a grey spectrogram can use
+(docs/recipes.md). This stage gives the tower the world's luminance structure first: it classifies each
+rendered single object's texture (24 ways) and shape (8 ways), from images shown in grey with the VT
+recipe's ``grey_prob``. The labels are appearance, never a source's identity and never audio. The images
+come from the naming probe's renderer at another seed (``RENDER_SEED``; the probe draws seed 0).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from vipant.evaluate import vt_naming
+from vipant.models.vt import build_clip
+from vipant.synth.sources import SHAPES, SOURCES, TEXTURES
+
+log = logging.getLogger(__name__)
+
+PER_SOURCE = 40  # rendered images per source (48 sources: 1,920 images)
+RENDER_SEED = 7  # the naming probe renders seed 0
+
+
+def appearance_labels(source_labels: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+    """Texture (index in ``TEXTURES``) and shape (index in ``SHAPES``) of each image's source."""
+    y = np.asarray(source_labels)
+    texture = np.array([TEXTURES.index(s.texture) for s in SOURCES])[y]
+    shape = np.array([SHAPES.index(s.shape) for s in SOURCES])[y]
+    return torch.from_numpy(texture), torch.from_numpy(shape)
+
+
+def pretrain_tower(
+    model_cfg: dict[str, Any],
+    *,
+    steps: int,
+    batch_size: int,
+    lr: float,
+    weight_decay: float,
+    grey_prob: float,
+    seed: int,
+    images: torch.Tensor | None = None,
+    source_labels: np.ndarray | None = None,
+) -> dict[str, torch.Tensor]:
+    """State dict of a VT image tower (``build_clip(model_cfg).visual``) after ``steps`` AdamW steps of
+    texture + shape classification on rendered textured single objects (``images`` / ``source_labels``
+    override them, e.g. in tests)."""
+    from vipant.train.pretrain_vt import normalise_images, random_greyscale
+
+    if images is None:
+        size = model_cfg["vision_cfg"]["image_size"]
+        rendered, source_labels = vt_naming.probe_images(size, per_source=PER_SOURCE, seed=RENDER_SEED, textured=True)
+        images = torch.from_numpy(rendered)
+    texture, shape = appearance_labels(source_labels)
+    torch.manual_seed(seed)
+    tower = build_clip(model_cfg).visual
+    heads = nn.ModuleDict(
+        {
+            "texture": nn.Linear(model_cfg["embed_dim"], len(TEXTURES)),
+            "shape": nn.Linear(model_cfg["embed_dim"], len(SHAPES)),
+        }
+    )
+    opt = torch.optim.AdamW([*tower.parameters(), *heads.parameters()], lr=lr, weight_decay=weight_decay)
+    gen = torch.Generator().manual_seed(seed)
+    ce = nn.functional.cross_entropy
+    for step in range(steps):
+        idx = torch.randint(len(images), (batch_size,), generator=gen)
+        z = tower(normalise_images(random_greyscale(images[idx], grey_prob, gen)))
+        loss = ce(heads["texture"](z), texture[idx]) + ce(heads["shape"](z), shape[idx])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if (step + 1) % 100 == 0 or step + 1 == steps:
+            log.info("VT tower step %d/%d: texture + shape loss %.3f", step + 1, steps, loss.item())
+    return {k: v.detach().clone() for k, v in tower.state_dict().items()}
