@@ -72,6 +72,17 @@ def tiny_config() -> dict:
 
 
 @pytest.fixture(scope="session")
+def tiny_vt_model() -> dict:
+    """A one-layer VT model config on 64 x 64 images (2 x 2 patches): seconds per hundred steps."""
+    return {
+        "embed_dim": 32,
+        "quick_gelu": True,
+        "vision_cfg": {"image_size": 64, "layers": 1, "width": 32, "patch_size": 32, "head_width": 16},
+        "text_cfg": {"context_length": 8, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 1},
+    }
+
+
+@pytest.fixture(scope="session")
 def snakemake():
     """The function that runs Snakemake on this repository's workflow in a work directory."""
     return run_snakemake

@@ -13,13 +13,6 @@ _spec = importlib.util.spec_from_file_location(
 probe = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(probe)
 
-TINY = {
-    "embed_dim": 32,
-    "quick_gelu": True,
-    "vision_cfg": {"image_size": 64, "layers": 1, "width": 32, "patch_size": 32, "head_width": 16},
-    "text_cfg": {"context_length": 8, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 1},
-}
-
 
 def test_labels_are_each_sources_own_texture():
     """Catches a label taken from the source index (48 classes) instead of its texture (24)."""
@@ -35,7 +28,7 @@ def test_images_are_grey_and_labels_follow_the_images():
     assert labels.tolist() == probe.texture_labels(range(len(SOURCES))).tolist()
 
 
-def test_a_tower_learns_labels_it_can_see():
+def test_a_tower_learns_labels_it_can_see(tiny_vt_model):
     """Planted: each 'texture' is its own random binary 32 x 32 pattern, tiled in grey, which a patch layer
     separates. Training must reach far above chance (4.2 %); a head scored on the wrong labels or never
     stepped would not."""
@@ -43,5 +36,5 @@ def test_a_tower_learns_labels_it_can_see():
     patterns = (torch.rand(len(TEXTURES), 32, 32, generator=gen) > 0.5).to(torch.uint8) * 255
     y = torch.arange(len(TEXTURES)).repeat(4)
     x = patterns[y].repeat(1, 2, 2).unsqueeze(1).expand(-1, 3, -1, -1).contiguous()
-    curve = probe.train_and_score(TINY, (x, y), (x, y), steps=60, lr=3e-3, every=60)
+    curve = probe.train_and_score(tiny_vt_model, (x, y), (x, y), steps=60, lr=3e-3, every=60)
     assert curve[-1]["step"] == 60 and curve[-1]["acc"] > 50.0

@@ -10,13 +10,6 @@ from vipant.models.vt import build_clip
 from vipant.synth.sources import SHAPES, SOURCES, TEXTURES
 from vipant.train.vt_tower import appearance_labels, pretrain_tower
 
-TINY = {
-    "embed_dim": 32,
-    "quick_gelu": True,
-    "vision_cfg": {"image_size": 64, "layers": 1, "width": 32, "patch_size": 32, "head_width": 16},
-    "text_cfg": {"context_length": 8, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 1},
-}
-
 
 def test_labels_are_each_sources_texture_and_shape():
     """Catches a label read from the source index instead of its appearance, or the two swapped."""
@@ -46,17 +39,17 @@ def _centroid_accuracy(features: torch.Tensor, labels: torch.Tensor) -> float:
     return float(((f[~fit] @ centroids.T).argmax(1) == labels[~fit]).float().mean())
 
 
-def test_the_pre_trained_tower_separates_the_textures_a_fresh_one_does_not():
+def test_the_pre_trained_tower_separates_the_textures_a_fresh_one_does_not(tiny_vt_model):
     """Planted: textures are visible patterns in heavy noise. After the stage, the tower's own outputs tell
     held-out images' textures apart far better than at initialisation. Catches a stage that trains heads but returns the untrained tower, or
     that learns from misaligned labels."""
     images, sources = _planted(4, flip=0.4)
     kwargs = dict(batch_size=32, lr=3e-3, weight_decay=0.0, grey_prob=0.5, seed=0, images=images, source_labels=sources)
     texture, _ = appearance_labels(sources)
-    fresh = build_clip(TINY).visual
-    fresh.load_state_dict(pretrain_tower(TINY, steps=0, **kwargs))
-    trained = build_clip(TINY).visual
-    trained.load_state_dict(pretrain_tower(TINY, steps=80, **kwargs))
+    fresh = build_clip(tiny_vt_model).visual
+    fresh.load_state_dict(pretrain_tower(tiny_vt_model, steps=0, **kwargs))
+    trained = build_clip(tiny_vt_model).visual
+    trained.load_state_dict(pretrain_tower(tiny_vt_model, steps=80, **kwargs))
     with torch.no_grad():
         from vipant.train.pretrain_vt import normalise_images
 
@@ -65,16 +58,19 @@ def test_the_pre_trained_tower_separates_the_textures_a_fresh_one_does_not():
     assert after > 0.8 and after > before + 0.3  # measured: 1.0 against 0.39
 
 
-def test_the_stage_is_deterministic_from_its_seed():
+def test_the_stage_is_deterministic_from_its_seed(tiny_vt_model):
     images, sources = _planted(1)
     kwargs = dict(batch_size=16, lr=1e-3, weight_decay=0.1, grey_prob=0.5, images=images, source_labels=sources)
-    a, b = pretrain_tower(TINY, steps=3, seed=1, **kwargs), pretrain_tower(TINY, steps=3, seed=1, **kwargs)
+    a, b = (
+        pretrain_tower(tiny_vt_model, steps=3, seed=1, **kwargs),
+        pretrain_tower(tiny_vt_model, steps=3, seed=1, **kwargs),
+    )
     assert all(torch.equal(a[k], b[k]) for k in a)
-    c = pretrain_tower(TINY, steps=3, seed=2, **kwargs)
+    c = pretrain_tower(tiny_vt_model, steps=3, seed=2, **kwargs)
     assert not all(torch.equal(a[k], c[k]) for k in a)
 
 
-def test_a_flat_corpus_refuses_the_stage(tmp_path):
+def test_a_flat_corpus_refuses_the_stage(tmp_path, tiny_vt_model):
     from vipant.atomic import write_bytes
     from vipant.synth import vt_corpus
     from vipant.synth.config import WorldConfig
@@ -85,4 +81,9 @@ def test_a_flat_corpus_refuses_the_stage(tmp_path):
         write_bytes(tmp_path / name, text.encode())
     (tmp_path / "vt_corpus" / "images").mkdir(parents=True, exist_ok=True)
     with pytest.raises(ValueError, match="tower_steps needs the textured world"):
-        train_vt(tmp_path / "vt_corpus", TINY, VTTrainConfig(epochs=1, batch_size=4, tower_steps=5), tmp_path / "vt.pt")
+        train_vt(
+            tmp_path / "vt_corpus",
+            tiny_vt_model,
+            VTTrainConfig(epochs=1, batch_size=4, tower_steps=5),
+            tmp_path / "vt.pt",
+        )
