@@ -50,8 +50,7 @@ def feature_probe(encoder, store: FbankStore, work_dir: Path, train_ids: list[st
     from vipant.embed.audio import embed_clips
 
     ps = _probe_sources()
-    truth = {t["ytid"]: t for t in map(json.loads, (work_dir / "world/truth/clips.jsonl").read_text().splitlines())}
-    mids = [s["mid"] for s in json.loads((work_dir / "world/truth/sources.json").read_text())]
+    truth, mids = ps.world_truth(work_dir)
     train_ids, x_train = embed_clips(encoder, store, train_ids, representation="features")
     test_ids, x_test = embed_clips(encoder, store, test_ids, representation="features")
     y_train, y_test = ps.labels(truth, train_ids, mids), ps.labels(truth, test_ids, mids)

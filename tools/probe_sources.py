@@ -33,6 +33,13 @@ def pooled(store: FbankStore, clip_ids: list[str]) -> np.ndarray:
     return np.stack(out)
 
 
+def world_truth(work_dir: Path) -> tuple[dict[str, dict], list[str]]:
+    """The built world's per-video truth (by YouTube id) and its sources' MIDs in catalogue order."""
+    truth_dir = work_dir / "world/truth"
+    truth = {t["ytid"]: t for t in map(json.loads, (truth_dir / "clips.jsonl").read_text().splitlines())}
+    return truth, [s["mid"] for s in json.loads((truth_dir / "sources.json").read_text())]
+
+
 def labels(truth: dict[str, dict], clip_ids: list[str], mids: list[str]) -> np.ndarray:
     """Multi-hot ``[N, sources]`` of the sources sounding inside each clip's segment."""
     y = np.zeros((len(clip_ids), len(mids)), dtype=np.int64)
@@ -69,8 +76,7 @@ def main() -> None:
     ap.add_argument("work_dir", type=Path)
     args = ap.parse_args()
     w = args.work_dir
-    truth = {t["ytid"]: t for t in map(json.loads, (w / "world/truth/clips.jsonl").read_text().splitlines())}
-    mids = [s["mid"] for s in json.loads((w / "world/truth/sources.json").read_text())]
+    truth, mids = world_truth(w)
     store = FbankStore(w / "fbank/audioset/index.csv")
     train = [c for c in pd.read_csv(w / "meta/va_train.csv")["clip_id"] if c in store]
     test = [c for c in pd.read_csv(w / "meta/audioset_eval.csv")["clip_id"] if c in store]

@@ -18,26 +18,20 @@ import json
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 import yaml
 
 from vipant.evaluate import vt_naming
 from vipant.models.vt import build_clip
-from vipant.synth.sources import SOURCES, TEXTURES
+from vipant.synth.sources import TEXTURES
 from vipant.train.pretrain_vt import normalise_images
-
-
-def texture_labels(source_labels: np.ndarray) -> torch.Tensor:
-    """The texture index (in ``TEXTURES``) of each image's source."""
-    index = np.array([TEXTURES.index(s.texture) for s in SOURCES])
-    return torch.from_numpy(index[np.asarray(source_labels)])
+from vipant.train.vt_tower import appearance_labels
 
 
 def grey_textured_images(size: int, per_source: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Grey single textured objects (the naming probe's renderer) and their texture labels."""
     images, labels = vt_naming.probe_images(size, per_source=per_source, seed=seed, textured=True)
-    return torch.from_numpy(vt_naming.greyscale(images)), texture_labels(labels)
+    return torch.from_numpy(vt_naming.greyscale(images)), appearance_labels(labels)[0]
 
 
 def train_and_score(

@@ -310,11 +310,9 @@ def table_inputs(wildcards):
     return table_metrics(wildcards.table)
 
 
-def table_metrics(name):
-    """The metrics.json files the results table ``name`` is built from, as (model key, task) cells."""
-    if name.startswith("curation_table"):
-        return curation_table_inputs(name)
-    cells = {
+def table_cells(name):
+    """The (model key, task) cells of the results table ``name`` (curation tables: table_metrics)."""
+    return {
         "table3": [(m, t) for m in TABLE3_MODELS for t in RETRIEVAL_TASKS]
         + [("oracle_av_clip", "audiocaps_retrieval")],
         "table4": [(m, t) for m in TABLE3_MODELS for t in ZS_TASKS],
@@ -328,13 +326,19 @@ def table_metrics(name):
         "temporal_table3": [(m, "audioset_a2i") for m in TEMPORAL_VA],
         "temporal_table4": [(f"{m}_at", "audiocaps_retrieval") for m in TEMPORAL_VA],
     }[name]
+
+
+def table_metrics(name):
+    """The metrics.json files the results table ``name`` is built from."""
+    if name.startswith("curation_table"):
+        return curation_table_inputs(name)
     # a follow-up A run that is a main model (REGISTRY.aliases) reads that model's scores
-    return [f"{W}/eval/{REGISTRY.canonical(m)}/{t}/metrics.json" for m, t in cells]
+    return [f"{W}/eval/{REGISTRY.canonical(m)}/{t}/metrics.json" for m, t in table_cells(name)]
 
 
 def table_aliases(wildcards):
     """`vipant table --alias` arguments: the table's model keys whose scores are another model's."""
-    keys = {"temporal_table3": TEMPORAL_VA, "temporal_table4": [f"{m}_at" for m in TEMPORAL_VA]}.get(
-        wildcards.table, []
-    )
-    return " ".join(f"--alias {k}={REGISTRY.canonical(k)}" for k in keys if k in REGISTRY.aliases)
+    if wildcards.table.startswith("curation_table"):
+        return ""
+    keys = dict.fromkeys(m for m, _ in table_cells(wildcards.table) if m in REGISTRY.aliases)
+    return " ".join(f"--alias {k}={REGISTRY.canonical(k)}" for k in keys)
