@@ -172,3 +172,36 @@ def test_permutation_p_values_follow_the_scores(world):
     assert p["acc_prompt"] == pytest.approx(1 / 20) and p["acc_noprompt"] == pytest.approx(1 / 20)
     _, _, p = evaluate_task("esc50_zs", clips, torch.ones(len(clips), DIM), inputs, permutations=19)
     assert p["acc_prompt"] == 1.0
+
+
+def test_clips_shared_by_tasks_are_embedded_once_per_length_and_come_back_in_each_tasks_order(monkeypatch):
+    """Catches a cache that serves rows out of step with the clip ids, and one keyed without the input
+    length (Table 8 scores Clotho at 10 s and at its full length: the 10 s embeddings must not be reused)."""
+    import vipant.embed.audio
+    import vipant.features.store
+    from vipant.evaluate import tasks
+
+    asked = {"audioset_zs": ["a", "b", "gone", "c"], "audioset_a2i": ["c", "d", "a"]}
+    calls = []
+
+    def fake_embed(model, store, ids, device="cpu"):
+        calls.append((store.length, list(ids)))
+        have = [c for c in ids if c != "gone"]
+        return have, torch.tensor([[ord(c) + store.length, 1.0] for c in have])
+
+    class Store:
+        def __init__(self, path, stats, length):
+            self.length = length
+
+    monkeypatch.setattr(tasks, "clip_ids", lambda task, inputs: asked[task])
+    monkeypatch.setattr(vipant.embed.audio, "embed_clips", fake_embed)
+    monkeypatch.setattr(vipant.features.store, "FbankStore", Store)
+    monkeypatch.setattr(vipant.features.store.FbankStats, "load", staticmethod(lambda path: None))
+    model = type("M", (), {"embed_dim": 2})()
+    cache: dict = {}
+    inputs = {"fbank_audioset": "x", "fbank_stats": "y"}
+    for task, length in (("audioset_zs", 1000), ("audioset_a2i", 1000), ("audioset_a2i", 500)):
+        ids, audio = tasks.task_audio(task, inputs, model, length, "cpu", cache)
+        assert ids == [c for c in asked[task] if c != "gone"]
+        assert audio[:, 0].tolist() == [ord(c) + length for c in ids]
+    assert calls == [(1000, ["a", "b", "gone", "c"]), (1000, ["d"]), (500, ["c", "d", "a"])]

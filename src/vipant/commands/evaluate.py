@@ -38,10 +38,13 @@ def run(args) -> None:
     with tracked(args.track_json, model=args.model_name, tasks=args.tasks) as mlrun:
         from vipant.progress import track
 
+        embedded: dict = {}  # clips shared by tasks are embedded once
         for task in track(args.tasks.split(","), f"evaluate {args.model_name}", unit="tasks"):
             collection = TASKS[task][0]
             # a task may ask for its own input length (Table 8's 10 s Clotho); else the collection's
-            clip_ids, audio = task_audio(task, inputs, model, int(lengths.get(task, lengths[collection])), device)
+            clip_ids, audio = task_audio(
+                task, inputs, model, int(lengths.get(task, lengths[collection])), device, embedded
+            )
             metrics, chance, p = evaluate_task(task, clip_ids, audio, inputs, args.permutations)
             write_metrics(
                 out_dir / task / "metrics.json",

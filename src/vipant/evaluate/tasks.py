@@ -51,10 +51,16 @@ def clip_ids(task: str, inputs: dict) -> list[str]:
     return pd.read_csv(inputs[f"labels_{task}"], dtype=str, keep_default_na=False)["clip_id"].tolist()
 
 
-def task_audio(task: str, inputs: dict, model, frames_length: int, device) -> tuple[list[str], torch.Tensor]:
+def task_audio(
+    task: str, inputs: dict, model, frames_length: int, device, cache: dict | None = None
+) -> tuple[list[str], torch.Tensor]:
     """``(clip ids, audio embeddings)`` of the task's clips that have audio: embedded with the model's g_A
     from ``frames_length`` FBANK frames, or, when ``model`` is ``"frames"`` (OracleAV-CLIP), the clip's
-    cached middle-frame embedding."""
+    cached middle-frame embedding.
+
+    ``cache`` (a dict the caller keeps across tasks) holds every clip already embedded per (collection,
+    length), so tasks that share clips (AudioSet's zero-shot and audio-image tasks, AudioCaps retrieval on
+    the same collection) embed each clip once."""
     from vipant.curation.curate import EVAL_FRAME
     from vipant.embed.table import EmbeddingTable
 
@@ -63,12 +69,23 @@ def task_audio(task: str, inputs: dict, model, frames_length: int, device) -> tu
         table = EmbeddingTable.load(inputs["frames"])
         have = [c for c in ids if c in set(table.keys["clip_id"])]
         return have, table.tensor(table.rows("clip_id", have))[:, EVAL_FRAME]
+    import torch
+
     from vipant.embed.audio import embed_clips
     from vipant.features.store import FbankStats, FbankStore
 
     collection = TASKS[task][0]
     store = FbankStore(inputs[f"fbank_{collection}"], FbankStats.load(inputs["fbank_stats"]), length=frames_length)
-    return embed_clips(model, store, ids, device=device)
+    if cache is None:
+        return embed_clips(model, store, ids, device=device)
+    known = cache.setdefault((collection, frames_length), {})
+    new = [c for c in dict.fromkeys(ids) if c not in known]
+    if new:
+        got, audio = embed_clips(model, store, new, device=device)
+        known.update({c: None for c in new})  # a clip without features stays absent
+        known.update(zip(got, audio))
+    have = [c for c in dict.fromkeys(ids) if known[c] is not None]
+    return have, (torch.stack([known[c] for c in have]) if have else torch.zeros(0, model.embed_dim))
 
 
 def task_scorer(task: str, clip_ids: list[str], inputs: dict) -> Callable[[torch.Tensor], tuple[dict, dict]]:
