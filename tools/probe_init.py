@@ -10,9 +10,17 @@ cached frame embeddings, the VT) and sees no test table.
 linear probe (``tools/probe_sources.py``'s) of the untrained g_A's features (before the projection) with
 the world's true source labels, fitted on the VA training clips and scored on the AudioSet eval clips.
 It asks whether the VT's tower already separates the sources on spectrograms better than random weights.
+``--cv`` scores that probe out-of-fold over the VA training clips instead, so that a design chosen on it
+has seen no evaluation clip. ``--token-mean`` reads it through the mean of the patch tokens instead of the
+CLS token: do the tower's patch features transfer even where its CLS pooling does not?
+
+``--tower-task T --tower-steps N`` screens a tower pre-stage on its own: the VT's image tower is replaced
+by a fresh one after N steps of ``vipant.train.vt_tower.pretrain_tower`` (no contrastive training), so a
+pre-stage can be judged before a VT is trained with it; ``--tower-cache`` keeps that tower for a rerun.
 
     python tools/probe_init.py data/synthetic --epochs 3
-    python tools/probe_init.py data/synthetic --epochs 0 --feature-probe
+    python tools/probe_init.py data/synthetic --epochs 0 --feature-probe --cv
+    python tools/probe_init.py data/synthetic --epochs 0 --feature-probe --cv --tower-task procedural --tower-steps 600
 """
 
 from __future__ import annotations
@@ -34,6 +42,7 @@ from vipant.models.audio_encoder import AudioEncoder
 from vipant.models.vt import load_vt
 from vipant.train.loop import TrainConfig, train
 from vipant.train.pretrain_va import VAPretrainTask, initial_logit_scale
+from vipant.train.vt_tower import TASKS, pretrain_tower
 
 COMMON_SCALE = 1 / 0.07  # the loss is compared at one temperature: each init's own would differ by design
 
@@ -45,16 +54,38 @@ def _probe_sources():
     return module
 
 
-def feature_probe(encoder, store: FbankStore, work_dir: Path, train_ids: list[str], test_ids: list[str]) -> dict:
-    """The source probe's scores on ``encoder``'s features (:func:`probe_sources.source_probe`)."""
+def feature_probe(
+    encoder, store: FbankStore, work_dir: Path, train_ids: list[str], test_ids: list[str], cv: bool = False
+) -> dict:
+    """The source probe's scores on ``encoder``'s features (:func:`probe_sources.source_probe`), or with
+    ``cv`` its out-of-fold scores over ``train_ids`` alone (:func:`probe_sources.cross_validated_probe`)."""
     from vipant.embed.audio import embed_clips
 
     ps = _probe_sources()
     truth, mids = ps.world_truth(work_dir)
     train_ids, x_train = embed_clips(encoder, store, train_ids, representation="features")
+    if cv:
+        return ps.cross_validated_probe(x_train.numpy(), ps.labels(truth, train_ids, mids))
     test_ids, x_test = embed_clips(encoder, store, test_ids, representation="features")
     y_train, y_test = ps.labels(truth, train_ids, mids), ps.labels(truth, test_ids, mids)
     return ps.source_probe(x_train.numpy(), y_train, x_test.numpy(), y_test)
+
+
+def bare_tower(args: argparse.Namespace, vt_train: dict, work_dir: Path) -> dict[str, torch.Tensor]:
+    """The ``--tower-task`` tower: pre-trained with the VT recipe's batch size, learning rate, weight
+    decay, grey share and seed (from ``--tower-cache`` when that file exists)."""
+    if args.tower_cache and args.tower_cache.exists():
+        return torch.load(args.tower_cache)
+    _, _, model_cfg = load_vt({"checkpoint": str(work_dir / "models/vt/model.pt")})
+    state = pretrain_tower(
+        model_cfg,
+        task=args.tower_task,
+        steps=args.tower_steps,
+        **{k: vt_train[k] for k in ("batch_size", "lr", "weight_decay", "grey_prob", "seed")},
+    )
+    if args.tower_cache:
+        torch.save(state, args.tower_cache)
+    return state
 
 
 def main() -> None:
@@ -63,8 +94,15 @@ def main() -> None:
     ap.add_argument("--config", default="config.yaml")
     ap.add_argument("--epochs", type=int, default=3, help="0: only the untrained g_A")
     ap.add_argument("--feature-probe", action="store_true", help="also the linear source probe of the untrained g_A")
+    ap.add_argument(
+        "--token-mean", action="store_true", help="feature probe: the mean of the patch tokens instead of the CLS token"
+    )
+    ap.add_argument("--cv", action="store_true", help="feature probe: out-of-fold over the VA training clips")
+    ap.add_argument("--tower-task", choices=TASKS, help="replace the VT's tower by a bare pre-trained one")
+    ap.add_argument("--tower-steps", type=int, default=600)
+    ap.add_argument("--tower-cache", type=Path, help="load the bare tower from here if it exists, else save it")
     args = ap.parse_args()
-    logging.basicConfig(level=logging.WARNING)
+    logging.basicConfig(level=logging.INFO if args.tower_task else logging.WARNING)
     preset = yaml.safe_load(Path(args.config).read_text())["presets"]["synthetic"]
     va = preset["va"]
     w = args.work_dir
@@ -77,9 +115,12 @@ def main() -> None:
     frames = EmbeddingTable.load(w / "embed/frames.csv")
     out: dict[str, list[dict]] = {}
     probes: dict[str, dict] = {}
+    tower = bare_tower(args, preset["vt"]["train"], w) if args.tower_task else None
     for init in ("clip", "random"):
         task = VAPretrainTask(store, frames, clips, val_ids=val, frames_length=va["frames_length"])
         vt, _, _ = load_vt({"checkpoint": str(w / "models/vt/model.pt")})
+        if tower is not None:
+            vt.visual.load_state_dict(tower)
         cfg = TrainConfig.from_dict({**va["train"], "epochs": args.epochs, "cpu_precision": "fp32"})
         torch.manual_seed(cfg.seed)
         encoder = AudioEncoder(vt.visual, init=init, frames=va["frames_length"])
@@ -96,8 +137,11 @@ def main() -> None:
             curve.append({"epoch": epoch, "val_loss": loss, "val_a2i_R@5": r5})
 
         if args.feature_probe:
-            probes[init] = feature_probe(encoder, store, w, clips, val_all)
+            if args.token_mean:  # a one-segment mean readout: ln_post of the mean patch token
+                encoder.set_readout("segment_mean", 1)
+            probes[init] = feature_probe(encoder, store, w, clips, val_all, cv=args.cv)
             print(init, "feature probe", json.dumps(probes[init]))
+            encoder.set_readout("cls", None)
         record(0, encoder)
         if args.epochs > 0:
             with tempfile.TemporaryDirectory() as tmp:  # train() updates ``encoder`` in place

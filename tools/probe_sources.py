@@ -60,6 +60,27 @@ def source_probe(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y
         if 0 < y_train[:, j].sum() < len(y_train):
             clf = LogisticRegression(C=1.0, max_iter=2000).fit(x_train, y_train[:, j])
             scores[:, j] = clf.decision_function(x_test)
+    return _scores(y_test, scores)
+
+
+def cross_validated_probe(x: np.ndarray, y: np.ndarray, folds: int = 5, seed: int = 0) -> dict:
+    """:func:`source_probe` scored on every clip of ``x`` / ``y`` from out-of-fold predictions: each fold's
+    classifiers (and scaler) are fitted on the other folds only, so no evaluation set is needed and no
+    clip is scored by a model that saw it."""
+    order = np.random.default_rng(seed).permutation(len(x))
+    scores = np.zeros(y.shape)
+    for part in np.array_split(order, folds):
+        fit = np.setdiff1d(order, part)
+        scaler = StandardScaler().fit(x[fit])
+        x_fit, x_part = scaler.transform(x[fit]), scaler.transform(x[part])
+        for j in range(y.shape[1]):
+            if 0 < y[fit, j].sum() < len(fit):
+                clf = LogisticRegression(C=1.0, max_iter=2000).fit(x_fit, y[fit, j])
+                scores[part, j] = clf.decision_function(x_part)
+    return _scores(y, scores)
+
+
+def _scores(y_test: np.ndarray, scores: np.ndarray) -> dict:
     present = y_test.sum(0) > 0
     ap_per = [average_precision_score(y_test[:, j], scores[:, j]) for j in np.flatnonzero(present)]
     top1 = y_test[np.arange(len(y_test)), scores.argmax(1)].mean()

@@ -38,3 +38,13 @@ def test_labels_are_the_sources_sounding_in_each_clip_segment():
     truth = {"abc_x": {"labels": ["/m/1", "/m/3"]}, "def": {"labels": ["/m/2"]}}
     y = probe.labels(truth, ["abc_x_30", "def_0"], ["/m/1", "/m/2", "/m/3"])
     assert y.tolist() == [[1, 0, 1], [0, 1, 0]]
+
+
+def test_cross_validated_probe_finds_planted_sources_and_never_scores_a_clip_it_was_fitted_on():
+    """Catches a fold scored by classifiers fitted on it (leakage): 300-d pure noise for 200 clips is
+    separable in-sample, so a leaky probe scores it far above chance, an honest one near chance."""
+    rng = np.random.default_rng(1)
+    x, y = _planted(300, 8, rng)
+    assert probe.cross_validated_probe(x, y)["mAP"] > 80
+    noise = probe.cross_validated_probe(rng.normal(size=(200, 300)), y[:200])
+    assert noise["mAP"] < 25 and noise["top1_precision"] < 25

@@ -80,10 +80,48 @@ def test_a_flat_corpus_refuses_the_stage(tmp_path, tiny_vt_model):
     for name, text in vt_corpus.metadata(pairs).items():
         write_bytes(tmp_path / name, text.encode())
     (tmp_path / "vt_corpus" / "images").mkdir(parents=True, exist_ok=True)
-    with pytest.raises(ValueError, match="tower_steps needs the textured world"):
+    with pytest.raises(ValueError, match="needs the textured world"):
         train_vt(
             tmp_path / "vt_corpus",
             tiny_vt_model,
             VTTrainConfig(epochs=1, batch_size=4, tower_steps=5),
             tmp_path / "vt.pt",
         )
+
+
+def _planted_patterns(n: int, size: int, gen: torch.Generator):
+    """Stand-in for ``patterns.pattern_batch``: binary noise with a fine checkerboard (the same mean) in the
+    labelled cell, so the cell label is learnable from the image it comes with, and from nothing else."""
+    from vipant.synth import patterns
+
+    labels = {k: torch.randint(m, (n,), generator=gen) for k, m in patterns.LABELS.items()}
+    images = (torch.rand(n, size, size, generator=gen) < 0.5).to(torch.uint8) * 255
+    step = size // patterns.CELLS
+    ax = torch.arange(step)
+    checks = ((ax.view(-1, 1) + ax.view(1, -1)) % 2).to(torch.uint8) * 255
+    for i, c in enumerate(labels["cell"].tolist()):
+        r, q = divmod(c, patterns.CELLS)
+        images[i, r * step : (r + 1) * step, q * step : (q + 1) * step] = checks
+    return images.unsqueeze(1).expand(n, 3, size, size).contiguous(), labels
+
+
+@pytest.mark.parametrize("task", ["procedural", "both"])
+def test_the_procedural_stage_learns_each_pattern_from_its_own_labels(tiny_vt_model, task, monkeypatch):
+    """Planted: the cell is visible in each image. After the steps, the tower's own outputs tell held-out
+    images' cells apart far better than at initialisation. Catches labels drawn apart from their images,
+    heads fed the wrong label, or ``both`` leaving the procedural task out."""
+    from vipant.synth import patterns
+    from vipant.train.pretrain_vt import normalise_images
+
+    monkeypatch.setattr(patterns, "pattern_batch", _planted_patterns)
+    images, sources = _planted(1)
+    kwargs = dict(batch_size=32, lr=3e-3, weight_decay=0.0, grey_prob=0.0, seed=0, task=task)
+    kwargs.update(images=images, source_labels=sources)
+    held_out, labels = _planted_patterns(90, 64, torch.Generator().manual_seed(99))
+    accuracy = {}
+    for steps in (0, 60):
+        tower = build_clip(tiny_vt_model).visual
+        tower.load_state_dict(pretrain_tower(tiny_vt_model, steps=steps, **kwargs))
+        with torch.no_grad():
+            accuracy[steps] = _centroid_accuracy(tower(normalise_images(held_out)), labels["cell"])
+    assert accuracy[60] > 0.7 and accuracy[60] > accuracy[0] + 0.3, accuracy  # measured: 0.87 / 0.96 against 0.22

@@ -48,9 +48,11 @@ class VTTrainConfig:
     warmup_epochs: float = 1.0  # linear warm-up, then cosine
     seed: int = 0  # shuffling
     grey_prob: float = 0.0  # share of training images shown in greyscale (random per image and epoch)
-    # supervised steps of the image tower on rendered objects' textures and shapes before the contrastive
-    # training (vipant.train.vt_tower; textured world only); 0: none
+    # supervised steps of the image tower before the contrastive training (vipant.train.vt_tower); 0: none
     tower_steps: int = 0
+    # what those steps learn: "appearance" (rendered objects' textures and shapes; textured world only),
+    # "procedural" (generic patterns, vipant.synth.patterns) or "both"
+    tower_task: str = "appearance"
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "VTTrainConfig":
@@ -146,9 +148,9 @@ def train_vt(
     on_epoch: Callable[[int, dict], None] | None = None,
 ) -> dict[str, float]:
     """Train, save ``out`` (weights + config) and return the final held-out metrics."""
-    if cfg.tower_steps and not corpus_textured(corpus_dir):
+    if cfg.tower_steps and cfg.tower_task != "procedural" and not corpus_textured(corpus_dir):
         raise ValueError(
-            f"{corpus_dir}: tower_steps needs the textured world (world option `textures`): "
+            f"{corpus_dir}: tower_task {cfg.tower_task!r} needs the textured world (world option `textures`): "
             "the flat world draws no textures to learn"
         )
     train = read_pairs(corpus_dir / "train.csv")
@@ -171,6 +173,7 @@ def train_vt(
             pretrain_tower(
                 model_cfg,
                 steps=cfg.tower_steps,
+                task=cfg.tower_task,
                 batch_size=cfg.batch_size,
                 lr=cfg.lr,
                 weight_decay=cfg.weight_decay,

@@ -1,0 +1,103 @@
+"""Generic procedural grey patterns with their generating parameters as labels: a pre-stage for the
+synthetic VT's image tower that owes nothing to the world (no source, no object, no audio).
+
+A real CLIP's image tower learns oriented edges, lines, periodic textures and where they lie from its
+photographs; the synthetic VT's captions teach none of that. Each pattern here is one of five kinds
+(grating, parallel lines, curved lines, a dot lattice, oriented band-limited noise) at an orientation and
+a period, inside a soft window placed in one cell of a 3 x 3 grid, on a faint noise background. The window's
+cell is a label too, so a tower trained on these keeps *where* a pattern is in its pooled output (in a
+spectrogram, where is frequency). Images are drawn on the fly from a ``torch.Generator``: the same seed
+gives the same batches.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+KINDS = ("grating", "lines", "curves", "dots", "noise")
+ORIENTATIONS = 8  # bins over 180 degrees
+PERIODS = 4  # log-spaced bins between PERIOD_RANGE's ends
+PERIOD_RANGE = (4.0, 48.0)  # pixels, at 224 x 224
+CELLS = 3  # the window's centre lies in one of CELLS x CELLS cells
+
+LABELS = {"kind": len(KINDS), "orientation": ORIENTATIONS, "period": PERIODS, "cell": CELLS * CELLS}
+
+
+def _uniform(n: int, gen: torch.Generator, lo: float = 0.0, hi: float = 1.0) -> torch.Tensor:
+    return lo + (hi - lo) * torch.rand(n, generator=gen)
+
+
+def _lines(u: torch.Tensor, period: torch.Tensor, phase: torch.Tensor) -> torch.Tensor:
+    """Thin bright lines every ``period`` pixels across ``u``."""
+    d = (torch.remainder(u / period + phase, 1.0) - 0.5) * period
+    width = torch.clamp(period / 8, min=1.0)
+    return torch.exp(-0.5 * (d / width) ** 2)
+
+
+def _band_noise(n: int, size: int, theta: torch.Tensor, period: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """White noise kept near spatial frequency ``1 / period`` across orientation ``theta``, unit variance."""
+    white = torch.randn(n, size, size, generator=gen)
+    f = torch.fft.fftfreq(size)
+    fy, fx = torch.meshgrid(f, f, indexing="ij")
+    c, s = torch.cos(theta).view(n, 1, 1), torch.sin(theta).view(n, 1, 1)
+    f0 = (1 / period).view(n, 1, 1)
+    along = fx * c + fy * s
+    across = -fx * s + fy * c
+    bw = 0.25 * f0
+    mask = torch.exp(-0.5 * ((along.abs() - f0) / bw) ** 2 - 0.5 * (across / bw) ** 2)
+    out = torch.fft.ifft2(torch.fft.fft2(white) * mask).real
+    return out / out.flatten(1).std(dim=1).clamp_min(1e-6).view(n, 1, 1)
+
+
+def pattern_batch(n: int, size: int, gen: torch.Generator) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """``n`` uint8 ``[n, 3, size, size]`` grey images and their labels (``LABELS``' keys, int64 ``[n]``)."""
+    kind = torch.randint(len(KINDS), (n,), generator=gen)
+    o_bin = torch.randint(ORIENTATIONS, (n,), generator=gen)
+    p_bin = torch.randint(PERIODS, (n,), generator=gen)
+    cell = torch.randint(CELLS * CELLS, (n,), generator=gen)
+    theta = (o_bin + _uniform(n, gen)) * math.pi / ORIENTATIONS
+    lo, hi = (math.log(v) for v in PERIOD_RANGE)
+    period = torch.exp(lo + (p_bin + _uniform(n, gen)) * (hi - lo) / PERIODS) * size / 224
+    phase = _uniform(n, gen)
+
+    ax = torch.arange(size, dtype=torch.float32)
+    y, x = torch.meshgrid(ax, ax, indexing="ij")
+    c, s = torch.cos(theta).view(n, 1, 1), torch.sin(theta).view(n, 1, 1)
+    u = x * c + y * s  # across the stripes
+    v = -x * s + y * c  # along them
+    p, ph = period.view(n, 1, 1), phase.view(n, 1, 1)
+
+    bend = _uniform(n, gen, 0.5, 1.5).view(n, 1, 1) * p
+    wave = _uniform(n, gen, 40.0, 120.0).view(n, 1, 1) * size / 224
+    shapes = {
+        "grating": torch.sin(2 * math.pi * (u / p + ph)),
+        "lines": _lines(u, p, ph),
+        "curves": _lines(u + bend * torch.sin(2 * math.pi * v / wave), p, ph),
+        "dots": _lines(u, p, ph) * _lines(v, 1.7 * p, ph),
+        "noise": _band_noise(n, size, theta, period, gen).clamp(-2, 2) / 2,
+    }
+    pattern = torch.zeros(n, size, size)
+    for k, name in enumerate(KINDS):
+        pick = kind == k
+        pattern[pick] = shapes[name][pick]
+
+    # a soft rectangular window centred in the chosen cell
+    cell_size = size / CELLS
+    jitter = cell_size / 4
+    cy = ((cell // CELLS).float() + 0.5) * cell_size + _uniform(n, gen, -jitter, jitter)
+    cx = ((cell % CELLS).float() + 0.5) * cell_size + _uniform(n, gen, -jitter, jitter)
+    hy = _uniform(n, gen, 0.12, 0.22).view(n, 1, 1) * size
+    hx = _uniform(n, gen, 0.12, 0.22).view(n, 1, 1) * size
+    edge = 0.04 * size
+    window = torch.sigmoid((hy - (y - cy.view(n, 1, 1)).abs()) / edge) * torch.sigmoid(
+        (hx - (x - cx.view(n, 1, 1)).abs()) / edge
+    )
+
+    contrast = _uniform(n, gen, 0.25, 0.5).view(n, 1, 1)
+    polarity = torch.where(torch.rand(n, generator=gen) < 0.5, -1.0, 1.0).view(n, 1, 1)
+    background = 0.5 + 0.04 * torch.randn(n, size, size, generator=gen)
+    grey = (background + polarity * contrast * pattern * window).clamp(0, 1)
+    images = (grey * 255).round().to(torch.uint8).unsqueeze(1).expand(n, 3, size, size).contiguous()
+    return images, {"kind": kind, "orientation": o_bin, "period": p_bin, "cell": cell}

@@ -1,0 +1,55 @@
+"""``vipant.synth.patterns``: the procedural patterns' labels must describe the pixels they come with."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from vipant.synth import patterns
+
+
+def _batch(n: int = 200, seed: int = 0):
+    images, labels = patterns.pattern_batch(n, 224, torch.Generator().manual_seed(seed))
+    return images[:, 0].float() - 128, labels
+
+
+def test_the_cell_label_is_where_the_pattern_is():
+    """Catches a window placed from a row/column-swapped or shifted cell index (a wrong index)."""
+    dev, labels = _batch()
+    cell = 224 / patterns.CELLS
+    energy = (dev.abs() > 40).float()  # the background's noise has a standard deviation of ~10 grey levels
+    ax = torch.arange(224, dtype=torch.float32)
+    mass = energy.sum((1, 2))
+    cy = (energy.sum(2) * ax).sum(1) / mass
+    cx = (energy.sum(1) * ax).sum(1) / mass
+    found = (cy // cell).long() * patterns.CELLS + (cx // cell).long()
+    assert (found == labels["cell"]).float().mean() > 0.9
+
+
+def test_orientation_and_period_labels_match_the_gratings_spectrum():
+    """Catches an orientation bin reversed or taken modulo the wrong angle, and period bins out of order."""
+    dev, labels = _batch(400)
+    grating = labels["kind"] == patterns.KINDS.index("grating")
+    spec = torch.fft.fft2(dev[grating]).abs()
+    spec[:, 0, 0] = 0
+    f = torch.fft.fftfreq(224)
+    peak = spec.flatten(1).argmax(1)
+    fy, fx = f[peak // 224], f[peak % 224]
+    angle = torch.remainder(torch.atan2(fy, fx), math.pi)
+    centre = (labels["orientation"][grating] + 0.5) * math.pi / patterns.ORIENTATIONS
+    off = torch.remainder(angle - centre + math.pi / 2, math.pi) - math.pi / 2
+    assert (off.abs() < math.pi / patterns.ORIENTATIONS).float().mean() > 0.9
+    period = 1 / torch.sqrt(fx**2 + fy**2)
+    means = [float(period[labels["period"][grating] == b].mean()) for b in range(patterns.PERIODS)]
+    assert means == sorted(means) and means[-1] > 4 * means[0]
+
+
+def test_every_label_takes_every_value_and_a_seed_gives_the_same_bytes():
+    images, labels = patterns.pattern_batch(300, 64, torch.Generator().manual_seed(3))
+    for name, n in patterns.LABELS.items():
+        assert set(labels[name].tolist()) == set(range(n)), name
+    again, _ = patterns.pattern_batch(300, 64, torch.Generator().manual_seed(3))
+    other, _ = patterns.pattern_batch(300, 64, torch.Generator().manual_seed(4))
+    assert torch.equal(images, again) and not torch.equal(images, other)
+    assert images.dtype == torch.uint8 and torch.equal(images[:, 0], images[:, 2])
