@@ -32,6 +32,7 @@ import logging
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import torch
 import yaml
@@ -42,7 +43,7 @@ from vipant.models.audio_encoder import AudioEncoder
 from vipant.models.vt import load_vt
 from vipant.train.loop import TrainConfig, train
 from vipant.train.pretrain_va import VAPretrainTask, initial_logit_scale
-from vipant.train.vt_tower import TASKS, pretrain_tower
+from vipant.train.vt_tower import pretrain_tower
 
 COMMON_SCALE = 1 / 0.07  # the loss is compared at one temperature: each init's own would differ by design
 
@@ -52,6 +53,13 @@ def _probe_sources():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def effective_rank(x: np.ndarray) -> float:
+    """Participation ratio of the features' correlation matrix, ``(sum l)^2 / sum l^2`` over its eigenvalues:
+    how many directions the (standardised, as the probe reads them) features spread over, 1 to ``width``."""
+    eig = np.clip(np.linalg.eigvalsh(np.corrcoef(x, rowvar=False)), 0, None)
+    return float(eig.sum() ** 2 / np.square(eig).sum())
 
 
 def feature_probe(
@@ -64,11 +72,12 @@ def feature_probe(
     ps = _probe_sources()
     truth, mids = ps.world_truth(work_dir)
     train_ids, x_train = embed_clips(encoder, store, train_ids, representation="features")
+    rank = {"effective_rank": effective_rank(x_train.numpy())}
     if cv:
-        return ps.cross_validated_probe(x_train.numpy(), ps.labels(truth, train_ids, mids))
+        return {**ps.cross_validated_probe(x_train.numpy(), ps.labels(truth, train_ids, mids)), **rank}
     test_ids, x_test = embed_clips(encoder, store, test_ids, representation="features")
     y_train, y_test = ps.labels(truth, train_ids, mids), ps.labels(truth, test_ids, mids)
-    return ps.source_probe(x_train.numpy(), y_train, x_test.numpy(), y_test)
+    return {**ps.source_probe(x_train.numpy(), y_train, x_test.numpy(), y_test), **rank}
 
 
 def bare_tower(args: argparse.Namespace, vt_train: dict, work_dir: Path) -> dict[str, torch.Tensor]:
@@ -98,7 +107,7 @@ def main() -> None:
         "--token-mean", action="store_true", help="feature probe: the mean of the patch tokens instead of the CLS token"
     )
     ap.add_argument("--cv", action="store_true", help="feature probe: out-of-fold over the VA training clips")
-    ap.add_argument("--tower-task", choices=TASKS, help="replace the VT's tower by a bare pre-trained one")
+    ap.add_argument("--tower-task", help="replace the VT's tower by a bare one pre-trained on this task")
     ap.add_argument("--tower-steps", type=int, default=600)
     ap.add_argument("--tower-cache", type=Path, help="load the bare tower from here if it exists, else save it")
     args = ap.parse_args()

@@ -53,3 +53,17 @@ def test_every_label_takes_every_value_and_a_seed_gives_the_same_bytes():
     other, _ = patterns.pattern_batch(300, 64, torch.Generator().manual_seed(4))
     assert torch.equal(images, again) and not torch.equal(images, other)
     assert images.dtype == torch.uint8 and torch.equal(images[:, 0], images[:, 2])
+
+
+def test_the_two_views_of_a_row_show_the_same_pattern():
+    """Catches views drawn from different patterns, or a row order that differs between the two views (a
+    contrastive stage would then learn to match strangers): row i's views match best at some shift."""
+    first, second = patterns.pattern_views(32, 224, torch.Generator().manual_seed(2))
+    assert not torch.equal(first, second)
+    a, b = (torch.fft.rfft2(v[:, 0].float() - 128) for v in (first, second))
+    norm = torch.sqrt((first[:, 0].float() - 128).square().sum((1, 2)))
+    norm_b = torch.sqrt((second[:, 0].float() - 128).square().sum((1, 2)))
+    # best circular cross-correlation over all shifts, for every (row of first, row of second)
+    cross = torch.fft.irfft2(a.unsqueeze(1) * b.conj().unsqueeze(0), s=(224, 224)).flatten(2).max(2).values
+    cross = cross / (norm.view(-1, 1) * norm_b.view(1, -1))
+    assert (cross.argmax(1) == torch.arange(32)).float().mean() > 0.9

@@ -105,11 +105,11 @@ def _planted_patterns(n: int, size: int, gen: torch.Generator):
     return images.unsqueeze(1).expand(n, 3, size, size).contiguous(), labels
 
 
-@pytest.mark.parametrize("task", ["procedural", "both"])
+@pytest.mark.parametrize("task", ["procedural", "appearance+procedural"])
 def test_the_procedural_stage_learns_each_pattern_from_its_own_labels(tiny_vt_model, task, monkeypatch):
     """Planted: the cell is visible in each image. After the steps, the tower's own outputs tell held-out
     images' cells apart far better than at initialisation. Catches labels drawn apart from their images,
-    heads fed the wrong label, or ``both`` leaving the procedural task out."""
+    heads fed the wrong label, or a joined task leaving the procedural component out."""
     from vipant.synth import patterns
     from vipant.train.pretrain_vt import normalise_images
 
@@ -125,3 +125,14 @@ def test_the_procedural_stage_learns_each_pattern_from_its_own_labels(tiny_vt_mo
         with torch.no_grad():
             accuracy[steps] = _centroid_accuracy(tower(normalise_images(held_out)), labels["cell"])
     assert accuracy[60] > 0.7 and accuracy[60] > accuracy[0] + 0.3, accuracy  # measured: 0.87 / 0.96 against 0.22
+
+
+def test_the_views_loss_is_low_for_matched_rows_and_a_task_names_known_components():
+    """Catches an InfoNCE whose target is not the diagonal (row i's positive is row i of the other view)."""
+    from vipant.train.vt_tower import components, views_loss
+
+    z = torch.nn.functional.normalize(torch.randn(16, 8, generator=torch.Generator().manual_seed(0)), dim=1)
+    assert views_loss(z, z + 0.01) < 0.1 < views_loss(z, z.roll(1, dims=0))
+    assert components("appearance+views") == {"appearance", "views"}
+    with pytest.raises(ValueError, match="components must be among"):
+        components("both")

@@ -6,7 +6,8 @@ photographs; the synthetic VT's captions teach none of that. Each pattern here i
 (grating, parallel lines, curved lines, a dot lattice, oriented band-limited noise) at an orientation and
 a period, inside a soft window placed in one cell of a 3 x 3 grid, on a faint noise background. The window's
 cell is a label too, so a tower trained on these keeps *where* a pattern is in its pooled output (in a
-spectrogram, where is frequency). Images are drawn on the fly from a ``torch.Generator``: the same seed
+spectrogram, where is frequency). :func:`pattern_views` draws two views of each pattern instead, for a
+contrastive stage that has to tell every pattern from every other. Images are drawn on the fly from a ``torch.Generator``: the same seed
 gives the same batches.
 """
 
@@ -51,8 +52,9 @@ def _band_noise(n: int, size: int, theta: torch.Tensor, period: torch.Tensor, ge
     return out / out.flatten(1).std(dim=1).clamp_min(1e-6).view(n, 1, 1)
 
 
-def pattern_batch(n: int, size: int, gen: torch.Generator) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    """``n`` uint8 ``[n, 3, size, size]`` grey images and their labels (``LABELS``' keys, int64 ``[n]``)."""
+def _patterns(n: int, size: int, gen: torch.Generator) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """``[n, size, size]`` windowed patterns around 0 (contrast and polarity applied, no background) and
+    their labels."""
     kind = torch.randint(len(KINDS), (n,), generator=gen)
     o_bin = torch.randint(ORIENTATIONS, (n,), generator=gen)
     p_bin = torch.randint(PERIODS, (n,), generator=gen)
@@ -97,7 +99,35 @@ def pattern_batch(n: int, size: int, gen: torch.Generator) -> tuple[torch.Tensor
 
     contrast = _uniform(n, gen, 0.25, 0.5).view(n, 1, 1)
     polarity = torch.where(torch.rand(n, generator=gen) < 0.5, -1.0, 1.0).view(n, 1, 1)
-    background = 0.5 + 0.04 * torch.randn(n, size, size, generator=gen)
-    grey = (background + polarity * contrast * pattern * window).clamp(0, 1)
-    images = (grey * 255).round().to(torch.uint8).unsqueeze(1).expand(n, 3, size, size).contiguous()
-    return images, {"kind": kind, "orientation": o_bin, "period": p_bin, "cell": cell}
+    return polarity * contrast * pattern * window, {"kind": kind, "orientation": o_bin, "period": p_bin, "cell": cell}
+
+
+def _render(pattern: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """uint8 ``[n, 3, size, size]``: ``pattern`` on a mid-grey background with faint noise of its own."""
+    n, size, _ = pattern.shape
+    grey = (0.5 + 0.04 * torch.randn(n, size, size, generator=gen) + pattern).clamp(0, 1)
+    return (grey * 255).round().to(torch.uint8).unsqueeze(1).expand(n, 3, size, size).contiguous()
+
+
+def pattern_batch(n: int, size: int, gen: torch.Generator) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """``n`` uint8 ``[n, 3, size, size]`` grey images and their labels (``LABELS``' keys, int64 ``[n]``)."""
+    pattern, labels = _patterns(n, size, gen)
+    return _render(pattern, gen), labels
+
+
+MAX_SHIFT = 8 / 224  # of the image size: a view moves its pattern by at most this much
+
+
+def pattern_views(n: int, size: int, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """Two uint8 ``[n, 3, size, size]`` views of ``n`` patterns, row i of each showing pattern i: each view
+    has its own background noise, a contrast scaled by U(0.7, 1.3) and a shift of up to ``MAX_SHIFT``. No
+    crop or flip, so where a pattern lies stays part of what tells it from the others."""
+    pattern, _ = _patterns(n, size, gen)
+    shift = max(1, round(MAX_SHIFT * size))
+    views = []
+    for _ in range(2):
+        scale = _uniform(n, gen, 0.7, 1.3).view(n, 1, 1)
+        moves = torch.randint(-shift, shift + 1, (n, 2), generator=gen).tolist()
+        moved = torch.stack([torch.roll(p, (dy, dx), dims=(0, 1)) for p, (dy, dx) in zip(pattern, moves)])
+        views.append(_render(scale * moved, gen))
+    return views[0], views[1]

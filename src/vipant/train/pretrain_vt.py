@@ -51,7 +51,7 @@ class VTTrainConfig:
     # supervised steps of the image tower before the contrastive training (vipant.train.vt_tower); 0: none
     tower_steps: int = 0
     # what those steps learn: "appearance" (rendered objects' textures and shapes; textured world only),
-    # "procedural" (generic patterns, vipant.synth.patterns) or "both"
+    # "procedural" (generic patterns' labels), "views" (contrastive views of them), or a "+"-joined sum
     tower_task: str = "appearance"
 
     @classmethod
@@ -148,7 +148,9 @@ def train_vt(
     on_epoch: Callable[[int, dict], None] | None = None,
 ) -> dict[str, float]:
     """Train, save ``out`` (weights + config) and return the final held-out metrics."""
-    if cfg.tower_steps and cfg.tower_task != "procedural" and not corpus_textured(corpus_dir):
+    from vipant.train.vt_tower import components
+
+    if cfg.tower_steps and "appearance" in components(cfg.tower_task) and not corpus_textured(corpus_dir):
         raise ValueError(
             f"{corpus_dir}: tower_task {cfg.tower_task!r} needs the textured world (world option `textures`): "
             "the flat world draws no textures to learn"

@@ -9,9 +9,11 @@ rendered single object's texture (24 ways) and shape (8 ways), from images shown
 recipe's ``grey_prob``. The labels are appearance, never a source's identity and never audio. The images
 come from the naming probe's renderer at another seed (``RENDER_SEED``; the probe draws seed 0).
 
-``task="procedural"`` trains on generic patterns instead (:mod:`vipant.synth.patterns`: kind, orientation,
-period and place of gratings, lines, dots and oriented noise), which owe nothing to the world; ``"both"``
-adds the two losses at every step, each on a batch of its own.
+Other tasks learn from generic patterns that owe nothing to the world (:mod:`vipant.synth.patterns`:
+gratings, lines, dots and oriented noise): ``"procedural"`` classifies each pattern's kind, orientation,
+period and place; ``"views"`` tells every pattern of a batch from the others given a second view of it
+(symmetric InfoNCE, as contrastive pre-training on procedural images does). A task joins components with
+``+`` (``"appearance+views"``): their losses add at every step, each on a batch of its own.
 """
 
 from __future__ import annotations
@@ -32,7 +34,24 @@ log = logging.getLogger(__name__)
 
 PER_SOURCE = 40  # rendered images per source (48 sources: 1,920 images)
 RENDER_SEED = 7  # the naming probe renders seed 0
-TASKS = ("appearance", "procedural", "both")
+COMPONENTS = ("appearance", "procedural", "views")
+VIEWS_TEMPERATURE = 0.1
+
+
+def components(task: str) -> set[str]:
+    """The components of a ``+``-joined tower task; a ValueError names an unknown one."""
+    parts = set(task.split("+"))
+    if not task or not parts <= set(COMPONENTS):
+        raise ValueError(f"tower task {task!r}: components must be among {COMPONENTS}, joined by '+'")
+    return parts
+
+
+def views_loss(z1: torch.Tensor, z2: torch.Tensor) -> torch.Tensor:
+    """Symmetric InfoNCE between two views' tower outputs, row i of each being the same pattern."""
+    logits = nn.functional.normalize(z1, dim=-1) @ nn.functional.normalize(z2, dim=-1).T / VIEWS_TEMPERATURE
+    target = torch.arange(len(z1))
+    ce = nn.functional.cross_entropy
+    return (ce(logits, target) + ce(logits.T, target)) / 2
 
 
 def appearance_labels(source_labels: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
@@ -57,15 +76,14 @@ def pretrain_tower(
     source_labels: np.ndarray | None = None,
 ) -> dict[str, torch.Tensor]:
     """State dict of a VT image tower (``build_clip(model_cfg).visual``) after ``steps`` AdamW steps of
-    ``task`` (:data:`TASKS`): texture + shape classification of rendered textured single objects
-    (``images`` / ``source_labels`` override them, e.g. in tests), procedural pattern classification, or
-    both summed."""
+    ``task`` (:func:`components`): texture + shape classification of rendered textured single objects
+    (``images`` / ``source_labels`` override them, e.g. in tests), procedural pattern classification,
+    contrastive views of patterns, or a sum of them."""
     from vipant.train.pretrain_vt import normalise_images, random_greyscale
 
-    if task not in TASKS:
-        raise ValueError(f"tower task must be one of {TASKS}, not {task!r}")
+    parts = components(task)
     size = model_cfg["vision_cfg"]["image_size"]
-    appearance = task in ("appearance", "both")
+    appearance = "appearance" in parts
     if appearance:
         if images is None:
             rendered, source_labels = vt_naming.probe_images(
@@ -76,7 +94,7 @@ def pretrain_tower(
     torch.manual_seed(seed)
     tower = build_clip(model_cfg).visual
     n_out = {"texture": len(TEXTURES), "shape": len(SHAPES)} if appearance else {}
-    if task in ("procedural", "both"):
+    if "procedural" in parts:
         n_out.update(patterns.LABELS)
     heads = nn.ModuleDict({k: nn.Linear(model_cfg["embed_dim"], n) for k, n in n_out.items()})
     opt = torch.optim.AdamW([*tower.parameters(), *heads.parameters()], lr=lr, weight_decay=weight_decay)
@@ -88,10 +106,13 @@ def pretrain_tower(
             idx = torch.randint(len(images), (batch_size,), generator=gen)
             z = tower(normalise_images(random_greyscale(images[idx], grey_prob, gen)))
             loss = loss + ce(heads["texture"](z), texture[idx]) + ce(heads["shape"](z), shape[idx])
-        if task in ("procedural", "both"):
+        if "procedural" in parts:
             grey, labels = patterns.pattern_batch(batch_size, size, gen)
             z = tower(normalise_images(grey))
             loss = loss + sum(ce(heads[k](z), y) for k, y in labels.items())
+        if "views" in parts:
+            first, second = patterns.pattern_views(batch_size, size, gen)
+            loss = loss + views_loss(tower(normalise_images(first)), tower(normalise_images(second)))
         opt.zero_grad()
         loss.backward()
         opt.step()
