@@ -9,6 +9,7 @@ def test_train_benchmark_reports_every_figure(capsys, tmp_path):
         assert figures[f"{name}_clips_per_s"] > 0
         assert figures[f"{name}_cached_over_uncached"] > 0
     assert figures["synthetic_loop_clips_per_s"] > 0
+    assert figures["synthetic_1thread_fp32_clips_per_s"] > 0 and figures["synthetic_1thread_bf16_clips_per_s"] > 0
     assert "ViT-B/32_loop_clips_per_s" not in figures  # the ViT-B/32 loop is measured on CUDA only
     out = capsys.readouterr().out
     assert "whole training loop" in out and "training step, eager" in out

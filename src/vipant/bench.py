@@ -220,8 +220,8 @@ def _bench_step(name: str, cfg: dict, dev: torch.device, batch: int, steps: int)
     cached = torch.randn(batch, cfg["embed_dim"], device=dev)
     images = torch.randn(batch, 3, 224, 224, device=dev)
 
-    def step(model, uncached: bool) -> None:
-        with autocast(dev):
+    def step(model, uncached: bool, cpu_precision: str = "fp32") -> None:
+        with autocast(dev, "bf16", cpu_precision):
             if uncached:
                 with torch.no_grad():
                     target = clip.encode_image(images).float()
@@ -232,11 +232,11 @@ def _bench_step(name: str, cfg: dict, dev: torch.device, batch: int, steps: int)
         loss.backward()
         opt.step()
 
-    def timed(model, uncached: bool) -> float:
+    def timed(model, uncached: bool, cpu_precision: str = "fp32") -> float:
         if dev.type == "cuda":
             torch.cuda.synchronize()
         t = time.perf_counter()
-        step(model, uncached)
+        step(model, uncached, cpu_precision)
         if dev.type == "cuda":
             torch.cuda.synchronize()
         return time.perf_counter() - t
@@ -255,6 +255,26 @@ def _bench_step(name: str, cfg: dict, dev: torch.device, batch: int, steps: int)
         f" embeddings; step time cached / with frozen image encoder = {timings[False] / timings[True]:.2f}",
         flush=True,
     )
+    if dev.type == "cpu" and name == "synthetic":
+        # the workflow's CPU trainings run one thread each, two side by side, under the preset's
+        # cpu_precision: which precision is faster depends on the CPU and the torch build, so measure both
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            step(encoder, False, "bf16")
+            per: dict[str, list[float]] = {"fp32": [], "bf16": []}
+            for _ in range(steps):
+                for precision, times in per.items():
+                    times.append(timed(encoder, False, precision))
+        finally:
+            torch.set_num_threads(threads)
+        rates = {k: batch / float(np.median(v)) for k, v in per.items()}
+        figures.update({f"{name}_1thread_{k}_clips_per_s": v for k, v in rates.items()})
+        print(
+            f"{name:10s} on cpu (batch {batch}), 1 thread: {rates['fp32']:8.1f} clips/s training step in fp32,"
+            f" {rates['bf16']:.1f} under bf16 autocast (cpu_precision: bf16)",
+            flush=True,
+        )
     if dev.type == "cuda":
         compiled = torch.compile(encoder)
         t = time.perf_counter()
