@@ -12,7 +12,9 @@ the world's true source labels, fitted on the VA training clips and scored on th
 It asks whether the VT's tower already separates the sources on spectrograms better than random weights.
 ``--cv`` scores that probe out-of-fold over the VA training clips instead, so that a design chosen on it
 has seen no evaluation clip. ``--token-mean`` reads it through the mean of the patch tokens instead of the
-CLS token: do the tower's patch features transfer even where its CLS pooling does not?
+CLS token: do the tower's patch features transfer even where its CLS pooling does not? ``--hybrid``
+keeps only the VT's patch layer, all but it, or all but its positions in the VT-initialised g_A: which part
+fails on spectrograms?
 
 ``--tower-task T --tower-steps N`` screens a tower pre-stage on its own: the VT's image tower is replaced
 by a fresh one after N steps of ``vipant.train.vt_tower.pretrain_tower`` (no contrastive training), so a
@@ -97,6 +99,22 @@ def bare_tower(args: argparse.Namespace, vt_train: dict, work_dir: Path) -> dict
     return state
 
 
+def hybrid(encoder: AudioEncoder, visual, frames: int, seed: int, keep: str) -> AudioEncoder:
+    """``encoder`` (VT-initialised) keeping its patch layer (``keep="patches"``), everything but it
+    (``"body"``) or everything but its positional embedding (``"positions"``); the rest is taken from the
+    random init drawn at ``seed`` (the one the random g_A gets)."""
+    torch.manual_seed(seed)
+    rand = AudioEncoder(visual, init="random", frames=frames)
+    randomised = {
+        "patches": lambda k: not k.startswith("conv1."),
+        "body": lambda k: k.startswith("conv1."),
+        "positions": lambda k: k == "positional_embedding",
+    }[keep]
+    state = {k: v for k, v in rand.state_dict().items() if randomised(k)}
+    encoder.load_state_dict({**encoder.state_dict(), **state})
+    return encoder
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("work_dir", type=Path)
@@ -105,6 +123,12 @@ def main() -> None:
     ap.add_argument("--feature-probe", action="store_true", help="also the linear source probe of the untrained g_A")
     ap.add_argument(
         "--token-mean", action="store_true", help="feature probe: the mean of the patch tokens instead of the CLS token"
+    )
+    ap.add_argument(
+        "--hybrid",
+        choices=("patches", "body", "positions"),
+        help="the VT-initialised g_A keeps only its patch layer (patches), all but it (body) or all but its"
+        " positional embedding (positions); the rest random",
     )
     ap.add_argument("--cv", action="store_true", help="feature probe: out-of-fold over the VA training clips")
     ap.add_argument("--tower-task", help="replace the VT's tower by a bare one pre-trained on this task")
@@ -133,6 +157,8 @@ def main() -> None:
         cfg = TrainConfig.from_dict({**va["train"], "epochs": args.epochs, "cpu_precision": "fp32"})
         torch.manual_seed(cfg.seed)
         encoder = AudioEncoder(vt.visual, init=init, frames=va["frames_length"])
+        if init == "clip" and args.hybrid:
+            encoder = hybrid(encoder, vt.visual, va["frames_length"], cfg.seed, args.hybrid)
         scale = initial_logit_scale(vt, init)
         curve = []
 
