@@ -50,17 +50,22 @@ def labels(truth: dict[str, dict], clip_ids: list[str], mids: list[str]) -> np.n
     return y
 
 
+def _decisions(x_fit: np.ndarray, y_fit: np.ndarray, x_score: np.ndarray) -> np.ndarray:
+    """``[len(x_score), sources]``: one-vs-rest logistic regressions on standardised features, fitted on
+    ``x_fit`` / ``y_fit`` (scaler included); a source absent (or everywhere) in ``y_fit`` scores 0."""
+    scaler = StandardScaler().fit(x_fit)
+    x_fit, x_score = scaler.transform(x_fit), scaler.transform(x_score)
+    scores = np.zeros((len(x_score), y_fit.shape[1]))
+    for j in range(y_fit.shape[1]):
+        if 0 < y_fit[:, j].sum() < len(y_fit):
+            scores[:, j] = LogisticRegression(C=1.0, max_iter=2000).fit(x_fit, y_fit[:, j]).decision_function(x_score)
+    return scores
+
+
 def source_probe(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_test: np.ndarray) -> dict:
     """One-vs-rest logistic regression on standardised features, row i of ``x`` being clip i of ``y``
     (multi-hot sources): mAP over the test's present sources and top-1 precision, each beside its chance."""
-    scaler = StandardScaler().fit(x_train)
-    x_train, x_test = scaler.transform(x_train), scaler.transform(x_test)
-    scores = np.zeros(y_test.shape)
-    for j in range(y_train.shape[1]):
-        if 0 < y_train[:, j].sum() < len(y_train):
-            clf = LogisticRegression(C=1.0, max_iter=2000).fit(x_train, y_train[:, j])
-            scores[:, j] = clf.decision_function(x_test)
-    return _scores(y_test, scores)
+    return _scores(y_test, _decisions(x_train, y_train, x_test))
 
 
 def cross_validated_probe(x: np.ndarray, y: np.ndarray, folds: int = 5, seed: int = 0) -> dict:
@@ -71,12 +76,7 @@ def cross_validated_probe(x: np.ndarray, y: np.ndarray, folds: int = 5, seed: in
     scores = np.zeros(y.shape)
     for part in np.array_split(order, folds):
         fit = np.setdiff1d(order, part)
-        scaler = StandardScaler().fit(x[fit])
-        x_fit, x_part = scaler.transform(x[fit]), scaler.transform(x[part])
-        for j in range(y.shape[1]):
-            if 0 < y[fit, j].sum() < len(fit):
-                clf = LogisticRegression(C=1.0, max_iter=2000).fit(x_fit, y[fit, j])
-                scores[part, j] = clf.decision_function(x_part)
+        scores[part] = _decisions(x[fit], y[fit], x[part])
     return _scores(y, scores)
 
 

@@ -7,8 +7,8 @@ photographs; the synthetic VT's captions teach none of that. Each pattern here i
 a period, inside a soft window placed in one cell of a 3 x 3 grid, on a faint noise background. The window's
 cell is a label too, so a tower trained on these keeps *where* a pattern is in its pooled output (in a
 spectrogram, where is frequency). :func:`pattern_views` draws two views of each pattern instead, for a
-contrastive stage that has to tell every pattern from every other. Images are drawn on the fly from a ``torch.Generator``: the same seed
-gives the same batches.
+contrastive stage that has to tell every pattern from every other. Images are drawn on the fly from a
+``torch.Generator``: the same seed gives the same batches.
 """
 
 from __future__ import annotations
