@@ -15,7 +15,11 @@ _spec.loader.exec_module(probe)
 
 @pytest.mark.parametrize(
     ("keep", "from_vt"),
-    [("patches", {"conv1"}), ("body", {"transformer", "positional_embedding"}), ("positions", {"conv1", "transformer"})],
+    [
+        ("patches", {"conv1"}),
+        ("body", {"transformer", "positional_embedding"}),
+        ("positions", {"conv1", "transformer"}),
+    ],
 )
 def test_a_hybrid_keeps_the_named_part_and_takes_the_rest_from_the_random_init(tiny_vt_model, keep, from_vt):
     """Catches the kept and the randomised parts swapped, and a random part drawn at another seed than the
