@@ -82,12 +82,11 @@ def feature_probe(
     return {**ps.source_probe(x_train.numpy(), y_train, x_test.numpy(), y_test), **rank}
 
 
-def bare_tower(args: argparse.Namespace, vt_train: dict, work_dir: Path) -> dict[str, torch.Tensor]:
+def bare_tower(args: argparse.Namespace, vt_train: dict, model_cfg: dict) -> dict[str, torch.Tensor]:
     """The ``--tower-task`` tower: pre-trained with the VT recipe's batch size, learning rate, weight
     decay, grey share and seed (from ``--tower-cache`` when that file exists)."""
     if args.tower_cache and args.tower_cache.exists():
         return torch.load(args.tower_cache)
-    _, _, model_cfg = load_vt({"checkpoint": str(work_dir / "models/vt/model.pt")})
     state = pretrain_tower(
         model_cfg,
         task=args.tower_task,
@@ -148,12 +147,12 @@ def main() -> None:
     frames = EmbeddingTable.load(w / "embed/frames.csv")
     out: dict[str, list[dict]] = {}
     probes: dict[str, dict] = {}
-    tower = bare_tower(args, preset["vt"]["train"], w) if args.tower_task else None
+    # one VT for both inits: AudioEncoder copies the tower it is given
+    vt, _, model_cfg = load_vt({"checkpoint": str(w / "models/vt/model.pt")})
+    if args.tower_task:
+        vt.visual.load_state_dict(bare_tower(args, preset["vt"]["train"], model_cfg))
     for init in ("clip", "random"):
         task = VAPretrainTask(store, frames, clips, val_ids=val, frames_length=va["frames_length"])
-        vt, _, _ = load_vt({"checkpoint": str(w / "models/vt/model.pt")})
-        if tower is not None:
-            vt.visual.load_state_dict(tower)
         cfg = TrainConfig.from_dict({**va["train"], "epochs": args.epochs, "cpu_precision": "fp32"})
         torch.manual_seed(cfg.seed)
         encoder = AudioEncoder(vt.visual, init=init, frames=va["frames_length"])
