@@ -177,3 +177,20 @@ def test_segments_pool_their_own_time_rows_and_more_segments_than_rows_stay_fini
 def test_unknown_init_rejected(clip):
     with pytest.raises(ValueError, match="init"):
         AudioEncoder(clip.visual, init="imagenet")
+
+
+def test_patch_conv_runs_in_float32_under_cpu_bf16_autocast_and_the_transformer_in_bf16(clip):
+    # oneDNN's bf16 weight gradient for this conv made half of a CPU training step; the guard must keep
+    # the conv in float32 (same values as outside autocast) without taking the transformer out of bf16
+    enc = AudioEncoder(clip.visual)
+    seen = {}
+    enc.conv1.register_forward_hook(lambda m, i, out: seen.__setitem__("conv", out))
+    enc.transformer.resblocks[0].mlp.c_fc.register_forward_hook(lambda m, i, out: seen.__setitem__("fc", out.dtype))
+    fbank = torch.randn(2, 1000, 128)
+    with torch.no_grad():
+        reference = enc.conv1(fbank.unsqueeze(1))
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            enc(fbank)
+    assert seen["conv"].dtype == torch.float32
+    torch.testing.assert_close(seen["conv"], reference, rtol=0, atol=0)
+    assert seen["fc"] == torch.bfloat16

@@ -177,7 +177,11 @@ class AudioEncoder(nn.Module):
 
     def tokens(self, fbank: torch.Tensor) -> tuple[torch.Tensor, tuple[int, int]]:
         """Patch tokens + CLS with positions, after ``ln_pre``: ``[B, 1 + h*w, width]`` and the grid."""
-        x = self.conv1(fbank.unsqueeze(1).to(self.conv1.weight.dtype))
+        # The patch conv runs outside CPU autocast, in the weights' dtype: oneDNN's bf16 weight gradient for
+        # this 1-channel conv with overlapping strides took ~11x its float32 time, half of a bf16 step
+        # (`vipant bench train`), while the conv is a small share of the step's arithmetic.
+        with torch.autocast("cpu", enabled=False):
+            x = self.conv1(fbank.unsqueeze(1).to(self.conv1.weight.dtype))
         grid = (x.shape[2], x.shape[3])
         x = x.flatten(2).transpose(1, 2)
         cls = self.class_embedding.to(x.dtype).expand(x.shape[0], 1, -1)

@@ -1,7 +1,8 @@
 """Mixed precision: bf16 autocast (no loss scaling needed) on CUDA by default; on the CPU only when asked.
 
-On a CPU with bf16 instructions (AVX512-BF16, AMX) bf16 autocast makes g_A's training step about 1.5x
-faster (README, "Recipes"); on one without them it is emulated and slower, so the CPU default is fp32.
+On a CPU with bf16 instructions (AVX512-BF16, AMX) bf16 autocast speeds up g_A's matrix products; on one
+without them it is emulated and slower, so the CPU default is fp32. `vipant bench train` prints the
+1-thread step in both (docs/benchmarks.md).
 """
 
 from __future__ import annotations
