@@ -179,7 +179,7 @@ class AudioEncoder(nn.Module):
         """Patch tokens + CLS with positions, after ``ln_pre``: ``[B, 1 + h*w, width]`` and the grid."""
         # The patch conv runs outside CPU autocast, in the weights' dtype: oneDNN's bf16 weight gradient for
         # this 1-channel conv with overlapping strides took ~11x its float32 time, half of a bf16 step
-        # (`vipant bench train`), while the conv is a small share of the step's arithmetic.
+        # (torch.profiler, docs/benchmarks.md), while the conv is a small share of the step's arithmetic.
         with torch.autocast("cpu", enabled=False):
             x = self.conv1(fbank.unsqueeze(1).to(self.conv1.weight.dtype))
         grid = (x.shape[2], x.shape[3])
