@@ -67,3 +67,24 @@ def test_the_two_views_of_a_row_show_the_same_pattern():
     cross = torch.fft.irfft2(a.unsqueeze(1) * b.conj().unsqueeze(0), s=(224, 224)).flatten(2).max(2).values
     cross = cross / (norm.view(-1, 1) * norm_b.view(1, -1))
     assert (cross.argmax(1) == torch.arange(32)).float().mean() > 0.9
+
+
+def test_on_a_long_canvas_the_cell_and_the_views_follow_each_axis():
+    """On a 448 x 96 canvas (at the 224 design's pixel scale) the window lies in its labelled cell, and the
+    two views of a row show the same pattern. Catches the window's row placed from the width (or the column
+    from the height), and views of different patterns on non-square canvases."""
+    h, w = 448, 96
+    pattern, labels = patterns._patterns(200, (h, w), torch.Generator().manual_seed(0), scale=1.0)
+    energy = (pattern.abs() > 0.15).float()
+    mass = energy.sum((1, 2)).clamp_min(1)
+    cy = (energy.sum(2) * torch.arange(h)).sum(1) / mass
+    cx = (energy.sum(1) * torch.arange(w)).sum(1) / mass
+    found = (cy // (h / patterns.CELLS)).long() * patterns.CELLS + (cx // (w / patterns.CELLS)).long()
+    assert (found == labels["cell"]).float().mean() > 0.9
+    first, second = patterns.pattern_views(16, (h, w), torch.Generator().manual_seed(2), scale=1.0)
+    assert first.shape == (16, 3, h, w)
+    a, b = (v[:, 0].float() - 128 for v in (first, second))
+    fa, fb = torch.fft.rfft2(a), torch.fft.rfft2(b)
+    cross = torch.fft.irfft2(fa.unsqueeze(1) * fb.conj().unsqueeze(0), s=(h, w)).flatten(2).max(2).values
+    cross = cross / (a.square().sum((1, 2)).sqrt().view(-1, 1) * b.square().sum((1, 2)).sqrt().view(1, -1))
+    assert (cross.argmax(1) == torch.arange(16)).float().mean() > 0.9

@@ -136,3 +136,48 @@ def test_the_views_loss_is_low_for_matched_rows_and_a_task_names_known_component
     assert components("appearance+views") == {"appearance", "views"}
     with pytest.raises(ValueError, match="components must be among"):
         components("both")
+
+
+def test_the_tower_at_any_size_keeps_each_tokens_position_along_its_own_axis(tiny_vt_model):
+    """At the tower's own size ``tower_any_size`` is the tower. On a 4 x 2 grid (a 128 x 64 canvas), with
+    positions that vary only across columns, swapping two rows of patches leaves the CLS output unchanged
+    (attention is order-free; each token keeps its position) while swapping two columns changes it. Catches
+    the grid's axes swapped in the resize or the tokens flattened column-major."""
+    from vipant.train.vt_tower import tower_any_size
+
+    torch.manual_seed(0)
+    tower = build_clip(tiny_vt_model).visual.eval()
+    with torch.no_grad():
+        own = torch.randn(2, 3, 64, 64)
+        assert torch.allclose(tower_any_size(tower, own), tower(own), atol=1e-6)
+        pos = tower.positional_embedding  # CLS + 2 x 2 grid, row-major
+        column = torch.randn(2, pos.shape[1])
+        pos[1:] = column.repeat(2, 1)  # rows (0, 0), (0, 1), (1, 0), (1, 1) -> columns 0, 1, 0, 1
+        x = torch.randn(1, 3, 128, 64)
+        rows_swapped = torch.cat([x[:, :, 32:64], x[:, :, :32], x[:, :, 64:]], dim=2)
+        columns_swapped = torch.cat([x[:, :, :, 32:], x[:, :, :, :32]], dim=3)
+        out = tower_any_size(tower, x)
+        assert torch.allclose(tower_any_size(tower, rows_swapped), out, atol=1e-5)
+        assert not torch.allclose(tower_any_size(tower, columns_swapped), out, atol=1e-3)
+
+
+def test_the_aspect_stage_trains_through_every_canvas(tiny_vt_model, monkeypatch):
+    """Every canvas of the list reaches the tower, and the stage moves its weights. Catches a stage that
+    draws one canvas only, or views that skip the tower (no gradient)."""
+    from vipant.synth import patterns
+
+    seen = []
+    real = patterns.pattern_views
+    monkeypatch.setattr(patterns, "CANVASES", ((64, 64), (128, 64), (64, 128)))
+
+    def spy(n, size, gen, scale=None):
+        seen.append(tuple(size) if not isinstance(size, int) else (size, size))
+        return real(n, size, gen, scale)
+
+    monkeypatch.setattr(patterns, "pattern_views", spy)
+    kwargs = dict(batch_size=8, lr=1e-3, weight_decay=0.0, grey_prob=0.0, seed=0, task="aspect")
+    before = pretrain_tower(tiny_vt_model, steps=0, **kwargs)
+    after = pretrain_tower(tiny_vt_model, steps=12, **kwargs)
+    assert set(seen) == {(64, 64), (128, 64), (64, 128)}
+    assert not torch.equal(before["positional_embedding"], after["positional_embedding"])
+    assert not torch.equal(before["conv1.weight"], after["conv1.weight"])

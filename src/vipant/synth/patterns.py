@@ -37,11 +37,13 @@ def _lines(u: torch.Tensor, period: torch.Tensor, phase: torch.Tensor) -> torch.
     return torch.exp(-0.5 * (d / width) ** 2)
 
 
-def _band_noise(n: int, size: int, theta: torch.Tensor, period: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+def _band_noise(
+    n: int, shape: tuple[int, int], theta: torch.Tensor, period: torch.Tensor, gen: torch.Generator
+) -> torch.Tensor:
     """White noise kept near spatial frequency ``1 / period`` across orientation ``theta``, unit variance."""
-    white = torch.randn(n, size, size, generator=gen)
-    f = torch.fft.fftfreq(size)
-    fy, fx = torch.meshgrid(f, f, indexing="ij")
+    h, w = shape
+    white = torch.randn(n, h, w, generator=gen)
+    fy, fx = torch.meshgrid(torch.fft.fftfreq(h), torch.fft.fftfreq(w), indexing="ij")
     c, s = torch.cos(theta).view(n, 1, 1), torch.sin(theta).view(n, 1, 1)
     f0 = (1 / period).view(n, 1, 1)
     along = fx * c + fy * s
@@ -52,47 +54,58 @@ def _band_noise(n: int, size: int, theta: torch.Tensor, period: torch.Tensor, ge
     return out / out.flatten(1).std(dim=1).clamp_min(1e-6).view(n, 1, 1)
 
 
-def _patterns(n: int, size: int, gen: torch.Generator) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    """``[n, size, size]`` windowed patterns around 0 (contrast and polarity applied, no background) and
-    their labels."""
+def _canvas(size: int | tuple[int, int]) -> tuple[int, int]:
+    return (size, size) if isinstance(size, int) else (int(size[0]), int(size[1]))
+
+
+def _patterns(
+    n: int, size: int | tuple[int, int], gen: torch.Generator, scale: float | None = None
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """``[n, h, w]`` windowed patterns around 0 (contrast and polarity applied, no background) and their
+    labels. ``size``: ``h = w`` or ``(h, w)``; ``scale``: pixels per pixel of the 224 x 224 design (periods,
+    curves and window edges), by default the shorter side / 224."""
+    h, w = _canvas(size)
+
+    def px(v):  # a length of the 224 design in this canvas's pixels
+        return v * min(h, w) / 224 if scale is None else v * scale
+
     kind = torch.randint(len(KINDS), (n,), generator=gen)
     o_bin = torch.randint(ORIENTATIONS, (n,), generator=gen)
     p_bin = torch.randint(PERIODS, (n,), generator=gen)
     cell = torch.randint(CELLS * CELLS, (n,), generator=gen)
     theta = (o_bin + _uniform(n, gen)) * math.pi / ORIENTATIONS
     lo, hi = (math.log(v) for v in PERIOD_RANGE)
-    period = torch.exp(lo + (p_bin + _uniform(n, gen)) * (hi - lo) / PERIODS) * size / 224
+    period = torch.exp(lo + (p_bin + _uniform(n, gen)) * (hi - lo) / PERIODS)
+    period = px(period)
     phase = _uniform(n, gen)
 
-    ax = torch.arange(size, dtype=torch.float32)
-    y, x = torch.meshgrid(ax, ax, indexing="ij")
+    y, x = torch.meshgrid(torch.arange(h, dtype=torch.float32), torch.arange(w, dtype=torch.float32), indexing="ij")
     c, s = torch.cos(theta).view(n, 1, 1), torch.sin(theta).view(n, 1, 1)
     u = x * c + y * s  # across the stripes
     v = -x * s + y * c  # along them
     p, ph = period.view(n, 1, 1), phase.view(n, 1, 1)
 
     bend = _uniform(n, gen, 0.5, 1.5).view(n, 1, 1) * p
-    wave = _uniform(n, gen, 40.0, 120.0).view(n, 1, 1) * size / 224
+    wave = px(_uniform(n, gen, 40.0, 120.0).view(n, 1, 1))
     shapes = {
         "grating": torch.sin(2 * math.pi * (u / p + ph)),
         "lines": _lines(u, p, ph),
         "curves": _lines(u + bend * torch.sin(2 * math.pi * v / wave), p, ph),
         "dots": _lines(u, p, ph) * _lines(v, 1.7 * p, ph),
-        "noise": _band_noise(n, size, theta, period, gen).clamp(-2, 2) / 2,
+        "noise": _band_noise(n, (h, w), theta, period, gen).clamp(-2, 2) / 2,
     }
-    pattern = torch.zeros(n, size, size)
+    pattern = torch.zeros(n, h, w)
     for k, name in enumerate(KINDS):
         pick = kind == k
         pattern[pick] = shapes[name][pick]
 
-    # a soft rectangular window centred in the chosen cell
-    cell_size = size / CELLS
-    jitter = cell_size / 4
-    cy = ((cell // CELLS).float() + 0.5) * cell_size + _uniform(n, gen, -jitter, jitter)
-    cx = ((cell % CELLS).float() + 0.5) * cell_size + _uniform(n, gen, -jitter, jitter)
-    hy = _uniform(n, gen, 0.12, 0.22).view(n, 1, 1) * size
-    hx = _uniform(n, gen, 0.12, 0.22).view(n, 1, 1) * size
-    edge = 0.04 * size
+    # a soft rectangular window centred in the chosen cell (cells and window sides: fractions of each side)
+    cell_h, cell_w = h / CELLS, w / CELLS
+    cy = ((cell // CELLS).float() + 0.5) * cell_h + _uniform(n, gen, -cell_h / 4, cell_h / 4)
+    cx = ((cell % CELLS).float() + 0.5) * cell_w + _uniform(n, gen, -cell_w / 4, cell_w / 4)
+    hy = _uniform(n, gen, 0.12, 0.22).view(n, 1, 1) * h
+    hx = _uniform(n, gen, 0.12, 0.22).view(n, 1, 1) * w
+    edge = 0.04 * min(h, w) if scale is None else 0.04 * 224 * scale
     window = torch.sigmoid((hy - (y - cy.view(n, 1, 1)).abs()) / edge) * torch.sigmoid(
         (hx - (x - cx.view(n, 1, 1)).abs()) / edge
     )
@@ -103,10 +116,10 @@ def _patterns(n: int, size: int, gen: torch.Generator) -> tuple[torch.Tensor, di
 
 
 def _render(pattern: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-    """uint8 ``[n, 3, size, size]``: ``pattern`` on a mid-grey background with faint noise of its own."""
-    n, size, _ = pattern.shape
-    grey = (0.5 + 0.04 * torch.randn(n, size, size, generator=gen) + pattern).clamp(0, 1)
-    return (grey * 255).round().to(torch.uint8).unsqueeze(1).expand(n, 3, size, size).contiguous()
+    """uint8 ``[n, 3, h, w]``: ``pattern`` on a mid-grey background with faint noise of its own."""
+    n, h, w = pattern.shape
+    grey = (0.5 + 0.04 * torch.randn(n, h, w, generator=gen) + pattern).clamp(0, 1)
+    return (grey * 255).round().to(torch.uint8).unsqueeze(1).expand(n, 3, h, w).contiguous()
 
 
 def pattern_batch(n: int, size: int, gen: torch.Generator) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
@@ -118,12 +131,16 @@ def pattern_batch(n: int, size: int, gen: torch.Generator) -> tuple[torch.Tensor
 MAX_SHIFT = 8 / 224  # of the image size: a view moves its pattern by at most this much
 
 
-def pattern_views(n: int, size: int, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    """Two uint8 ``[n, 3, size, size]`` views of ``n`` patterns, row i of each showing pattern i: each view
-    has its own background noise, a contrast scaled by U(0.7, 1.3) and a shift of up to ``MAX_SHIFT``. No
-    crop or flip, so where a pattern lies stays part of what tells it from the others."""
-    pattern, _ = _patterns(n, size, gen)
-    shift = max(1, round(MAX_SHIFT * size))
+def pattern_views(
+    n: int, size: int | tuple[int, int], gen: torch.Generator, scale: float | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Two uint8 ``[n, 3, h, w]`` views of ``n`` patterns (``size``, ``scale``: as :func:`_patterns`), row i of
+    each showing pattern i: each view has its own background noise, a contrast scaled by U(0.7, 1.3) and a
+    shift of up to ``MAX_SHIFT`` (of 224 pixels, times ``scale``). No crop or flip, so where a pattern lies
+    stays part of what tells it from the others."""
+    h, w = _canvas(size)
+    pattern, _ = _patterns(n, (h, w), gen, scale)
+    shift = max(1, round(MAX_SHIFT * (min(h, w) if scale is None else 224 * scale)))
     views = []
     for _ in range(2):
         scale = _uniform(n, gen, 0.7, 1.3).view(n, 1, 1)
@@ -131,3 +148,14 @@ def pattern_views(n: int, size: int, gen: torch.Generator) -> tuple[torch.Tensor
         moved = torch.stack([torch.roll(p, (dy, dx), dims=(0, 1)) for p, (dy, dx) in zip(pattern, moves)])
         views.append(_render(scale * moved, gen))
     return views[0], views[1]
+
+
+# Canvases of the ``aspect`` views (height x width, multiples of a 32-pixel patch): square to 8:1 in both
+# orientations, at the 224 design's pixel scale, so a tower learns to pool grids other than its own 7 x 7
+CANVASES = ((224, 224), (448, 224), (224, 448), (640, 128), (128, 640), (992, 128), (128, 992))
+
+
+def aspect_views(n: int, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`pattern_views` on one canvas drawn from :data:`CANVASES`, at the 224 design's pixel scale."""
+    size = CANVASES[int(torch.randint(len(CANVASES), (1,), generator=gen))]
+    return pattern_views(n, size, gen, scale=1.0)

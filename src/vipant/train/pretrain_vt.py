@@ -51,7 +51,8 @@ class VTTrainConfig:
     # supervised steps of the image tower before the contrastive training (vipant.train.vt_tower); 0: none
     tower_steps: int = 0
     # what those steps learn: "appearance" (rendered objects' textures and shapes; textured world only),
-    # "procedural" (generic patterns' labels), "views" (contrastive views of them), or a "+"-joined sum
+    # "procedural" (generic patterns' labels), "views" (contrastive views of them), "aspect" (the same on
+    # canvases of other shapes), or a "+"-joined sum
     tower_task: str = "appearance"
 
     @classmethod

@@ -12,7 +12,10 @@ come from the naming probe's renderer at another seed (``RENDER_SEED``; the prob
 Other tasks learn from generic patterns that owe nothing to the world (:mod:`vipant.synth.patterns`:
 gratings, lines, dots and oriented noise): ``"procedural"`` classifies each pattern's kind, orientation,
 period and place; ``"views"`` tells every pattern of a batch from the others given a second view of it
-(symmetric InfoNCE, as contrastive pre-training on procedural images does). A task joins components with
+(symmetric InfoNCE, as contrastive pre-training on procedural images does); ``"aspect"`` does the same on
+canvases of other sizes and aspect ratios (:data:`vipant.synth.patterns.CANVASES`), the positional grid
+resized to each as g_A's is to a spectrogram's, so that the tower's attention learns to pool grids other
+than the 7 x 7 one its images give (docs/recipes.md). A task joins components with
 ``+`` (``"appearance+views"``): their losses add at every step, each on a batch of its own.
 """
 
@@ -34,7 +37,7 @@ log = logging.getLogger(__name__)
 
 PER_SOURCE = 40  # rendered images per source (48 sources: 1,920 images)
 RENDER_SEED = 7  # the naming probe renders seed 0
-COMPONENTS = ("appearance", "procedural", "views")
+COMPONENTS = ("appearance", "procedural", "views", "aspect")
 VIEWS_TEMPERATURE = 0.1
 
 
@@ -52,6 +55,21 @@ def views_loss(z1: torch.Tensor, z2: torch.Tensor) -> torch.Tensor:
     target = torch.arange(len(z1))
     ce = nn.functional.cross_entropy
     return (ce(logits, target) + ce(logits.T, target)) / 2
+
+
+def tower_any_size(tower: nn.Module, images: torch.Tensor) -> torch.Tensor:
+    """An open_clip image tower's CLS output (``ln_post``, ``proj``) for normalised ``[B, 3, H, W]`` images
+    whose sides are multiples of its patch, the trained positional grid resized bilinearly to theirs (as
+    :class:`vipant.models.audio_encoder.AudioEncoder` does): at the tower's own size, its usual output."""
+    from vipant.models.audio_encoder import resize_pos_embed
+
+    x = tower.conv1(images)
+    grid = (x.shape[2], x.shape[3])
+    x = x.flatten(2).transpose(1, 2)
+    x = torch.cat([tower.class_embedding.to(x.dtype).expand(x.shape[0], 1, -1), x], dim=1)
+    x = x + resize_pos_embed(tower.positional_embedding, tuple(tower.grid_size), grid).to(x.dtype)
+    x = tower.transformer(tower.ln_pre(x))
+    return tower.ln_post(x[:, 0]) @ tower.proj
 
 
 def appearance_labels(source_labels: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
@@ -78,7 +96,7 @@ def pretrain_tower(
     """State dict of a VT image tower (``build_clip(model_cfg).visual``) after ``steps`` AdamW steps of
     ``task`` (:func:`components`): texture + shape classification of rendered textured single objects
     (``images`` / ``source_labels`` override them, e.g. in tests), procedural pattern classification,
-    contrastive views of patterns, or a sum of them."""
+    contrastive views of patterns (at the tower's size, or on canvases of other shapes), or a sum of them."""
     from vipant.train.pretrain_vt import normalise_images, random_greyscale
 
     parts = components(task)
@@ -113,6 +131,10 @@ def pretrain_tower(
         if "views" in parts:
             first, second = patterns.pattern_views(batch_size, size, gen)
             loss = loss + views_loss(tower(normalise_images(first)), tower(normalise_images(second)))
+        if "aspect" in parts:
+            first, second = patterns.aspect_views(batch_size, gen)
+            z1, z2 = (tower_any_size(tower, normalise_images(v)) for v in (first, second))
+            loss = loss + views_loss(z1, z2)
         opt.zero_grad()
         loss.backward()
         opt.step()
