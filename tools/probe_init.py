@@ -14,7 +14,8 @@ It asks whether the VT's tower already separates the sources on spectrograms bet
 has seen no evaluation clip. ``--token-mean`` reads it through the mean of the patch tokens instead of the
 CLS token: do the tower's patch features transfer even where its CLS pooling does not? ``--hybrid``
 keeps only the VT's patch layer, all but it, or all but its positions in the VT-initialised g_A: which part
-fails on spectrograms?
+fails on spectrograms? ``--patch-scale S`` multiplies the VT-initialised g_A's patch filters by S: is the
+trained filters' magnitude beside the positions what the trained body cannot read?
 
 ``--tower-task T --tower-steps N`` screens a tower pre-stage on its own: the VT's image tower is replaced
 by a fresh one after N steps of ``vipant.train.vt_tower.pretrain_tower`` (no contrastive training), so a
@@ -114,6 +115,14 @@ def hybrid(encoder: AudioEncoder, visual, frames: int, seed: int, keep: str) -> 
     return encoder
 
 
+def scale_patches(encoder: AudioEncoder, scale: float) -> AudioEncoder:
+    """``encoder`` with its patch layer's weights and bias multiplied by ``scale``, nothing else changed."""
+    with torch.no_grad():
+        for p in encoder.conv1.parameters():
+            p.mul_(scale)
+    return encoder
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("work_dir", type=Path)
@@ -128,6 +137,9 @@ def main() -> None:
         choices=("patches", "body", "positions"),
         help="the VT-initialised g_A keeps only its patch layer (patches), all but it (body) or all but its"
         " positional embedding (positions); the rest random",
+    )
+    ap.add_argument(
+        "--patch-scale", type=float, default=1.0, help="multiply the VT-initialised g_A's patch filters by this"
     )
     ap.add_argument("--cv", action="store_true", help="feature probe: out-of-fold over the VA training clips")
     ap.add_argument("--tower-task", help="replace the VT's tower by a bare one pre-trained on this task")
@@ -158,6 +170,8 @@ def main() -> None:
         encoder = AudioEncoder(vt.visual, init=init, frames=va["frames_length"])
         if init == "clip" and args.hybrid:
             encoder = hybrid(encoder, vt.visual, va["frames_length"], cfg.seed, args.hybrid)
+        if init == "clip" and args.patch_scale != 1.0:
+            scale_patches(encoder, args.patch_scale)
         scale = initial_logit_scale(vt, init)
         curve = []
 

@@ -36,3 +36,19 @@ def test_a_hybrid_keeps_the_named_part_and_takes_the_rest_from_the_random_init(t
         source = vt_init if part in from_vt else random_init
         keys = [k for k in mixed if k.startswith(part)]
         assert keys and all(torch.equal(mixed[k], source.state_dict()[k]) for k in keys), part
+
+
+def test_patch_scale_scales_the_patch_layer_of_the_copy_only(tiny_vt_model):
+    """Catches the scale applied to another part (positions, transformer) or to the VT's own tower, which
+    every later g_A of the probe copies."""
+    from vipant.models.audio_encoder import AudioEncoder
+    from vipant.models.vt import build_clip
+
+    visual = build_clip(tiny_vt_model).visual
+    before = {k: v.clone() for k, v in visual.state_dict().items()}
+    plain = AudioEncoder(visual, init="clip", frames=64).state_dict()
+    scaled = probe.scale_patches(AudioEncoder(visual, init="clip", frames=64), 0.25).state_dict()
+    for k, v in scaled.items():
+        expected = plain[k] * 0.25 if k.startswith("conv1.") else plain[k]
+        assert torch.allclose(v, expected), k
+    assert all(torch.equal(visual.state_dict()[k], v) for k, v in before.items())
