@@ -88,3 +88,20 @@ def test_on_a_long_canvas_the_cell_and_the_views_follow_each_axis():
     cross = torch.fft.irfft2(fa.unsqueeze(1) * fb.conj().unsqueeze(0), s=(h, w)).flatten(2).max(2).values
     cross = cross / (a.square().sum((1, 2)).sqrt().view(-1, 1) * b.square().sum((1, 2)).sqrt().view(1, -1))
     assert (cross.argmax(1) == torch.arange(16)).float().mean() > 0.9
+
+
+def test_dense_views_show_one_image_twice_with_content_in_every_patch():
+    """The two ``dense`` views of a row are the same image (best cross-correlation over shifts on the diagonal),
+    at the photographic grey-level spread, with structure in nearly every 32 x 32 patch. Catches views of
+    different images, a row order that differs between views, and content left in one window."""
+    first, second = patterns.dense_views(12, torch.Generator().manual_seed(1))
+    h, w = first.shape[2:]
+    a, b = (v[:, 0].float() / 255 for v in (first, second))
+    assert 0.6 * patterns.DENSE_STD < float(a.std(dim=(1, 2)).mean()) < 1.4 * patterns.DENSE_STD
+    ca, cb = a - a.mean((1, 2), keepdim=True), b - b.mean((1, 2), keepdim=True)
+    cross = torch.fft.irfft2(torch.fft.rfft2(ca).unsqueeze(1) * torch.fft.rfft2(cb).conj().unsqueeze(0), s=(h, w))
+    cross = cross.flatten(2).max(2).values
+    cross = cross / (ca.square().sum((1, 2)).sqrt().view(-1, 1) * cb.square().sum((1, 2)).sqrt().view(1, -1))
+    assert (cross.argmax(1) == torch.arange(12)).all()
+    patch_std = a.unfold(1, 32, 32).unfold(2, 32, 32).std(dim=(-1, -2))
+    assert (patch_std > 0.08).float().mean() > 0.9  # the render's own pixel noise alone: ~0.04

@@ -59,11 +59,16 @@ def _canvas(size: int | tuple[int, int]) -> tuple[int, int]:
 
 
 def _patterns(
-    n: int, size: int | tuple[int, int], gen: torch.Generator, scale: float | None = None
+    n: int,
+    size: int | tuple[int, int],
+    gen: torch.Generator,
+    scale: float | None = None,
+    window: tuple[float, float] = (0.12, 0.22),
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """``[n, h, w]`` windowed patterns around 0 (contrast and polarity applied, no background) and their
-    labels. ``size``: ``h = w`` or ``(h, w)``; ``scale``: pixels per pixel of the 224 x 224 design (periods,
-    curves and window edges), by default the shorter side / 224."""
+        labels. ``size``: ``h = w`` or ``(h, w)``; ``scale``: pixels per pixel of the 224 x 224 design (periods,
+        curves and window edges), by default the shorter side / 224; ``window``: range of the window's half-sides,
+    as fractions of each side."""
     h, w = _canvas(size)
 
     def px(v):  # a length of the 224 design in this canvas's pixels
@@ -103,8 +108,8 @@ def _patterns(
     cell_h, cell_w = h / CELLS, w / CELLS
     cy = ((cell // CELLS).float() + 0.5) * cell_h + _uniform(n, gen, -cell_h / 4, cell_h / 4)
     cx = ((cell % CELLS).float() + 0.5) * cell_w + _uniform(n, gen, -cell_w / 4, cell_w / 4)
-    hy = _uniform(n, gen, 0.12, 0.22).view(n, 1, 1) * h
-    hx = _uniform(n, gen, 0.12, 0.22).view(n, 1, 1) * w
+    hy = _uniform(n, gen, *window).view(n, 1, 1) * h
+    hx = _uniform(n, gen, *window).view(n, 1, 1) * w
     edge = 0.04 * min(h, w) if scale is None else 0.04 * 224 * scale
     window = torch.sigmoid((hy - (y - cy.view(n, 1, 1)).abs()) / edge) * torch.sigmoid(
         (hx - (x - cx.view(n, 1, 1)).abs()) / edge
@@ -159,3 +164,41 @@ def aspect_views(n: int, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tens
     """:func:`pattern_views` on one canvas drawn from :data:`CANVASES`, at the 224 design's pixel scale."""
     size = CANVASES[int(torch.randint(len(CANVASES), (1,), generator=gen))]
     return pattern_views(n, size, gen, scale=1.0)
+
+
+DENSE_PATTERNS = (3, 6)  # patterns per ``dense`` image, fewest and most
+DENSE_STD = 0.27  # grey-level standard deviation of a ``dense`` image: CLIP's normalisation std, as photos have
+
+
+def _pink_noise(n: int, shape: tuple[int, int], gen: torch.Generator) -> torch.Tensor:
+    """``[n, h, w]`` noise with a 1/f amplitude spectrum (as photographs have), unit variance."""
+    h, w = shape
+    fy, fx = torch.meshgrid(torch.fft.fftfreq(h), torch.fft.fftfreq(w), indexing="ij")
+    f = torch.sqrt(fx**2 + fy**2)
+    f[0, 0] = 1.0
+    out = torch.fft.ifft2(torch.fft.fft2(torch.randn(n, h, w, generator=gen)) / f).real
+    out = out - out.mean(dim=(1, 2), keepdim=True)
+    return out / out.flatten(1).std(dim=1).clamp_min(1e-6).view(n, 1, 1)
+
+
+def dense_views(n: int, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """Two uint8 views of ``n`` images whose content fills the canvas, as a photograph's does: on one canvas
+    drawn from :data:`CANVASES`, each image sums :data:`DENSE_PATTERNS` windowed patterns (larger windows than
+    :func:`pattern_views`') over 1/f background noise, scaled to a grey-level standard deviation of
+    :data:`DENSE_STD`. Each view shifts, rescales and re-noises the same image (as :func:`pattern_views`)."""
+    h, w = CANVASES[int(torch.randint(len(CANVASES), (1,), generator=gen))]
+    lo, hi = DENSE_PATTERNS
+    image = 0.5 * _pink_noise(n, (h, w), gen)
+    for k in range(hi):
+        pattern, _ = _patterns(n, (h, w), gen, scale=1.0, window=(0.2, 0.45))
+        keep = torch.ones(n) if k < lo else (torch.rand(n, generator=gen) < 0.5).float()
+        image = image + keep.view(n, 1, 1) * pattern / 0.375  # 0.375: a pattern's mean contrast
+    image = DENSE_STD * image / image.flatten(1).std(dim=1).clamp_min(1e-6).view(n, 1, 1)
+    shift = round(MAX_SHIFT * 224)
+    views = []
+    for _ in range(2):
+        scale = _uniform(n, gen, 0.7, 1.3).view(n, 1, 1)
+        moves = torch.randint(-shift, shift + 1, (n, 2), generator=gen).tolist()
+        moved = torch.stack([torch.roll(p, (dy, dx), dims=(0, 1)) for p, (dy, dx) in zip(image, moves)])
+        views.append(_render(scale * moved, gen))
+    return views[0], views[1]

@@ -15,7 +15,8 @@ period and place; ``"views"`` tells every pattern of a batch from the others giv
 (symmetric InfoNCE, as contrastive pre-training on procedural images does); ``"aspect"`` does the same on
 canvases of other sizes and aspect ratios (:data:`vipant.synth.patterns.CANVASES`), the positional grid
 resized to each as g_A's is to a spectrogram's, so that the tower's attention learns to pool grids other
-than the 7 x 7 one its images give (docs/recipes.md). A task joins components with
+than the 7 x 7 one its images give (docs/recipes.md); ``"dense"`` does that on images whose content fills
+the canvas, as a photograph's does (:func:`vipant.synth.patterns.dense_views`). A task joins components with
 ``+`` (``"appearance+views"``): their losses add at every step, each on a batch of its own.
 """
 
@@ -37,7 +38,7 @@ log = logging.getLogger(__name__)
 
 PER_SOURCE = 40  # rendered images per source (48 sources: 1,920 images)
 RENDER_SEED = 7  # the naming probe renders seed 0
-COMPONENTS = ("appearance", "procedural", "views", "aspect")
+COMPONENTS = ("appearance", "procedural", "views", "aspect", "dense")
 VIEWS_TEMPERATURE = 0.1
 
 
@@ -131,10 +132,11 @@ def pretrain_tower(
         if "views" in parts:
             first, second = patterns.pattern_views(batch_size, size, gen)
             loss = loss + views_loss(tower(normalise_images(first)), tower(normalise_images(second)))
-        if "aspect" in parts:
-            first, second = patterns.aspect_views(batch_size, gen)
-            z1, z2 = (tower_any_size(tower, normalise_images(v)) for v in (first, second))
-            loss = loss + views_loss(z1, z2)
+        for name, draw in (("aspect", patterns.aspect_views), ("dense", patterns.dense_views)):
+            if name in parts:
+                first, second = draw(batch_size, gen)
+                z1, z2 = (tower_any_size(tower, normalise_images(v)) for v in (first, second))
+                loss = loss + views_loss(z1, z2)
         opt.zero_grad()
         loss.backward()
         opt.step()
