@@ -185,18 +185,21 @@ def dense_views(n: int, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tenso
     """Two uint8 views of ``n`` images whose content fills the canvas, as a photograph's does: on one canvas
     drawn from :data:`CANVASES`, each image sums :data:`DENSE_PATTERNS` windowed patterns (larger windows than
     :func:`pattern_views`') over 1/f background noise, scaled to a grey-level standard deviation of
-    :data:`DENSE_STD`. Each view shifts, rescales and re-noises the same image (as :func:`pattern_views`)."""
+    :data:`DENSE_STD`. The patterns are shared by the two views; each view draws its own background (a
+    shared one would tell the images apart without any pattern) and shifts and rescales the patterns as
+    :func:`pattern_views` does."""
     h, w = CANVASES[int(torch.randint(len(CANVASES), (1,), generator=gen))]
     lo, hi = DENSE_PATTERNS
-    image = 0.5 * _pink_noise(n, (h, w), gen)
+    content = torch.zeros(n, h, w)
     for k in range(hi):
         pattern, _ = _patterns(n, (h, w), gen, scale=1.0, window=(0.2, 0.45))
         keep = torch.ones(n) if k < lo else (torch.rand(n, generator=gen) < 0.5).float()
-        image = image + keep.view(n, 1, 1) * pattern / 0.375  # 0.375: a pattern's mean contrast
-    image = DENSE_STD * image / image.flatten(1).std(dim=1).clamp_min(1e-6).view(n, 1, 1)
+        content = content + keep.view(n, 1, 1) * pattern / 0.375  # 0.375: a pattern's mean contrast
     shift = round(MAX_SHIFT * 224)
     views = []
     for _ in range(2):
+        image = content + 0.5 * _pink_noise(n, (h, w), gen)
+        image = DENSE_STD * image / image.flatten(1).std(dim=1).clamp_min(1e-6).view(n, 1, 1)
         scale = _uniform(n, gen, 0.7, 1.3).view(n, 1, 1)
         moves = torch.randint(-shift, shift + 1, (n, 2), generator=gen).tolist()
         moved = torch.stack([torch.roll(p, (dy, dx), dims=(0, 1)) for p, (dy, dx) in zip(image, moves)])
