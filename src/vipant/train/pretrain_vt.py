@@ -52,7 +52,7 @@ class VTTrainConfig:
     tower_steps: int = 0
     # what those steps learn: "appearance" (rendered objects' textures and shapes; textured world only),
     # "procedural" (generic patterns' labels), "views" (contrastive views of them), "aspect" (the same on
-    # canvases of other shapes), or a "+"-joined sum
+    # canvases of other shapes), "dense" (on canvases filled with patterns), or a "+"-joined sum
     tower_task: str = "appearance"
 
     @classmethod
