@@ -7,8 +7,10 @@ photographs; the synthetic VT's captions teach none of that. Each pattern here i
 a period, inside a soft window placed in one cell of a 3 x 3 grid, on a faint noise background. The window's
 cell is a label too, so a tower trained on these keeps *where* a pattern is in its pooled output (in a
 spectrogram, where is frequency). :func:`pattern_views` draws two views of each pattern instead, for a
-contrastive stage that has to tell every pattern from every other. Images are drawn on the fly from a
-``torch.Generator``: the same seed gives the same batches.
+contrastive stage that has to tell every pattern from every other; :func:`aspect_views` draws them on
+canvases of other shapes (:data:`CANVASES`), and :func:`dense_views` fills such canvases with several
+patterns over 1/f noise. Images are drawn on the fly from a ``torch.Generator``: the same seed gives the
+same batches.
 """
 
 from __future__ import annotations
@@ -63,12 +65,12 @@ def _patterns(
     size: int | tuple[int, int],
     gen: torch.Generator,
     scale: float | None = None,
-    window: tuple[float, float] = (0.12, 0.22),
+    half_sides: tuple[float, float] = (0.12, 0.22),
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """``[n, h, w]`` windowed patterns around 0 (contrast and polarity applied, no background) and their
-        labels. ``size``: ``h = w`` or ``(h, w)``; ``scale``: pixels per pixel of the 224 x 224 design (periods,
-        curves and window edges), by default the shorter side / 224; ``window``: range of the window's half-sides,
-    as fractions of each side."""
+    labels. ``size``: ``h = w`` or ``(h, w)``; ``scale``: pixels per pixel of the 224 x 224 design (periods,
+    curves and window edges), by default the shorter side / 224; ``half_sides``: range of the window's
+    half-sides, as fractions of each side."""
     h, w = _canvas(size)
 
     def px(v):  # a length of the 224 design in this canvas's pixels
@@ -108,8 +110,8 @@ def _patterns(
     cell_h, cell_w = h / CELLS, w / CELLS
     cy = ((cell // CELLS).float() + 0.5) * cell_h + _uniform(n, gen, -cell_h / 4, cell_h / 4)
     cx = ((cell % CELLS).float() + 0.5) * cell_w + _uniform(n, gen, -cell_w / 4, cell_w / 4)
-    hy = _uniform(n, gen, *window).view(n, 1, 1) * h
-    hx = _uniform(n, gen, *window).view(n, 1, 1) * w
+    hy = _uniform(n, gen, *half_sides).view(n, 1, 1) * h
+    hx = _uniform(n, gen, *half_sides).view(n, 1, 1) * w
     edge = 0.04 * min(h, w) if scale is None else 0.04 * 224 * scale
     window = torch.sigmoid((hy - (y - cy.view(n, 1, 1)).abs()) / edge) * torch.sigmoid(
         (hx - (x - cx.view(n, 1, 1)).abs()) / edge
@@ -148,10 +150,10 @@ def pattern_views(
     shift = max(1, round(MAX_SHIFT * (min(h, w) if scale is None else 224 * scale)))
     views = []
     for _ in range(2):
-        scale = _uniform(n, gen, 0.7, 1.3).view(n, 1, 1)
+        contrast = _uniform(n, gen, 0.7, 1.3).view(n, 1, 1)
         moves = torch.randint(-shift, shift + 1, (n, 2), generator=gen).tolist()
         moved = torch.stack([torch.roll(p, (dy, dx), dims=(0, 1)) for p, (dy, dx) in zip(pattern, moves)])
-        views.append(_render(scale * moved, gen))
+        views.append(_render(contrast * moved, gen))
     return views[0], views[1]
 
 
@@ -192,7 +194,7 @@ def dense_views(n: int, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tenso
     lo, hi = DENSE_PATTERNS
     content = torch.zeros(n, h, w)
     for k in range(hi):
-        pattern, _ = _patterns(n, (h, w), gen, scale=1.0, window=(0.2, 0.45))
+        pattern, _ = _patterns(n, (h, w), gen, scale=1.0, half_sides=(0.2, 0.45))
         keep = torch.ones(n) if k < lo else (torch.rand(n, generator=gen) < 0.5).float()
         content = content + keep.view(n, 1, 1) * pattern / 0.375  # 0.375: a pattern's mean contrast
     shift = round(MAX_SHIFT * 224)
@@ -200,8 +202,8 @@ def dense_views(n: int, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tenso
     for _ in range(2):
         image = content + 0.5 * _pink_noise(n, (h, w), gen)
         image = DENSE_STD * image / image.flatten(1).std(dim=1).clamp_min(1e-6).view(n, 1, 1)
-        scale = _uniform(n, gen, 0.7, 1.3).view(n, 1, 1)
+        contrast = _uniform(n, gen, 0.7, 1.3).view(n, 1, 1)
         moves = torch.randint(-shift, shift + 1, (n, 2), generator=gen).tolist()
         moved = torch.stack([torch.roll(p, (dy, dx), dims=(0, 1)) for p, (dy, dx) in zip(image, moves)])
-        views.append(_render(scale * moved, gen))
+        views.append(_render(contrast * moved, gen))
     return views[0], views[1]
