@@ -148,13 +148,17 @@ def pattern_views(
     h, w = _canvas(size)
     pattern, _ = _patterns(n, (h, w), gen, scale)
     shift = max(1, round(MAX_SHIFT * (min(h, w) if scale is None else 224 * scale)))
-    views = []
-    for _ in range(2):
-        contrast = _uniform(n, gen, 0.7, 1.3).view(n, 1, 1)
-        moves = torch.randint(-shift, shift + 1, (n, 2), generator=gen).tolist()
-        moved = torch.stack([torch.roll(p, (dy, dx), dims=(0, 1)) for p, (dy, dx) in zip(pattern, moves)])
-        views.append(_render(contrast * moved, gen))
-    return views[0], views[1]
+    return _view(pattern, shift, gen), _view(pattern, shift, gen)
+
+
+def _view(image: torch.Tensor, shift: int, gen: torch.Generator) -> torch.Tensor:
+    """One rendered view of ``[n, h, w]`` images: each scaled by U(0.7, 1.3) and rolled by up to ``shift``
+    pixels along each axis."""
+    n = len(image)
+    contrast = _uniform(n, gen, 0.7, 1.3).view(n, 1, 1)
+    moves = torch.randint(-shift, shift + 1, (n, 2), generator=gen).tolist()
+    moved = torch.stack([torch.roll(p, (dy, dx), dims=(0, 1)) for p, (dy, dx) in zip(image, moves)])
+    return _render(contrast * moved, gen)
 
 
 # Canvases of the ``aspect`` views (height x width, multiples of a 32-pixel patch): square to 8:1 in both
@@ -162,10 +166,13 @@ def pattern_views(
 CANVASES = ((224, 224), (448, 224), (224, 448), (640, 128), (128, 640), (992, 128), (128, 992))
 
 
+def _canvas_drawn(gen: torch.Generator) -> tuple[int, int]:
+    return CANVASES[int(torch.randint(len(CANVASES), (1,), generator=gen))]
+
+
 def aspect_views(n: int, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
     """:func:`pattern_views` on one canvas drawn from :data:`CANVASES`, at the 224 design's pixel scale."""
-    size = CANVASES[int(torch.randint(len(CANVASES), (1,), generator=gen))]
-    return pattern_views(n, size, gen, scale=1.0)
+    return pattern_views(n, _canvas_drawn(gen), gen, scale=1.0)
 
 
 DENSE_PATTERNS = (3, 6)  # patterns per ``dense`` image, fewest and most
@@ -190,20 +197,16 @@ def dense_views(n: int, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tenso
     :data:`DENSE_STD`. The patterns are shared by the two views; each view draws its own background (a
     shared one would tell the images apart without any pattern) and shifts and rescales the patterns as
     :func:`pattern_views` does."""
-    h, w = CANVASES[int(torch.randint(len(CANVASES), (1,), generator=gen))]
+    h, w = _canvas_drawn(gen)
     lo, hi = DENSE_PATTERNS
     content = torch.zeros(n, h, w)
     for k in range(hi):
         pattern, _ = _patterns(n, (h, w), gen, scale=1.0, half_sides=(0.2, 0.45))
         keep = torch.ones(n) if k < lo else (torch.rand(n, generator=gen) < 0.5).float()
         content = content + keep.view(n, 1, 1) * pattern / 0.375  # 0.375: a pattern's mean contrast
-    shift = round(MAX_SHIFT * 224)
     views = []
     for _ in range(2):
         image = content + 0.5 * _pink_noise(n, (h, w), gen)
         image = DENSE_STD * image / image.flatten(1).std(dim=1).clamp_min(1e-6).view(n, 1, 1)
-        contrast = _uniform(n, gen, 0.7, 1.3).view(n, 1, 1)
-        moves = torch.randint(-shift, shift + 1, (n, 2), generator=gen).tolist()
-        moved = torch.stack([torch.roll(p, (dy, dx), dims=(0, 1)) for p, (dy, dx) in zip(image, moves)])
-        views.append(_render(contrast * moved, gen))
+        views.append(_view(image, round(MAX_SHIFT * 224), gen))
     return views[0], views[1]
