@@ -58,10 +58,11 @@ def views_loss(z1: torch.Tensor, z2: torch.Tensor) -> torch.Tensor:
     return (ce(logits, target) + ce(logits.T, target)) / 2
 
 
-def tower_any_size(tower: nn.Module, images: torch.Tensor) -> torch.Tensor:
-    """An open_clip image tower's CLS output (``ln_post``, ``proj``) for normalised ``[B, 3, H, W]`` images
-    whose sides are multiples of its patch, the trained positional grid resized bilinearly to theirs (as
-    :class:`vipant.models.audio_encoder.AudioEncoder` does): at the tower's own size, its usual output."""
+def tower_tokens_any_size(tower: nn.Module, images: torch.Tensor) -> torch.Tensor:
+    """An open_clip image tower's transformer output ``[B, 1 + h*w, width]`` (CLS first, patches row by row,
+    before ``ln_post``) for normalised ``[B, 3, H, W]`` images whose sides are multiples of its patch, the
+    trained positional grid resized bilinearly to theirs (as :class:`vipant.models.audio_encoder.AudioEncoder`
+    does)."""
     from vipant.models.audio_encoder import resize_pos_embed
 
     x = tower.conv1(images)
@@ -69,8 +70,13 @@ def tower_any_size(tower: nn.Module, images: torch.Tensor) -> torch.Tensor:
     x = x.flatten(2).transpose(1, 2)
     x = torch.cat([tower.class_embedding.to(x.dtype).expand(x.shape[0], 1, -1), x], dim=1)
     x = x + resize_pos_embed(tower.positional_embedding, tuple(tower.grid_size), grid).to(x.dtype)
-    x = tower.transformer(tower.ln_pre(x))
-    return tower.ln_post(x[:, 0]) @ tower.proj
+    return tower.transformer(tower.ln_pre(x))
+
+
+def tower_any_size(tower: nn.Module, images: torch.Tensor) -> torch.Tensor:
+    """The tower's CLS output (``ln_post``, ``proj``) at any image size (:func:`tower_tokens_any_size`): at
+    the tower's own size, its usual output."""
+    return tower.ln_post(tower_tokens_any_size(tower, images)[:, 0]) @ tower.proj
 
 
 def appearance_labels(source_labels: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
