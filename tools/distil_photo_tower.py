@@ -67,6 +67,8 @@ def teacher_targets(
         pooled.append(np.concatenate(pp.pooled(maps, np.full(len(x), x.shape[3]), x.shape[3]), axis=1))
         last = maps[-1]
         tokens.append(last.transpose(0, 2, 3, 1).reshape(len(x), -1, last.shape[1]))
+        if (i // batch) % 25 == 24:
+            log.info("teacher: %d / %d images of %s", i + len(x), len(images), tuple(images.shape[2:]))
     return np.concatenate(pooled), np.concatenate(tokens)
 
 

@@ -122,6 +122,8 @@ class FeatureNet:
         self.input_name = m.graph.input[0].name
         opts = ort.SessionOptions()
         opts.log_severity_level = 3
+        # no busy-waiting between ops: the probe shares 2 cores with torch jobs
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         return ort.InferenceSession(m.SerializeToString(), opts, providers=["CPUExecutionProvider"])
 
     def __call__(self, images: np.ndarray) -> list[np.ndarray]:
