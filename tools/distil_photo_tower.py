@@ -125,10 +125,7 @@ def distil(
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--onnx", type=Path, required=True, help="a network trained on photographs (ONNX)")
-    ap.add_argument("--config", default="config.yaml")
-    ap.add_argument("--pixel-mean", type=float, nargs=3, default=[0.0, 0.0, 0.0], help="the network's input mean")
-    ap.add_argument("--pixel-std", type=float, nargs=3, default=[1.0, 1.0, 1.0], help="the network's input std")
+    _tool("probe_photo_prior").network_arguments(ap)
     ap.add_argument("--per-canvas", type=int, default=400, help="pool images per canvas shape")
     ap.add_argument("--steps", type=int, default=600)
     ap.add_argument("--out", type=Path, required=True)

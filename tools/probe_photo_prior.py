@@ -177,13 +177,18 @@ def _frames(work_dir: Path, clip_ids: list[str]) -> dict[str, Path]:
     return out
 
 
+def network_arguments(ap: argparse.ArgumentParser) -> None:
+    """The photograph-trained network's file and input scale, and the config (shared with the distillation)."""
+    ap.add_argument("--onnx", type=Path, required=True, help="a network trained on photographs (ONNX)")
+    ap.add_argument("--pixel-mean", type=float, nargs=3, default=[0.0, 0.0, 0.0], help="the network's input mean")
+    ap.add_argument("--pixel-std", type=float, nargs=3, default=[1.0, 1.0, 1.0], help="the network's input std")
+    ap.add_argument("--config", default="config.yaml")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("work_dir", type=Path)
-    ap.add_argument("--onnx", type=Path, required=True, help="a network trained on photographs (ONNX)")
-    ap.add_argument("--config", default="config.yaml")
-    ap.add_argument("--pixel-mean", type=float, nargs=3, default=[0.0, 0.0, 0.0], help="the network's input mean")
-    ap.add_argument("--pixel-std", type=float, nargs=3, default=[1.0, 1.0, 1.0], help="the network's input std")
+    network_arguments(ap)
     ap.add_argument("--frame-size", type=int, default=224, help="video frames are resized to this square")
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--seed", type=int, default=0, help="the control's permutation")
