@@ -5,12 +5,12 @@ OpenAI's CLIP helps g_A because filters learnt from photographs (edges, oriented
 describe spectrograms. This probe asks whether the world's FBANK has that property, apart from any VT: a
 network trained on real photographs (an ONNX file; its convolutions are all it needs) reads each VA
 training clip's FBANK as a grey picture (frequency as height, low at the bottom). The feature maps that
-end each backbone stage are pooled (per-channel mean and deviation) over the clip's real frames (padding excluded) and scored by
-``tools/probe_sources.py``'s out-of-fold source probe, each stage alone and all together. The control is
-the same network with every Conv's weight and bias values permuted within their tensor: the same
-magnitudes and architecture, no learnt structure. The same two readings on each clip's evaluation frame check
-that the probe can see a photograph prior where one should help. It reads a built work dir and sees no
-test table.
+end each backbone stage are pooled (per-channel mean and deviation) over the clip's real frames
+(padding excluded) and scored by ``tools/probe_sources.py``'s out-of-fold source probe, each stage alone
+and all together. The control is the same network with every Conv's weight and bias values permuted
+within their tensor: the same magnitudes and architecture, no learnt structure. The same two readings on
+each clip's evaluation frame check that the probe can see a photograph prior where one should help. It
+reads a built work dir and sees no test table.
 
     python tools/probe_photo_prior.py data/synthetic --onnx 320n.onnx
     python tools/probe_photo_prior.py data/synthetic --onnx det.onnx --pixel-mean 0.485 0.456 0.406 --pixel-std 0.229 0.224 0.225
@@ -79,7 +79,8 @@ def scrambled(model: onnx.ModelProto, seed: int = 0) -> onnx.ModelProto:
     out = onnx.ModelProto()
     out.CopyFrom(model)
     rng = np.random.default_rng(seed)
-    params = {n.input[i] for n in out.graph.node if n.op_type == "Conv" for i in (1, 2) if i < len(n.input)}
+    convs = [n for n in out.graph.node if n.op_type == "Conv"]
+    params = {n.input[i] for n in convs for i in (1, 2) if i < len(n.input) and n.input[i]}  # "": no bias
 
     def permute(tensor: onnx.TensorProto) -> None:
         a = numpy_helper.to_array(tensor)
@@ -152,6 +153,12 @@ def fbank_picture(z: np.ndarray) -> np.ndarray:
     return np.repeat(grey[None], 3, axis=0)
 
 
+def frame_picture(path: Path, size: int) -> np.ndarray:
+    """A video frame as a ``[3, size, size]`` RGB picture in [0, 1]."""
+    with Image.open(path) as im:
+        return np.asarray(im.convert("RGB").resize((size, size)), dtype=np.float32).transpose(2, 0, 1) / 255
+
+
 def normalise(images: np.ndarray, mean: list[float], std: list[float]) -> np.ndarray:
     """[0, 1] pixels to the network's input scale, channel by channel."""
     return (images - np.asarray(mean)[None, :, None, None]) / np.asarray(std)[None, :, None, None]
@@ -215,15 +222,7 @@ def main() -> None:
             part = clips[i : i + args.batch]
             pics = np.stack([fbank_picture(store.get(c).numpy()) for c in part])
             fb.append(pooled(net(normalise(pics, args.pixel_mean, args.pixel_std)), real[i : i + len(part)], width))
-            imgs = np.stack(
-                [
-                    np.asarray(
-                        Image.open(frames[c]).convert("RGB").resize((args.frame_size,) * 2), dtype=np.float32
-                    ).transpose(2, 0, 1)
-                    / 255
-                    for c in part
-                ]
-            )
+            imgs = np.stack([frame_picture(frames[c], args.frame_size) for c in part])
             full = np.full(len(part), args.frame_size)
             fr.append(pooled(net(normalise(imgs, args.pixel_mean, args.pixel_std)), full, args.frame_size))
             log.info("%s: %d / %d clips", name, i + len(part), len(clips))
