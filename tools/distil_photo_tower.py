@@ -37,11 +37,14 @@ from vipant.train.vt_tower import tower_tokens_any_size
 log = logging.getLogger("distil_photo_tower")
 
 
-def _tool(name: str):
-    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
+def _photo_prior():
+    spec = importlib.util.spec_from_file_location("probe_photo_prior", Path(__file__).with_name("probe_photo_prior.py"))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+pp = _photo_prior()  # the teacher's features and arguments are probe_photo_prior's
 
 
 def canvas_pool(per_canvas: int, seed: int, draw=patterns.dense_views) -> dict[tuple[int, int], torch.Tensor]:
@@ -59,7 +62,6 @@ def teacher_targets(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The teacher's pooled stage features ``[n, D]`` and its last stage map as tokens ``[n, h*w, C]``
     (row by row, as the tower's patches) for uint8 ``[n, 3, H, W]`` images."""
-    pp = _tool("probe_photo_prior")
     pooled, tokens = [], []
     for i in range(0, len(images), batch):
         x = pp.normalise(images[i : i + batch].numpy().astype(np.float32) / 255, pixel_mean, pixel_std)
@@ -125,7 +127,7 @@ def distil(
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    _tool("probe_photo_prior").network_arguments(ap)
+    pp.network_arguments(ap)
     ap.add_argument("--per-canvas", type=int, default=400, help="pool images per canvas shape")
     ap.add_argument("--steps", type=int, default=600)
     ap.add_argument("--out", type=Path, required=True)
@@ -134,7 +136,7 @@ def main() -> None:
     vt = yaml.safe_load(Path(args.config).read_text())["presets"]["synthetic"]["vt"]
     train = vt["train"]
     pool = canvas_pool(args.per_canvas, train["seed"])
-    net = _tool("probe_photo_prior").FeatureNet(onnx.load(args.onnx), (224, 224))
+    net = pp.FeatureNet(onnx.load(args.onnx), (224, 224))
     raw = {c: teacher_targets(net, images, args.pixel_mean, args.pixel_std) for c, images in pool.items()}
     log.info("teacher targets for %d images", sum(len(v) for v in pool.values()))
     # standardised over the whole pool, canvases together, so that no canvas's scale is favoured

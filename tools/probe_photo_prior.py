@@ -41,11 +41,15 @@ STRIDE = 32  # backbones downsample by up to 32: inputs are padded to a multiple
 GREY_MEAN, GREY_STD = 0.45, 0.25  # a photograph's grey level in [0, 1]: where the normalised FBANK is put
 
 
-def _probe_sources():
-    spec = importlib.util.spec_from_file_location("probe_sources", Path(__file__).with_name("probe_sources.py"))
+def _sibling(name: str):
+    """Another script of tools/ as a module (tools/ is not a package)."""
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+ps = _sibling("probe_sources")
 
 
 def conv_outputs(model: onnx.ModelProto) -> list[str]:
@@ -166,7 +170,6 @@ def normalise(images: np.ndarray, mean: list[float], std: list[float]) -> np.nda
 
 def readings(features: list[np.ndarray], y: np.ndarray) -> dict[str, float]:
     """Out-of-fold source probe mAP of each stage and of all stages together."""
-    ps = _probe_sources()
     out = {f"stage{i}": ps.cross_validated_probe(f, y)["mAP"] for i, f in enumerate(features)}
     out["all"] = ps.cross_validated_probe(np.concatenate(features, axis=1), y)["mAP"]
     return out
@@ -201,7 +204,6 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0, help="the control's permutation")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    ps = _probe_sources()
     va = yaml.safe_load(Path(args.config).read_text())["presets"]["synthetic"]["va"]
     w = args.work_dir
     length = va["frames_length"]
@@ -215,19 +217,22 @@ def main() -> None:
     width = math.ceil(length / STRIDE) * STRIDE
     real = np.array([min(store.n_frames(c), length) for c in clips])
     result: dict[str, dict] = {"clips": len(clips), "sources_present": int((y.sum(0) > 0).sum())}
-    for name, weights in (("pretrained", model), ("scrambled", scrambled(model, args.seed))):
-        net = FeatureNet(weights, (128, width))
-        fb, fr = [], []
-        for i in range(0, len(clips), args.batch):
-            part = clips[i : i + args.batch]
-            pics = np.stack([fbank_picture(store.get(c).numpy()) for c in part])
-            fb.append(pooled(net(normalise(pics, args.pixel_mean, args.pixel_std)), real[i : i + len(part)], width))
-            imgs = np.stack([frame_picture(frames[c], args.frame_size) for c in part])
-            full = np.full(len(part), args.frame_size)
-            fr.append(pooled(net(normalise(imgs, args.pixel_mean, args.pixel_std)), full, args.frame_size))
-            log.info("%s: %d / %d clips", name, i + len(part), len(clips))
-        stack = lambda parts: [np.concatenate(s) for s in zip(*parts, strict=True)]  # noqa: E731
-        result[name] = {"fbank": readings(stack(fb), y), "frames": readings(stack(fr), y), "taps": net.taps}
+    nets = {"pretrained": model, "scrambled": scrambled(model, args.seed)}
+    nets = {name: FeatureNet(weights, (128, width)) for name, weights in nets.items()}
+    fb: dict[str, list] = {name: [] for name in nets}
+    fr: dict[str, list] = {name: [] for name in nets}
+    for i in range(0, len(clips), args.batch):  # each picture is read once and shown to both weight sets
+        part = clips[i : i + args.batch]
+        pics = normalise(np.stack([fbank_picture(store.get(c).numpy()) for c in part]), args.pixel_mean, args.pixel_std)
+        imgs = np.stack([frame_picture(frames[c], args.frame_size) for c in part])
+        imgs = normalise(imgs, args.pixel_mean, args.pixel_std)
+        for name, net in nets.items():
+            fb[name].append(pooled(net(pics), real[i : i + len(part)], width))
+            fr[name].append(pooled(net(imgs), np.full(len(part), args.frame_size), args.frame_size))
+        log.info("%d / %d clips", i + len(part), len(clips))
+    stack = lambda parts: [np.concatenate(s) for s in zip(*parts, strict=True)]  # noqa: E731
+    for name, net in nets.items():
+        result[name] = {"fbank": readings(stack(fb[name]), y), "frames": readings(stack(fr[name]), y), "taps": net.taps}
         print(name, json.dumps(result[name]), flush=True)
     print(json.dumps(result))
 
